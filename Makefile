@@ -1,0 +1,66 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+# apt-get needs root; use sudo when we are not root and it exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: run serve test test-sqlite test-postgres check-migrations translations messages system-deps bench lint clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d tracker/translations 2>&1 | grep -v "^compiling" || true
+
+## make run: set everything up and serve the demo at http://127.0.0.1:5000
+run: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## make test: everything CI checks
+test: $(VENV)/.dev translations system-deps check-migrations test-sqlite test-postgres
+
+check-migrations: $(VENV)/.runtime
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	DATABASE_URL=sqlite:///$$tmp/check.db SECRET_KEY=check $(FLASK) db upgrade && \
+	DATABASE_URL=sqlite:///$$tmp/check.db SECRET_KEY=check $(FLASK) db check
+
+test-sqlite: $(VENV)/.dev translations
+	$(BIN)/pytest -q
+
+test-postgres: $(VENV)/.dev translations
+	tests/with_postgres.sh $(BIN)/pytest -q
+
+# Debian's PostgreSQL server and Chromium, for the real-component tests.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## make messages: extract strings and update the catalogues (then translate nl)
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o tracker/translations/messages.pot --no-location --sort-output --project tracker .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
+
+lint: $(VENV)/.dev
+	$(BIN)/python -m compileall -q tracker tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

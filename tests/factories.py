@@ -1,0 +1,46 @@
+"""Small builders for test data; each writes through the services, like the app does."""
+from __future__ import annotations
+
+import itertools
+
+from tracker.auth.models import Role, User
+from tracker.auth.services import create_user
+from tracker.extensions import db
+from tracker.organisation.models import Department
+from tracker.organisation.services import create_department
+
+PASSWORD = "correct horse battery"
+HASH_METHOD = "scrypt:1024:8:1"
+_numbers = itertools.count(1)
+
+
+def make_department(name: str | None = None, short_name: str | None = None) -> Department:
+    number = next(_numbers)
+    department = create_department(
+        None, name=name or f"Afdeling {number}", short_name=short_name or f"A{number}"
+    )
+    db.session.commit()
+    return department
+
+
+def make_user(
+    role: Role = Role.employee,
+    email: str | None = None,
+    name: str | None = None,
+    directs: list[Department] = (),
+    staff_of: list[Department] = (),
+    password: str = PASSWORD,
+) -> User:
+    number = next(_numbers)
+    user = create_user(
+        None,
+        email=email or f"user{number}@example.org",
+        name=name or f"Gebruiker {number}",
+        role=role,
+        password=password,
+        hash_method=HASH_METHOD,
+        directs=directs,
+        staff_of=staff_of,
+    )
+    db.session.commit()
+    return user

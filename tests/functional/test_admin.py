@@ -1,0 +1,142 @@
+"""Administrator pages: users, departments, settings; and a director's staff page."""
+from sqlalchemy import func, select
+
+from tests.factories import make_department, make_user
+from tracker.auth.models import Role, User
+from tracker.extensions import db
+from tracker.organisation.models import Department, Directorate, MembershipRole, Organisation
+
+
+def _admin(client):
+    admin = make_user(Role.admin, email="admin@example.org")
+    client.login(admin.email)
+    return admin
+
+
+def test_admin_creates_a_director_of_two_departments(ctx, client):
+    ict, fz = make_department("ICT"), make_department("Facilitaire Zaken")
+    _admin(client)
+    response = client.post(
+        "/admin/users/new",
+        {"email": "Dirk@Example.org", "name": "Dirk Directeur", "role": "director",
+         "active": "y", "locale": "en", "directs": [ict.id, fz.id],
+         "password": "long enough password"},
+        follow_redirects=True,
+    )
+    assert "Gebruiker Dirk Directeur is aangemaakt." in response.get_data(as_text=True)
+    dirk = db.session.scalar(select(User).where(User.email == "dirk@example.org"))
+    assert dirk.role is Role.director and dirk.locale == "en"
+    assert dirk.directed_department_ids == {ict.id, fz.id}
+    # The new director can log in and sees the English interface they chose.
+    client.post("/logout")
+    client.login("dirk@example.org", "long enough password")
+    assert "Welcome, Dirk Directeur" in client.get("/").get_data(as_text=True)
+
+
+def test_bad_user_form_shows_field_errors_and_writes_nothing(ctx, client):
+    _admin(client)
+    make_user(email="taken@example.org")
+    before = db.session.scalar(select(func.count(User.id)))
+    response = client.post(
+        "/admin/users/new",
+        {"email": "not-an-address", "name": "", "role": "employee", "password": "short"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in html
+    assert "Ongeldig e-mailadres." in html
+    assert "Dit veld is vereist." in html
+    response = client.post(
+        "/admin/users/new", {"email": "taken@example.org", "name": "Dubbel", "role": "employee", "locale": ""}
+    )
+    assert "Er is al een gebruiker met dit e-mailadres." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(User.id))) == before
+
+
+def test_admin_cannot_remove_own_admin_rights(ctx, client):
+    admin = _admin(client)
+    response = client.post(
+        f"/admin/users/{admin.id}",
+        {"email": admin.email, "name": admin.name, "role": "employee", "active": "y", "locale": ""},
+    )
+    assert "U kunt uw eigen beheerdersrechten niet afnemen." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).role is Role.admin
+
+
+def test_html_in_names_is_shown_escaped(ctx, client):
+    _admin(client)
+    client.post(
+        "/admin/departments/new",
+        {"name": "<script>alert(1)</script>ICT", "short_name": "ICT", "directorate_id": 0,
+         "active": "y"},
+    )
+    html = client.get("/departments").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;ICT" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_department_create_edit_and_duplicate_name(ctx, client):
+    _admin(client)
+    client.post("/admin/settings", {"directorate-name": "Dienstendirectie", "directorate-submit": "y"})
+    directorate = db.session.scalar(select(Directorate))
+    response = client.post(
+        "/admin/departments/new",
+        {"name": "Juridische Zaken", "short_name": "JZ", "directorate_id": directorate.id,
+         "active": "y"},
+        follow_redirects=True,
+    )
+    assert "Afdeling Juridische Zaken is aangemaakt." in response.get_data(as_text=True)
+    jz = db.session.scalar(select(Department).where(Department.name == "Juridische Zaken"))
+    assert jz.directorate.name == "Dienstendirectie"
+    response = client.post(
+        "/admin/departments/new",
+        {"name": "juridische zaken", "short_name": "JZ2", "directorate_id": 0},
+    )
+    assert "Er is al een afdeling met deze naam." in response.get_data(as_text=True)
+    client.post(
+        f"/admin/departments/{jz.id}",
+        {"name": "Juridische Zaken", "short_name": "JUR", "directorate_id": 0},
+    )
+    db.session.expire_all()
+    jz = db.session.get(Department, jz.id)
+    assert jz.short_name == "JUR" and jz.active is False and jz.directorate is None
+
+
+def test_settings_are_validated_and_saved(ctx, client):
+    _admin(client)
+    response = client.post(
+        "/admin/settings",
+        {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "0",
+         "timezone": "Europe/Amsterdam", "submit": "y"},
+    )
+    assert "Nummer moet tussen 1 en 100 liggen." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation)) is None
+    client.post(
+        "/admin/settings",
+        {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "7",
+         "timezone": "Europe/Amsterdam", "submit": "y"},
+    )
+    organisation = db.session.scalar(select(Organisation))
+    assert (organisation.name, organisation.anonymity_threshold) == ("Gemeente Test", 7)
+    # A visitor without a language of their own now gets the English default.
+    client.post("/logout")
+    client.client.delete_cookie("session")
+    assert "Log in with your work e-mail" in client.get("/login").get_data(as_text=True)
+
+
+def test_director_manages_staff_of_own_department_only(ctx, client):
+    ict, hr = make_department("ICT"), make_department("P&O")
+    director = make_user(Role.director, email="dir@example.org", directs=[ict])
+    sanne = make_user(Role.owner, name="Sanne Peters")
+    client.login(director.email)
+    response = client.post(
+        f"/departments/{ict.id}/staff", {"staff": [sanne.id]}, follow_redirects=True
+    )
+    assert "Sanne Peters" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [u.name for u in db.session.get(Department, ict.id).staff] == ["Sanne Peters"]
+    assert client.post(f"/departments/{hr.id}/staff", {"staff": [sanne.id]}).status_code == 403
+    assert db.session.get(Department, hr.id).staff == []
+    memberships = db.session.get(User, sanne.id).memberships
+    assert [(m.department_id, m.role) for m in memberships] == [(ict.id, MembershipRole.staff)]

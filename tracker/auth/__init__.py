@@ -1,0 +1,1 @@
+"""Users, roles, log-in and permissions."""

@@ -1,0 +1,84 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from tracker.forms import MultiCheckboxField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from tracker.auth.models import Role
+
+MIN_PASSWORD = 10
+
+LOCALE_CHOICES = [("", _l("Organisation default")), ("nl", "Nederlands"), ("en", "English")]
+
+
+def role_choices():
+    return [
+        (Role.employee.value, _l("Employee")),
+        (Role.owner.value, _l("Action owner")),
+        (Role.director.value, _l("Director")),
+        (Role.admin.value, _l("Administrator")),
+    ]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me logged in on this computer"))
+    submit = SubmitField(_l("Log in"))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        _l("Language"), choices=[("nl", "Nederlands"), ("en", "English")]
+    )
+    submit = SubmitField(_l("Change language"))
+
+
+class AccountForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class UserForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    active = BooleanField(_l("Active (may log in)"), default=True)
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    directs = MultiCheckboxField(_l("Director of"), coerce=int)
+    staff_of = MultiCheckboxField(_l("Staff member of"), coerce=int)
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 10 characters. Leave empty to keep the current password."),
+        validators=[Optional(), Length(min=MIN_PASSWORD, max=200)],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button with CSRF protection."""
+
+    submit = SubmitField(_l("Confirm"))

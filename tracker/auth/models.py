@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.organisation.models import DepartmentMembership, MembershipRole
+from tracker.types import UTCDateTime, utcnow
+
+
+class Role(enum.Enum):
+    """What a user does in the tracker; ordered from least to most rights."""
+
+    employee = "employee"
+    owner = "owner"
+    director = "director"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case; log-in compares lower-case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20), default=Role.employee
+    )
+    #: Deactivated users cannot log in; their actions stay theirs.
+    active: Mapped[bool] = mapped_column(default=True)
+    #: 'nl' or 'en'; None means the organisation's default.
+    locale: Mapped[str | None] = mapped_column(String(5))
+    #: Part of the session identity: rotating it ends every session and remember-me cookie.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    memberships: Mapped[list[DepartmentMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login: the id in the session carries the token, so a replayed old cookie fails.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def has_role(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+    @property
+    def directed_department_ids(self) -> set[int]:
+        return {m.department_id for m in self.memberships if m.role is MembershipRole.director}
+
+    @property
+    def department_ids(self) -> set[int]:
+        return {m.department_id for m in self.memberships}
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class LoginAttempt(db.Model):
+    """One log-in attempt, kept for rate limiting and the security log."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    ip_address: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -1,0 +1,212 @@
+"""Everything that changes users: log-in, accounts, sessions, memberships."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.auth.models import LoginAttempt, Role, User, new_session_token
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
+from tracker.types import utcnow
+
+security_log = logging.getLogger("tracker.security")
+
+# Same message whatever went wrong, so log-in reveals nothing about which accounts exist.
+LOGIN_FAILED = _l("The e-mail address or password is not correct.")
+LOGIN_THROTTLED = _l("Too many failed log-ins. Wait a quarter of an hour and try again.")
+
+# Compared against when the account does not exist, so timing reveals nothing either.
+_DUMMY_HASH = generate_password_hash("not a password", method="scrypt:1024:8:1")
+
+
+class LoginLimits:
+    def __init__(self, window_minutes: int, per_account: int, per_ip: int):
+        self.window = timedelta(minutes=window_minutes)
+        self.per_account = per_account
+        self.per_ip = per_ip
+
+
+def hash_password(password: str, method: str) -> str:
+    return generate_password_hash(password, method=method)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _recent_failures(column, value, since) -> int:
+    return db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since
+        )
+    )
+
+
+def authenticate(email: str, password: str, ip_address: str, limits: LoginLimits) -> User:
+    """Return the user for these credentials, or raise DomainError with a generic message."""
+    email = normalise_email(email)
+    since = utcnow() - limits.window
+    if (
+        _recent_failures(LoginAttempt.email, email, since) >= limits.per_account
+        or _recent_failures(LoginAttempt.ip_address, ip_address, since) >= limits.per_ip
+    ):
+        security_log.warning("login throttled email=%s ip=%s", email, ip_address)
+        raise DomainError(LOGIN_THROTTLED)
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    valid = check_password_hash(
+        user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+    )
+    ok = bool(user and user.password_hash and valid and user.active)
+    db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
+    if not ok:
+        security_log.warning("login failed email=%s ip=%s", email, ip_address)
+        db.session.flush()
+        raise DomainError(LOGIN_FAILED)
+    user.last_login_at = utcnow()
+    security_log.info("login user_id=%s ip=%s", user.id, ip_address)
+    db.session.flush()
+    return user
+
+
+def prune_login_attempts(older_than: timedelta = timedelta(days=30)) -> int:
+    result = db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - older_than)
+    )
+    return result.rowcount
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of this user."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def _require_admin(acting_user: User) -> None:
+    if not acting_user.is_admin:
+        raise DomainError(_l("Only an administrator may do this."))
+
+
+def _set_memberships(user: User, directs: list[Department], staff_of: list[Department]) -> None:
+    wanted = {(d.id, MembershipRole.director) for d in directs} | {
+        (d.id, MembershipRole.staff) for d in staff_of
+    }
+    for membership in list(user.memberships):
+        if (membership.department_id, membership.role) not in wanted:
+            user.memberships.remove(membership)
+    have = {(m.department_id, m.role) for m in user.memberships}
+    for department in directs:
+        if (department.id, MembershipRole.director) not in have:
+            user.memberships.append(
+                DepartmentMembership(department=department, role=MembershipRole.director)
+            )
+    for department in staff_of:
+        if (department.id, MembershipRole.staff) not in have:
+            user.memberships.append(
+                DepartmentMembership(department=department, role=MembershipRole.staff)
+            )
+
+
+def _check_email_free(email: str, user: User | None = None) -> None:
+    other = db.session.scalar(select(User).where(User.email == email))
+    if other is not None and other is not user:
+        raise DomainError(_l("There is already a user with this e-mail address."), "email")
+
+
+def create_user(
+    acting_user: User | None,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    hash_method: str,
+    locale: str | None = None,
+    directs: list[Department] = (),
+    staff_of: list[Department] = (),
+) -> User:
+    """Create an account. acting_user None means the command line (create-admin, demo)."""
+    if acting_user is not None:
+        _require_admin(acting_user)
+    email = normalise_email(email)
+    _check_email_free(email)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        locale=locale or None,
+        password_hash=hash_password(password, hash_method) if password else None,
+    )
+    db.session.add(user)
+    _set_memberships(user, list(directs), list(staff_of))
+    db.session.flush()
+    security_log.info(
+        "user created user_id=%s role=%s by=%s",
+        user.id, role.value, acting_user.id if acting_user else "cli",
+    )
+    return user
+
+
+def update_user(
+    acting_user: User,
+    user: User,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    active: bool,
+    locale: str | None,
+    directs: list[Department],
+    staff_of: list[Department],
+    password: str | None,
+    hash_method: str,
+) -> User:
+    _require_admin(acting_user)
+    if user.id == acting_user.id and (not active or role is not Role.admin):
+        raise DomainError(_l("You cannot take away your own administrator rights."), "role")
+    email = normalise_email(email)
+    _check_email_free(email, user)
+    user.email = email
+    user.name = name.strip()
+    user.role = role
+    user.locale = locale or None
+    _set_memberships(user, directs, staff_of)
+    if password:
+        user.password_hash = hash_password(password, hash_method)
+        end_sessions(user)
+    if user.active and not active:
+        end_sessions(user)
+        security_log.info("user deactivated user_id=%s by=%s", user.id, acting_user.id)
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def set_active(acting_user: User, user: User, active: bool) -> None:
+    _require_admin(acting_user)
+    if user.id == acting_user.id and not active:
+        raise DomainError(_l("You cannot deactivate your own account."))
+    if user.active and not active:
+        end_sessions(user)
+        security_log.info("user deactivated user_id=%s by=%s", user.id, acting_user.id)
+    user.active = active
+    db.session.flush()
+
+
+def change_own_password(
+    user: User, current: str, new: str, hash_method: str
+) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise DomainError(_l("The current password is not correct."), "current_password")
+    user.password_hash = hash_password(new, hash_method)
+    end_sessions(user)
+
+
+def set_locale(user: User, locale: str | None) -> None:
+    user.locale = locale or None
+    db.session.flush()

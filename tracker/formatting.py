@@ -1,0 +1,55 @@
+"""Locale-aware display of dates and numbers, and template helpers."""
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from tracker.auth.models import Role
+
+ROLE_LABELS = {
+    Role.employee: _l("Employee"),
+    Role.owner: _l("Action owner"),
+    Role.director: _l("Director"),
+    Role.admin: _l("Administrator"),
+}
+
+
+def number(value, digits: int = 1) -> str:
+    """7.4 -> '7,4' in Dutch, '7.4' in English; None -> an en dash."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else "–"
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else "–"
+    )
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS[role]
+
+    @app.context_processor
+    def layout_context():
+        from flask_login import current_user
+
+        from tracker.auth.forms import LanguageForm
+        from tracker.organisation.queries import get_organisation
+
+        language_form = LanguageForm(formdata=None, language=str(get_locale()))
+        return {
+            "language_form": language_form,
+            "current_locale": str(get_locale()),
+            "organisation_name": _organisation_name(get_organisation),
+            "Role": Role,
+            "user": current_user,
+        }
+
+
+def _organisation_name(get_organisation) -> str:
+    from flask import g
+
+    if "organisation" not in g:
+        g.organisation = get_organisation()
+    return g.organisation.name

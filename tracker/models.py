@@ -1,0 +1,9 @@
+"""Imports every area's models so the metadata is complete (for Alembic and create_all)."""
+from tracker.auth.models import LoginAttempt, Role, User  # noqa: F401
+from tracker.organisation.models import (  # noqa: F401
+    Department,
+    DepartmentMembership,
+    Directorate,
+    MembershipRole,
+    Organisation,
+)

@@ -1,0 +1,1 @@
+"""Departments, the services directorate and organisation-wide settings."""

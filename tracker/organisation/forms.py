@@ -1,0 +1,55 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from tracker.forms import MultiCheckboxField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    short_name = StringField(
+        _l("Short name"),
+        description=_l("Used in tables and charts, e.g. ICT or P&O."),
+        validators=[DataRequired(), Length(max=40)],
+    )
+    directorate_id = SelectField(_l("Directorate"), coerce=int)
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class StaffForm(FlaskForm):
+    staff = MultiCheckboxField(_l("Staff members"), coerce=int)
+    submit = SubmitField(_l("Save"))
+
+
+class DirectorateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Add"))
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
+    default_locale = SelectField(
+        _l("Default language"), choices=[("nl", "Nederlands"), ("en", "English")]
+    )
+    anonymity_threshold = IntegerField(
+        _l("Anonymity threshold"),
+        description=_l("Groups with fewer respondents get no score and no quotes."),
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=[
+            ("Europe/Amsterdam", "Europe/Amsterdam"),
+            ("Europe/Brussels", "Europe/Brussels"),
+            ("Europe/London", "Europe/London"),
+            ("UTC", "UTC"),
+        ],
+    )
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from tracker.auth.models import User
+
+
+class Organisation(db.Model):
+    """The one organisation this installation serves, with its settings."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Language for visitors who have not chosen one ('nl' or 'en').
+    default_locale: Mapped[str] = mapped_column(String(5), default="nl")
+    #: Groups with fewer respondents than this get no score and no quotes anywhere.
+    anonymity_threshold: Mapped[int] = mapped_column(default=5)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+
+
+class Directorate(db.Model):
+    """A body that groups staff departments, e.g. the services directorate."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="directorate", order_by="Department.name"
+    )
+
+
+class MembershipRole(enum.Enum):
+    director = "director"
+    staff = "staff"
+
+
+class Department(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Short label for tables and charts, e.g. "ICT" or "P&O".
+    short_name: Mapped[str] = mapped_column(String(40))
+    directorate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directorate.id"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    directorate: Mapped[Directorate | None] = relationship(back_populates="departments")
+    memberships: Mapped[list[DepartmentMembership]] = relationship(
+        back_populates="department", cascade="all, delete-orphan"
+    )
+
+    @property
+    def directors(self) -> list[User]:
+        return [m.user for m in self.memberships if m.role is MembershipRole.director]
+
+    @property
+    def staff(self) -> list[User]:
+        return [m.user for m in self.memberships if m.role is MembershipRole.staff]
+
+
+class DepartmentMembership(db.Model):
+    """A user's place in a department: its director(s) or its staff."""
+
+    __table_args__ = (UniqueConstraint("department_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[MembershipRole] = mapped_column(
+        Enum(MembershipRole, native_enum=False, length=20)
+    )
+
+    department: Mapped[Department] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")

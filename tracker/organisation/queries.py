@@ -1,0 +1,51 @@
+"""Read helpers for departments and settings."""
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.extensions import db
+from tracker.organisation.models import (
+    Department,
+    DepartmentMembership,
+    Directorate,
+    Organisation,
+)
+
+DEFAULT_ORGANISATION_NAME = "Organisatie"
+
+
+def get_organisation() -> Organisation:
+    """The settings row; an unsaved default when none was stored yet."""
+    organisation = db.session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+    if organisation is None:
+        organisation = Organisation(
+            name=DEFAULT_ORGANISATION_NAME,
+            default_locale="nl",
+            anonymity_threshold=5,
+            timezone="Europe/Amsterdam",
+        )
+    return organisation
+
+
+def departments_with_people(include_inactive: bool = False) -> list[Department]:
+    query = (
+        select(Department)
+        .options(
+            selectinload(Department.memberships).selectinload(DepartmentMembership.user),
+            selectinload(Department.directorate),
+        )
+        .order_by(Department.name)
+    )
+    if not include_inactive:
+        query = query.where(Department.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def department_choices(include_inactive: bool = False) -> list[tuple[int, str]]:
+    query = select(Department.id, Department.name).order_by(Department.name)
+    if not include_inactive:
+        query = query.where(Department.active.is_(True))
+    return [(row.id, row.name) for row in db.session.execute(query)]
+
+
+def directorates() -> list[Directorate]:
+    return list(db.session.scalars(select(Directorate).order_by(Directorate.name)))

@@ -1,0 +1,175 @@
+"""Departments for everyone to see; staff lists for their directors; settings for admins."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import may_manage_department, refuse, role_required
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.forms import apply_domain_error
+from tracker.organisation import services
+from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
+from tracker.organisation.models import Department, DepartmentMembership, Directorate
+from tracker.organisation.queries import departments_with_people, directorates, get_organisation
+
+bp = Blueprint("organisation", __name__)
+
+
+@bp.route("/departments")
+@login_required
+def departments():
+    return render_template(
+        "organisation/departments.html",
+        departments=departments_with_people(include_inactive=current_user.is_admin),
+    )
+
+
+def _department_or_404(department_id: int) -> Department:
+    department = db.session.scalar(
+        select(Department)
+        .where(Department.id == department_id)
+        .options(selectinload(Department.memberships).selectinload(DepartmentMembership.user))
+    )
+    if department is None:
+        abort(404)
+    return department
+
+
+@bp.route("/departments/<int:department_id>")
+@login_required
+def department(department_id: int):
+    department = _department_or_404(department_id)
+    return render_template(
+        "organisation/department.html",
+        department=department,
+        may_manage=may_manage_department(current_user, department.id),
+    )
+
+
+@bp.route("/departments/<int:department_id>/staff", methods=["GET", "POST"])
+@login_required
+def department_staff(department_id: int):
+    department = _department_or_404(department_id)
+    if not may_manage_department(current_user, department.id):
+        refuse("not director of department")
+    form = StaffForm()
+    people = db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.name)
+    ).all()
+    form.staff.choices = [(u.id, f"{u.name} ({u.email})") for u in people]
+    if request.method == "GET":
+        form.staff.data = [u.id for u in department.staff]
+    if form.validate_on_submit():
+        chosen = [u for u in people if u.id in set(form.staff.data)]
+        try:
+            services.set_staff(current_user, department, chosen)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The staff of %(name)s is saved.", name=department.name), "success")
+            return redirect(url_for("organisation.department", department_id=department.id))
+    return render_template("organisation/staff_form.html", form=form, department=department)
+
+
+# --- Administrator --------------------------------------------------------------------
+
+
+def _directorate_choices(form: DepartmentForm) -> None:
+    form.directorate_id.choices = [(0, _("(none)"))] + [(d.id, d.name) for d in directorates()]
+
+
+@bp.route("/admin/departments/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_department():
+    form = DepartmentForm()
+    _directorate_choices(form)
+    if form.validate_on_submit():
+        try:
+            department = services.create_department(
+                current_user,
+                name=form.name.data,
+                short_name=form.short_name.data,
+                directorate=db.session.get(Directorate, form.directorate_id.data),
+            )
+            department.active = form.active.data
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Department %(name)s is created.", name=department.name), "success")
+            return redirect(url_for("organisation.departments"))
+    return render_template("organisation/department_form.html", form=form, department=None)
+
+
+@bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
+@role_required(Role.admin)
+def edit_department(department_id: int):
+    department = db.session.get(Department, department_id) or abort(404)
+    form = DepartmentForm(obj=department)
+    _directorate_choices(form)
+    if request.method == "GET":
+        form.directorate_id.data = department.directorate_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_department(
+                current_user,
+                department,
+                name=form.name.data,
+                short_name=form.short_name.data,
+                directorate=db.session.get(Directorate, form.directorate_id.data),
+                active=form.active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Department %(name)s is saved.", name=department.name), "success")
+            return redirect(url_for("organisation.departments"))
+    return render_template("organisation/department_form.html", form=form, department=department)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@role_required(Role.admin)
+def settings():
+    organisation = get_organisation()
+    form = SettingsForm(obj=organisation)
+    directorate_form = DirectorateForm(prefix="directorate")
+    if directorate_form.submit.data and directorate_form.validate_on_submit():
+        try:
+            services.create_directorate(current_user, directorate_form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(directorate_form, error)
+        else:
+            db.session.commit()
+            flash(_("The directorate is added."), "success")
+            return redirect(url_for("organisation.settings"))
+    elif form.submit.data and form.validate_on_submit():
+        try:
+            services.save_settings(
+                current_user,
+                name=form.name.data,
+                default_locale=form.default_locale.data,
+                anonymity_threshold=form.anonymity_threshold.data,
+                timezone=form.timezone.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("organisation.settings"))
+    return render_template(
+        "organisation/settings.html",
+        form=form,
+        directorate_form=directorate_form,
+        directorates=directorates(),
+    )

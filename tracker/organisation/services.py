@@ -1,0 +1,103 @@
+"""Everything that changes departments, directorates and settings."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from tracker.auth.models import User
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.organisation.models import (
+    Department,
+    DepartmentMembership,
+    Directorate,
+    MembershipRole,
+    Organisation,
+)
+from tracker.organisation.queries import get_organisation
+
+
+def _require_admin(acting_user: User | None) -> None:
+    if acting_user is not None and not acting_user.is_admin:
+        raise DomainError(_l("Only an administrator may do this."))
+
+
+def save_settings(
+    acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
+    timezone: str,
+) -> Organisation:
+    _require_admin(acting_user)
+    if anonymity_threshold < 1:
+        raise DomainError(_l("The anonymity threshold must be at least 1."), "anonymity_threshold")
+    organisation = get_organisation()
+    organisation.name = name.strip()
+    organisation.default_locale = default_locale
+    organisation.anonymity_threshold = anonymity_threshold
+    organisation.timezone = timezone
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def _check_name_free(name: str, department: Department | None = None) -> None:
+    other = db.session.scalar(
+        select(Department).where(func.lower(Department.name) == name.lower())
+    )
+    if other is not None and other is not department:
+        raise DomainError(_l("There is already a department with this name."), "name")
+
+
+def create_department(
+    acting_user: User | None, *, name: str, short_name: str,
+    directorate: Directorate | None = None,
+) -> Department:
+    _require_admin(acting_user)
+    name = name.strip()
+    _check_name_free(name)
+    department = Department(name=name, short_name=short_name.strip(), directorate=directorate)
+    db.session.add(department)
+    db.session.flush()
+    return department
+
+
+def update_department(
+    acting_user: User, department: Department, *, name: str, short_name: str,
+    directorate: Directorate | None, active: bool,
+) -> Department:
+    _require_admin(acting_user)
+    name = name.strip()
+    _check_name_free(name, department)
+    department.name = name
+    department.short_name = short_name.strip()
+    department.directorate = directorate
+    department.active = active
+    db.session.flush()
+    return department
+
+
+def create_directorate(acting_user: User | None, name: str) -> Directorate:
+    _require_admin(acting_user)
+    name = name.strip()
+    if db.session.scalar(select(Directorate).where(func.lower(Directorate.name) == name.lower())):
+        raise DomainError(_l("There is already a directorate with this name."), "name")
+    directorate = Directorate(name=name)
+    db.session.add(directorate)
+    db.session.flush()
+    return directorate
+
+
+def set_staff(acting_user: User, department: Department, staff: list[User]) -> None:
+    """A department's director (or an admin) decides who is on its staff."""
+    if not (acting_user.is_admin or department.id in acting_user.directed_department_ids):
+        raise DomainError(_l("Only this department's director may change its staff."))
+    wanted = {user.id for user in staff}
+    for membership in list(department.memberships):
+        if membership.role is MembershipRole.staff and membership.user_id not in wanted:
+            department.memberships.remove(membership)
+    have = {m.user_id for m in department.memberships if m.role is MembershipRole.staff}
+    for user in staff:
+        if user.id not in have:
+            department.memberships.append(
+                DepartmentMembership(user=user, role=MembershipRole.staff)
+            )
+    db.session.flush()
