@@ -64,3 +64,7 @@ lint: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## make bench: every benchmark in bench/, each printing its figure beside a reference
+bench: $(VENV)/.dev translations
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

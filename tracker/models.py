@@ -7,3 +7,12 @@ from tracker.organisation.models import (  # noqa: F401
     MembershipRole,
     Organisation,
 )
+from tracker.surveys.models import (  # noqa: F401
+    Finding,
+    Question,
+    RoundParticipation,
+    SurveyComment,
+    SurveyImport,
+    SurveyRound,
+    Theme,
+)

@@ -24,6 +24,13 @@ class Organisation(db.Model):
     #: Groups with fewer respondents than this get no score and no quotes anywhere.
     anonymity_threshold: Mapped[int] = mapped_column(default=5)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    # Rules that propose findings after an import. Differences are in points on a 1-10
+    # scale and scaled to each question's own range (a 1-5 question: x 4/9).
+    finding_below_benchmark: Mapped[float] = mapped_column(default=0.5, server_default="0.5")
+    finding_dropped: Mapped[float] = mapped_column(default=0.5, server_default="0.5")
+    #: The lowest N results of each department are proposed too.
+    finding_lowest_count: Mapped[int] = mapped_column(default=3, server_default="3")
+    finding_strength_above: Mapped[float] = mapped_column(default=0.5, server_default="0.5")
 
 
 class Directorate(db.Model):

@@ -22,6 +22,10 @@ def get_organisation() -> Organisation:
             default_locale="nl",
             anonymity_threshold=5,
             timezone="Europe/Amsterdam",
+            finding_below_benchmark=0.5,
+            finding_dropped=0.5,
+            finding_lowest_count=3,
+            finding_strength_above=0.5,
         )
     return organisation
 

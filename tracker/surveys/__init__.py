@@ -1,0 +1,1 @@
+"""Survey rounds, questions, findings per department, comments, and the importers."""
