@@ -44,3 +44,26 @@ def make_user(
     )
     db.session.commit()
     return user
+
+
+def make_finding(department: Department, round_name: str = "KTO 2026", score: float = 6.1,
+                 question_text: str = "Ik word teruggebeld zoals beloofd", **fields):
+    """A proposed finding on a 1-10 question, in a round created when needed."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from tracker.surveys.models import Finding, FindingKind, Question, QuestionScale, SurveyRound
+
+    round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.name == round_name))
+    if round_ is None:
+        round_ = SurveyRound(name=round_name, held_on=date(2026, 3, 1), label_map={})
+        db.session.add(round_)
+    question = Question(round=round_, key=f"Q{next(_numbers)}", text=question_text,
+                        scale=QuestionScale.grade10)
+    finding = Finding(round=round_, department=department, question=question, score=score,
+                      n=40, benchmark=6.9, proposed=True, kind=FindingKind.below_benchmark,
+                      **fields)
+    db.session.add(finding)
+    db.session.commit()
+    return finding

@@ -126,10 +126,12 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.auth.routes import bp as auth_bp
     from tracker.dashboard.routes import bp as dashboard_bp
     from tracker.organisation.routes import bp as organisation_bp
+    from tracker.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(surveys_bp)
 
 
 def configure_security(app: Flask) -> None:

@@ -1,5 +1,10 @@
-"""flask commands: create-admin, demo."""
+"""flask commands: create-admin, demo, import-survey."""
 from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,6 +19,7 @@ from tracker.extensions import db
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
+    app.cli.add_command(import_survey)
 
 
 @click.command("create-admin")
@@ -55,3 +61,82 @@ def demo(if_empty: bool) -> None:
     click.echo("Demo organisation loaded. Log in at http://127.0.0.1:5000/login with:")
     for email, role in demo_data.LOGINS:
         click.echo(f"  {email:<28} {role:<10} password: {demo_data.PASSWORD}")
+
+
+FORMATS = ["auto", "findings", "qualtrics", "surveymonkey", "googleforms", "msforms", "limesurvey",
+           "generic"]
+
+
+@click.command("import-survey")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--round", "round_name", required=True, help="Name of the survey round.")
+@click.option("--format", "file_format", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--department-column", help="Header (or column id) of the department question.")
+@click.option("--department", help="The whole file is about this one department.")
+@click.option("--create-departments", is_flag=True, help="Create departments the file names.")
+@click.option("--held-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the results.")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+def import_survey(path, round_name, file_format, department_column, department,
+                  create_departments, held_on, dry_run, as_json):
+    """Import a survey export (CSV or XLSX) into a round: findings per department."""
+    from tracker.surveys import services
+
+    data = path.read_bytes()
+    request = services.ImportRequest(
+        round_name=round_name, held_on=held_on.date() if held_on else None, format=file_format,
+        department_column=department_column, department=department,
+        create_departments=create_departments,
+    )
+    progress = sys.stderr.isatty() and not as_json
+    if progress:
+        click.echo(f"Reading {path.name} ({len(data) / 1e6:.1f} MB)…", err=True)
+    try:
+        summary = services.import_survey(None, data, path.name, request)
+    except services.UnknownDepartments as error:
+        db.session.rollback()
+        raise click.ClickException(
+            str(error.message) + "\nUse --create-departments to create them.") from None
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if as_json:
+        click.echo(json.dumps(_import_report(summary, dry_run), ensure_ascii=False, indent=2))
+    else:
+        verb = "Would import" if dry_run else "Imported"
+        click.echo(
+            f"{verb} {path.name} ({summary.parsed.format}, {summary.parsed.encoding or 'xlsx'}) "
+            f"into round {summary.round.name}: {summary.parsed.respondents} respondents, "
+            f"{len(summary.departments)} departments, {summary.findings} results, "
+            f"{summary.proposed} proposed findings, {summary.comments} comments "
+            f"in {summary.seconds:.1f} s."
+        )
+
+
+def _import_report(summary, dry_run: bool) -> dict:
+    parsed = summary.parsed
+    texts = {q.key: q.text for q in parsed.questions}
+    return {
+        "format": parsed.format,
+        "encoding": parsed.encoding,
+        "respondents": parsed.respondents,
+        "dry_run": dry_run,
+        "round": summary.round.name,
+        "departments": {
+            name: {
+                "respondents": result.respondents,
+                "questions": {
+                    texts[key]: {"score": None if r.suppressed else r.score, "n": r.n}
+                    for key, r in result.results.items()
+                },
+            }
+            for name, result in parsed.departments.items()
+        },
+        "findings": summary.findings,
+        "proposed_findings": summary.proposed,
+        "comments": summary.comments,
+    }

@@ -5,7 +5,7 @@ who may use it.
 """
 import pytest
 
-from tests.factories import make_department, make_user
+from tests.factories import make_department, make_finding, make_user
 from tracker.auth.models import Role
 
 ROLES = ["anonymous", "employee", "owner", "other_director", "director", "admin"]
@@ -13,6 +13,7 @@ EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 DEPARTMENT_DIRECTOR = {"director", "admin"}
 ADMIN = {"admin"}
+DIRECTORS = {"other_director", "director", "admin"}
 
 #: endpoint -> roles that may use it. Department routes are about the department that
 #: "director" directs and "other_director" does not.
@@ -36,6 +37,15 @@ EXPECTED = {
     "organisation.new_department": ADMIN,
     "organisation.edit_department": ADMIN,
     "organisation.settings": ADMIN,
+    # Survey results: directors import and triage; a department's own staff read its results.
+    "surveys.rounds": DIRECTORS,
+    "surveys.template": DIRECTORS,
+    "surveys.upload": DIRECTORS,
+    "surveys.preview": DIRECTORS,  # and only the uploader's own token (tested in test_surveys)
+    "surveys.round_page": DIRECTORS,
+    "surveys.department_results": DIRECTORS | {"owner"},
+    "surveys.triage": DEPARTMENT_DIRECTOR,
+    "surveys.labels": DIRECTORS,
 }
 
 
@@ -55,10 +65,14 @@ def _world():
         "director": make_user(Role.director, email="director@example.org", directs=[ict]),
         "admin": make_user(Role.admin, email="admin@example.org"),
     }
+    finding = make_finding(ict)
     values = {
         "department_id": ict.id,
         "user_id": users["employee"].id,
         "filename": "app.css",
+        "round_id": finding.round_id,
+        "finding_id": finding.id,
+        "token": "no-such-upload",
     }
     return users, values
 

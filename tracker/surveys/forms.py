@@ -1,0 +1,122 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+FORMAT_CHOICES = [
+    ("auto", _l("Detect automatically")),
+    ("findings", _l("Aggregated findings (report per department and question)")),
+    ("qualtrics", "Qualtrics"),
+    ("surveymonkey", "SurveyMonkey"),
+    ("googleforms", "Google Forms"),
+    ("msforms", "Microsoft Forms"),
+    ("limesurvey", "LimeSurvey"),
+    ("generic", _l("Other table of responses")),
+]
+
+SCALE_CHOICES = [
+    ("", _l("Detect")),
+    ("likert5", _l("1–5 (agree/disagree)")),
+    ("grade10", _l("1–10 (grade)")),
+    ("yesno", _l("Yes/no")),
+    ("open", _l("Open text (comments)")),
+    ("skip", _l("Do not import")),
+]
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Survey export"),
+        description=_l("CSV or Excel (.xlsx) from your survey tool, or the findings template."),
+        validators=[FileRequired(_l("Choose a file."))],
+    )
+    round_name = StringField(
+        _l("Survey round"),
+        description=_l("An existing round adds these results to it, e.g. a second department."),
+        validators=[DataRequired(), Length(max=200)],
+    )
+    held_on = DateField(_l("Date of the results"), validators=[Optional()])
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="auto")
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class ConfirmImportForm(FlaskForm):
+    """The preview's choices; dynamic fields (mapping, scales) are read from the request."""
+
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES)
+    department_column = SelectField(_l("Column with the department"), choices=[], default="")
+    department = SelectField(_l("The whole file is about one department"), choices=[], default="")
+    create_departments = BooleanField(_l("Create the departments that do not exist yet"))
+    preview = SubmitField(_l("Update preview"))
+    confirm = SubmitField(_l("Import"))
+
+
+class TriageForm(FlaskForm):
+    triage = SelectField(
+        _l("Decision"),
+        choices=[
+            ("untriaged", _l("Not decided yet")),
+            ("act", _l("Act on it")),
+            ("no_action", _l("No action (explain why)")),
+            ("strength", _l("Strength")),
+        ],
+    )
+    sphere = SelectField(
+        _l("Sphere of influence"),
+        choices=[
+            ("", _l("Not set")),
+            ("own", _l("Our own department")),
+            ("management", _l("Needs management")),
+            ("outside", _l("Outside our influence")),
+        ],
+    )
+    no_action_reason = TextAreaField(
+        _l("Why no action"),
+        description=_l("Shown to internal customers: explain the choice and the constraints."),
+        validators=[Optional(), Length(max=2000)],
+    )
+    submit = SubmitField(_l("Save decision"))
+
+
+class LabelMapForm(FlaskForm):
+    labels = TextAreaField(
+        _l("Answer labels"),
+        description=_l("One per line: label = number, e.g. \"Heel goed = 5\". Leave the number "
+                       "out (\"Geen idee =\") to exclude that answer from scores. Applies to "
+                       "the next import into this round."),
+        validators=[Length(max=20000)],
+        render_kw={"rows": 10},
+    )
+    submit = SubmitField(_l("Save labels"))
+
+    def parsed(self) -> dict[str, float | None]:
+        """The mapping from the text; raises ValueError with the line that is wrong."""
+        mapping = {}
+        for number, line in enumerate((self.labels.data or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, sep, value = line.rpartition("=")
+            if not sep or not label.strip():
+                raise ValueError(number)
+            value = value.strip().replace(",", ".")
+            try:
+                mapping[label.strip()] = float(value) if value else None
+            except ValueError:
+                raise ValueError(number) from None
+        return mapping
+
+    def validate_labels(self, field):
+        try:
+            self.parsed()
+        except ValueError as error:
+            from flask_babel import gettext as _
+
+            raise ValidationError(_("Line %(line)d is not \"label = number\".", line=error.args[0]))

@@ -1,0 +1,161 @@
+"""Read helpers for survey pages: rounds, a department's results, and the plain-language
+summary of a finding."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from tracker.extensions import db
+from tracker.formatting import number
+from tracker.organisation.models import Department
+from tracker.surveys.models import (
+    Finding,
+    Question,
+    QuestionScale,
+    RoundParticipation,
+    SurveyComment,
+    SurveyImport,
+    SurveyRound,
+    Triage,
+)
+
+
+def rounds_newest_first() -> list[SurveyRound]:
+    return list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
+
+
+def previous_round(round_: SurveyRound) -> SurveyRound | None:
+    return db.session.scalar(
+        select(SurveyRound).where(SurveyRound.held_on < round_.held_on)
+        .order_by(SurveyRound.held_on.desc()).limit(1)
+    )
+
+
+@dataclass
+class RoundDepartmentRow:
+    department: Department
+    respondents: int
+    results: int
+    proposed: int
+    untriaged: int
+
+
+def round_overview(round_: SurveyRound) -> list[RoundDepartmentRow]:
+    counts = {
+        row.department_id: row
+        for row in db.session.execute(
+            select(
+                Finding.department_id,
+                func.count(Finding.id).label("results"),
+                func.count(Finding.id).filter(Finding.proposed.is_(True)).label("proposed"),
+                func.count(Finding.id).filter(
+                    Finding.proposed.is_(True), Finding.triage == Triage.untriaged
+                ).label("untriaged"),
+            ).where(Finding.round_id == round_.id).group_by(Finding.department_id)
+        )
+    }
+    participations = db.session.scalars(
+        select(RoundParticipation).where(RoundParticipation.round_id == round_.id)
+        .options(joinedload(RoundParticipation.department))
+    ).all()
+    rows = []
+    for participation in sorted(participations, key=lambda p: p.department.name):
+        count = counts.get(participation.department_id)
+        rows.append(RoundDepartmentRow(
+            participation.department, participation.respondents,
+            count.results if count else 0, count.proposed if count else 0,
+            count.untriaged if count else 0,
+        ))
+    return rows
+
+
+def department_findings(round_id: int, department_id: int) -> list[Finding]:
+    return list(db.session.scalars(
+        select(Finding)
+        .where(Finding.round_id == round_id, Finding.department_id == department_id)
+        .options(joinedload(Finding.question).joinedload(Question.theme))
+        .join(Question, Finding.question_id == Question.id)
+        .order_by(Question.position)
+    ))
+
+
+def department_comments(round_id: int, department_id: int) -> list[SurveyComment]:
+    return list(db.session.scalars(
+        select(SurveyComment)
+        .where(SurveyComment.round_id == round_id, SurveyComment.department_id == department_id)
+        .options(joinedload(SurveyComment.question))
+        .order_by(SurveyComment.id)
+    ))
+
+
+def respondents(round_id: int, department_id: int) -> int | None:
+    return db.session.scalar(
+        select(RoundParticipation.respondents).where(
+            RoundParticipation.round_id == round_id,
+            RoundParticipation.department_id == department_id,
+        )
+    )
+
+
+def imports_of_round(round_id: int) -> list[SurveyImport]:
+    return list(db.session.scalars(
+        select(SurveyImport).where(SurveyImport.round_id == round_id)
+        .options(selectinload(SurveyImport.imported_by))
+        .order_by(SurveyImport.imported_at)
+    ))
+
+
+def score_text(value: float | None, scale: QuestionScale) -> str:
+    """A score as people read it: 6,1 on a grade, 3,4 on a 1-5 scale, 78% for yes/no."""
+    if value is None:
+        return "–"
+    if scale is QuestionScale.yesno:
+        return f"{number(value * 100, 0)}%"
+    return number(value, 1)
+
+
+def difference_text(value: float, scale: QuestionScale) -> str:
+    if scale is QuestionScale.yesno:
+        return _("%(points)s percentage points", points=number(abs(value) * 100, 0))
+    return number(abs(value), 1)
+
+
+def summary(finding: Finding, department_name: str, previous_round_name: str | None,
+            threshold: int) -> str:
+    """One sentence in the reader's language, e.g. "ICT scores 6,1 on '…': 0,8 below the
+    benchmark and 0,4 lower than in 2025."."""
+    question = finding.question
+    if finding.score is None:
+        return _("Fewer than %(threshold)d people answered for %(department)s, so no score is "
+                 "shown for '%(question)s'.", threshold=threshold, department=department_name,
+                 question=question.text)
+    head = _("%(department)s scores %(score)s on '%(question)s'", department=department_name,
+             score=score_text(finding.score, question.scale), question=question.text)
+    parts = []
+    if finding.benchmark is not None:
+        diff = round(finding.score - finding.benchmark, 2)
+        if abs(diff) < 0.05:
+            parts.append(_("equal to the benchmark"))
+        elif diff < 0:
+            parts.append(_("%(diff)s below the benchmark", diff=difference_text(diff, question.scale)))
+        else:
+            parts.append(_("%(diff)s above the benchmark", diff=difference_text(diff, question.scale)))
+    if finding.previous_score is not None:
+        diff = round(finding.score - finding.previous_score, 2)
+        since = previous_round_name or _("the previous round")
+        if abs(diff) < 0.05:
+            parts.append(_("the same as in %(round)s", round=since))
+        elif diff < 0:
+            parts.append(_("%(diff)s lower than in %(round)s",
+                           diff=difference_text(diff, question.scale), round=since))
+        else:
+            parts.append(_("%(diff)s higher than in %(round)s",
+                           diff=difference_text(diff, question.scale), round=since))
+    if not parts:
+        return head + "."
+    if len(parts) == 1:
+        return _("%(head)s: %(detail)s.", head=head, detail=parts[0])
+    return _("%(head)s: %(first)s and %(second)s.", head=head, first=parts[0], second=parts[1])

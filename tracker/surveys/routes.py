@@ -1,0 +1,284 @@
+"""Survey rounds, the import wizard, a department's results and the triage of findings."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.auth.models import Role
+from tracker.auth.permissions import refuse, role_required
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.forms import apply_domain_error
+from tracker.organisation.models import Department
+from tracker.organisation.queries import department_choices, get_organisation
+from tracker.surveys import queries, services, uploads
+from tracker.surveys.forms import (
+    SCALE_CHOICES,
+    ConfirmImportForm,
+    LabelMapForm,
+    TriageForm,
+    UploadForm,
+)
+from tracker.surveys.importers import detect
+from tracker.surveys.importers.base import SurveyFileError
+from tracker.surveys.importers.template import findings_template
+from tracker.surveys.models import Finding, Sphere, SurveyRound, Triage
+
+bp = Blueprint("surveys", __name__)
+
+
+@bp.route("/surveys")
+@role_required(Role.director)
+def rounds():
+    return render_template("surveys/rounds.html", rounds=queries.rounds_newest_first())
+
+
+@bp.route("/surveys/template.csv")
+@role_required(Role.director)
+def template():
+    language = request.args.get("lang", "nl")
+    if language not in ("nl", "en"):
+        language = "nl"
+    name = "bevindingen-sjabloon.csv" if language == "nl" else "findings-template.csv"
+    return Response(
+        findings_template(language), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/surveys/import", methods=["GET", "POST"])
+@role_required(Role.director)
+def upload():
+    form = UploadForm()
+    if request.method == "GET":
+        form.round_name.data = request.args.get("round", "")
+    if form.validate_on_submit():
+        file = form.file.data
+        data = file.read()
+        if not data:
+            form.file.errors.append(_("The file is empty."))
+        else:
+            token = uploads.store(
+                current_app.instance_path, file.filename or "upload", current_user.id, data
+            )
+            return redirect(url_for(
+                "surveys.preview", token=token, round=form.round_name.data.strip(),
+                held_on=form.held_on.data.isoformat() if form.held_on.data else "",
+                format=form.format.data,
+            ))
+    return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
+
+
+def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
+    """The user's choices from the preview form (query string on first view, then the form)."""
+    from datetime import date
+
+    held_on = None
+    try:
+        held_on = date.fromisoformat(source.get("held_on", "")) if source.get("held_on") else None
+    except ValueError:
+        held_on = None
+    mapping, scales = {}, {}
+    for key, value in source.items():
+        if key.startswith("map_name-"):
+            chosen = source.get("map-" + key.removeprefix("map_name-"), "")
+            if chosen.isdigit():
+                mapping[value] = int(chosen)
+        if key.startswith("scale_key-"):
+            chosen = source.get("scale-" + key.removeprefix("scale_key-"), "")
+            if chosen in {c for c, _label in SCALE_CHOICES if c}:
+                scales[value] = chosen
+    department_id = form.department.data if form.department.data else ""
+    department = db.session.get(Department, int(department_id)) if department_id.isdigit() else None
+    return services.ImportRequest(
+        round_name=source.get("round", ""),
+        held_on=held_on,
+        format=form.format.data or "auto",
+        department_column=form.department_column.data or None,
+        department=department.name if department else None,
+        department_mapping=mapping,
+        create_departments=bool(form.create_departments.data),
+        scale_overrides=scales or None,
+    )
+
+
+@bp.route("/surveys/import/<token>", methods=["GET", "POST"])
+@role_required(Role.director)
+def preview(token: str):
+    pending = uploads.load(current_app.instance_path, token, current_user.id)
+    if pending is None:
+        flash(_("This upload is no longer available. Upload the file again."), "warning")
+        return redirect(url_for("surveys.upload"))
+    source = request.form if request.method == "POST" else request.args
+    form = ConfirmImportForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.format.data = request.args.get("format", "auto")
+    organisation = get_organisation()
+
+    detected, file_error = None, None
+    try:
+        detected = detect(pending.data, pending.file_name)
+    except SurveyFileError as error:
+        file_error = services.file_error_message(pending.file_name, error)
+    columns = detected.department_columns if detected else []
+    form.department_column.choices = [("", _("Detect"))] + [(c.key, c.text[:120]) for c in columns]
+    form.department.choices = [("", _("(several departments)"))] + [
+        (str(i), name) for i, name in department_choices()
+    ]
+    import_request = _import_request(form, source)
+
+    if request.method == "POST" and form.confirm.data and form.validate():
+        try:
+            summary = services.import_survey(
+                current_user, pending.data, pending.file_name, import_request
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            uploads.discard(current_app.instance_path, token)
+            flash(_("%(file)s is imported: %(departments)d departments, %(findings)d results, "
+                    "%(proposed)d proposed findings, %(comments)d comments.",
+                    file=pending.file_name, departments=len(summary.departments),
+                    findings=summary.findings, proposed=summary.proposed,
+                    comments=summary.comments), "success")
+            return redirect(url_for("surveys.round_page", round_id=summary.round.id))
+
+    parsed, scale_question, unknown, matched = None, None, [], {}
+    if file_error is None:
+        try:
+            round_ = db.session.scalar(
+                select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip()))
+            parsed = services.parse_upload(
+                pending.data, pending.file_name, import_request, organisation,
+                round_.label_map if round_ else None)
+        except services.ScaleQuestion as error:
+            scale_question = error
+        except DomainError as error:
+            file_error = error.message
+        else:
+            matched, unknown = services.match_departments(
+                list(parsed.departments), import_request.department_mapping)
+    return render_template(
+        "surveys/preview.html", form=form, pending=pending, detected=detected, parsed=parsed,
+        file_error=file_error, scale_question=scale_question, unknown=unknown, matched=matched,
+        import_request=import_request, departments=department_choices(),
+        scale_choices=SCALE_CHOICES, threshold=organisation.anonymity_threshold,
+    )
+
+
+@bp.route("/surveys/<int:round_id>")
+@role_required(Role.director)
+def round_page(round_id: int):
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    return render_template(
+        "surveys/round.html", round=round_, rows=queries.round_overview(round_),
+        imports=queries.imports_of_round(round_id),
+    )
+
+
+def _may_read_department(department_id: int) -> bool:
+    return current_user.has_role(Role.director) or department_id in current_user.department_ids
+
+
+@bp.route("/surveys/<int:round_id>/departments/<int:department_id>")
+@login_required
+def department_results(round_id: int, department_id: int):
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    department = db.session.get(Department, department_id) or abort(404)
+    if not _may_read_department(department_id):
+        refuse("not a member of the department")
+    organisation = get_organisation()
+    findings = queries.department_findings(round_id, department_id)
+    previous = queries.previous_round(round_)
+    summaries = {
+        f.id: queries.summary(f, department.short_name, previous.name if previous else None,
+                              organisation.anonymity_threshold)
+        for f in findings
+    }
+    may_triage = current_user.is_admin or department_id in current_user.directed_department_ids
+    forms = {}
+    if may_triage:
+        for finding in findings:
+            if finding.proposed:
+                forms[finding.id] = _triage_form(finding)
+    return render_template(
+        "surveys/department.html", round=round_, department=department, findings=findings,
+        summaries=summaries, forms=forms, comments=queries.department_comments(round_id, department_id),
+        respondents=queries.respondents(round_id, department_id), previous=previous,
+        score_text=queries.score_text, threshold=organisation.anonymity_threshold,
+    )
+
+
+def _triage_form(finding: Finding, formdata=None) -> TriageForm:
+    form = TriageForm(formdata=formdata, prefix=f"f{finding.id}")
+    if formdata is None:
+        form.triage.data = finding.triage.value
+        form.sphere.data = finding.sphere.value if finding.sphere else ""
+        form.no_action_reason.data = finding.no_action_reason or ""
+    return form
+
+
+@bp.route("/findings/<int:finding_id>/triage", methods=["POST"])
+@login_required
+def triage(finding_id: int):
+    finding = db.session.get(Finding, finding_id) or abort(404)
+    if not services.may_triage(current_user, finding):
+        refuse("not director of the finding's department")
+    form = _triage_form(finding, request.form)
+    back = url_for("surveys.department_results", round_id=finding.round_id,
+                   department_id=finding.department_id) + f"#finding-{finding.id}"
+    if form.validate():
+        try:
+            services.triage_finding(
+                current_user, finding, Triage(form.triage.data),
+                Sphere(form.sphere.data) if form.sphere.data else None,
+                form.no_action_reason.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The decision is saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(back)
+
+
+@bp.route("/surveys/<int:round_id>/labels", methods=["GET", "POST"])
+@role_required(Role.director)
+def labels(round_id: int):
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    form = LabelMapForm()
+    if request.method == "GET":
+        form.labels.data = "\n".join(
+            f"{label} = {'' if value is None else f'{value:g}'}"
+            for label, value in (round_.label_map or {}).items()
+        )
+    if form.validate_on_submit():
+        try:
+            services.save_label_map(current_user, round_, form.parsed())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The answer labels of %(round)s are saved.", round=round_.name), "success")
+            return redirect(url_for("surveys.round_page", round_id=round_.id))
+    return render_template("surveys/labels.html", form=form, round=round_)

@@ -1,0 +1,370 @@
+"""Everything that changes survey data: importing a file, proposing findings, triage."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select
+
+from tracker.auth.models import Role, User
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.organisation.models import Department, Organisation
+from tracker.organisation.queries import get_organisation
+from tracker.surveys import importers
+from tracker.surveys.importers.base import OPEN, ParsedSurvey, ScaleUnknown, SurveyFileError
+from tracker.surveys.models import (
+    Finding,
+    FindingKind,
+    ImportOutcome,
+    Question,
+    QuestionScale,
+    RoundParticipation,
+    Sphere,
+    SurveyComment,
+    SurveyImport,
+    SurveyRound,
+    Theme,
+    Triage,
+)
+from tracker.types import utcnow
+
+import_log = logging.getLogger("tracker.imports")
+
+
+class UnknownDepartments(DomainError):
+    """The file names departments the organisation does not have (yet)."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(
+            _l("The file names departments that do not exist: %(names)s. Map them to existing "
+               "departments or let the import create them.", names=", ".join(names))
+        )
+        self.names = names
+
+
+class ScaleQuestion(DomainError):
+    """The scale of some questions cannot be inferred: the user must choose it."""
+
+    def __init__(self, error: ScaleUnknown):
+        super().__init__(error.message)
+        self.keys = error.keys
+        self.observed = error.observed
+
+
+@dataclass
+class ImportRequest:
+    """What the user chose in the wizard or on the command line."""
+
+    round_name: str
+    held_on: date | None = None
+    format: str = "auto"
+    department_column: str | None = None
+    department: str | None = None
+    department_blocks: dict[str, str] | None = None
+    #: File department name -> existing department id (from the wizard's mapping step).
+    department_mapping: dict[str, int] = field(default_factory=dict)
+    create_departments: bool = False
+    scale_overrides: dict[str, str] | None = None
+
+
+@dataclass
+class ImportSummary:
+    survey_import: SurveyImport
+    round: SurveyRound
+    parsed: ParsedSurvey
+    #: File department name -> Department.
+    departments: dict[str, Department]
+    findings: int
+    proposed: int
+    comments: int
+    seconds: float
+
+
+def file_error_message(file_name: str, error: SurveyFileError) -> str:
+    """The parser's message (which names the row and column) with the file it is about."""
+    return f"{file_name}: {error.message}"
+
+
+def _may_import(user: User | None) -> None:
+    if user is not None and not user.has_role(Role.director):
+        raise DomainError(_l("Only directors and administrators may import survey results."))
+
+
+def parse_upload(data: bytes, file_name: str, request: ImportRequest,
+                 organisation: Organisation, label_map: dict | None = None) -> ParsedSurvey:
+    """Parse without touching the database; file problems become DomainErrors."""
+    if not data:
+        raise DomainError(_l("%(file)s: the file is empty.", file=file_name))
+    try:
+        return importers.parse(
+            data, file_name, format=request.format,
+            department_column=request.department_column or None,
+            department=request.department or None,
+            department_blocks=request.department_blocks or None,
+            label_map=label_map or None,
+            scale_overrides=request.scale_overrides or None,
+            anonymity_threshold=organisation.anonymity_threshold,
+        )
+    except ScaleUnknown as error:
+        raise ScaleQuestion(error) from None
+    except SurveyFileError as error:
+        raise DomainError(file_error_message(file_name, error)) from None
+
+
+def match_departments(names: list[str], mapping: dict[str, int]) -> tuple[dict[str, Department], list[str]]:
+    """File names -> departments, by explicit mapping, name or short name (any case)."""
+    departments = list(db.session.scalars(select(Department)))
+    by_id = {d.id: d for d in departments}
+    by_name = {}
+    for department in departments:
+        by_name.setdefault(department.short_name.casefold(), department)
+        by_name[department.name.casefold()] = department
+    matched, unknown = {}, []
+    for name in names:
+        department = by_id.get(mapping.get(name)) if mapping.get(name) else None
+        department = department or by_name.get(name.strip().casefold())
+        if department is None:
+            unknown.append(name)
+        else:
+            matched[name] = department
+    return matched, unknown
+
+
+def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
+    if not name:
+        return None
+    key = name.strip()
+    if key not in cache:
+        theme = db.session.scalar(select(Theme).where(Theme.name == key))
+        if theme is None:
+            theme = Theme(name=key)
+            db.session.add(theme)
+        cache[key] = theme
+    return cache[key]
+
+
+def _previous_scores(round_: SurveyRound, department_ids: list[int]) -> dict[tuple[int, str], float]:
+    """(department, question text) -> score in the latest earlier round that had it."""
+    rows = db.session.execute(
+        select(Finding.department_id, Question.text, Finding.score, SurveyRound.held_on)
+        .join(Question, Finding.question_id == Question.id)
+        .join(SurveyRound, Finding.round_id == SurveyRound.id)
+        .where(
+            SurveyRound.held_on < round_.held_on,
+            Finding.department_id.in_(department_ids),
+            Finding.score.is_not(None),
+        )
+        .order_by(SurveyRound.held_on)
+    )
+    return {(row.department_id, row.text): row.score for row in rows}
+
+
+def _scale_factor(scale: QuestionScale) -> float:
+    low, high = scale.bounds
+    return (high - low) / 9.0
+
+
+def _overall_score(result) -> float | None:
+    if result is None or result.suppressed or result.score is None:
+        return None
+    return round(result.score, 2)
+
+
+def propose_findings(findings: list[Finding], organisation: Organisation) -> int:
+    """Apply the tunable rules to one department's results; returns how many were proposed."""
+    scored = [f for f in findings if f.score is not None and f.question.scale.bounds]
+    for finding in scored:
+        factor = _scale_factor(finding.question.scale)
+        kind = None
+        if finding.benchmark is not None and (
+            finding.score <= finding.benchmark - organisation.finding_below_benchmark * factor
+        ):
+            kind = FindingKind.below_benchmark
+        elif finding.previous_score is not None and (
+            finding.score <= finding.previous_score - organisation.finding_dropped * factor
+        ):
+            kind = FindingKind.dropped
+        elif finding.benchmark is not None and (
+            finding.score >= finding.benchmark + organisation.finding_strength_above * factor
+        ):
+            kind = FindingKind.strength
+        if kind is not None:
+            finding.kind, finding.proposed = kind, True
+
+    def relative(finding: Finding) -> float:
+        low, high = finding.question.scale.bounds
+        return (finding.score - low) / (high - low)
+
+    rest = sorted((f for f in scored if not f.proposed), key=relative)
+    for finding in rest[: organisation.finding_lowest_count]:
+        finding.kind, finding.proposed = FindingKind.lowest, True
+    return sum(1 for f in findings if f.proposed)
+
+
+def import_survey(acting_user: User | None, data: bytes, file_name: str,
+                  request: ImportRequest) -> ImportSummary:
+    """Import one file as one unit of work: the caller commits, or rolls back on any error."""
+    started = time.perf_counter()
+    _may_import(acting_user)
+    organisation = get_organisation()
+    sha256 = hashlib.sha256(data).hexdigest()
+    earlier = db.session.scalar(
+        select(SurveyImport).where(
+            SurveyImport.sha256 == sha256, SurveyImport.outcome == ImportOutcome.imported
+        )
+    )
+    if earlier is not None:
+        raise DomainError(_l(
+            "%(file)s was already imported on %(date)s (as %(earlier)s); nothing was imported "
+            "again.", file=file_name, date=earlier.imported_at.date().isoformat(),
+            earlier=earlier.file_name,
+        ))
+    name = (request.round_name or "").strip()
+    if not name:
+        raise DomainError(_l("Give the survey round a name."), "round_name")
+
+    round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
+    label_map = round_.label_map if round_ is not None else None
+    parsed = parse_upload(data, file_name, request, organisation, label_map)
+    if not parsed.departments:
+        raise DomainError(_l(
+            "%(file)s: no department could be found. Choose the column with the department, "
+            "or the department the whole file is about.", file=file_name))
+
+    matched, unknown = match_departments(list(parsed.departments), request.department_mapping)
+    if unknown:
+        if not request.create_departments:
+            raise UnknownDepartments(unknown)
+        for department_name in unknown:
+            department = Department(name=department_name.strip(), short_name=department_name.strip()[:40])
+            db.session.add(department)
+            matched[department_name] = department
+        db.session.flush()
+
+    if round_ is None:
+        round_ = SurveyRound(name=name, held_on=request.held_on or date.today(),
+                             source_tool=parsed.format, label_map={})
+        db.session.add(round_)
+        db.session.flush()
+    department_ids = [d.id for d in matched.values()]
+    already = db.session.scalars(
+        select(Department.name).join(Finding, Finding.department_id == Department.id)
+        .where(Finding.round_id == round_.id, Department.id.in_(department_ids)).distinct()
+    ).all()
+    if already:
+        raise DomainError(_l(
+            "Round %(round)s already has results for %(names)s. Import this file into a new "
+            "round, or remove the earlier import first.", round=name, names=", ".join(already)))
+
+    themes: dict[str, Theme] = {}
+    questions = {
+        q.key: q for q in db.session.scalars(select(Question).where(Question.round_id == round_.id))
+    }
+    position = len(questions)
+    for parsed_question in parsed.questions:
+        if parsed_question.key in questions:
+            continue
+        position += 1
+        question = Question(
+            round=round_, key=parsed_question.key[:500], text=parsed_question.text,
+            scale=QuestionScale(parsed_question.kind), position=position,
+            theme=_theme(parsed_question.theme, themes),
+        )
+        db.session.add(question)
+        questions[parsed_question.key] = question
+    db.session.flush()
+
+    previous = _previous_scores(round_, department_ids)
+    # Without a benchmark in the file, the organisation's own average is the benchmark.
+    overall = parsed.overall.results if parsed.overall is not None else {}
+    finding_count = proposed = comment_count = 0
+    comment_rows = []
+    for file_name_of_department, result in parsed.departments.items():
+        department = matched[file_name_of_department]
+        db.session.add(RoundParticipation(
+            round_id=round_.id, department_id=department.id, respondents=result.respondents))
+        findings = []
+        for key, outcome in result.results.items():
+            question = questions[key]
+            if question.scale is QuestionScale.open:
+                continue
+            finding = Finding(
+                round_id=round_.id, department_id=department.id, question=question,
+                score=None if outcome.suppressed else outcome.score,
+                n=outcome.n, sd=None if outcome.suppressed else outcome.sd,
+                benchmark=(outcome.benchmark if outcome.benchmark is not None
+                           else _overall_score(overall.get(key))),
+                previous_score=(outcome.previous if outcome.previous is not None
+                                else previous.get((department.id, question.text))),
+                suppressed=outcome.suppressed,
+            )
+            db.session.add(finding)
+            findings.append(finding)
+        finding_count += len(findings)
+        proposed += propose_findings(findings, organisation)
+        if not result.suppressed:
+            for key, text in result.comments:
+                comment_rows.append({
+                    "round_id": round_.id, "department_id": department.id,
+                    "question_id": questions[key].id if key in questions else None,
+                    "text": text, "approved": False,
+                })
+    if comment_rows:
+        # One bulk insert: a large survey has tens of thousands of comments.
+        db.session.execute(insert(SurveyComment), comment_rows)
+        comment_count = len(comment_rows)
+
+    survey_import = SurveyImport(
+        round=round_, file_name=file_name[:300], sha256=sha256, detected_format=parsed.format,
+        encoding=parsed.encoding, imported_by_id=acting_user.id if acting_user else None,
+        respondents=parsed.respondents, departments=len(parsed.departments),
+        findings=finding_count, comments=comment_count, outcome=ImportOutcome.imported,
+    )
+    db.session.add(survey_import)
+    db.session.flush()
+    seconds = time.perf_counter() - started
+    import_log.info(
+        "survey import file=%s format=%s respondents=%d departments=%d findings=%d "
+        "proposed=%d comments=%d seconds=%.2f by=%s",
+        file_name, parsed.format, parsed.respondents, len(parsed.departments), finding_count,
+        proposed, comment_count, seconds, acting_user.id if acting_user else "cli",
+    )
+    return ImportSummary(survey_import, round_, parsed, matched, finding_count, proposed,
+                         comment_count, seconds)
+
+
+def may_triage(user: User, finding: Finding) -> bool:
+    return user.is_admin or finding.department_id in user.directed_department_ids
+
+
+def triage_finding(acting_user: User, finding: Finding, triage: Triage, sphere: Sphere | None,
+                   reason: str | None) -> Finding:
+    """The director decides: act on it, consciously no action (with a public reason), or a strength."""
+    if not may_triage(acting_user, finding):
+        raise DomainError(_l("Only a director of this department may triage its findings."))
+    reason = (reason or "").strip()
+    if triage is Triage.no_action and not reason:
+        raise DomainError(
+            _l("Say why no action is taken; internal customers will read this reason."),
+            "no_action_reason")
+    finding.triage = triage
+    finding.sphere = sphere
+    finding.no_action_reason = reason if triage is Triage.no_action else None
+    finding.triaged_by_id = acting_user.id
+    finding.triaged_at = utcnow()
+    finding.proposed = finding.proposed or triage is not Triage.untriaged
+    db.session.flush()
+    return finding
+
+
+def save_label_map(acting_user: User, round_: SurveyRound, label_map: dict[str, float | None]) -> None:
+    if not acting_user.has_role(Role.director):
+        raise DomainError(_l("Only directors and administrators may change answer labels."))
+    round_.label_map = dict(label_map)
+    db.session.flush()
+
