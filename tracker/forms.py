@@ -1,5 +1,5 @@
 """Form pieces shared by every area."""
-from wtforms import SelectMultipleField, widgets
+from wtforms import DecimalField, SelectMultipleField, widgets
 
 from tracker.errors import DomainError
 
@@ -18,3 +18,12 @@ def apply_domain_error(form, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class DecimalCommaField(DecimalField):
+    """A decimal number that also accepts the Dutch decimal comma ("0,5")."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        super().process_formdata(valuelist)

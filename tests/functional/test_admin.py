@@ -103,22 +103,29 @@ def test_department_create_edit_and_duplicate_name(ctx, client):
     assert jz.short_name == "JUR" and jz.active is False and jz.directorate is None
 
 
+RULES = {"finding_below_benchmark": "0,8", "finding_dropped": "0.4", "finding_lowest_count": "2",
+         "finding_strength_above": "1"}
+
+
 def test_settings_are_validated_and_saved(ctx, client):
     _admin(client)
     response = client.post(
         "/admin/settings",
         {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "0",
-         "timezone": "Europe/Amsterdam", "submit": "y"},
+         "timezone": "Europe/Amsterdam", "submit": "y", **RULES},
     )
     assert "Nummer moet tussen 1 en 100 liggen." in response.get_data(as_text=True)
     assert db.session.scalar(select(Organisation)) is None
     client.post(
         "/admin/settings",
         {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "7",
-         "timezone": "Europe/Amsterdam", "submit": "y"},
+         "timezone": "Europe/Amsterdam", "submit": "y", **RULES},
     )
     organisation = db.session.scalar(select(Organisation))
     assert (organisation.name, organisation.anonymity_threshold) == ("Gemeente Test", 7)
+    assert (organisation.finding_below_benchmark, organisation.finding_dropped,
+            organisation.finding_lowest_count, organisation.finding_strength_above) == (
+        0.8, 0.4, 2, 1.0)
     # A visitor without a language of their own now gets the English default.
     client.post("/logout")
     client.client.delete_cookie("session")

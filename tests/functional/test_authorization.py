@@ -46,6 +46,7 @@ EXPECTED = {
     "surveys.department_results": DIRECTORS | {"owner"},
     "surveys.triage": DEPARTMENT_DIRECTOR,
     "surveys.labels": DIRECTORS,
+    "surveys.benchmarks": DIRECTORS,
 }
 
 

@@ -288,3 +288,52 @@ def test_round_label_map_is_used_by_the_next_import(app, tmp_path, client, depar
     assert result.exit_code == 0, result.output
     score = json.loads(result.output)["departments"]["ICT"]["questions"]["Hoe tevreden bent u over ICT?"]
     assert score == {"score": pytest.approx((4 * 5 + 2 * 2) / 6), "n": 6}
+
+
+def test_wizard_maps_column_blocks_to_departments(client, departments):
+    from pathlib import Path
+
+    data = (Path(__file__).parents[1] / "unit/importers/data/googleforms_blocks.csv").read_bytes()
+    admin = make_user(Role.admin, email="admin@example.org")
+    client.login(admin.email)
+    preview_url = _upload(client, data, name="blokken.csv").headers["Location"]
+    preview = client.get(preview_url).get_data(as_text=True)
+    assert "Kolomblokken per afdeling" in preview
+    token_url = preview_url.split("?")[0]
+    labels = ["ICT", "HR", "Facilitaire Zaken"]
+    form = {"round": "KTO 2026", "format": "auto", "confirm": "y", "create_departments": "y"}
+    for number, label in enumerate(labels, start=1):
+        form[f"block_label-{number}"] = label
+    form["block-1"] = str(departments["ICT"].id)
+    form["block-2"] = str(departments["FIN"].id)  # HR's block counts for Finance here
+    form["block-3"] = ""  # not a department: ignored
+    response = client.post(token_url, form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    counted = dict(db.session.execute(
+        select(Department.short_name, func.count(Finding.id))
+        .join(Finding, Finding.department_id == Department.id).group_by(Department.short_name)).all())
+    assert counted == {"ICT": 2, "FIN": 2}
+
+
+def test_entering_benchmarks_proposes_findings_again(app, tmp_path, departments, client):
+    report = REPORT_2026.replace(b";6,9;", b";;").replace(b";3,7;", b";;")  # no benchmarks
+    assert _cli(app, tmp_path, "r.csv", report, "--round", "KTO 2026").exit_code == 0
+    round_ = db.session.scalar(select(SurveyRound))
+    callback = db.session.scalar(select(Question).where(Question.text.like("Ik word terug%")))
+    reach = db.session.scalar(select(Question).where(Question.text.like("De servicedesk%")))
+    admin = make_user(Role.admin, email="admin@example.org")
+    client.login(admin.email)
+    wrong = client.post(f"/surveys/{round_.id}/benchmarks",
+                        {f"benchmark-{callback.id}": "zeven", f"benchmark-{reach.id}": "9"})
+    assert "Vul een getal in" in wrong.get_data(as_text=True)
+    out_of_scale = client.post(f"/surveys/{round_.id}/benchmarks",
+                               {f"benchmark-{callback.id}": "7", f"benchmark-{reach.id}": "9"})
+    assert "moet liggen tussen 1 en 5" in out_of_scale.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Finding.id)).where(Finding.benchmark.is_not(None))) == 0
+    saved = client.post(f"/surveys/{round_.id}/benchmarks",
+                        {f"benchmark-{callback.id}": "7,2", f"benchmark-{reach.id}": ""})
+    assert saved.status_code == 302
+    ict_callback = db.session.scalar(select(Finding).where(
+        Finding.question_id == callback.id, Finding.department_id == departments["ICT"].id))
+    assert ict_callback.benchmark == 7.2
+    assert ict_callback.proposed and ict_callback.kind is FindingKind.below_benchmark

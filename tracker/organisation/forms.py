@@ -7,7 +7,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from tracker.forms import MultiCheckboxField
+from tracker.forms import DecimalCommaField, MultiCheckboxField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
@@ -51,5 +51,22 @@ class SettingsForm(FlaskForm):
             ("Europe/London", "Europe/London"),
             ("UTC", "UTC"),
         ],
+    )
+    finding_below_benchmark = DecimalCommaField(
+        _l("Propose a finding when the score is below the benchmark by at least"),
+        description=_l("Points on a 1–10 scale; scaled for 1–5 and yes/no questions."),
+        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
+    )
+    finding_dropped = DecimalCommaField(
+        _l("… or has dropped since the previous round by at least"),
+        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
+    )
+    finding_lowest_count = IntegerField(
+        _l("… and always the lowest results per department, this many"),
+        validators=[InputRequired(), NumberRange(min=0, max=50)],
+    )
+    finding_strength_above = DecimalCommaField(
+        _l("Mark a strength when the score is above the benchmark by at least"),
+        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
     submit = SubmitField(_l("Save"))

@@ -159,6 +159,7 @@ def settings():
                 default_locale=form.default_locale.data,
                 anonymity_threshold=form.anonymity_threshold.data,
                 timezone=form.timezone.data,
+                rules={name: getattr(form, name).data for name in services.FINDING_RULES},
             )
         except DomainError as error:
             db.session.rollback()

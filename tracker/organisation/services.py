@@ -24,8 +24,9 @@ def _require_admin(acting_user: User | None) -> None:
 
 def save_settings(
     acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
-    timezone: str,
+    timezone: str, rules: dict | None = None,
 ) -> Organisation:
+    """Save the settings; `rules` holds the finding rules (finding_* columns) when given."""
     _require_admin(acting_user)
     if anonymity_threshold < 1:
         raise DomainError(_l("The anonymity threshold must be at least 1."), "anonymity_threshold")
@@ -34,9 +35,18 @@ def save_settings(
     organisation.default_locale = default_locale
     organisation.anonymity_threshold = anonymity_threshold
     organisation.timezone = timezone
+    for name_, value in (rules or {}).items():
+        if name_ not in FINDING_RULES:
+            raise ValueError(name_)
+        setattr(organisation, name_, float(value) if name_ != "finding_lowest_count" else int(value))
     db.session.add(organisation)
     db.session.flush()
     return organisation
+
+
+FINDING_RULES = (
+    "finding_below_benchmark", "finding_dropped", "finding_lowest_count", "finding_strength_above",
+)
 
 
 def _check_name_free(name: str, department: Department | None = None) -> None:

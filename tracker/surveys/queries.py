@@ -159,3 +159,17 @@ def summary(finding: Finding, department_name: str, previous_round_name: str | N
     if len(parts) == 1:
         return _("%(head)s: %(detail)s.", head=head, detail=parts[0])
     return _("%(head)s: %(first)s and %(second)s.", head=head, first=parts[0], second=parts[1])
+
+
+def question_benchmarks(round_id: int) -> list[tuple[Question, float | None]]:
+    """The round's scored questions with their benchmark (the first department's, as they
+    usually share one)."""
+    questions = db.session.scalars(
+        select(Question).where(Question.round_id == round_id, Question.scale != QuestionScale.open)
+        .order_by(Question.position)
+    ).all()
+    current = dict(db.session.execute(
+        select(Finding.question_id, func.max(Finding.benchmark))
+        .where(Finding.round_id == round_id).group_by(Finding.question_id)
+    ).all())
+    return [(q, current.get(q.id)) for q in questions]

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker.auth.models import Role
+from tracker.auth.forms import ConfirmForm
 from tracker.auth.permissions import refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -90,8 +91,13 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         held_on = date.fromisoformat(source.get("held_on", "")) if source.get("held_on") else None
     except ValueError:
         held_on = None
-    mapping, scales = {}, {}
+    mapping, scales, blocks = {}, {}, {}
+    names = dict(department_choices())
     for key, value in source.items():
+        if key.startswith("block_label-"):
+            chosen = source.get("block-" + key.removeprefix("block_label-"), "")
+            if chosen.isdigit() and int(chosen) in names:
+                blocks[value] = names[int(chosen)]
         if key.startswith("map_name-"):
             chosen = source.get("map-" + key.removeprefix("map_name-"), "")
             if chosen.isdigit():
@@ -106,8 +112,10 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         round_name=source.get("round", ""),
         held_on=held_on,
         format=form.format.data or "auto",
-        department_column=form.department_column.data or None,
-        department=department.name if department else None,
+        # Column blocks per department win over a department column or a single department.
+        department_column=None if blocks else (form.department_column.data or None),
+        department=None if blocks or not department else department.name,
+        department_blocks=blocks or None,
         department_mapping=mapping,
         create_departments=bool(form.create_departments.data),
         scale_overrides=scales or None,
@@ -282,3 +290,33 @@ def labels(round_id: int):
             flash(_("The answer labels of %(round)s are saved.", round=round_.name), "success")
             return redirect(url_for("surveys.round_page", round_id=round_.id))
     return render_template("surveys/labels.html", form=form, round=round_)
+
+
+@bp.route("/surveys/<int:round_id>/benchmarks", methods=["GET", "POST"])
+@role_required(Role.director)
+def benchmarks(round_id: int):
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    rows = queries.question_benchmarks(round_id)
+    form = ConfirmForm()
+    errors = {}
+    if form.validate_on_submit():
+        values = {}
+        for question, _current in rows:
+            raw = request.form.get(f"benchmark-{question.id}", "").strip().replace(",", ".")
+            try:
+                values[question.id] = float(raw) if raw else None
+            except ValueError:
+                errors[question.id] = _("Enter a number, or leave it empty.")
+        if not errors:
+            try:
+                proposed = services.set_benchmarks(current_user, round_, values)
+            except DomainError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("The benchmarks are saved; %(n)d findings are proposed now.", n=proposed),
+                      "success")
+                return redirect(url_for("surveys.round_page", round_id=round_.id))
+    return render_template("surveys/benchmarks.html", round=round_, rows=rows, form=form,
+                           errors=errors, submitted=request.form)

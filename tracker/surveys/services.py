@@ -9,6 +9,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload
 
 from tracker.auth.models import Role, User
 from tracker.errors import DomainError
@@ -114,6 +115,10 @@ def parse_upload(data: bytes, file_name: str, request: ImportRequest,
         raise ScaleQuestion(error) from None
     except SurveyFileError as error:
         raise DomainError(file_error_message(file_name, error)) from None
+    except ValueError:
+        # Conflicting choices (e.g. a department column and a single department at once).
+        raise DomainError(_l("Choose either the department column, one department for the "
+                             "whole file, or column blocks per department.")) from None
 
 
 def match_departments(names: list[str], mapping: dict[str, int]) -> tuple[dict[str, Department], list[str]]:
@@ -368,3 +373,38 @@ def save_label_map(acting_user: User, round_: SurveyRound, label_map: dict[str, 
     round_.label_map = dict(label_map)
     db.session.flush()
 
+
+
+def set_benchmarks(acting_user: User, round_: SurveyRound,
+                   benchmarks: dict[int, float | None]) -> int:
+    """Enter the benchmark per question (e.g. the national one) and propose findings again.
+
+    Findings a director already triaged keep their decision. Returns the number of findings
+    proposed afterwards.
+    """
+    if not acting_user.has_role(Role.director):
+        raise DomainError(_l("Only directors and administrators may enter benchmarks."))
+    findings = db.session.scalars(
+        select(Finding).where(Finding.round_id == round_.id)
+        .options(joinedload(Finding.question))
+    ).all()
+    for question_id, value in benchmarks.items():
+        question = db.session.get(Question, question_id)
+        if question is None or question.round_id != round_.id:
+            raise DomainError(_l("This question is not part of the round."))
+        bounds = question.scale.bounds
+        if value is not None and bounds and not bounds[0] <= value <= bounds[1]:
+            raise DomainError(_l(
+                "The benchmark of '%(question)s' must lie between %(low)s and %(high)s.",
+                question=question.text, low=f"{bounds[0]:g}", high=f"{bounds[1]:g}"))
+    by_department: dict[int, list[Finding]] = {}
+    for finding in findings:
+        if finding.question_id in benchmarks:
+            finding.benchmark = benchmarks[finding.question_id]
+        if finding.triage is Triage.untriaged:
+            finding.proposed, finding.kind = False, FindingKind.result
+        by_department.setdefault(finding.department_id, []).append(finding)
+    organisation = get_organisation()
+    proposed = sum(propose_findings(group, organisation) for group in by_department.values())
+    db.session.flush()
+    return proposed
