@@ -1,0 +1,86 @@
+"""Every page of the actions area runs the same number of SQL queries with 10 actions as with
+1,000 (and with many updates and findings): no query per row."""
+import pytest
+
+from bench.generate import bulk_actions, bulk_updates
+from tests.factories import make_department, make_finding, make_user
+from tracker.actions.queries import local_today
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.organisation.services import save_settings
+from tracker.surveys.models import Triage
+
+
+@pytest.fixture
+def world(ctx):
+    save_settings(None, name="Gemeente Zuiderveen", default_locale="nl", anonymity_threshold=5,
+                  timezone="Europe/Amsterdam")
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    hr = make_department("Personeel & Organisatie", "P&O")
+    owner = make_user(Role.owner, email="owner@example.org", staff_of=[ict])
+    colleague = make_user(Role.owner, email="col@example.org", staff_of=[ict])
+    make_user(Role.director, email="dir@example.org", directs=[ict])
+    hr_owner = make_user(Role.owner, email="hr@example.org", staff_of=[hr])
+    findings = [make_finding(ict, triage=Triage.act, question_text=f"Vraag {n}") for n in range(3)]
+    return {"ict": ict, "hr": hr, "owner": owner, "colleague": colleague, "hr_owner": hr_owner,
+            "findings": findings}
+
+
+def _add_actions(world, count: int) -> list[int]:
+    """`count` ICT actions for the owner (each with a co-owner, a finding and updates), and
+    as many in another department."""
+    today = local_today()
+    ids = bulk_actions(
+        department_ids=[world["ict"].id], owner_ids=[world["owner"].id], count=count, today=today,
+        findings_by_department={world["ict"].id: [f.id for f in world["findings"]]},
+        co_owner_ids=[world["colleague"].id],
+    )
+    bulk_updates(ids, [world["owner"].id], count * 2)
+    bulk_actions(department_ids=[world["hr"].id], owner_ids=[world["hr_owner"].id], count=count,
+                 today=today, seed=7)
+    db.session.commit()
+    return ids
+
+
+def _pages(world, first_action: int) -> dict[str, tuple[str, str]]:
+    ict = world["ict"].id
+    return {
+        "department overview": ("dir@example.org", f"/departments/{ict}/actions"),
+        "filtered overview": ("dir@example.org",
+                              f"/departments/{ict}/actions?status=open&sort=owner&quick_win=y"
+                              f"&round={world['findings'][0].round_id}"),
+        "all departments": ("dir@example.org", "/actions?sort=department"),
+        "roll-up": ("dir@example.org", "/actions/rollup"),
+        "my actions": ("owner@example.org", "/actions/mine"),
+        "action page": ("owner@example.org", f"/actions/{first_action}"),
+        "edit page": ("dir@example.org", f"/actions/{first_action}/edit"),
+        "export": ("dir@example.org", f"/departments/{ict}/actions/export.csv"),
+    }
+
+
+def _measure(make_client, count_queries, pages) -> dict[str, int]:
+    counts = {}
+    for name, (email, url) in pages.items():
+        client = make_client()
+        client.login(email)
+        assert client.get(url).status_code == 200, name  # warm up: session, caches
+        with count_queries() as counter:
+            response = client.get(url)
+        assert response.status_code == 200, name
+        counts[name] = counter.count
+    return counts
+
+
+def test_query_counts_do_not_grow_with_the_number_of_actions(world, make_client, count_queries):
+    ids = _add_actions(world, 10)
+    # The first action is the one measured on its own page; it gets many more updates later.
+    pages = _pages(world, ids[0])
+    with_10 = _measure(make_client, count_queries, pages)
+    more = _add_actions(world, 990)
+    bulk_updates([ids[0]] * 10 + more[:10], [world["owner"].id], 1000, seed=3)
+    db.session.commit()
+    with_1000 = _measure(make_client, count_queries, pages)
+    assert with_1000 == with_10
+    # Keep the pages lean, not just constant (the figures are reported in the hand-over).
+    assert max(with_10.values()) <= 16, with_10
+    print("queries per page:", with_10)

@@ -1,0 +1,848 @@
+"""Pages of improvement actions: my actions, the action page with its quick update form and
+history, creating and editing, the workflow steps of the director, the overviews per
+department and across departments, the roll-up, exports, and the admin's libraries."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date as babel_format_date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker.actions import exports, queries, services
+from tracker.actions.forms import (
+    CONSTRAINT_LABELS,
+    DECISION_LABELS,
+    PRIORITY_LABELS,
+    SPHERE_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+    ActionForm,
+    ActionTemplateForm,
+    CancelForm,
+    DeadlineDecisionForm,
+    DeclineForm,
+    DeclineTemplateForm,
+    FilterForm,
+    ReopenForm,
+    UpdateForm,
+)
+from tracker.actions.models import (
+    ActionStatus,
+    ActionTemplate,
+    DeadlineDecision,
+    DeadlineRequest,
+    DeclineConstraint,
+    DeclineTemplate,
+    ImprovementAction,
+    Priority,
+    Visibility,
+)
+from tracker.actions.queries import ActionFilter, local_today
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import refuse, role_required
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.forms import apply_domain_error
+from tracker.organisation.models import Department
+from tracker.organisation.queries import department_choices
+from tracker.surveys.models import Sphere, Theme
+
+bp = Blueprint("actions", __name__)
+
+
+# --- Template helpers ---------------------------------------------------------------------
+
+
+@bp.app_template_filter("status_label")
+def status_label(status: ActionStatus) -> str:
+    return STATUS_LABELS[status]
+
+
+@bp.app_template_filter("list_date")
+def list_date(value) -> str:
+    """Like the `date` filter (medium format, organisation time zone), for long lists: the
+    locale and zone are looked up once per request and each value is formatted once."""
+    if not value:
+        return "–"
+    memo = g.get("list_dates")
+    if memo is None:
+        memo = g.list_dates = {"locale": get_locale(), "zone": get_timezone(), "done": {}}
+    found = memo["done"].get(value)
+    if found is None:
+        day = value.astimezone(memo["zone"]).date() if isinstance(value, datetime) else value
+        found = memo["done"][value] = babel_format_date(day, "medium", locale=memo["locale"])
+    return found
+
+
+@bp.app_template_test("visible_action")
+def visible_action(action: ImprovementAction) -> bool:
+    return current_user.is_authenticated and services.may_view(current_user, action)
+
+
+@bp.app_context_processor
+def action_helpers():
+    def my_actions_exist() -> bool:
+        return current_user.is_authenticated and queries.has_actions(current_user)
+
+    def may_create_action_in(department_id: int) -> bool:
+        return current_user.is_authenticated and services.may_create_in(
+            current_user, department_id
+        )
+
+    return {
+        "my_actions_exist": my_actions_exist,
+        "may_create_action_in": may_create_action_in,
+    }
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    """Names the action templates use, also inside imported macros."""
+    state.app.jinja_env.globals.update(
+        ActionStatus=ActionStatus,
+        Visibility=Visibility,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        SPHERE_LABELS=SPHERE_LABELS,
+        VISIBILITY_LABELS=VISIBILITY_LABELS,
+        CONSTRAINT_LABELS=CONSTRAINT_LABELS,
+        DECISION_LABELS=DECISION_LABELS,
+        change_value=change_value,
+        change_field=change_field,
+        action_labels=action_labels,
+        STATUS_CLASSES=STATUS_CLASSES,
+    )
+
+
+STATUS_CLASSES = {
+    "proposed": "text-bg-secondary", "planned": "text-bg-info", "in_progress": "text-bg-primary",
+    "done": "text-bg-success", "declined": "text-bg-warning", "cancelled": "text-bg-dark",
+}
+
+
+def action_labels() -> dict:
+    """The labels list rows need, translated once per request instead of once per row."""
+    if "action_labels" not in g:
+        g.action_labels = {
+            "status": {s: str(label) for s, label in STATUS_LABELS.items()},
+            "priority": {p: str(label) for p, label in PRIORITY_LABELS.items()},
+            "quick_win": _("Quick win"),
+            "internal": _("Internal"),
+            "overdue": _("Overdue"),
+            "progress": _("Progress"),
+        }
+    return g.action_labels
+
+
+def change_field(field: str) -> str:
+    labels = {
+        "created": _("Created"),
+        "title": _("Title"),
+        "description": _("Description"),
+        "owner": _("Owner"),
+        "co_owners": _("Co-owners"),
+        "deadline": _("Deadline"),
+        "priority": _("Priority"),
+        "quick_win": _("Quick win"),
+        "sphere": _("Sphere of influence"),
+        "visibility": _("Visibility"),
+        "public_summary": _("Public summary"),
+        "findings": _("Findings"),
+        "status": _("Status"),
+        "progress": _("Progress (%)"),
+        "result": _("Result"),
+        "decline_constraint": _("Constraint"),
+        "decline_explanation": _("Public explanation"),
+        "cancel_reason": _("Internal reason"),
+        "closed_on": _("Closed on"),
+        "deadline_request": _("Deadline request"),
+        # Recorded by the meetings area when the staff meeting decides on the action.
+        "staff_meeting": _("Staff meeting decision"),
+    }
+    return labels.get(field, field)
+
+
+def change_value(field: str, value: str | None) -> str:
+    """A stored history value as the reader understands it."""
+    if value is None or value == "":
+        return "–"
+    enums = {
+        "status": (ActionStatus, STATUS_LABELS),
+        "priority": (Priority, PRIORITY_LABELS),
+        "sphere": (Sphere, SPHERE_LABELS),
+        "visibility": (Visibility, VISIBILITY_LABELS),
+        "decline_constraint": (DeclineConstraint, CONSTRAINT_LABELS),
+    }
+    try:
+        if field in enums:
+            kind, labels = enums[field]
+            return str(labels[kind(value)])
+        if field == "quick_win":
+            return _("Yes") if value == "true" else _("No")
+        if field in ("deadline", "closed_on", "deadline_request"):
+            if field == "deadline_request" and not value[:1].isdigit():
+                return str(DECISION_LABELS[DeadlineDecision(value)])
+            return format_date(date.fromisoformat(value), "medium")
+    except (ValueError, KeyError):
+        pass
+    return value
+
+
+# --- Loading and permission ---------------------------------------------------------------
+
+
+def _action_or_404(action_id: int) -> ImprovementAction:
+    action = queries.action_for_page(action_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return None
+
+
+def _update_form(action: ImprovementAction, origin: str = "action") -> UpdateForm:
+    form = UpdateForm(prefix=f"u{action.id}")
+    form.new_status.choices = [("", _("(unchanged)"))] + [
+        (s.value, STATUS_LABELS[s]) for s in services.update_statuses(current_user, action)
+    ]
+    if not form.is_submitted():
+        form.version.data = str(action.version)
+        form.percent.data = action.progress
+        form.origin.data = origin
+    return form
+
+
+def _status_forms(action: ImprovementAction) -> dict:
+    """The director's workflow forms that fit the action's status."""
+    if not services.may_manage(current_user, action):
+        return {}
+    if action.status.is_open:
+        form = CancelForm(prefix="cancel")
+        if not form.is_submitted():
+            form.version.data = str(action.version)
+        return {"cancel_form": form}
+    form = ReopenForm(prefix="reopen")
+    if not form.is_submitted():
+        form.version.data = str(action.version)
+        form.status.data = (
+            ActionStatus.in_progress.value if action.status is ActionStatus.done
+            else ActionStatus.proposed.value
+        )
+    return {"reopen_form": form}
+
+
+def _render_action(action: ImprovementAction, **forms):
+    """The action page for people who see everything of it."""
+    if "update_form" not in forms and action.status.is_open and services.may_update(
+        current_user, action
+    ):
+        forms["update_form"] = _update_form(action)
+    for name, form in _status_forms(action).items():
+        forms.setdefault(name, form)
+    may_manage = services.may_manage(current_user, action)
+    return render_template(
+        "actions/action.html",
+        action=action,
+        today=local_today(),
+        timeline=queries.timeline(action),
+        pending_requests=queries.pending_deadline_requests(action.id),
+        decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
+        may_manage=may_manage,
+        may_update=services.may_update(current_user, action),
+        **forms,
+    )
+
+
+def _conflict(action_id: int, form, error: services.ConflictError):
+    """After a refused save: reload, keep the user's input, show what the others changed."""
+    db.session.rollback()
+    action = _action_or_404(action_id)
+    form.form_errors.append(error.message)
+    form.version.data = str(action.version)
+    return action, queries.changes_since(action.id, error.seen_version)
+
+
+# --- My actions and the action page -------------------------------------------------------
+
+
+@bp.route("/actions/mine")
+@login_required
+def mine():
+    page = request.args.get("page", 1, type=int)
+    include_closed = request.args.get("closed") == "1"
+    pagination = queries.my_actions(current_user, page, include_closed)
+    forms = {
+        action.id: _update_form(action, origin="mine")
+        for action in pagination.items if action.status.is_open
+    }
+    return render_template(
+        "actions/mine.html",
+        pagination=pagination,
+        forms=forms,
+        include_closed=include_closed,
+        today=local_today(),
+        departments=queries.user_departments(current_user)
+        if current_user.has_role(Role.director) else [],
+    )
+
+
+@bp.route("/actions/<int:action_id>", endpoint="action")
+@login_required
+def show_action(action_id: int):
+    action = _action_or_404(action_id)
+    if not services.may_view(current_user, action):
+        refuse("internal action")
+    if not services.may_view_details(current_user, action):
+        return render_template("actions/public_action.html", action=action)
+    return _render_action(action)
+
+
+@bp.route("/actions/<int:action_id>/updates", methods=["POST"])
+@login_required
+def post_update(action_id: int):
+    action = _action_or_404(action_id)
+    if not services.may_update(current_user, action):
+        refuse("not owner of action")
+    form = _update_form(action)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.post_update(
+                current_user,
+                action,
+                expected_version=_version(form),
+                text=form.text.data,
+                percent=form.percent.data,
+                new_status=ActionStatus(form.new_status.data) if form.new_status.data else None,
+                result=form.result.data,
+                requested_deadline=form.requested_deadline.data,
+                public=form.public.data,
+            )
+        except services.ConflictError as error:
+            action, conflict = _conflict(action_id, form, error)
+        except DomainError as error:
+            db.session.rollback()
+            action = _action_or_404(action_id)
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your update is saved."), "success")
+            if form.origin.data == "mine":
+                return redirect(url_for("actions.mine") + f"#action-{action.id}")
+            return redirect(url_for("actions.action", action_id=action.id) + "#history")
+    return _render_action(action, update_form=form, conflict=conflict)
+
+
+# --- Creating and editing -----------------------------------------------------------------
+
+
+def _person_label(user: User) -> str:
+    return user.name if user.active else _("%(name)s (deactivated)", name=user.name)
+
+
+def _fill_action_form(form: ActionForm, department_id: int, action: ImprovementAction | None,
+                      extra_finding_ids=()) -> list:
+    staff, others = queries.owner_candidates(department_id)
+    owner_choices = {
+        None: [(0, _("– choose the owner –"))],
+        _("Staff of the department"): [(u.id, u.name) for u in staff],
+        _("Other people"): [(u.id, u.name) for u in others],
+    }
+    if action is not None and not action.owner.active:
+        owner_choices[None].append((action.owner.id, _person_label(action.owner)))
+    form.owner_id.choices = owner_choices
+    co_owner_people = staff + [u for u in others if u.has_role(Role.owner)]
+    if action is not None:
+        known = {u.id for u in co_owner_people}
+        co_owner_people += [u for u in action.co_owners if u.id not in known]
+    form.co_owner_ids.choices = [(u.id, _person_label(u)) for u in co_owner_people]
+    linked = [f.id for f in action.findings] if action is not None else []
+    findings = queries.findings_for_linking(department_id, linked + list(extra_finding_ids))
+    form.finding_ids.choices = [
+        (f.id, services.finding_label(f) + (f" ({f.question.theme.name})"
+                                            if f.question and f.question.theme else ""))
+        for f in findings
+    ]
+    return findings
+
+
+def _action_values(form: ActionForm) -> dict:
+    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+    return {
+        "title": form.title.data or "",
+        "description": form.description.data or "",
+        "owner": owner,
+        "co_owners": list(queries.users_by_id(form.co_owner_ids.data or []).values()),
+        "deadline": form.deadline.data,
+        "priority": Priority(form.priority.data),
+        "quick_win": form.quick_win.data,
+        "sphere": Sphere(form.sphere.data),
+        "visibility": Visibility(form.visibility.data),
+        "public_summary": form.public_summary.data,
+        "findings": queries.findings_by_id(form.finding_ids.data or []),
+    }
+
+
+@bp.route("/departments/<int:department_id>/actions/new", methods=["GET", "POST"])
+@login_required
+def new_action(department_id: int):
+    department = db.session.get(Department, department_id) or abort(404)
+    if not services.may_create_in(current_user, department.id):
+        refuse("not director of department")
+    requested = [int(v) for v in request.args.getlist("finding") if v.isdigit()]
+    form = ActionForm()
+    findings = _fill_action_form(form, department.id, None, requested)
+    template = None
+    if not form.is_submitted():
+        form.finding_ids.data = [f.id for f in findings if f.id in requested]
+        template_id = request.args.get("template", type=int)
+        template = db.session.get(ActionTemplate, template_id) if template_id else None
+        if template is not None:
+            form.title.data = template.title
+            form.description.data = template.description
+            form.quick_win.data = template.quick_win
+            form.deadline.data = local_today() + timedelta(days=template.typical_duration_days)
+    if form.validate_on_submit():
+        try:
+            action = services.create_action(current_user, department=department,
+                                            **_action_values(form))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The action is created."), "success")
+            return redirect(url_for("actions.action", action_id=action.id))
+    chosen = set(form.finding_ids.data or [])
+    theme_ids = {f.question.theme_id for f in findings
+                 if f.id in chosen and f.question and f.question.theme_id}
+    suggested, other_templates = queries.suggested_templates(theme_ids)
+    return render_template(
+        "actions/action_form.html", form=form, department=department, action=None,
+        suggested=suggested, other_templates=other_templates, template=template,
+        requested=requested,
+    )
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_action(action_id: int):
+    action = _action_or_404(action_id)
+    if not services.may_manage(current_user, action):
+        refuse("not director of department")
+    form = ActionForm()
+    _fill_action_form(form, action.department_id, action)
+    if not form.is_submitted():
+        form.title.data = action.title
+        form.description.data = action.description
+        form.owner_id.data = action.owner_id
+        form.co_owner_ids.data = [u.id for u in action.co_owners]
+        form.deadline.data = action.deadline
+        form.priority.data = action.priority.value
+        form.quick_win.data = action.quick_win
+        form.sphere.data = action.sphere.value
+        form.visibility.data = action.visibility.value
+        form.public_summary.data = action.public_summary
+        form.finding_ids.data = [f.id for f in action.findings]
+        form.version.data = str(action.version)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            changes = services.update_action(
+                current_user, action, expected_version=_version(form), **_action_values(form)
+            )
+        except services.ConflictError as error:
+            action, conflict = _conflict(action_id, form, error)
+        except DomainError as error:
+            db.session.rollback()
+            action = _action_or_404(action_id)
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("The action is saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("actions.action", action_id=action.id))
+    return render_template(
+        "actions/action_form.html", form=form, department=action.department, action=action,
+        conflict=conflict, suggested=[], other_templates=[], template=None, requested=[],
+    )
+
+
+# --- The director's workflow steps --------------------------------------------------------
+
+
+@bp.route("/actions/<int:action_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline(action_id: int):
+    action = _action_or_404(action_id)
+    if not services.may_manage(current_user, action):
+        refuse("not director of department")
+    form = DeclineForm()
+    if not form.is_submitted():
+        form.version.data = str(action.version)
+        template_id = request.args.get("explanation", type=int)
+        template = db.session.get(DeclineTemplate, template_id) if template_id else None
+        if template is not None:
+            form.constraint.data = template.constraint.value
+            form.explanation.data = template.text
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.decline_action(
+                current_user, action, expected_version=_version(form),
+                constraint=DeclineConstraint(form.constraint.data),
+                explanation=form.explanation.data,
+            )
+        except services.ConflictError as error:
+            action, conflict = _conflict(action_id, form, error)
+        except DomainError as error:
+            db.session.rollback()
+            action = _action_or_404(action_id)
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The action is declined. The explanation is shown with it."), "success")
+            return redirect(url_for("actions.action", action_id=action.id))
+    return render_template(
+        "actions/decline.html", action=action, form=form, conflict=conflict,
+        templates=queries.decline_templates(),
+    )
+
+
+def _workflow_step(action_id: int, form_class, prefix: str, run, done_message: str):
+    action = _action_or_404(action_id)
+    if not services.may_manage(current_user, action):
+        refuse("not director of department")
+    form = form_class(prefix=prefix)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            run(action, form)
+        except services.ConflictError as error:
+            action, conflict = _conflict(action_id, form, error)
+        except DomainError as error:
+            db.session.rollback()
+            action = _action_or_404(action_id)
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for("actions.action", action_id=action.id))
+    return _render_action(action, conflict=conflict, **{f"{prefix}_form": form})
+
+
+@bp.route("/actions/<int:action_id>/cancel", methods=["POST"])
+@login_required
+def cancel(action_id: int):
+    return _workflow_step(
+        action_id, CancelForm, "cancel",
+        lambda action, form: services.cancel_action(
+            current_user, action, expected_version=_version(form), reason=form.reason.data
+        ),
+        _("The action is cancelled."),
+    )
+
+
+@bp.route("/actions/<int:action_id>/reopen", methods=["POST"])
+@login_required
+def reopen(action_id: int):
+    return _workflow_step(
+        action_id, ReopenForm, "reopen",
+        lambda action, form: services.reopen_action(
+            current_user, action, expected_version=_version(form),
+            status=ActionStatus(form.status.data), reason=form.reason.data,
+        ),
+        _("The action is reopened."),
+    )
+
+
+@bp.route("/actions/<int:action_id>/deadline-requests/<int:request_id>", methods=["POST"])
+@login_required
+def decide_deadline(action_id: int, request_id: int):
+    action = _action_or_404(action_id)
+    if not services.may_manage(current_user, action):
+        refuse("not director of department")
+    deadline_request = db.session.get(DeadlineRequest, request_id)
+    if deadline_request is None or deadline_request.action_id != action.id:
+        abort(404)
+    form = DeadlineDecisionForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_deadline_request(
+                current_user, deadline_request, action, approve=bool(form.approve.data),
+                note=form.note.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            if form.approve.data:
+                flash(_("The new deadline is approved."), "success")
+            else:
+                flash(_("The request for a new deadline is rejected."), "success")
+    return redirect(url_for("actions.action", action_id=action.id))
+
+
+# --- Overviews and exports ----------------------------------------------------------------
+
+
+def _filters(department_ids: list[int] | None, with_department: bool):
+    """The filter form from the query string, and the filter it describes."""
+    form = FilterForm(formdata=request.args)
+    form.status.choices = [("", _("All")), (queries.OPEN, _("Open")),
+                           (queries.CLOSED, _("Closed"))] + [
+        (s.value, STATUS_LABELS[s]) for s in ActionStatus
+    ]
+    form.owner.choices = [("", _("Everyone"))] + [
+        (str(i), name) for i, name in queries.staff_owner_choices(department_ids)
+    ]
+    form.round.choices = [("", _("All rounds"))] + [
+        (str(i), name) for i, name in queries.round_choices()
+    ]
+    form.theme.choices = [("", _("All themes"))] + [
+        (str(i), name) for i, name in queries.theme_choices()
+    ]
+    form.department.choices = [("", _("All departments"))] + [
+        (str(i), name) for i, name in department_choices()
+    ] if with_department else [("", "")]
+    if with_department:
+        form.sort.choices = [*form.sort.choices, ("department", _("Department"))]
+    form.validate()  # values that do not fit are ignored (and shown as errors)
+
+    def value(field):
+        return None if field.errors else field.data
+
+    def number(field) -> int | None:
+        data = value(field)
+        return int(data) if data and str(data).isdigit() else None
+
+    if with_department and number(form.department):
+        department_ids = [number(form.department)]
+    action_filter = ActionFilter(
+        department_ids=department_ids,
+        status=value(form.status) or None,
+        owner_id=number(form.owner),
+        overdue=bool(value(form.overdue)),
+        due_within_days=value(form.due_within),
+        round_id=number(form.round),
+        theme_id=number(form.theme),
+        quick_win=bool(value(form.quick_win)),
+        sort=form.sort.data if form.sort.data in queries.SORTS else "deadline",
+        descending=form.direction.data == "desc",
+    )
+    return form, action_filter
+
+
+def _page_args() -> dict:
+    args = request.args.to_dict()
+    args.pop("page", None)
+    return args
+
+
+def _may_see_department(department: Department) -> None:
+    if not services.sees_internal(current_user, department.id):
+        refuse("not in department")
+
+
+@bp.route("/departments/<int:department_id>/actions")
+@login_required
+def department_actions(department_id: int):
+    department = db.session.get(Department, department_id) or abort(404)
+    _may_see_department(department)
+    form, action_filter = _filters([department.id], with_department=False)
+    today = local_today()
+    pagination = queries.page_of(
+        queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "actions/overview.html",
+        department=department,
+        form=form,
+        pagination=pagination,
+        counters=queries.counters([department.id], today),
+        today=today,
+        page_args=_page_args(),
+        may_create=services.may_create_in(current_user, department.id),
+    )
+
+
+@bp.route("/departments/<int:department_id>/actions/export.<any(csv, xlsx):fmt>")
+@login_required
+def export_department_actions(department_id: int, fmt: str):
+    department = db.session.get(Department, department_id) or abort(404)
+    _may_see_department(department)
+    _form, action_filter = _filters([department.id], with_department=False)
+    return _export(action_filter, fmt, f"acties-{department.short_name}")
+
+
+@bp.route("/actions")
+@role_required(Role.director)
+def overview():
+    form, action_filter = _filters(None, with_department=True)
+    today = local_today()
+    pagination = queries.page_of(
+        queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int),
+        with_department=True,
+    )
+    return render_template(
+        "actions/overview.html",
+        department=None,
+        form=form,
+        pagination=pagination,
+        counters=queries.counters(action_filter.department_ids, today),
+        today=today,
+        page_args=_page_args(),
+        may_create=False,
+        departments=queries.user_departments(current_user),
+    )
+
+
+@bp.route("/actions/export.<any(csv, xlsx):fmt>")
+@role_required(Role.director)
+def export_actions(fmt: str):
+    _form, action_filter = _filters(None, with_department=True)
+    return _export(action_filter, fmt, "acties")
+
+
+def _export(action_filter: ActionFilter, fmt: str, name: str) -> Response:
+    today = local_today()
+    data = queries.export_data(queries.filtered_actions(action_filter, today))
+    stamp = today.isoformat()
+    if fmt == "csv":
+        return Response(
+            exports.to_csv(data, today),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'},
+        )
+    return Response(
+        exports.to_xlsx(data, today),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.xlsx"'},
+    )
+
+
+@bp.route("/actions/rollup")
+@role_required(Role.director)
+def rollup():
+    today = local_today()
+    return render_template(
+        "actions/rollup.html", rows=queries.rollup(today), today=today,
+        counters=queries.counters(None, today),
+    )
+
+
+# --- Libraries (administrator) ------------------------------------------------------------
+
+
+@bp.route("/admin/action-templates")
+@role_required(Role.admin)
+def action_templates():
+    return render_template(
+        "actions/templates.html",
+        action_templates=queries.action_templates(include_inactive=True),
+        decline_templates=queries.decline_templates(include_inactive=True),
+    )
+
+
+def _theme_choices(form: ActionTemplateForm) -> None:
+    form.theme_id.choices = [(0, _("(any theme)"))] + queries.theme_choices()
+
+
+@bp.route("/admin/action-templates/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_action_template():
+    return _action_template_page(None)
+
+
+@bp.route("/admin/action-templates/<int:template_id>", methods=["GET", "POST"])
+@role_required(Role.admin)
+def edit_action_template(template_id: int):
+    return _action_template_page(db.session.get(ActionTemplate, template_id) or abort(404))
+
+
+def _action_template_page(template: ActionTemplate | None):
+    form = ActionTemplateForm(obj=template)
+    _theme_choices(form)
+    if not form.is_submitted() and template is not None:
+        form.theme_id.data = template.theme_id or 0
+    if form.validate_on_submit():
+        try:
+            services.save_action_template(
+                current_user, template,
+                title=form.title.data or "",
+                description=form.description.data or "",
+                theme=db.session.get(Theme, form.theme_id.data) if form.theme_id.data else None,
+                typical_duration_days=form.typical_duration_days.data or 0,
+                quick_win=form.quick_win.data,
+                active=form.active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The suggested action is saved."), "success")
+            return redirect(url_for("actions.action_templates"))
+    return render_template(
+        "actions/template_form.html", form=form, template=template,
+        heading=template.title if template else _("New suggested action"),
+    )
+
+
+@bp.route("/admin/decline-templates/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_decline_template():
+    return _decline_template_page(None)
+
+
+@bp.route("/admin/decline-templates/<int:explanation_id>", methods=["GET", "POST"])
+@role_required(Role.admin)
+def edit_decline_template(explanation_id: int):
+    return _decline_template_page(db.session.get(DeclineTemplate, explanation_id) or abort(404))
+
+
+def _decline_template_page(template: DeclineTemplate | None):
+    form = DeclineTemplateForm(obj=template)
+    if not form.is_submitted() and template is not None:
+        form.constraint.data = template.constraint.value
+    if form.validate_on_submit():
+        try:
+            services.save_decline_template(
+                current_user, template,
+                constraint=DeclineConstraint(form.constraint.data),
+                title=form.title.data or "",
+                text=form.text.data or "",
+                active=form.active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The explanation is saved."), "success")
+            return redirect(url_for("actions.action_templates"))
+    return render_template(
+        "actions/template_form.html", form=form, template=template,
+        heading=template.title if template else _("New explanation for declining"),
+    )
