@@ -23,6 +23,13 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _days(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """"14,3,0" -> (14, 3, 0)."""
+    if not value:
+        return default
+    return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
+
+
 def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
@@ -32,9 +39,25 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES"),
         "REMEMBER_COOKIE_SECURE": _bool("SECURE_COOKIES"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
-        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "tracker@localhost"),
+        # Mail, with Flask-Mail's names. MAIL_SERVER unset: no SMTP; messages stay in the
+        # in-app outbox (/admin/outbox), marked as held.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or (465 if _bool("MAIL_USE_SSL") else 25)),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", DEFAULTS["MAIL_TIMEOUT"])),
+        # Absolute links in e-mail.
+        "BASE_URL": os.environ.get("BASE_URL", DEFAULTS["BASE_URL"]).rstrip("/"),
+        "REMINDER_DAYS_BEFORE": _days(
+            os.environ.get("REMINDER_DAYS_BEFORE"), DEFAULTS["REMINDER_DAYS_BEFORE"]
+        ),
+        "ESCALATION_DAYS": int(os.environ.get("ESCALATION_DAYS", DEFAULTS["ESCALATION_DAYS"])),
+        "SCHEDULER_LEASE_SECONDS": int(
+            os.environ.get("SCHEDULER_LEASE_SECONDS", DEFAULTS["SCHEDULER_LEASE_SECONDS"])
+        ),
         "PROXY_FIX": _bool("PROXY_FIX"),
     }
 
@@ -56,4 +79,35 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Mail and scheduler (see README "Mail and scheduler"). No MAIL_SERVER: the outbox only.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Tracker <tracker@localhost>",
+    #: Seconds before an SMTP connect or reply counts as a (temporary) failure.
+    "MAIL_TIMEOUT": 30,
+    "BASE_URL": "http://127.0.0.1:5000",
+    #: Deadline reminders this many days before the deadline (0: on the day).
+    "REMINDER_DAYS_BEFORE": (14, 3, 0),
+    #: Overdue actions: a reminder every this many days while overdue.
+    "OVERDUE_REMINDER_DAYS": 7,
+    #: Escalate to the department's directors this many days after the deadline.
+    "ESCALATION_DAYS": 14,
+    #: Weekly digests on this weekday (0 = Monday) at SCHEDULER_HOUR, in the organisation's
+    #: time zone; daily jobs run at SCHEDULER_HOUR too.
+    "DIGEST_WEEKDAY": 0,
+    "SCHEDULER_HOUR": 7,
+    #: One-click links in mail stop working after this many days.
+    "SIGNED_LINK_MAX_AGE_DAYS": 14,
+    "OUTBOX_BATCH_SIZE": 500,
+    #: First retry after this many seconds, doubling per attempt (at most 6 hours).
+    "OUTBOX_RETRY_SECONDS": 60,
+    "OUTBOX_MAX_ATTEMPTS": 12,
+    #: A claimed message not finished after this many seconds belongs to a dead run.
+    "OUTBOX_SENDING_TIMEOUT": 600,
+    #: Only the scheduler holding this database lease runs jobs; it renews it well before.
+    "SCHEDULER_LEASE_SECONDS": 60,
 }

@@ -1,0 +1,127 @@
+"""Messages to followers, through the outbox: a short note when a followed action is done or
+declined, and a monthly "we did" for followed departments. Idempotent by their outbox keys,
+so the daily job may run as often as it likes."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from tracker.actions.models import ActionStatus, ImprovementAction, Visibility
+from tracker.auth.models import User
+from tracker.cocreation.models import Follow
+from tracker.extensions import db
+from tracker.notifications import services as outbox
+from tracker.notifications.rendering import absolute_url, one_line, render_message
+from tracker.organisation.queries import get_organisation
+from tracker.scheduler.reminders import local_date, recipient_locale
+from tracker.surveys.queries import latest_rounds
+
+CLOSED = (ActionStatus.done, ActionStatus.declined)
+
+
+def _page_link(department_id: int, rounds: dict[int, int], action_id: int | None = None) -> str:
+    if department_id not in rounds:
+        return absolute_url("public.overview")
+    return absolute_url("public.department", _anchor=f"action-{action_id}" if action_id else None,
+                        round_id=rounds[department_id], department_id=department_id)
+
+
+def _queue(key: str, kind: str, user: User, template: str, subject_text, now: datetime,
+           **context) -> bool:
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        subject = one_line(str(subject_text()), 150)
+    text, html = render_message(template, locale, recipient=user, subject=subject,
+                                organisation=get_organisation(), **context)
+    return outbox.enqueue(outbox.OutgoingMessage(
+        key=key, kind=kind, to_email=user.email, to_name=user.name, locale=locale,
+        subject=subject, text=text, html=html, recipient_id=user.id,
+    ), now)
+
+
+def notify_closed_actions(now: datetime) -> int:
+    """Followers of a public action hear once that it was done or declined (after they
+    started following)."""
+    follows = _follows_of_closed_actions()
+    rounds = latest_rounds() if follows else {}
+    queued = 0
+    for follow in follows:
+        action = follow.action
+        if action.closed_on is None or action.closed_on < local_date(follow.created_at):
+            continue
+        key = f"follow:closed:{action.id}:{action.status.value}:{action.closed_on}:{follow.user_id}"
+        done = action.status is ActionStatus.done
+        queued += _queue(
+            key, "follow_closed", follow.user, "follow_closed",
+            (lambda a=action, d=done: _("Done: %(title)s", title=a.title) if d
+             else _("Decided not to: %(title)s", title=a.title)),
+            now, action=action, done=done,
+            link=_page_link(action.department_id, rounds, action.id),
+        )
+    return queued
+
+
+def _follows_of_closed_actions() -> list[Follow]:
+    return list(db.session.scalars(
+        select(Follow)
+        .join(ImprovementAction, ImprovementAction.id == Follow.action_id)
+        .where(ImprovementAction.visibility == Visibility.public,
+               ImprovementAction.status.in_(CLOSED))
+        .options(joinedload(Follow.user), joinedload(Follow.action))
+    ))
+
+
+def _previous_month(today: date) -> tuple[date, date]:
+    first_this = today.replace(day=1)
+    last_previous = first_this.fromordinal(first_this.toordinal() - 1)
+    return last_previous.replace(day=1), last_previous
+
+
+def send_monthly_digests(now: datetime) -> int:
+    """Followers of a department get, once a month, what it did in the previous month."""
+    start, end = _previous_month(local_date(now))
+    follows = db.session.scalars(
+        select(Follow).where(Follow.department_id.is_not(None))
+        .options(joinedload(Follow.user), joinedload(Follow.department))
+    ).all()
+    if not follows:
+        return 0
+    department_ids = {f.department_id for f in follows}
+    done = db.session.scalars(
+        select(ImprovementAction).where(
+            ImprovementAction.department_id.in_(department_ids),
+            ImprovementAction.visibility == Visibility.public,
+            ImprovementAction.status.in_(CLOSED),
+            ImprovementAction.closed_on >= start, ImprovementAction.closed_on <= end,
+        ).order_by(ImprovementAction.closed_on)
+    ).all()
+    by_department: dict[int, list[ImprovementAction]] = {}
+    for action in done:
+        by_department.setdefault(action.department_id, []).append(action)
+    rounds = latest_rounds()
+    per_user: dict[int, list] = {}
+    users: dict[int, User] = {}
+    for follow in follows:
+        if by_department.get(follow.department_id):
+            users[follow.user_id] = follow.user
+            per_user.setdefault(follow.user_id, []).append(
+                (follow.department, by_department[follow.department_id],
+                 _page_link(follow.department_id, rounds)))
+    queued = 0
+    for user_id, departments in per_user.items():
+        queued += _queue(
+            f"follow:digest:{user_id}:{start:%Y-%m}", "follow_digest", users[user_id],
+            "follow_digest", lambda s=start: _("What the departments you follow did in %(month)s",
+                                               month=f"{s:%m-%Y}"),
+            now, departments=departments, month=f"{start:%m-%Y}",
+        )
+    return queued
+
+
+def notify_followers(now: datetime, since: datetime | None) -> dict:
+    """The scheduler's job: both kinds of follower messages."""
+    return {"queued": notify_closed_actions(now) + send_monthly_digests(now)}

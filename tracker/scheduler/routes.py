@@ -1,0 +1,85 @@
+"""The admin's list of scheduled jobs: last and next run, which scheduler is active, and a
+button to run a job now."""
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from tracker.auth.forms import ConfirmForm
+from tracker.auth.models import Role
+from tracker.auth.permissions import role_required
+from tracker.organisation.queries import get_organisation
+from tracker.scheduler import jobs
+from tracker.scheduler.runner import current_lease
+from tracker.types import utcnow
+
+bp = Blueprint("scheduler", __name__)
+
+RESULT_LABELS = {
+    "queued": _l("messages queued"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "postponed": _l("postponed"),
+    "interrupted": _l("interrupted"),
+    "agendas": _l("agendas"),
+    "skipped": _l("skipped, another run did it"),
+}
+
+
+def describe_result(result: dict) -> str:
+    if "error" in result:
+        return _("Error: %(error)s", error=result["error"])
+    return ", ".join(f"{RESULT_LABELS.get(key, key)}: {value}" for key, value in result.items()) \
+        or _("nothing to do")
+
+
+@bp.app_template_filter("job_result")
+def job_result(stored: str | None) -> str:
+    if not stored:
+        return ""
+    try:
+        result = json.loads(stored)
+    except ValueError:
+        return stored
+    return describe_result(result) if isinstance(result, dict) else stored
+
+
+@bp.route("/admin/jobs")
+@role_required(Role.admin)
+def job_list():
+    now = utcnow()
+    zone = ZoneInfo(get_organisation().timezone)
+    runs = jobs.last_runs()
+    rows = [
+        {"job": job, "run": runs.get(name),
+         "next": jobs.next_run(job, now, current_app.config, zone)}
+        for name, job in jobs.JOBS.items()
+    ]
+    lease = current_lease()
+    return render_template(
+        "scheduler/jobs.html", rows=rows, lease=lease,
+        lease_active=lease is not None and lease.expires_at > now,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/admin/jobs/<job>/run", methods=["POST"])
+@role_required(Role.admin)
+def run_job(job: str):
+    name = job
+    if name not in jobs.JOBS:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("scheduler.job_list"))
+    app = current_app._get_current_object()
+    result = jobs.run_job(app, name, trigger="manual")
+    if jobs.JOBS[name].sends_mail and "error" not in result:
+        delivered = jobs.run_job(app, "deliver", trigger="manual")
+        result = {**result, **{k: v for k, v in delivered.items() if v}}
+    flash(_("%(job)s: %(result)s", job=jobs.JOBS[name].label, result=describe_result(result)),
+          "danger" if "error" in result else "success")
+    return redirect(url_for("scheduler.job_list"))
