@@ -1,0 +1,244 @@
+""""You said, we did": what shows, what never shows, reactions, follows, caching."""
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_action, make_department, make_finding, make_user
+from tracker.actions import services as actions
+from tracker.actions.models import ActionStatus, DeclineConstraint, Visibility
+from tracker.auth.models import Role
+from tracker.cocreation.models import CommentStatus, Follow, Reaction
+from tracker.extensions import db
+from tracker.organisation.models import Organisation
+from tracker.surveys.models import RoundParticipation, SurveyComment, Triage
+
+
+def _move(action, director, *statuses, **extra):
+    for status in statuses:
+        db.session.refresh(action)
+        kwargs = extra if status in (ActionStatus.done, ActionStatus.declined,
+                                     ActionStatus.cancelled) else {}
+        actions.change_status(director, action, status, expected_version=action.version, **kwargs)
+        db.session.commit()
+    return action
+
+
+@pytest.fixture
+def world(ctx):
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
+                         directs=[ict])
+    owner = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
+    employee = make_user(Role.employee, email="emp@example.org", name="Emre Yilmaz")
+    finding = make_finding(ict, triage=Triage.act)
+    db.session.add(RoundParticipation(round_id=finding.round_id, department_id=ict.id,
+                                      respondents=40))
+    db.session.commit()
+    done = make_action(ict, owner, by=director, title="Terugbellen binnen 4 uur",
+                       findings=[finding])
+    _move(done, director, ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done,
+          result="Elke melding wordt nu binnen 4 werkuren teruggebeld.")
+    declined = make_action(ict, owner, by=director, title="Servicedesk 24 uur open",
+                           findings=[finding])
+    _move(declined, director, ActionStatus.declined, constraint=DeclineConstraint.budget,
+          explanation="Daar is geen budget voor; de chat is wel 's avonds open.")
+    internal = make_action(ict, owner, by=director, title="GEHEIM intern project",
+                           findings=[finding], visibility=Visibility.internal)
+    _move(internal, director, ActionStatus.planned)
+    proposed = make_action(ict, owner, by=director, title="NOG NIET BESLOTEN voorstel",
+                           findings=[finding])
+    cancelled = make_action(ict, owner, by=director, title="GESTOPT om interne reden",
+                            findings=[finding])
+    _move(cancelled, director, ActionStatus.cancelled, reason="INTERNE REDEN reorganisatie")
+    planned = make_action(ict, owner, by=director, title="Verwachtingen publiceren",
+                          findings=[finding])
+    _move(planned, director, ActionStatus.planned)
+    db.session.add_all([
+        SurveyComment(round_id=finding.round_id, department_id=ict.id, text="GOEDGEKEURD citaat",
+                      approved=True),
+        SurveyComment(round_id=finding.round_id, department_id=ict.id, text="NIET GOEDGEKEURD citaat",
+                      approved=False),
+    ])
+    db.session.commit()
+    return {"ict": ict, "director": director, "owner": owner, "employee": employee,
+            "finding": finding, "done": done, "declined": declined, "planned": planned,
+            "internal": internal}
+
+
+def _url(world):
+    return f"/you-said-we-did/{world['finding'].round_id}/{world['ict'].id}"
+
+
+def test_overview_counts_only_public_decided_actions(world, client):
+    client.login("emp@example.org")
+    html = client.get("/you-said-we-did").get_data(as_text=True)
+    row = re.search(r"Informatievoorziening &amp; ICT</a></th>(.*?)</tr>", html, re.S).group(1)
+    cells = re.findall(r'<td class="text-end">(.*?)</td>', row)
+    # points, done, in progress, planned, declined, on time
+    assert cells == ["1", "1", "0", "1", "1", "100%"]
+
+
+def test_department_page_shows_what_was_done_and_never_what_is_internal(world, client):
+    client.login("emp@example.org")
+    html = client.get(_url(world)).get_data(as_text=True)
+    assert "Elke melding wordt nu binnen 4 werkuren teruggebeld." in html
+    assert "Daar is geen budget voor" in html
+    assert "Verwachtingen publiceren" in html
+    assert "GOEDGEKEURD citaat" in html
+    for secret in ("GEHEIM", "NOG NIET BESLOTEN", "GESTOPT", "INTERNE REDEN",
+                   "NIET GOEDGEKEURD", "Olga Visser"):
+        assert secret not in html, secret
+
+
+def test_owner_names_only_when_the_department_publishes_them(world, client):
+    world["ict"].publish_owner_names = True
+    db.session.commit()
+    client.login("emp@example.org")
+    assert "Contactpersoon: Olga Visser" in client.get(_url(world)).get_data(as_text=True)
+
+
+def test_small_groups_show_no_score_and_no_quotes(world, client):
+    participation = db.session.scalar(select(RoundParticipation))
+    participation.respondents = 3
+    db.session.commit()
+    client.login("emp@example.org")
+    html = client.get(_url(world)).get_data(as_text=True)
+    assert "GOEDGEKEURD citaat" not in html
+    assert "6,1" not in html and "geen score" in html
+
+
+def test_pages_need_a_login_unless_kiosk_mode(world, client):
+    assert client.get(_url(world)).status_code == 302
+    db.session.add(Organisation(name="Gemeente", public_without_login=True))
+    db.session.commit()
+    page = client.get(_url(world))
+    assert page.status_code == 200 and "Terugbellen binnen 4 uur" in page.get_data(as_text=True)
+    assert client.get("/you-said-we-did").status_code == 200
+    assert client.get("/you-said-we-did/feed.atom").status_code == 200
+    # Reacting still needs a log-in.
+    refused = client.post(f"/actions/{world['planned'].id}/reaction", {"verdict": "helps"})
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert db.session.scalar(select(Reaction)) is None
+
+
+def test_one_reaction_per_employee_and_comments_wait_for_approval(world, client, make_client):
+    client.login("emp@example.org")
+    action_id = world["planned"].id
+    client.post(f"/actions/{action_id}/reaction", {"verdict": "helps", "comment": "Fijn!"})
+    client.post(f"/actions/{action_id}/reaction",
+                {"verdict": "not_yet", "comment": "<b>Nog niet</b> genoeg"})
+    reactions = db.session.scalars(select(Reaction)).all()
+    assert len(reactions) == 1
+    assert reactions[0].verdict.value == "not_yet"
+    assert reactions[0].comment_status is CommentStatus.pending
+    other = make_client()
+    other.login("own@example.org")
+    assert "Nog niet</b>" not in other.get(_url(world)).get_data(as_text=True)
+    director = make_client()
+    director.login("dir@example.org")
+    listing = director.get(f"/departments/{world['ict'].id}/reactions").get_data(as_text=True)
+    assert "&lt;b&gt;Nog niet&lt;/b&gt; genoeg" in listing
+    director.post(f"/reactions/{reactions[0].id}/approve")
+    html = other.get(_url(world)).get_data(as_text=True)
+    assert "&lt;b&gt;Nog niet&lt;/b&gt; genoeg" in html
+    assert "1 collega&#39;s zeggen dat het nog niet helpt" in html or "zeggen dat het nog niet helpt" in html
+
+
+def test_reacting_to_an_internal_action_is_refused(world, client):
+    client.login("emp@example.org")
+    client.post(f"/actions/{world['internal'].id}/reaction", {"verdict": "helps"})
+    assert db.session.scalar(select(Reaction)) is None
+
+
+def test_only_the_departments_director_moderates(world, client, make_client):
+    client.login("emp@example.org")
+    client.post(f"/actions/{world['planned'].id}/reaction", {"verdict": "helps", "comment": "Top"})
+    reaction = db.session.scalar(select(Reaction))
+    other_department = make_department("Financiën", "FIN")
+    make_user(Role.director, email="fin@example.org", directs=[other_department])
+    intruder = make_client()
+    intruder.login("fin@example.org")
+    assert intruder.post(f"/reactions/{reaction.id}/approve").status_code == 403
+    assert intruder.get(f"/departments/{world['ict'].id}/reactions").status_code == 403
+    assert db.session.get(Reaction, reaction.id).comment_status is CommentStatus.pending
+
+
+def test_follow_and_unfollow_in_one_click(world, client):
+    client.login("emp@example.org")
+    client.post(f"/follow/departments/{world['ict'].id}", {"next": _url(world)})
+    client.post(f"/follow/actions/{world['planned'].id}", {"next": _url(world)})
+    assert len(db.session.scalars(select(Follow)).all()) == 2
+    assert "Volg ICT niet meer" in client.get(_url(world)).get_data(as_text=True)
+    client.post(f"/follow/departments/{world['ict'].id}/stop")
+    client.post(f"/follow/actions/{world['planned'].id}/stop")
+    assert db.session.scalars(select(Follow)).all() == []
+
+
+def test_conditional_requests_get_304_until_something_changes(world, client):
+    client.login("emp@example.org")
+    first = client.get(_url(world))
+    etag = first.headers["ETag"]
+    again = client.get(_url(world), headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    action = world["planned"]
+    db.session.refresh(action)
+    actions.post_update(world["owner"], action, expected_version=action.version,
+                        text="Concept klaar", percent=40)
+    db.session.commit()
+    changed = client.get(_url(world), headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_department_page_queries_do_not_grow_with_actions(world, client, count_queries):
+    client.login("emp@example.org")
+    client.get(_url(world))
+    with count_queries() as few:
+        client.get(_url(world))
+    for number in range(30):
+        make_action(world["ict"], world["owner"], by=world["director"], findings=[world["finding"]],
+                    title=f"Extra actie {number}")
+    for action in db.session.scalars(select(type(world["planned"])).where(
+            type(world["planned"]).title.like("Extra%"))).all():
+        _move(action, world["director"], ActionStatus.planned)
+    with count_queries() as many:
+        html = client.get(_url(world)).get_data(as_text=True)
+    assert "Extra actie 29" in html
+    assert many.count == few.count
+
+
+def test_feed_is_atom_with_done_and_declined_public_actions(world, client):
+    client.login("emp@example.org")
+    response = client.get("/you-said-we-did/feed.atom")
+    assert response.mimetype == "application/atom+xml"
+    tree = ET.fromstring(response.data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in tree.findall("a:entry", ns)]
+    assert any("Terugbellen binnen 4 uur" in t for t in titles)
+    assert any("Servicedesk 24 uur open" in t for t in titles)
+    assert not any("GEHEIM" in t or "Verwachtingen" in t for t in titles)
+
+
+def test_poster_prints_the_department_story(world, client):
+    client.login("emp@example.org")
+    html = client.get(_url(world) + "/poster?size=A3").get_data(as_text=True)
+    assert "poster-a3.css" in html and "Terugbellen binnen 4 uur" in html
+    assert 'src="data:image/svg+xml' in html and "GEHEIM" not in html
+
+
+def test_director_approves_a_survey_comment_as_quote(world, client, make_client):
+    comment = db.session.scalar(select(SurveyComment).where(SurveyComment.approved.is_(False)))
+    employee = make_client()
+    employee.login("emp@example.org")
+    assert "NIET GOEDGEKEURD citaat" not in employee.get(_url(world)).get_data(as_text=True)
+    other = make_department("Financiën", "FIN")
+    make_user(Role.director, email="fin@example.org", directs=[other])
+    intruder = make_client()
+    intruder.login("fin@example.org")
+    assert intruder.post(f"/comments/{comment.id}/quote").status_code == 403
+    client.login("dir@example.org")
+    client.post(f"/comments/{comment.id}/quote")
+    assert "NIET GOEDGEKEURD citaat" in employee.get(_url(world)).get_data(as_text=True)
+    client.post(f"/comments/{comment.id}/unquote")
+    assert "NIET GOEDGEKEURD citaat" not in employee.get(_url(world)).get_data(as_text=True)

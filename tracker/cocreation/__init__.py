@@ -1,0 +1,1 @@
+"""Co-creation: internal customers react to public actions and follow departments and actions."""

@@ -1,0 +1,174 @@
+""""You said, we did": overview, department page, poster and feed. Readable by any
+logged-in user, or by anyone when the organisation opened them (kiosk mode)."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import timezone
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker.extensions import db, login_manager
+from tracker.organisation.models import Department
+from tracker.organisation.queries import get_organisation
+from tracker.public import charts, queries
+from tracker.surveys.models import SurveyRound
+from tracker.surveys.queries import latest_rounds
+
+bp = Blueprint("public", __name__, url_prefix="/you-said-we-did")
+
+#: Department pages rendered for anonymous visitors (kiosk mode), by ETag. Such a page has
+#: nothing personal in it (no CSRF token, no name), so one rendering serves every visitor
+#: until something on it changes, which changes the ETag. Per process, bounded.
+_rendered: OrderedDict[str, bytes] = OrderedDict()
+MAX_RENDERED = 256
+
+
+def _readable():
+    """None when the visitor may read; otherwise the response that sends them to log in."""
+    if current_user.is_authenticated or get_organisation().public_without_login:
+        return None
+    return login_manager.unauthorized()
+
+
+@bp.route("")
+def overview():
+    refusal = _readable()
+    if refusal is not None:
+        return refusal
+    return render_template("public/overview.html", rounds=queries.overview())
+
+
+def _round_and_department(round_id: int, department_id: int):
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    department = db.session.get(Department, department_id) or abort(404)
+    return round_, department
+
+
+def _etag(round_id: int, department_id: int) -> str:
+    organisation = get_organisation()
+    return queries.fingerprint(
+        queries.department_version(round_id, department_id),
+        str(get_locale()), current_user.get_id() if current_user.is_authenticated else None,
+        organisation.name, organisation.anonymity_threshold, organisation.public_without_login,
+        db.session.get(Department, department_id).publish_owner_names,
+        request.full_path,
+    )
+
+
+@bp.route("/<int:round_id>/<int:department_id>")
+def department(round_id: int, department_id: int):
+    refusal = _readable()
+    if refusal is not None:
+        return refusal
+    round_, department_ = _round_and_department(round_id, department_id)
+    # Conditional request: the fingerprint costs one query; a match skips all the rest.
+    etag = _etag(round_id, department_id)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    shareable = not current_user.is_authenticated and "_flashes" not in session
+    if shareable and etag in _rendered:
+        return _page_response(_rendered[etag], etag)
+    organisation = get_organisation()
+    page = queries.department_page(
+        round_, department_, organisation,
+        current_user.id if current_user.is_authenticated else None)
+    trend = queries.theme_trend(department_id)
+    chart = charts.line_chart(
+        _("Theme scores of %(department)s per survey round", department=department_.name),
+        _("Average score per theme on a scale of 1 to 10, per survey round. The same figures "
+          "are in the table next to the chart."),
+        [r.name for r in trend.rounds],
+        [charts.Series(theme, [(r.name, trend.values.get((r.id, theme))) for r in trend.rounds])
+         for theme in trend.themes],
+    ) if trend.themes else None
+    body = render_template("public/department.html", page=page, trend=trend, chart=chart,
+                           threshold=organisation.anonymity_threshold).encode()
+    if shareable:
+        _rendered[etag] = body
+        while len(_rendered) > MAX_RENDERED:
+            _rendered.popitem(last=False)
+    return _page_response(body, etag)
+
+
+def _page_response(body: bytes, etag: str) -> Response:
+    response = make_response(body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.route("/<int:round_id>/<int:department_id>/poster")
+def poster(round_id: int, department_id: int):
+    refusal = _readable()
+    if refusal is not None:
+        return refusal
+    round_, department_ = _round_and_department(round_id, department_id)
+    organisation = get_organisation()
+    page = queries.department_page(round_, department_, organisation, None)
+    size = request.args.get("size", "A4")
+    if size not in ("A4", "A3"):
+        size = "A4"
+    page_url = url_for("public.department", round_id=round_id, department_id=department_id,
+                       _external=True)
+    return render_template("public/poster.html", page=page, size=size,
+                           qr=_qr_svg(page_url), page_url=page_url)
+
+
+def _qr_svg(url: str) -> str:
+    """A QR code (data URI) so coffee-corner readers can open the page on their phone."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+@bp.route("/feed.atom")
+def feed():
+    refusal = _readable()
+    if refusal is not None:
+        return refusal
+    from feedgen.feed import FeedGenerator
+
+    organisation = get_organisation()
+    generator = FeedGenerator()
+    generator.id(url_for("public.feed", _external=True))
+    generator.title(_("%(organisation)s: you said, we did", organisation=organisation.name))
+    generator.link(href=url_for("public.overview", _external=True), rel="alternate")
+    generator.link(href=url_for("public.feed", _external=True), rel="self")
+    generator.language(str(get_locale()))
+    entries = queries.feed_entries()
+    rounds = latest_rounds()
+    for action in reversed(entries):
+        entry = generator.add_entry()
+        entry.id(url_for("public.feed", _external=True) + f"#action-{action.id}-{action.version}")
+        if action.status.value == "done":
+            entry.title(_("%(department)s did: %(title)s", department=action.department.short_name,
+                          title=action.title))
+            entry.content(action.result or action.public_summary or "", type="text")
+        else:
+            entry.title(_("%(department)s decided not to: %(title)s",
+                          department=action.department.short_name, title=action.title))
+            entry.content(action.decline_explanation or "", type="text")
+        if action.department_id in rounds:
+            entry.link(href=url_for("public.department", round_id=rounds[action.department_id],
+                                    department_id=action.department_id, _external=True))
+        entry.updated(action.updated_at.astimezone(timezone.utc))
+    if not entries:
+        from tracker.types import utcnow
+
+        generator.updated(utcnow())
+    return Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
