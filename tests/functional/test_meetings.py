@@ -1,0 +1,258 @@
+"""Staff meetings through the pages: planning, the agenda, meeting mode, minutes, exports."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, time, timedelta
+
+from docx import Document
+from icalendar import Calendar
+from sqlalchemy import select
+
+from tests.factories import make_action, make_department, make_user
+from tracker.actions import services as actions
+from tracker.actions.models import ActionStatus, ImprovementAction
+from tracker.actions.queries import local_today
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.meetings import services
+from tracker.meetings.models import AgendaItem, CalendarFeed, Meeting, MeetingSeries, Recurrence
+from tracker.notifications.models import OutboxMessage
+
+
+def _world():
+    ict = make_department("ICT", "ICT")
+    director = make_user(Role.director, email="director@example.org", name="Diederik",
+                         directs=[ict])
+    owner = make_user(Role.owner, email="owner@example.org", name="Olga", staff_of=[ict])
+    other_owner = make_user(Role.owner, email="sanne@example.org", name="Sanne", staff_of=[ict])
+    secretary = make_user(Role.employee, email="secretary@example.org", name="Sam")
+    outsider = make_user(Role.employee, email="outsider@example.org")
+    series = services.save_series(
+        director, title="Stafoverleg ICT", department=ict, recurrence=Recurrence.weekly,
+        weekday=(date.today() + timedelta(days=2)).weekday(),
+        starts_on=date.today() + timedelta(days=1), start_time=time(10),
+        attendees=[director, secretary], location="Kamer 2.14",
+    )
+    db.session.commit()
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
+    mine = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=local_today())
+    theirs = make_action(ict, other_owner, title="Wachtrij korter", deadline=local_today())
+    return locals()
+
+
+def test_director_plans_a_series_and_a_past_start_is_refused(ctx, client):
+    ict = make_department("ICT", "ICT")
+    director = make_user(Role.director, email="d@example.org", directs=[ict])
+    client.login(director.email)
+    page = client.get("/meetings/series/new")
+    assert page.status_code == 200
+    data = {
+        "title": "Stafoverleg ICT", "body": f"department:{ict.id}", "recurrence": "monthly",
+        "weekday": "1", "week_of_month": "2",
+        "starts_on": (date.today() - timedelta(days=3)).isoformat(), "start_time": "09:30",
+        "duration_minutes": "90", "location": "Raadzaal", "online_url": "",
+        "attendee_ids": [str(director.id)], "agenda_days_before": "3",
+    }
+    refused = client.post("/meetings/series/new", data)
+    assert refused.status_code == 200
+    assert "Het eerste overleg zou in het verleden liggen" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(MeetingSeries.id)) is None
+    data["starts_on"] = (date.today() + timedelta(days=1)).isoformat()
+    saved = client.post("/meetings/series/new", data)
+    assert saved.status_code == 302
+    series = db.session.scalar(select(MeetingSeries))
+    assert series.week_of_month == 2
+    meetings = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
+    assert meetings and all(services.local_day(m.starts_at).weekday() == 1 for m in meetings)
+
+
+def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
+    w = _world()
+    meeting, director = w["meeting"], w["director"]
+    client.login(director.email)
+    url = f"/meetings/{meeting.id}"
+    assert client.post(f"{url}/agenda/build").status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Terugbellen binnen 4 uur" in page and "Olga" in page
+    assert f'href="/actions/{w["mine"].id}"' in page
+    client.post(f"{url}/agenda/items", {"title": "Rondvraag", "description": ""})
+    items = db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                               .order_by(AgendaItem.position)).all()
+    free = next(i for i in items if i.title == "Rondvraag")
+    client.post(f"{url}/agenda/items/{free.id}/up")
+    client.post(f"{url}/agenda/items/{items[0].id}/remove")
+    page = client.get(url).get_data(as_text=True)
+    assert page.index("Rondvraag") < page.index("Wachtrij korter")
+    assert client.post(f"{url}/agenda/send").status_code == 302
+    mails = db.session.scalars(select(OutboxMessage)).all()
+    assert {m.recipient_email for m in mails} == {"director@example.org", "secretary@example.org"}
+
+    # Meeting mode: step to the item of "Wachtrij korter"; record a decision.
+    visible = db.session.scalars(select(AgendaItem).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False))
+        .order_by(AgendaItem.position, AgendaItem.id)).all()
+    number = next(n for n, i in enumerate(visible, 1) if i.action_id == w["theirs"].id)
+    step = client.get(f"{url}/run/{number}").get_data(as_text=True)
+    assert re.search(r"data-item-title>([^<]+)<", step)[1] == "Wachtrij korter"
+    action = db.session.get(ImprovementAction, w["theirs"].id)
+    new_deadline = local_today() + timedelta(days=40)
+    response = client.post(f"{url}/run/{number}", {
+        "version": str(action.version), "decision": "Twee weken extra, dan klaar.",
+        "new_deadline": new_deadline.isoformat(), "owner_id": "", "new_status": "",
+        "deadline_request": "", "constraint": "",
+    })
+    assert response.status_code == 302
+    history = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert "Twee weken extra, dan klaar." in history
+    assert "besloten in stafoverleg van" in history
+    assert db.session.get(ImprovementAction, action.id).deadline == new_deadline
+
+
+def test_an_outcome_on_a_changed_action_shows_the_current_state_and_keeps_the_text(ctx, client):
+    w = _world()
+    meeting, director, owner = w["meeting"], w["director"], w["owner"]
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    rows = [i for i in meeting.items if not i.removed]
+    number = next(n for n, i in enumerate(rows, 1) if i.action_id == w["mine"].id)
+    client.login(director.email)
+    seen = w["mine"].version
+    action = db.session.get(ImprovementAction, w["mine"].id)
+    actions.post_update(owner, action, expected_version=action.version, text="Al 80% klaar",
+                        percent=80)
+    db.session.commit()
+    response = client.post(f"/meetings/{meeting.id}/run/{number}", {
+        "version": str(seen), "decision": "Mijn getypte besluit", "owner_id": "",
+        "new_status": "", "deadline_request": "", "constraint": "",
+    })
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Deze actie is gewijzigd nadat de agenda werd opgesteld" in text
+    assert "Mijn getypte besluit" in text
+    assert "80%" in text
+    assert db.session.get(AgendaItem, rows[number - 1].id).outcome is None
+    # Asked again with the current version: recorded.
+    current = db.session.get(ImprovementAction, w["mine"].id).version
+    assert f'value="{current}"' in text
+    again = client.post(f"/meetings/{meeting.id}/run/{number}", {
+        "version": str(current), "decision": "Mijn getypte besluit", "owner_id": "",
+        "new_status": "", "deadline_request": "", "constraint": "",
+    })
+    assert again.status_code == 302
+    assert db.session.get(AgendaItem, rows[number - 1].id).outcome == "Mijn getypte besluit"
+
+
+def test_owner_sees_only_items_about_own_actions_outsider_nothing(ctx, make_client):
+    w = _world()
+    services.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
+    url = f"/meetings/{w['meeting'].id}"
+    owner = make_client()
+    owner.login("owner@example.org")
+    page = owner.get(url).get_data(as_text=True)
+    assert "Terugbellen binnen 4 uur" in page and "Wachtrij korter" not in page
+    assert owner.get(f"{url}/print/agenda").status_code == 403
+    outsider = make_client()
+    outsider.login("outsider@example.org")
+    assert outsider.get(url).status_code == 403
+    secretary = make_client()
+    secretary.login("secretary@example.org")
+    page = secretary.get(url).get_data(as_text=True)
+    assert "Terugbellen binnen 4 uur" in page and "Wachtrij korter" in page
+    assert secretary.get(f"{url}/run/1").status_code == 403
+
+
+def test_printable_word_and_invitation(ctx, client):
+    w = _world()
+    services.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
+    client.login("secretary@example.org")
+    url = f"/meetings/{w['meeting'].id}"
+    printable = client.get(f"{url}/print/agenda")
+    html = printable.get_data(as_text=True)
+    assert "meetings-print.css" in html and "Wachtrij korter" in html
+    assert "style=" not in html and "<style" not in html and "<script" not in html
+    assert "style-src 'self'" in printable.headers["Content-Security-Policy"]
+    word = client.get(f"{url}/agenda.docx")
+    assert word.mimetype.endswith("wordprocessingml.document")
+    document = Document(io.BytesIO(word.data))
+    cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
+    assert any("Wachtrij korter" in cell for cell in cells) and "Sanne" in cells
+    invite = client.get(f"{url}/invite.ics")
+    calendar = Calendar.from_ical(invite.data)
+    event = calendar.walk("VEVENT")[0]
+    assert calendar["METHOD"] == "REQUEST"
+    assert event["UID"] and event["DTSTAMP"] and event["DTSTART"].params["TZID"]
+    assert "director@example.org" in str(event["ORGANIZER"])
+
+
+def test_calendar_feed_by_secret_token_and_rotation(ctx, client, make_client):
+    w = _world()
+    client.login("owner@example.org")
+    page = client.get("/calendar").get_data(as_text=True)
+    token = db.session.scalar(select(CalendarFeed.token))
+    assert f"/calendar/{token}.ics" in page
+    anonymous = make_client()
+    feed = anonymous.get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200
+    calendar = Calendar.from_ical(feed.data)
+    summaries = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
+    assert any("Terugbellen binnen 4 uur" in s for s in summaries)
+    assert not any("Wachtrij korter" in s for s in summaries)
+    # The secretary attends: the meetings are in her feed.
+    secretary = make_client()
+    secretary.login("secretary@example.org")
+    secretary.get("/calendar")
+    other = db.session.scalar(select(CalendarFeed.token).where(
+        CalendarFeed.user_id == w["secretary"].id))
+    events = Calendar.from_ical(anonymous.get(f"/calendar/{other}.ics").data).walk("VEVENT")
+    assert any(str(e["SUMMARY"]) == "Stafoverleg ICT" for e in events)
+    client.post("/calendar/rotate")
+    assert anonymous.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_minutes_close_edit_conflict_and_publish(ctx, client, make_client):
+    w = _world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    services.close_meeting(director, meeting)
+    db.session.commit()
+    client.login(director.email)
+    url = f"/meetings/{meeting.id}/minutes"
+    form = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)[1]
+    other = make_client()
+    other.login(make_user(Role.admin, email="admin@example.org").email)
+    other.get(url)
+    assert other.post(url, {"version": version, "text": "Tekst van de beheerder"}
+                      ).status_code == 302
+    clash = client.post(url, {"version": version, "text": "Mijn tekst"})
+    text = clash.get_data(as_text=True)
+    assert clash.status_code == 200
+    assert "Tekst van de beheerder" in text and "Mijn tekst" in text
+    assert db.session.get(Meeting, meeting.id).minutes == "Tekst van de beheerder\n"
+    client.post(f"/meetings/{meeting.id}/minutes/publish")
+    sent = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "meeting_minutes")).all()
+    assert {m.recipient_email for m in sent} == {"director@example.org", "secretary@example.org"}
+    assert all("Tekst van de beheerder" in m.body_text for m in sent)
+
+
+def test_moving_and_cancelling_a_meeting(ctx, client):
+    w = _world()
+    meeting = w["meeting"]
+    client.login("director@example.org")
+    url = f"/meetings/{meeting.id}/edit"
+    past = client.post(url, {"day": (date.today() - timedelta(days=2)).isoformat(),
+                             "start_time": "10:00", "duration_minutes": "60",
+                             "location": "Kamer 1", "online_url": ""})
+    assert "Dit moment ligt in het verleden" in past.get_data(as_text=True)
+    moved = client.post(url, {"day": (date.today() + timedelta(days=20)).isoformat(),
+                              "start_time": "14:00", "duration_minutes": "60",
+                              "location": "Kamer 1", "online_url": ""})
+    assert moved.status_code == 302
+    assert db.session.get(Meeting, meeting.id).location == "Kamer 1"
+    client.post(f"/meetings/{meeting.id}/cancel")
+    assert db.session.get(Meeting, meeting.id).status.value == "cancelled"

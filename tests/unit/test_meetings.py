@@ -1,0 +1,495 @@
+"""Staff meetings: recurrence, the generated agenda, outcomes through the actions' services,
+roll-over, minutes, and the .ics / .docx outputs."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from docx import Document
+from icalendar import Calendar
+from sqlalchemy import select
+
+from tests.factories import make_action, make_department, make_finding, make_user
+from tracker.actions import queries as action_queries
+from tracker.actions import services as actions
+from tracker.actions.models import (
+    ActionChange,
+    ActionStatus,
+    DeadlineDecision,
+    ImprovementAction,
+    Visibility,
+)
+from tracker.auth.models import Role
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.meetings import exports, queries, services
+from tracker.meetings.models import (
+    AgendaItem,
+    AgendaSection,
+    ItemState,
+    Meeting,
+    MeetingStatus,
+    Recurrence,
+)
+from tracker.notifications.models import OutboxMessage
+from tracker.surveys.models import Triage
+from tracker.types import utcnow
+
+
+def _people():
+    ict = make_department("ICT", "ICT")
+    director = make_user(Role.director, name="Diederik", directs=[ict])
+    owner = make_user(Role.owner, name="Olga", staff_of=[ict])
+    secretary = make_user(Role.employee, name="Sam")
+    return ict, director, owner, secretary
+
+
+def _series(director, ict, attendees, **overrides):
+    values = dict(
+        title="Stafoverleg ICT", department=ict, recurrence=Recurrence.weekly, weekday=0,
+        starts_on=date.today() + timedelta(days=1), start_time=time(10, 0),
+        attendees=attendees, location="Kamer 2.14",
+    )
+    values.update(overrides)
+    series = services.save_series(director, **values)
+    db.session.commit()
+    return series
+
+
+def _first_meeting(series) -> Meeting:
+    return db.session.scalar(
+        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+    )
+
+
+# --- Recurrence ----------------------------------------------------------------------------
+
+
+def test_weekly_series_plans_meetings_on_the_weekday_in_local_time(ctx):
+    ict, director, owner, secretary = _people()
+    series = _series(director, ict, [director, secretary])
+    meetings = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
+    assert len(meetings) >= 15
+    local = [services.local_day(m.starts_at) for m in meetings]
+    assert all(day.weekday() == 0 for day in local)
+    # 10:00 in Amsterdam is 08:00 or 09:00 UTC depending on daylight-saving time.
+    assert {m.starts_at.astimezone(timezone.utc).hour for m in meetings} <= {8, 9}
+    assert all(m.starts_at.astimezone(services.zone()).hour == 10 for m in meetings)
+
+
+def test_monthly_on_the_last_friday(ctx):
+    ict, director, owner, secretary = _people()
+    series = _series(director, ict, [director], recurrence=Recurrence.monthly, weekday=4,
+                     week_of_month=-1)
+    days = services.occurrences(series, date(2027, 1, 1), date(2027, 4, 30))
+    assert days == [date(2027, 1, 29), date(2027, 2, 26), date(2027, 3, 26), date(2027, 4, 30)]
+
+
+def test_biweekly(ctx):
+    ict, director, owner, secretary = _people()
+    series = _series(director, ict, [director], recurrence=Recurrence.biweekly, weekday=2)
+    days = services.occurrences(series, series.starts_on, series.starts_on + timedelta(days=60))
+    assert all((b - a).days == 14 for a, b in zip(days, days[1:]))
+
+
+def test_a_series_starting_in_the_past_is_refused_and_nothing_is_written(ctx):
+    ict, director, owner, secretary = _people()
+    with pytest.raises(DomainError) as error:
+        services.save_series(
+            director, title="Stafoverleg", department=ict, recurrence=Recurrence.weekly,
+            weekday=0, starts_on=date.today() - timedelta(days=7), start_time=time(10),
+            attendees=[director],
+        )
+    assert error.value.field == "starts_on"
+    db.session.rollback()
+    assert db.session.scalar(select(Meeting.id)) is None
+
+
+def test_a_recurrence_without_any_date_is_refused(ctx):
+    ict, director, owner, secretary = _people()
+    start = date.today() + timedelta(days=1)
+    # Weekly on a weekday that does not occur between start and end.
+    end = start + timedelta(days=1)
+    weekday = (start.weekday() + 3) % 7
+    with pytest.raises(DomainError) as error:
+        services.save_series(
+            director, title="Stafoverleg", department=ict, recurrence=Recurrence.weekly,
+            weekday=weekday, starts_on=start, ends_on=end, start_time=time(10),
+            attendees=[director],
+        )
+    assert error.value.field == "recurrence"
+    assert "geen enkele overlegdatum" in str(error.value.message)
+
+
+def test_only_the_departments_director_plans_its_meeting(ctx):
+    ict, director, owner, secretary = _people()
+    other = make_user(Role.director, directs=[make_department()])
+    with pytest.raises(DomainError):
+        _series(other, ict, [other])
+
+
+def test_moving_a_meeting_into_the_past_is_refused(ctx):
+    ict, director, owner, secretary = _people()
+    meeting = _first_meeting(_series(director, ict, [director]))
+    with pytest.raises(DomainError) as error:
+        services.move_meeting(director, meeting, day=date.today() - timedelta(days=1),
+                              start_time=time(9), duration_minutes=60, location="x",
+                              online_url=None)
+    assert error.value.field == "day"
+    services.move_meeting(director, meeting, day=meeting.occurrence_on + timedelta(days=1),
+                          start_time=time(14), duration_minutes=90, location="Raadzaal",
+                          online_url="https://meet.example/abc")
+    db.session.commit()
+    assert meeting.moved and meeting.sequence == 1
+    assert meeting.starts_at.astimezone(services.zone()).hour == 14
+
+
+# --- The agenda ---------------------------------------------------------------------------
+
+
+def _agenda_world():
+    ict, director, owner, secretary = _people()
+    series = _series(director, ict, [director, secretary])
+    meeting = _first_meeting(series)
+    day = services.local_day(meeting.starts_at)
+    now = utcnow()
+    today = action_queries.local_today()
+    # Overdue at the meeting: created with a deadline today, the meeting is later.
+    overdue = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=today)
+    actions.change_status(director, overdue, ActionStatus.planned,
+                          expected_version=overdue.version)
+    far = make_action(ict, owner, title="Intranet vernieuwen",
+                      deadline=today + timedelta(days=200))
+    actions.change_status(director, far, ActionStatus.planned, expected_version=far.version)
+    asks = make_action(ict, owner, title="Wachtrij korter", deadline=today + timedelta(days=100))
+    actions.change_status(director, asks, ActionStatus.planned, expected_version=asks.version)
+    actions.post_update(owner, asks, expected_version=asks.version, text="Leverancier te laat",
+                        requested_deadline=today + timedelta(days=150))
+    proposed = make_action(ict, owner, title="Spreekuur op locatie",
+                           deadline=today + timedelta(days=300))
+    done = make_action(ict, owner, title="Bellijst publiceren",
+                       deadline=today + timedelta(days=300))
+    for status in (ActionStatus.planned, ActionStatus.in_progress):
+        actions.change_status(director, done, status, expected_version=done.version)
+    actions.change_status(director, done, ActionStatus.done, expected_version=done.version,
+                          result="De bellijst staat op intranet.")
+    declined = make_action(ict, owner, title="24/7 servicedesk",
+                           deadline=today + timedelta(days=300))
+    from tracker.actions.models import DeclineConstraint
+    actions.decline_action(director, declined, expected_version=declined.version,
+                           constraint=DeclineConstraint.budget, explanation="Geen budget.")
+    finding = make_finding(ict, question_text="Ik weet bij wie ik terecht kan")
+    finding.triage = Triage.act
+    db.session.commit()
+    return locals()
+
+
+def test_agenda_has_every_section_with_owner_deadline_status_and_latest_update(ctx):
+    w = _agenda_world()
+    services.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
+    rows = queries.agenda_rows(w["meeting"])
+    by_title = {row.item.title: row.item for row in rows}
+    assert by_title["Terugbellen binnen 4 uur"].section is AgendaSection.overdue
+    assert by_title["Wachtrij korter"].section is AgendaSection.attention
+    assert by_title["Wachtrij korter"].snapshot["request"]["reason"] == "Leverancier te laat"
+    assert by_title["Wachtrij korter"].snapshot["latest_update"] == "Leverancier te laat"
+    assert by_title["Spreekuur op locatie"].section is AgendaSection.proposed
+    assert by_title["Bellijst publiceren"].section is AgendaSection.done
+    assert by_title["24/7 servicedesk"].section is AgendaSection.declined
+    assert by_title["Ik weet bij wie ik terecht kan"].section is AgendaSection.finding
+    assert "Intranet vernieuwen" not in by_title
+    overdue = by_title["Terugbellen binnen 4 uur"].snapshot
+    assert overdue["owner"] == "Olga" and overdue["status"] == "planned"
+    # Sections come in agenda order.
+    order = [row.item.section for row in rows]
+    assert order == sorted(order, key=lambda s: list(AgendaSection).index(s))
+
+
+def test_reactions_of_colleagues_are_a_section(ctx):
+    from tracker.cocreation import services as cocreation
+    from tracker.cocreation.models import Verdict
+
+    w = _agenda_world()
+    colleague = make_user(Role.employee)
+    cocreation.react(colleague, w["done"], Verdict.helps, "Eindelijk!")
+    db.session.commit()
+    services.build_agenda(w["director"], w["meeting"])
+    item = db.session.scalar(select(AgendaItem).where(
+        AgendaItem.section == AgendaSection.reactions))
+    assert item.action_id == w["done"].id
+    assert item.snapshot["reactions"]["helps"] == 1
+    # The comment waits for moderation: counted, not quoted.
+    assert item.snapshot["reactions"]["waiting"] == 1
+    assert item.snapshot["reactions"]["comments"] == []
+
+
+def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    free = services.add_free_item(director, meeting, title="Rondvraag")
+    proposed = db.session.scalar(select(AgendaItem).where(
+        AgendaItem.action_id == w["proposed"].id))
+    services.remove_item(director, proposed)
+    db.session.commit()
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    titles = [row.item.title for row in queries.agenda_rows(meeting)]
+    assert "Rondvraag" in titles and "Spreekuur op locatie" not in titles
+    # Reorder: the free item goes up one place.
+    before = [row.item.id for row in queries.agenda_rows(meeting)]
+    services.move_item(director, free, "up")
+    db.session.commit()
+    after = [row.item.id for row in queries.agenda_rows(meeting)]
+    assert after.index(free.id) == before.index(free.id) - 1
+
+    sent = services.send_agenda(director, meeting)
+    db.session.commit()
+    assert sent == 2
+    mails = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {m.recipient_email for m in mails} == {director.email, w["secretary"].email}
+    assert "Terugbellen binnen 4 uur" in mails[0].body_text
+    assert mails[0].attachments[0]["filename"] == "invite.ics"
+    with pytest.raises(DomainError):
+        services.build_agenda(director, meeting)
+    db.session.rollback()
+    # A later change to the action shows live beside the snapshot; the snapshot stays.
+    overdue = db.session.get(ImprovementAction, w["overdue"].id)
+    actions.update_action(director, overdue, expected_version=overdue.version,
+                          title="Terugbellen binnen 2 uur")
+    db.session.commit()
+    row = next(r for r in queries.agenda_rows(meeting) if r.item.action_id == overdue.id)
+    assert row.item.title == "Terugbellen binnen 4 uur"
+    assert row.action.title == "Terugbellen binnen 2 uur" and row.changed
+
+
+def test_build_due_agendas_builds_within_the_configured_days_only(ctx):
+    w = _agenda_world()
+    meeting = w["meeting"]
+    early = meeting.starts_at - timedelta(days=10)
+    assert services.build_due_agendas(early) == 0
+    now = meeting.starts_at - timedelta(days=2)
+    assert services.build_due_agendas(now) == 1
+    db.session.commit()
+    assert meeting.agenda_built_at is not None
+    # Idempotent: a second run builds nothing new.
+    assert services.build_due_agendas(now) == 0
+
+
+def _bulk_actions(department, owner, creator, count: int):
+    today = action_queries.local_today()
+    db.session.add_all([
+        ImprovementAction(
+            department_id=department.id, title=f"Actie {n}", description="", owner_id=owner.id,
+            deadline=today - timedelta(days=1 + n % 20), status=ActionStatus.in_progress,
+            progress=n % 100, created_by_id=creator.id, visibility=Visibility.public,
+            last_update_at=utcnow(),
+        )
+        for n in range(count)
+    ])
+    db.session.commit()
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_agenda_build_takes_the_same_number_of_queries_for_5_and_500_items(
+        ctx, count_queries, count):
+    ict, director, owner, secretary = _people()
+    meeting = _first_meeting(_series(director, ict, [director]))
+    _bulk_actions(ict, owner, director, count)
+    meeting = db.session.get(Meeting, meeting.id)
+    with count_queries() as counter:
+        services.build_agenda(director, meeting)
+        db.session.commit()
+    assert len(queries.agenda_rows(meeting)) == count
+    _QUERY_COUNTS[count] = counter.count
+    if len(_QUERY_COUNTS) == 2:
+        assert _QUERY_COUNTS[5] == _QUERY_COUNTS[500], _QUERY_COUNTS
+
+
+_QUERY_COUNTS: dict[int, int] = {}
+
+
+def test_the_meeting_page_rows_take_the_same_number_of_queries(ctx, count_queries):
+    ict, director, owner, secretary = _people()
+    meeting = _first_meeting(_series(director, ict, [director]))
+    _bulk_actions(ict, owner, director, 5)
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    with count_queries() as small:
+        queries.agenda_rows(meeting)
+    _bulk_actions(ict, owner, director, 300)
+    db.session.delete(meeting.items[0])
+    meeting.items.clear()
+    db.session.commit()
+    meeting = db.session.get(Meeting, meeting.id)
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as large:
+        rows = queries.agenda_rows(meeting)
+    assert len(rows) == 305
+    assert small.count == large.count
+
+
+# --- Meeting mode -------------------------------------------------------------------------
+
+
+def test_outcome_goes_through_the_action_services_and_into_the_history(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["asks"].id))
+    action = item.action
+    new_owner = make_user(Role.owner, name="Sanne", staff_of=[w["ict"]])
+    services.record_outcome(
+        director, item, expected_version=action.version, decision="Akkoord, maar dit is de laatste keer.",
+        deadline_request="approve", new_owner=new_owner,
+    )
+    db.session.commit()
+    action = db.session.get(ImprovementAction, w["asks"].id)
+    assert action.owner_id == new_owner.id
+    assert action.deadline == action_queries.local_today() + timedelta(days=150)
+    assert not action_queries.pending_deadline_requests(action.id)
+    fields = [c.field for c in db.session.scalars(
+        select(ActionChange).where(ActionChange.action_id == action.id))]
+    assert {"deadline_request", "deadline", "owner", "staff_meeting"} <= set(fields)
+    note = db.session.scalar(select(ActionChange.note).where(
+        ActionChange.action_id == action.id, ActionChange.field == "staff_meeting"))
+    assert note.startswith("besloten in stafoverleg van ")
+    assert item.state is ItemState.decided
+    assert "Akkoord" in item.outcome
+
+
+def test_status_change_follows_the_same_rules(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
+    # Declining needs a public explanation, as on the action page.
+    with pytest.raises(DomainError) as error:
+        services.record_outcome(director, item, expected_version=item.action.version,
+                                decision="Niet doen", new_status=ActionStatus.declined)
+    assert error.value.field == "constraint"
+    db.session.rollback()
+    assert db.session.get(AgendaItem, item.id).state is ItemState.open
+    assert db.session.get(ImprovementAction, w["overdue"].id).status is ActionStatus.planned
+
+
+def test_an_outcome_for_an_action_that_changed_is_asked_again(ctx):
+    w = _agenda_world()
+    meeting, director, owner = w["meeting"], w["director"], w["owner"]
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
+    seen = item.action_version
+    actions.post_update(owner, item.action, expected_version=item.action.version,
+                        text="Bijna klaar", percent=90)
+    db.session.commit()
+    with pytest.raises(services.MeetingConflict):
+        services.record_outcome(director, item, expected_version=seen, decision="Door")
+    db.session.rollback()
+    item = db.session.get(AgendaItem, item.id)
+    assert item.state is ItemState.open
+    services.record_outcome(director, item, expected_version=item.action.version,
+                            decision="Door")
+    db.session.commit()
+    assert item.state is ItemState.decided
+
+
+def test_items_not_reached_roll_over_and_minutes_are_drafted(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    services.add_free_item(director, meeting, title="Jaarplanning 2027")
+    db.session.commit()
+    overdue = db.session.scalar(select(AgendaItem).where(
+        AgendaItem.action_id == w["overdue"].id))
+    services.record_outcome(director, overdue, expected_version=overdue.action.version,
+                            decision="Olga belt de leverancier.")
+    services.close_meeting(director, meeting)
+    db.session.commit()
+    assert "Olga belt de leverancier." in meeting.minutes
+    assert "Jaarplanning 2027" in meeting.minutes
+    # The next meeting, after this one took place, carries the free item over.
+    following = db.session.scalars(
+        select(Meeting).where(Meeting.series_id == meeting.series_id)
+        .order_by(Meeting.starts_at)).all()[1]
+    services.build_agenda(director, following, now=meeting.starts_at + timedelta(hours=2))
+    db.session.commit()
+    rolled = [r.item for r in queries.agenda_rows(following)
+              if r.item.section is AgendaSection.rollover]
+    assert [i.title for i in rolled if i.action_id is None] == ["Jaarplanning 2027"]
+
+
+def test_minutes_edit_is_locked_optimistically_and_published_to_attendees(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.close_meeting(director, meeting)
+    db.session.commit()
+    version = meeting.version
+    services.save_minutes(director, meeting, text="Versie van Diederik", expected_version=version)
+    db.session.commit()
+    with pytest.raises(services.MeetingConflict):
+        services.save_minutes(director, meeting, text="Oude versie", expected_version=version)
+    db.session.rollback()
+    assert db.session.get(Meeting, meeting.id).minutes == "Versie van Diederik\n"
+    assert services.publish_minutes(director, meeting) == 2
+    db.session.commit()
+    mail = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.recipient_id == w["secretary"].id))
+    assert "Versie van Diederik" in mail.body_text and mail.kind == "meeting_minutes"
+
+
+def test_deleted_action_on_an_old_agenda_still_renders_from_the_snapshot(ctx):
+    w = _agenda_world()
+    meeting, director = w["meeting"], w["director"]
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["far"].id)) \
+        or db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["proposed"].id))
+    item.action_id = None  # what ON DELETE SET NULL leaves behind
+    db.session.commit()
+    row = next(r for r in queries.agenda_rows(meeting) if r.item.id == item.id)
+    assert row.action is None and row.missing
+    assert row.item.snapshot["owner"] == "Olga"
+
+
+# --- Exports ------------------------------------------------------------------------------
+
+
+def test_invitation_is_valid_icalendar_with_uid_dtstamp_timezone_and_organiser(ctx):
+    ict, director, owner, secretary = _people()
+    meeting = _first_meeting(_series(director, ict, [director, secretary]))
+    text = exports.invitation(meeting, utcnow())
+    calendar = Calendar.from_ical(text)
+    assert calendar["METHOD"] == "REQUEST"
+    assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Amsterdam"
+    event = calendar.walk("VEVENT")[0]
+    assert event["UID"] == f"meeting-{meeting.id}@127.0.0.1"
+    assert event["DTSTAMP"].dt.tzinfo is not None
+    assert event["DTSTART"].params["TZID"] == "Europe/Amsterdam"
+    assert event.decoded("DTSTART") == meeting.starts_at
+    assert str(event["ORGANIZER"]) == f"mailto:{director.email}"
+    assert {str(a) for a in event.get("ATTENDEE")} == {
+        f"mailto:{director.email}", f"mailto:{secretary.email}"}
+    assert "\r\n" in text  # CRLF line endings as RFC 5545 asks
+
+
+def test_docx_agenda_opens_with_the_items(ctx):
+    w = _agenda_world()
+    services.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
+    rows = queries.agenda_rows(w["meeting"])
+    from tracker.meetings.forms import SECTION_LABELS
+
+    data = exports.docx_document(w["meeting"], rows, "agenda", SECTION_LABELS)
+    document = Document(io.BytesIO(data))
+    headings = [p.text for p in document.paragraphs]
+    assert "Overdue actions" in headings or "Acties over de deadline" in headings
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert any("Terugbellen binnen 4 uur" in cell for cell in cells)
+    assert "Olga" in cells

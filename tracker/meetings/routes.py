@@ -1,0 +1,576 @@
+"""Pages of staff meetings: the list, series, one meeting with its agenda (edited before it is
+sent), meeting mode for the chair, the minutes, the printable page, the Word document, the
+invitation, and the personal calendar feed."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker.actions.forms import STATUS_LABELS
+from tracker.actions.models import ActionStatus, DeclineConstraint
+from tracker.actions.queries import owner_candidates
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import refuse, role_required
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.forms import apply_domain_error
+from tracker.meetings import exports, queries, services
+from tracker.meetings.forms import (
+    RECURRENCE_LABELS,
+    SECTION_LABELS,
+    STATE_LABELS,
+    WEEKDAY_LABELS,
+    FreeItemForm,
+    MeetingForm,
+    MinutesForm,
+    OutcomeForm,
+    SeriesForm,
+)
+from tracker.meetings.models import AgendaItem, Meeting, MeetingSeries, MeetingStatus, Recurrence
+from tracker.organisation.models import Department, Directorate
+from tracker.types import utcnow
+
+bp = Blueprint("meetings", __name__)
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.jinja_env.globals.update(
+        SECTION_LABELS=SECTION_LABELS, ITEM_STATE_LABELS=STATE_LABELS,
+        RECURRENCE_LABELS=RECURRENCE_LABELS, WEEKDAY_LABELS=WEEKDAY_LABELS,
+        MeetingStatus=MeetingStatus, snapshot_date=_snapshot_date,
+        snapshot_status=_snapshot_status,
+    )
+
+
+def _snapshot_date(value: str | None) -> str:
+    from datetime import date
+
+    from flask_babel import format_date
+
+    if not value:
+        return "–"
+    return format_date(date.fromisoformat(value), "medium")
+
+
+def _snapshot_status(value: str | None) -> str:
+    try:
+        return str(STATUS_LABELS[ActionStatus(value)])
+    except (ValueError, KeyError):
+        return value or "–"
+
+
+# --- Loading and permission ---------------------------------------------------------------
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = queries.meeting_with_series(meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _require_manager(series: MeetingSeries) -> None:
+    if not services.may_manage_series(current_user, series):
+        refuse("not a director of this meeting")
+
+
+def _require_reader(series: MeetingSeries) -> None:
+    if not services.may_read(current_user, series):
+        refuse("not an attendee of this meeting")
+
+
+def _domain_flash(error: DomainError) -> None:
+    db.session.rollback()
+    flash(error.message, "danger")
+
+
+# --- The list and the series --------------------------------------------------------------
+
+
+@bp.route("/meetings")
+@login_required
+def index():
+    series = queries.series_list(current_user)
+    now = utcnow()
+    coming = queries.upcoming(queries.meetings_of([s.id for s in series], now, limit=30), now)
+    return render_template(
+        "meetings/index.html", series=series, coming=coming,
+        my_items=queries.meetings_with_my_items(current_user, now),
+        may_create=services.may_create_series(current_user),
+    )
+
+
+def _body_choices() -> list[tuple[str, str]]:
+    choices: list[tuple[str, str]] = []
+    if current_user.is_admin or current_user.role is Role.director:
+        for directorate in db.session.scalars(db.select(Directorate).order_by(Directorate.name)):
+            choices.append((f"directorate:{directorate.id}", directorate.name))
+        if not choices:
+            choices.append(("organisation", _("The whole organisation")))
+    departments = db.session.scalars(
+        db.select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    )
+    for department in departments:
+        if current_user.is_admin or department.id in current_user.directed_department_ids:
+            choices.append((f"department:{department.id}", department.name))
+    return choices
+
+
+def _body(value: str) -> tuple[Department | None, Directorate | None]:
+    kind, _sep, number = (value or "").partition(":")
+    if kind == "department" and number.isdigit():
+        return db.session.get(Department, int(number)), None
+    if kind == "directorate" and number.isdigit():
+        return None, db.session.get(Directorate, int(number))
+    return None, None
+
+
+def _series_form(series: MeetingSeries | None) -> SeriesForm:
+    form = SeriesForm(obj=series) if series is not None else SeriesForm()
+    form.body.choices = _body_choices()
+    people = db.session.scalars(
+        db.select(User).where(User.active.is_(True)).order_by(User.name)
+    ).all()
+    form.attendee_ids.choices = [(u.id, f"{u.name} ({u.email})") for u in people]
+    if not form.is_submitted():
+        if series is not None:
+            form.recurrence.data = series.recurrence.value
+            form.attendee_ids.data = [u.id for u in series.attendees]
+            form.body.data = (f"department:{series.department_id}" if series.department_id
+                              else f"directorate:{series.directorate_id}"
+                              if series.directorate_id else "organisation")
+        else:
+            form.week_of_month.data = 1
+            form.attendee_ids.data = [current_user.id]
+    return form
+
+
+def _save_series(series: MeetingSeries | None):
+    form = _series_form(series)
+    if form.validate_on_submit():
+        department, directorate = _body(form.body.data)
+        attendees = db.session.scalars(
+            db.select(User).where(User.id.in_(form.attendee_ids.data or []))
+        ).all()
+        try:
+            saved = services.save_series(
+                current_user, series, title=form.title.data, department=department,
+                directorate=directorate, recurrence=Recurrence(form.recurrence.data),
+                weekday=form.weekday.data, week_of_month=form.week_of_month.data,
+                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                start_time=form.start_time.data,
+                duration_minutes=form.duration_minutes.data or 0,
+                location=form.location.data, online_url=form.online_url.data,
+                attendees=attendees,
+                agenda_days_before=form.agenda_days_before.data
+                if form.agenda_days_before.data is not None else 3,
+                chair=series.chair if series else current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The meeting series is saved and its meetings are planned."), "success")
+            return redirect(url_for("meetings.series", series_id=saved.id))
+    return render_template("meetings/series_form.html", form=form, series=series)
+
+
+@bp.route("/meetings/series/new", methods=["GET", "POST"])
+@role_required(Role.director)
+def new_series():
+    return _save_series(None)
+
+
+@bp.route("/meetings/series/<int:series_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_series(series_id: int):
+    series = queries.series_with_people(series_id) or abort(404)
+    _require_manager(series)
+    return _save_series(series)
+
+
+@bp.route("/meetings/series/<int:series_id>")
+@login_required
+def series(series_id: int):
+    series = queries.series_with_people(series_id) or abort(404)
+    _require_reader(series)
+    now = utcnow()
+    return render_template(
+        "meetings/series.html", series=series,
+        coming=queries.meetings_of([series.id], now, limit=20),
+        past=queries.past_meetings(series.id, now),
+        may_manage=services.may_manage_series(current_user, series),
+    )
+
+
+# --- One meeting and its agenda -----------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@login_required
+def meeting(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    reader = services.may_read(current_user, meeting.series)
+    rows = queries.agenda_rows(meeting, only_owner=None if reader else current_user)
+    if not reader and not rows:
+        refuse("neither attendee nor owner of an item")
+    may_manage = services.may_manage_series(current_user, meeting.series)
+    return render_template(
+        "meetings/meeting.html", meeting=meeting, rows=rows,
+        grouped=queries.sections(rows), reader=reader, may_manage=may_manage,
+        editable=may_manage and meeting.agenda_sent_at is None
+        and meeting.status is MeetingStatus.scheduled,
+        item_form=FreeItemForm(formdata=None) if may_manage else None,
+        now=utcnow(),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_meeting(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    form = MeetingForm()
+    if not form.is_submitted():
+        local = meeting.starts_at.astimezone(services.zone())
+        form.day.data = local.date()
+        form.start_time.data = local.time().replace(tzinfo=None)
+        form.duration_minutes.data = int((meeting.ends_at - meeting.starts_at).total_seconds()
+                                         // 60)
+        form.location.data = meeting.location
+        form.online_url.data = meeting.online_url
+    if form.validate_on_submit():
+        try:
+            services.move_meeting(
+                current_user, meeting, day=form.day.data, start_time=form.start_time.data,
+                duration_minutes=form.duration_minutes.data or 0, location=form.location.data,
+                online_url=form.online_url.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The meeting is moved."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+    return render_template("meetings/meeting_form.html", form=form, meeting=meeting)
+
+
+def _meeting_step(meeting_id: int, run, done: str):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    try:
+        run(meeting)
+    except DomainError as error:
+        _domain_flash(error)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])
+@login_required
+def cancel_meeting(meeting_id: int):
+    return _meeting_step(meeting_id, lambda m: services.cancel_meeting(current_user, m),
+                         _("The meeting is cancelled."))
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/build", methods=["POST"])
+@login_required
+def build_agenda(meeting_id: int):
+    return _meeting_step(meeting_id, lambda m: services.build_agenda(current_user, m),
+                         _("The agenda is built from the current state of the actions."))
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/send", methods=["POST"])
+@login_required
+def send_agenda(meeting_id: int):
+    return _meeting_step(meeting_id, lambda m: services.send_agenda(current_user, m),
+                         _("The agenda is sent to the attendees, with an invitation."))
+
+
+@bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
+@login_required
+def close_meeting(meeting_id: int):
+    return _meeting_step(meeting_id, lambda m: services.close_meeting(current_user, m),
+                         _("The meeting is closed; items not reached go to the next meeting."))
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items", methods=["POST"])
+@login_required
+def add_item(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    form = FreeItemForm()
+    if form.validate_on_submit():
+        try:
+            services.add_free_item(current_user, meeting, title=form.title.data,
+                                   description=form.description.data)
+        except DomainError as error:
+            _domain_flash(error)
+        else:
+            db.session.commit()
+            flash(_("The item is added to the agenda."), "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
+
+
+def _item_or_404(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/remove", methods=["POST"])
+@login_required
+def remove_item(meeting_id: int, item_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    item = _item_or_404(meeting, item_id)
+    try:
+        services.remove_item(current_user, item)
+    except DomainError as error:
+        _domain_flash(error)
+    else:
+        db.session.commit()
+        flash(_("The item is removed from the agenda."), "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/<any(up, down):direction>",
+          methods=["POST"])
+@login_required
+def move_item(meeting_id: int, item_id: int, direction: str):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    item = _item_or_404(meeting, item_id)
+    try:
+        services.move_item(current_user, item, direction)
+    except DomainError as error:
+        _domain_flash(error)
+    else:
+        db.session.commit()
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
+
+
+# --- Meeting mode -------------------------------------------------------------------------
+
+
+def _outcome_form(row) -> OutcomeForm:
+    form = OutcomeForm()
+    action = row.action
+    form.owner_id.choices = [(None, _("(unchanged)"))]
+    form.new_status.choices = [("", _("(unchanged)"))]
+    if action is not None:
+        members, others = owner_candidates(action.department_id)
+        form.owner_id.choices += [(u.id, u.name) for u in members + others
+                                  if u.id != action.owner_id]
+        form.new_status.choices += [(s.value, STATUS_LABELS[s]) for s in ActionStatus
+                                    if s is not action.status]
+        if not form.is_submitted():
+            form.version.data = str(action.version)
+    return form
+
+
+def _enum(kind, value):
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/meetings/<int:meeting_id>/run/<int:number>", methods=["GET", "POST"])
+@login_required
+def run(meeting_id: int, number: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    rows = queries.agenda_rows(meeting)
+    if not rows:
+        flash(_("The agenda is empty. Build it or add an item first."), "warning")
+        return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+    if not 1 <= number <= len(rows):
+        abort(404)
+    row = rows[number - 1]
+    form = _outcome_form(row)
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if form.version.data else None
+        except ValueError:
+            version = None
+        new_owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+        try:
+            services.record_outcome(
+                current_user, row.item, expected_version=version,
+                decision=form.decision.data, deadline_request=form.deadline_request.data,
+                new_deadline=form.new_deadline.data, new_owner=new_owner,
+                new_status=_enum(ActionStatus, form.new_status.data),
+                result=form.result.data,
+                constraint=_enum(DeclineConstraint, form.constraint.data),
+                explanation=form.explanation.data, reason=form.reason.data,
+            )
+        except services.MeetingConflict as error:
+            # Show the action as it is now, keep what was typed, ask again.
+            db.session.rollback()
+            meeting = _meeting_or_404(meeting_id)
+            rows = queries.agenda_rows(meeting)
+            row = rows[number - 1]
+            form.form_errors.append(error.message)
+            if row.action is not None:
+                form.version.data = str(row.action.version)
+            conflict = True
+        except DomainError as error:
+            db.session.rollback()
+            meeting = _meeting_or_404(meeting_id)
+            rows = queries.agenda_rows(meeting)
+            row = rows[number - 1]
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The decision is recorded."), "success")
+            if number < len(rows):
+                return redirect(url_for("meetings.run", meeting_id=meeting.id,
+                                        number=number + 1))
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id,
+                                    _anchor="agenda"))
+    return render_template(
+        "meetings/run.html", meeting=meeting, row=row, number=number, total=len(rows),
+        rows=rows, form=form, conflict=conflict,
+    )
+
+
+# --- Minutes ------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@login_required
+def minutes(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_manager(meeting.series)
+    form = MinutesForm()
+    theirs = None
+    if not form.is_submitted():
+        form.version.data = str(meeting.version)
+        form.text.data = meeting.minutes or services.draft_minutes(meeting)
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data)
+        except (TypeError, ValueError):
+            version = None
+        try:
+            services.save_minutes(current_user, meeting, text=form.text.data,
+                                  expected_version=version)
+        except services.MeetingConflict as error:
+            db.session.rollback()
+            meeting = _meeting_or_404(meeting_id)
+            theirs = meeting.minutes
+            form.version.data = str(meeting.version)
+            form.form_errors.append(error.message)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The minutes are saved."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id,
+                                    _anchor="minutes"))
+    return render_template("meetings/minutes.html", meeting=meeting, form=form, theirs=theirs)
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["POST"])
+@login_required
+def publish_minutes(meeting_id: int):
+    return _meeting_step(meeting_id, lambda m: services.publish_minutes(current_user, m),
+                         _("The minutes are sent to the attendees."))
+
+
+# --- Out of the app -----------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/print/<any(agenda, minutes):part>")
+@login_required
+def printable(meeting_id: int, part: str):
+    meeting = _meeting_or_404(meeting_id)
+    _require_reader(meeting.series)
+    rows = queries.agenda_rows(meeting) if part == "agenda" else []
+    return render_template("meetings/print.html", meeting=meeting, part=part, rows=rows,
+                           grouped=queries.sections(rows))
+
+
+@bp.route("/meetings/<int:meeting_id>/<any(agenda, minutes):part>.docx")
+@login_required
+def document(meeting_id: int, part: str):
+    meeting = _meeting_or_404(meeting_id)
+    _require_reader(meeting.series)
+    rows = queries.agenda_rows(meeting) if part == "agenda" else []
+    data = exports.docx_document(meeting, rows, part, SECTION_LABELS)
+    name = f"{part}-{services.local_day(meeting.starts_at).isoformat()}.docx"
+    return Response(
+        _chunks(data),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Content-Length": str(len(data))},
+    )
+
+
+def _chunks(data, size: int = 64 * 1024):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+@bp.route("/meetings/<int:meeting_id>/invite.ics")
+@login_required
+def invitation(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    _require_reader(meeting.series)
+    return Response(
+        exports.invitation(meeting, utcnow()), mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )
+
+
+@bp.route("/calendar")
+@login_required
+def calendar():
+    feed = services.feed_for(current_user)
+    db.session.commit()
+    from tracker.notifications.rendering import absolute_url
+
+    return render_template("meetings/calendar.html",
+                           feed_url=absolute_url("meetings.calendar_feed", feed_token=feed.token))
+
+
+@bp.route("/calendar/rotate", methods=["POST"])
+@login_required
+def rotate_calendar():
+    services.rotate_feed(current_user)
+    db.session.commit()
+    flash(_("Your calendar address is renewed; the old address no longer works."), "success")
+    return redirect(url_for("meetings.calendar"))
+
+
+@bp.route("/calendar/<feed_token>.ics")
+def calendar_feed(feed_token: str):
+    """No log-in: calendar programs cannot log in. The secret token is the key."""
+    feed = queries.feed_by_token(feed_token)
+    if feed is None or not feed.user.active:
+        abort(404)
+    now = utcnow()
+    meetings, owned = queries.feed_contents(feed.user, now)
+    response = Response(exports.feed(meetings, owned, now), mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response
+
