@@ -1,0 +1,1 @@
+"""Running the tracker: health and readiness for load balancers, backups, request logs."""

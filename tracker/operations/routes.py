@@ -1,0 +1,59 @@
+"""/healthz (the process answers) and /readyz (the database answers, the schema is at the
+newest migration, the scheduler's lease is fresh) for load balancers and monitoring."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from tracker.extensions import db
+from tracker.types import utcnow
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+def _migrations_at_head() -> tuple[bool, str]:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    heads = set(script.get_heads())
+    return current == heads, ",".join(sorted(current)) or "none"
+
+
+def _scheduler_fresh() -> tuple[bool, str]:
+    try:
+        from tracker.scheduler.models import SchedulerLease
+    except ImportError:
+        return True, "no scheduler"
+    lease = db.session.scalar(db.select(SchedulerLease).order_by(SchedulerLease.expires_at.desc()))
+    if lease is None:
+        return False, "no scheduler has run"
+    grace = timedelta(seconds=current_app.config.get("READYZ_LEASE_GRACE_SECONDS", 300))
+    fresh = lease.expires_at + grace >= utcnow()
+    return fresh, f"lease held by {lease.holder} until {lease.expires_at.isoformat()}"
+
+
+@bp.route("/readyz")
+def readyz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True}
+        ok, detail = _migrations_at_head()
+        checks["migrations"] = {"ok": ok, "detail": detail}
+        ok, detail = _scheduler_fresh()
+        checks["scheduler"] = {"ok": ok, "detail": detail}
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready", with the reason
+        db.session.rollback()
+        checks["database"] = {"ok": False, "detail": type(error).__name__}
+    ready = all(check["ok"] for check in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
