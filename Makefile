@@ -4,6 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -25,13 +26,28 @@ translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile -d tracker/translations 2>&1 | grep -v "^compiling" || true
 
 ## make run: set everything up and serve the demo at http://127.0.0.1:5000
+## (with the scheduler inside the server: reminders land in the outbox, /admin/outbox)
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	TRACKER_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+## make serve: production-style: gunicorn workers plus the scheduler as its own process
+## (DATABASE_URL, SECRET_KEY, MAIL_* from the environment; see README "Deploying")
+serve: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	@trap 'kill 0' EXIT INT TERM; \
+	$(FLASK) scheduler & \
+	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} \
+	  --access-logfile - app:app
 
 ## make test: everything CI checks
-test: $(VENV)/.dev translations system-deps check-migrations test-sqlite test-postgres
+test: $(VENV)/.dev translations system-deps $(AXE) check-migrations test-sqlite test-postgres
+
+# axe-core for the accessibility checks in the browser tests, from the npm registry.
+$(AXE): tests/browser/package.json tests/browser/package-lock.json | system-deps
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 check-migrations: $(VENV)/.runtime
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
@@ -49,6 +65,7 @@ system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -67,4 +84,5 @@ clean:
 
 ## make bench: every benchmark in bench/, each printing its figure beside a reference
 bench: $(VENV)/.dev translations
+	@command -v wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -67,3 +67,45 @@ def make_finding(department: Department, round_name: str = "KTO 2026", score: fl
     db.session.add(finding)
     db.session.commit()
     return finding
+
+
+def make_action(
+    department: Department,
+    owner: User,
+    *,
+    by: User | None = None,
+    title: str | None = None,
+    deadline=None,
+    findings=(),
+    co_owners=(),
+    visibility=None,
+    quick_win: bool = False,
+    now=None,
+):
+    """An action created through the service, by the department's director (or `by`)."""
+    from datetime import timedelta
+
+    from tracker.actions import services
+    from tracker.actions.models import Visibility
+    from tracker.actions.queries import local_today
+
+    if by is None:
+        by = department.directors[0] if department.directors else make_user(
+            Role.admin, email=f"admin{next(_numbers)}@example.org"
+        )
+    number = next(_numbers)
+    action = services.create_action(
+        by,
+        department=department,
+        title=title or f"Actie {number}",
+        description="Wat er concreet verandert.",
+        owner=owner,
+        deadline=deadline or local_today(now) + timedelta(days=30),
+        co_owners=list(co_owners),
+        findings=list(findings),
+        visibility=visibility or Visibility.public,
+        quick_win=quick_win,
+        now=now,
+    )
+    db.session.commit()
+    return action

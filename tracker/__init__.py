@@ -5,7 +5,7 @@ import hmac
 import logging
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_extensions(app)
     configure_blueprints(app)
     configure_security(app)
+    configure_request_log(app)
     configure_errors(app)
     configure_templates(app)
     configure_cli(app)
@@ -96,11 +97,9 @@ def load_user(identity: str):
 
 
 def _organisation():
-    if "organisation" not in g:
-        from tracker.organisation.queries import get_organisation
+    from tracker.organisation.queries import get_organisation
 
-        g.organisation = get_organisation()
-    return g.organisation
+    return get_organisation()
 
 
 def select_locale() -> str:
@@ -123,15 +122,54 @@ def current_app_languages() -> dict:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from tracker.actions.routes import bp as actions_bp
     from tracker.auth.routes import bp as auth_bp
     from tracker.dashboard.routes import bp as dashboard_bp
+    from tracker.operations.routes import bp as operations_bp
     from tracker.organisation.routes import bp as organisation_bp
     from tracker.surveys.routes import bp as surveys_bp
+    from tracker.public.routes import bp as public_bp
+    from tracker.cocreation.routes import bp as cocreation_bp
 
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(operations_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(actions_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(cocreation_bp)
+    from tracker.notifications.routes import bp as notifications_bp
+    from tracker.scheduler.routes import bp as scheduler_bp
+
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(scheduler_bp)
+    from tracker.meetings.routes import bp as meetings_bp
+
+    app.register_blueprint(meetings_bp)
+
+
+def configure_request_log(app: Flask) -> None:
+    """One line per request: method, path, status, duration, user id. Never a query string
+    or form body: they can hold passwords or survey answers."""
+    import time
+
+    from flask import g
+
+    log = logging.getLogger("tracker.requests")
+
+    @app.before_request
+    def start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        started = g.get("request_started")
+        duration = (time.perf_counter() - started) * 1000 if started else 0.0
+        user_id = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else "-"
+        log.info("%s %s %s %.1fms user=%s", request.method, request.path, response.status_code,
+                 duration, user_id)
+        return response
 
 
 def configure_security(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""flask commands: create-admin, demo, import-survey."""
+"""flask commands: create-admin, demo, import-survey, scheduler, backup, restore."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(import_survey)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
+    app.cli.add_command(scheduler)
 
 
 @click.command("create-admin")
@@ -140,3 +143,75 @@ def _import_report(summary, dry_run: bool) -> dict:
         "proposed_findings": summary.proposed,
         "comments": summary.comments,
     }
+
+
+@click.command("scheduler")
+@click.option("--run-once", is_flag=True,
+              help="Run every job that is due now once, then exit (for cron and checks).")
+@click.option("--job", "only", multiple=True, metavar="NAME",
+              help="With --run-once: run this job (due or not); may be repeated.")
+def scheduler(run_once: bool, only: tuple[str, ...]) -> None:
+    """Run the scheduler in the foreground: reminders, escalations, digests, the outbox.
+
+    Only one scheduler is active at a time (a lease in the database); others stand by."""
+    from tracker.scheduler import jobs, runner
+
+    unknown = set(only) - set(jobs.JOBS)
+    if unknown:
+        raise click.ClickException(
+            f"Unknown job(s): {', '.join(sorted(unknown))}. Jobs: {', '.join(jobs.JOBS)}.")
+    app = current_app._get_current_object()
+    if not run_once:
+        if only:
+            raise click.ClickException("--job only goes with --run-once.")
+        import signal
+
+        # A service manager's SIGTERM stops it like Ctrl+C: the lease is let go at exit, so
+        # a standby (or the restarted service) takes over at once.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo("Scheduler running; stop it with Ctrl+C.")
+        try:
+            runner.Runner(app, blocking=True).start()
+        except (KeyboardInterrupt, SystemExit):
+            click.echo("Scheduler stopped.")
+        return
+    results = runner.run_once(app, only=only)
+    if results is None:
+        click.echo("Another scheduler is active (it holds the lease); nothing was run.")
+        return
+    if not results:
+        click.echo("No job is due.")
+    for name, result in results.items():
+        summary = ", ".join(f"{key}={value}" for key, value in result.items()) or "nothing to do"
+        click.echo(f"{name}: {summary}")
+    if any("error" in result for result in results.values()):
+        raise SystemExit(1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Write a consistent backup of the database to PATH (SQLite online backup or pg_dump)."""
+    from tracker.operations import services
+
+    try:
+        method = services.backup(path)
+    except services.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {path} ({method}, {path.stat().st_size / 1e6:.1f} MB).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH."""
+    from tracker.operations import services
+
+    if not yes:
+        click.confirm("This replaces everything in the database. Continue?", abort=True)
+    try:
+        method = services.restore(path)
+    except services.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Database restored from {path} ({method}).")

@@ -66,6 +66,9 @@ def load() -> None:
     person("medewerker.wijk@demo.example", "Lotte Hendriks", Role.employee)
     person("medewerker.burgerzaken@demo.example", "Mohamed Bouzid", Role.employee)
     _demo_surveys()
+    _demo_actions()
+    _demo_cocreation()
+    _demo_meetings()
 
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
@@ -80,7 +83,6 @@ SURVEY_FILES = [
 def _demo_surveys() -> None:
     from sqlalchemy import select
 
-    from tracker.auth.models import User
     from tracker.surveys.models import Finding, FindingKind, Sphere, Triage
     from tracker.surveys.services import ImportRequest, import_survey, triage_finding
 
@@ -90,23 +92,434 @@ def _demo_surveys() -> None:
             None, (DEMO_DATA / file_name).read_bytes(), file_name,
             ImportRequest(round_name=name, held_on=held_on),
         )
-    director = db.session.scalar(select(User).where(User.email == "director@demo.example"))
     latest = summary.round
-    for short_name in ("ICT", "FZ"):
-        department = summary.departments[
-            next(n for n, d in summary.departments.items() if d.short_name == short_name)]
+    reasons = {
+        "ICT": "De openingstijden volgen de cao-afspraken over werktijden; die kunnen wij als "
+               "afdeling niet veranderen. Wel is de servicedesk nu ook via de chat bereikbaar.",
+        "HR": "De regels voor verlof staan in de cao; die kunnen wij niet versoepelen. Wel "
+              "leggen we ze beter uit op intranet.",
+        "FIN": "Betalen binnen 30 dagen is de wettelijke termijn en die halen we; sneller "
+               "betalen kost extra formatie die er niet is.",
+        "FZ": "Een tweede vergaderverdieping past niet in het huisvestingsplan tot 2028.",
+        "JZ": "Juridisch advies moet zorgvuldig zijn; een termijn korter dan vijf werkdagen "
+              "gaat ten koste van de kwaliteit.",
+        "COM": "Een eigen huisstijl per afdeling past niet in het gemeentebrede beleid.",
+    }
+    for file_name_of_department, department in summary.departments.items():
+        director = department.directors[0]
         proposed = db.session.scalars(
             select(Finding).where(
                 Finding.round_id == latest.id, Finding.department_id == department.id,
-                Finding.proposed.is_(True), Finding.kind != FindingKind.strength,
+                Finding.proposed.is_(True),
             ).order_by(Finding.score)
         ).all()
+        weak = [f for f in proposed if f.kind is not FindingKind.strength]
+        strong = [f for f in proposed if f.kind is FindingKind.strength]
         decisions = [
             (Triage.act, Sphere.own, None),
             (Triage.act, Sphere.own, None),
-            (Triage.no_action, Sphere.outside,
-             "De openingstijden volgen de cao-afspraken over werktijden; die kunnen wij als "
-             "afdeling niet veranderen. Wel is de servicedesk nu ook via de chat bereikbaar."),
+            (Triage.no_action, Sphere.outside, reasons.get(department.short_name)),
         ]
-        for finding, (triage, sphere, reason) in zip(proposed, decisions):
+        for finding, (triage, sphere, reason) in zip(weak, decisions):
             triage_finding(director, finding, triage, sphere, reason)
+        for finding in strong[:1]:
+            triage_finding(director, finding, Triage.strength, Sphere.own, None)
+
+
+#: The library of suggested actions: (title, description, theme, typical days, quick win).
+SUGGESTED_ACTIONS = [
+    ("Elke melding binnen 4 werkuren terugbellen",
+     "Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog geen "
+     "oplossing is: we leggen uit wat er gebeurt en wanneer.", "Dienstverlening", 30, True),
+    ("Publiceren wat interne klanten van ons mogen verwachten en wanneer",
+     "Een korte dienstencatalogus op intranet: wat leveren wij, binnen welke termijn, en "
+     "bij wie kunt u terecht.", "Verwachtingen", 60, False),
+    ("Collega's die klantcontact lastig vinden koppelen aan collega's die het makkelijk vinden",
+     "Koppels die een maand samen de telefoon en de balie doen en daarna ervaringen "
+     "uitwisselen in het werkoverleg.", "Klantgerichtheid", 90, False),
+    ("Klantgerichtheid wordt criterium in de jaargesprekken",
+     "Leidinggevenden bespreken in elk jaargesprek concreet klantgericht gedrag, met "
+     "voorbeelden uit de afgelopen periode.", "Klantgerichtheid", 180, False),
+    ("Vaste contactpersoon per directie",
+     "Elke directie krijgt één vast aanspreekpunt, met naam en telefoonnummer op intranet.",
+     "Bereikbaarheid", 45, True),
+    ("Tussenbericht sturen als een vraag langer duurt dan beloofd",
+     "Duurt de afhandeling langer dan de afgesproken termijn, dan krijgt de vrager vóór die "
+     "termijn een bericht met de nieuwe verwachting.", "Dienstverlening", 21, True),
+    ("Uitleggen waarom iets niet kan, met het alternatief",
+     "Bij een afwijzing noemen we altijd de reden (budget, regels, wet) en wat wél kan.",
+     "Klantgerichtheid", 30, True),
+    ("Feedback vragen na elke afgehandelde vraag",
+     "Eén vraag per e-mail na afhandeling: heeft dit u geholpen? De uitkomsten bespreken we "
+     "maandelijks.", "Communicatie", 45, False),
+]
+
+#: Reusable explanations for declining: (constraint, title, text).
+DECLINE_TEXTS = [
+    ("budget", "Past niet in de begroting",
+     "Wij begrijpen de wens, maar dit past niet in de begroting van dit jaar. We nemen het "
+     "mee in de begrotingsvoorbereiding voor volgend jaar en laten u weten wat daaruit komt."),
+    ("law", "De wet staat het niet toe",
+     "Wij mogen dit niet anders doen: de wet schrijft deze werkwijze voor. Wel leggen we "
+     "beter uit waarom het zo gaat en wat u zelf kunt doen."),
+    ("policy", "Strijdig met vastgesteld beleid",
+     "Het gemeentebrede beleid schrijft iets anders voor. Wij hebben uw wens doorgegeven aan "
+     "de eigenaar van dat beleid."),
+    ("outside", "Buiten onze invloed",
+     "Dit ligt buiten wat onze afdeling kan veranderen; het besluit ligt bij een andere partij. "
+     "Wij hebben het daar aangekaart en melden het resultaat."),
+]
+
+
+def _demo_actions() -> None:
+    """Improvement actions in every state, with progress updates, deadline requests and
+    history, some overdue; linked to the findings triaged "act on it" where there are any."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from tracker.actions import services
+    from tracker.actions.models import (
+        ActionStatus,
+        DeclineConstraint,
+        Priority,
+        Visibility,
+    )
+    from tracker.actions.queries import local_today
+    from tracker.auth.models import User
+    from tracker.organisation.models import Department
+    from tracker.surveys.models import Finding, Sphere, Theme, Triage
+    from tracker.types import utcnow
+
+    def theme(name: str) -> Theme:
+        found = db.session.scalar(select(Theme).where(Theme.name == name))
+        if found is None:
+            found = Theme(name=name)
+            db.session.add(found)
+        return found
+
+    for title, description, theme_name, days, quick_win in SUGGESTED_ACTIONS:
+        services.save_action_template(
+            None, title=title, description=description, theme=theme(theme_name),
+            typical_duration_days=days, quick_win=quick_win,
+        )
+    for constraint, title, text in DECLINE_TEXTS:
+        services.save_decline_template(
+            None, constraint=DeclineConstraint(constraint), title=title, text=text
+        )
+
+    people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    departments = {d.short_name: d for d in db.session.scalars(select(Department))}
+    act_findings = {
+        short: list(db.session.scalars(
+            select(Finding).where(Finding.department_id == d.id, Finding.triage == Triage.act)
+            .order_by(Finding.round_id.desc(), Finding.id)
+        ))
+        for short, d in departments.items()
+    }
+    now = utcnow()
+    today = local_today(now)
+
+    def ago(days: int):
+        return now - timedelta(days=days, hours=days % 5)
+
+    def create(short, owner, title, *, days_ago, deadline_in, director, description="",
+               co_owners=(), quick_win=False, priority=Priority.normal, finding=None,
+               summary=None, visibility=Visibility.public, sphere=Sphere.own):
+        findings = []
+        if finding is not None and len(act_findings[short]) > finding:
+            findings = [act_findings[short][finding]]
+        return services.create_action(
+            people[director], department=departments[short], title=title,
+            description=description, owner=people[owner],
+            co_owners=[people[c] for c in co_owners], deadline=today + timedelta(days=deadline_in),
+            priority=priority, quick_win=quick_win, sphere=sphere, visibility=visibility,
+            public_summary=summary, findings=findings, now=ago(days_ago),
+        )
+
+    def update(action, by, days_ago, text, percent=None, status=None, result=None,
+               more_time=None, public=False):
+        services.post_update(
+            people[by], action, expected_version=action.version, text=text, percent=percent,
+            new_status=ActionStatus(status) if status else None, result=result,
+            requested_deadline=today + timedelta(days=more_time) if more_time else None,
+            public=public, now=ago(days_ago),
+        )
+
+    # --- ICT (director Diederik Jansen; owners Olga Visser and Sanne Peters) ---
+    callback = create(
+        "ICT", "owner", "Elke melding binnen 4 werkuren terugbellen", days_ago=120,
+        deadline_in=-30, director="director", quick_win=True, priority=Priority.high, finding=0,
+        description="Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog "
+                    "geen oplossing is.",
+        summary="Jullie zeiden: ik hoor niets nadat ik een melding heb gedaan. Wij bellen nu "
+                "binnen 4 werkuren terug.",
+    )
+    update(callback, "owner", 110, "Belscript gemaakt en afgestemd met het team.", 20, "planned")
+    update(callback, "owner", 95, "Gestart: iedereen van de servicedesk belt terug.", 50,
+           "in_progress", public=True)
+    update(callback, "owner", 40, "Gemeten over vier weken: 93% binnen 4 werkuren "
+           "teruggebeld.", status="done",
+           result="Wij bellen elke melding binnen 4 werkuren terug; in de laatste meting lukte "
+                  "dat in 93% van de gevallen.", public=True)
+
+    expectations = create(
+        "ICT", "ict.specialist", "Publiceren wat interne klanten van ons mogen verwachten en "
+        "wanneer", days_ago=80, deadline_in=20, director="director", co_owners=["owner"],
+        finding=1, summary="Een overzicht op intranet van wat ICT levert, en binnen welke termijn.",
+        description="Dienstencatalogus op intranet met termijnen per soort verzoek.",
+    )
+    update(expectations, "ict.specialist", 70, "Lijst met diensten opgesteld.", 25, "planned")
+    update(expectations, "ict.specialist", 45, "Termijnen afgestemd met de teamleiders.", 45,
+           "in_progress")
+    update(expectations, "owner", 9, "Eerste versie staat klaar voor review door twee "
+           "directies.", 70, public=True)
+
+    portal = create(
+        "ICT", "owner", "Status van meldingen zichtbaar maken in het selfserviceportaal",
+        days_ago=90, deadline_in=-10, director="director", priority=Priority.high,
+        description="Iedere melder ziet in het portaal wie de melding oppakt en wat de status is.",
+    )
+    update(portal, "owner", 85, "Leverancier gevraagd om een offerte.", 10, "planned")
+    update(portal, "owner", 12, "De leverancier levert de koppeling pas over zes weken.", 30,
+           more_time=45)
+
+    buddies = create(
+        "ICT", "ict.specialist", "Collega's die klantcontact lastig vinden koppelen aan "
+        "collega's die het makkelijk vinden", days_ago=100, deadline_in=-5, director="director",
+        description="Koppels die een maand samen de telefoon doen.", visibility=Visibility.internal,
+    )
+    update(buddies, "ict.specialist", 92, "Vijf koppels gemaakt.", 20, "planned")
+    update(buddies, "ict.specialist", 60, "Drie koppels zijn gestart, twee wachten op "
+           "roosters.", 40, "in_progress")
+
+    second_desk = create(
+        "ICT", "owner", "Tweede servicedesk in het stadskantoor", days_ago=75, deadline_in=60,
+        director="director", sphere=Sphere.management,
+    )
+    services.decline_action(
+        people["director"], second_desk, expected_version=second_desk.version,
+        constraint=DeclineConstraint.budget,
+        explanation="Een tweede servicedesk kost twee extra formatieplaatsen; dat past niet in "
+                    "de begroting. Wel is de servicedesk sinds maart ook via de chat bereikbaar.",
+        now=ago(60),
+    )
+    newsletter = create(
+        "ICT", "ict.specialist", "Maandelijkse nieuwsbrief over storingen", days_ago=70,
+        deadline_in=30, director="director", visibility=Visibility.internal,
+    )
+    services.cancel_action(
+        people["director"], newsletter, expected_version=newsletter.version,
+        reason="Vervangen door de statuspagina in het portaal.", now=ago(50),
+    )
+    create("ICT", "owner", "Spreekuur op locatie voor de wijkteams", days_ago=3,
+           deadline_in=45, director="director", quick_win=True)
+    reset = create(
+        "ICT", "ict.specialist", "Wachtwoord zelf herstellen via sms", days_ago=150,
+        deadline_in=14, director="director",
+    )
+    update(reset, "ict.specialist", 140, "Ingepland voor het tweede kwartaal.", 10, "planned")
+    update(reset, "ict.specialist", 120, "Gebouwd en getest.", 60, "in_progress")
+    update(reset, "ict.specialist", 100, "Live.", status="done",
+           result="U kunt uw wachtwoord nu zelf herstellen via een sms-code.")
+    services.reopen_action(
+        people["director"], reset, expected_version=reset.version,
+        status=ActionStatus.in_progress,
+        reason="Medewerkers zonder zakelijke telefoon kunnen de sms-code niet ontvangen.",
+        now=ago(30),
+    )
+    update(reset, "ict.specialist", 8, "Alternatief via de authenticator-app in test.", 75)
+
+    # --- Facilitaire Zaken (Diederik Jansen; Fatima El Amrani) ---
+    rooms = create(
+        "FZ", "facilitair", "Vergaderzalen reserveren via één systeem", days_ago=60,
+        deadline_in=30, director="director", finding=0,
+    )
+    update(rooms, "facilitair", 50, "Twee reserveringssystemen vergeleken.", 20, "planned")
+    update(rooms, "facilitair", 20, "Keuze gemaakt; overzetten van de zalen loopt.", 55,
+           "in_progress", public=True)
+    repairs = create(
+        "FZ", "facilitair", "Storingsmeldingen in het gebouw binnen één werkdag oppakken",
+        days_ago=110, deadline_in=-40, director="director", quick_win=True,
+    )
+    update(repairs, "facilitair", 100, "Afspraken gemaakt met de huismeesters.", 30, "planned")
+    update(repairs, "facilitair", 80, "Werkt vanaf deze week.", 70, "in_progress")
+    update(repairs, "facilitair", 45, "Evaluatie gedaan.", status="done",
+           result="Storingen in het gebouw worden binnen één werkdag opgepakt.")
+    climate = create(
+        "FZ", "facilitair", "Klimaatbeheersing kantoor Oost vervangen", days_ago=40,
+        deadline_in=200, director="director", sphere=Sphere.outside,
+    )
+    services.decline_action(
+        people["director"], climate, expected_version=climate.version,
+        constraint=DeclineConstraint.outside,
+        explanation="Het gebouw is gehuurd; de installatie is van de verhuurder. Wij hebben de "
+                    "klachten gemeld en de verhuurder plant vervanging in 2027.",
+        now=ago(35),
+    )
+
+    # --- HR, Finance, Legal, Communication ---
+    reviews = create(
+        "HR", "hr.adviseur", "Klantgerichtheid wordt criterium in de jaargesprekken",
+        days_ago=30, deadline_in=120, director="directeur.po",
+    )
+    update(reviews, "hr.adviseur", 25, "Gespreksformat aangepast, ter bespreking in het MT.",
+           15, "planned")
+    contact = create(
+        "HR", "hr.adviseur", "Vaste contactpersoon per directie", days_ago=75, deadline_in=-12,
+        director="directeur.po", quick_win=True,
+    )
+    update(contact, "hr.adviseur", 70, "Indeling per directie gemaakt.", 30, "planned")
+    update(contact, "hr.adviseur", 50, "Contactpersonen gevraagd; nog twee directies open.", 60,
+           "in_progress")
+    expenses = create(
+        "FIN", "controller", "Declaraties binnen 10 werkdagen uitbetalen", days_ago=100,
+        deadline_in=-20, director="directeur.fin",
+    )
+    update(expenses, "controller", 90, "Knelpunten in de goedkeuringsstap gevonden.", 20,
+           "planned")
+    update(expenses, "controller", 70, "Goedkeuren kan nu ook op de telefoon.", 60,
+           "in_progress")
+    update(expenses, "controller", 15, "Gemiddeld 7 werkdagen.", status="done",
+           result="Declaraties worden nu gemiddeld binnen 7 werkdagen uitbetaald.", public=True)
+    create("FIN", "controller", "Budgetrapportages uitleggen in gewone taal", days_ago=5,
+           deadline_in=75, director="directeur.fin")
+    advice = create(
+        "JZ", "jurist", "Juridisch advies binnen 5 werkdagen, met tussenbericht", days_ago=50,
+        deadline_in=25, director="directeur.fin",
+    )
+    update(advice, "jurist", 45, "Werkwijze afgesproken in het team.", 20, "planned")
+    update(advice, "jurist", 18, "Eerste maand: 80% binnen 5 werkdagen.", 50, "in_progress")
+    templates = create(
+        "JZ", "jurist", "Voorbeeldcontracten vrij beschikbaar op intranet", days_ago=45,
+        deadline_in=60, director="directeur.fin",
+    )
+    services.decline_action(
+        people["directeur.fin"], templates, expected_version=templates.version,
+        constraint=DeclineConstraint.policy,
+        explanation="Volgens het inkoopbeleid loopt elk contract via Juridische Zaken, zodat de "
+                    "gemeente geen onnodige risico's loopt. Wel reageren wij binnen 5 werkdagen.",
+        now=ago(40),
+    )
+    column = create(
+        "COM", "communicatie", "Jullie zeiden, wij deden: vaste rubriek op intranet",
+        days_ago=35, deadline_in=15, director="directeur.po", quick_win=True,
+    )
+    update(column, "communicatie", 28, "Opzet van de rubriek gemaakt.", 30, "planned")
+    update(column, "communicatie", 10, "Eerste drie berichten geplaatst.", 65, "in_progress",
+           public=True)
+    db.session.flush()
+
+
+def _demo_cocreation() -> None:
+    """Quotes the directors approved, reactions of employees (one waiting for approval), and
+    an employee who follows ICT."""
+    from sqlalchemy import select
+
+    from tracker.actions.models import ActionStatus, ImprovementAction, Visibility
+    from tracker.auth.models import User
+    from tracker.cocreation import services
+    from tracker.cocreation.models import Verdict
+    from tracker.organisation.models import Department
+    from tracker.surveys.models import RoundParticipation, SurveyComment, SurveyRound
+
+    latest = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on.desc()))
+    people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    for department in db.session.scalars(select(Department)):
+        respondents = db.session.scalar(select(RoundParticipation.respondents).where(
+            RoundParticipation.round_id == latest.id,
+            RoundParticipation.department_id == department.id))
+        if not respondents or not department.directors:
+            continue
+        comments = db.session.scalars(
+            select(SurveyComment).where(SurveyComment.round_id == latest.id,
+                                        SurveyComment.department_id == department.id)
+            .order_by(SurveyComment.id).limit(20)).all()
+        distinct = {}
+        for comment in comments:
+            distinct.setdefault(comment.text, comment)
+        for comment in list(distinct.values())[:2]:
+            services.approve_quote(department.directors[0], comment, True)
+    ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
+    ict.publish_owner_names = True
+    public = db.session.scalars(
+        select(ImprovementAction).where(
+            ImprovementAction.department_id == ict.id,
+            ImprovementAction.visibility == Visibility.public,
+            ImprovementAction.status.in_((ActionStatus.done, ActionStatus.in_progress)))
+        .order_by(ImprovementAction.id)).all()
+    if public:
+        first = services.react(people["employee"], public[0], Verdict.helps,
+                               "Ik word nu echt teruggebeld, fijn!")
+        services.moderate(people["director"], first, approve=True)
+        services.react(people["medewerker.wijk"], public[0], Verdict.helps, None)
+        services.react(people["medewerker.burgerzaken"], public[-1], Verdict.not_yet,
+                       "Ik merk er op de werkvloer nog weinig van.")
+        services.follow(people["employee"], action=public[-1])
+    services.follow(people["employee"], department=ict)
+
+
+def _demo_meetings() -> None:
+    """The weekly staff meeting of the services directorate: last week's meeting with its
+    decisions (recorded on the actions, so their history says so) and published minutes, and
+    tomorrow's meeting with a generated agenda."""
+    from datetime import datetime, time, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from tracker.actions.models import ImprovementAction
+    from tracker.auth.models import User
+    from tracker.meetings import services
+    from tracker.meetings.models import AgendaItem, Meeting, Recurrence
+    from tracker.organisation.models import Department, Directorate
+
+    people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    directorate = db.session.scalar(select(Directorate).order_by(Directorate.id))
+    today = services.local_day(datetime.now(timezone.utc))
+    first = today - timedelta(days=6)
+    created = services.local_moment(today - timedelta(days=7), time(12))
+    series = services.save_series(
+        people["director"], title="Stafoverleg dienstendirectie", directorate=directorate,
+        recurrence=Recurrence.weekly, weekday=first.weekday(), starts_on=first,
+        start_time=time(10), duration_minutes=90, location="Kamer 4.02 (stadskantoor)",
+        online_url="https://teams.example/stafoverleg",
+        attendees=[people["director"], people["directeur.po"], people["directeur.fin"],
+                   people["admin"]],
+        agenda_days_before=3, now=created,
+    )
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+    ).all()
+    past, coming = meetings[0], meetings[1]
+    services.build_agenda(None, past, now=past.starts_at - timedelta(days=3))
+    services.add_free_item(None, past, title="Planning van het klantonderzoek 2027",
+                           description="Veldwerk in maart; wie levert de vragen aan?")
+    db.session.flush()
+    ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
+    during = past.starts_at + timedelta(minutes=20)
+    decided = 0
+    for item in db.session.scalars(
+        select(AgendaItem).join(ImprovementAction, ImprovementAction.id == AgendaItem.action_id)
+        .where(AgendaItem.meeting_id == past.id, ImprovementAction.department_id == ict.id)
+        .order_by(AgendaItem.position)
+    ):
+        action = item.action
+        if not action.status.is_open or decided >= 2:
+            continue
+        if item.snapshot.get("request"):
+            services.record_outcome(
+                people["director"], item, expected_version=action.version,
+                decision="Akkoord met het uitstel; daarna geen verlenging meer.",
+                deadline_request="approve", now=during,
+            )
+        else:
+            services.record_outcome(
+                people["director"], item, expected_version=action.version,
+                decision="Olga meldt volgende week de stand van zaken.", now=during,
+            )
+        decided += 1
+    services.close_meeting(None, past, now=past.ends_at)
+    services.publish_minutes(None, past, now=past.ends_at + timedelta(hours=2))
+    services.build_agenda(None, coming)
+    db.session.commit()
+

@@ -41,15 +41,8 @@ def init_app(app: Flask) -> None:
         return {
             "language_form": language_form,
             "current_locale": str(get_locale()),
-            "organisation_name": _organisation_name(get_organisation),
+            "organisation_name": get_organisation().name,
             "Role": Role,
             "user": current_user,
         }
 
-
-def _organisation_name(get_organisation) -> str:
-    from flask import g
-
-    if "organisation" not in g:
-        g.organisation = get_organisation()
-    return g.organisation.name

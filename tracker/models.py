@@ -16,3 +16,20 @@ from tracker.surveys.models import (  # noqa: F401
     SurveyRound,
     Theme,
 )
+from tracker.actions.models import (  # noqa: F401
+    ActionChange,
+    ActionTemplate,
+    DeadlineRequest,
+    DeclineTemplate,
+    ImprovementAction,
+    ProgressUpdate,
+)
+from tracker.cocreation.models import Follow, Reaction  # noqa: F401
+from tracker.notifications.models import OutboxMessage  # noqa: F401
+from tracker.scheduler.models import JobRun, SchedulerLease  # noqa: F401
+from tracker.meetings.models import (  # noqa: F401
+    AgendaItem,
+    CalendarFeed,
+    Meeting,
+    MeetingSeries,
+)

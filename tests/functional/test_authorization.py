@@ -5,7 +5,7 @@ who may use it.
 """
 import pytest
 
-from tests.factories import make_department, make_finding, make_user
+from tests.factories import make_action, make_department, make_finding, make_user
 from tracker.auth.models import Role
 
 ROLES = ["anonymous", "employee", "owner", "other_director", "director", "admin"]
@@ -23,6 +23,8 @@ EXPECTED = {
     "dashboard.favicon": EVERYONE,
     "dashboard.home": SIGNED_IN,  # anonymous visitors are sent to the log-in page
     "auth.login": EVERYONE,
+    "operations.healthz": EVERYONE,  # for load balancers: no log-in, nothing sensitive
+    "operations.readyz": EVERYONE,
     "auth.logout": SIGNED_IN,
     "auth.language": EVERYONE,
     "auth.account": SIGNED_IN,
@@ -46,7 +48,75 @@ EXPECTED = {
     "surveys.department_results": DIRECTORS | {"owner"},
     "surveys.triage": DEPARTMENT_DIRECTOR,
     "surveys.labels": DIRECTORS,
+    # Improvement actions. The action is internal, in ICT, owned by "owner".
+    "actions.mine": SIGNED_IN,
+    "actions.action": DIRECTORS | {"owner"},  # employees: only public actions (public fields)
+    "actions.post_update": DEPARTMENT_DIRECTOR | {"owner"},
+    "actions.new_action": DEPARTMENT_DIRECTOR,
+    "actions.edit_action": DEPARTMENT_DIRECTOR,
+    "actions.decline": DEPARTMENT_DIRECTOR,
+    "actions.cancel": DEPARTMENT_DIRECTOR,
+    "actions.reopen": DEPARTMENT_DIRECTOR,
+    "actions.decide_deadline": DEPARTMENT_DIRECTOR,
+    "actions.department_actions": DIRECTORS | {"owner"},
+    "actions.export_department_actions": DIRECTORS | {"owner"},
+    "actions.overview": DIRECTORS,
+    "actions.export_actions": DIRECTORS,
+    "actions.rollup": DIRECTORS,
+    "actions.action_templates": ADMIN,
+    "actions.new_action_template": ADMIN,
+    "actions.edit_action_template": ADMIN,
+    "actions.new_decline_template": ADMIN,
+    "actions.edit_decline_template": ADMIN,
     "surveys.benchmarks": DIRECTORS,
+    # "You said, we did": every signed-in user reads (anyone in kiosk mode, tested in
+    # test_public); reacting and following need a log-in; directors moderate their own.
+    "public.overview": SIGNED_IN,
+    "public.department": SIGNED_IN,
+    "public.poster": SIGNED_IN,
+    "public.feed": SIGNED_IN,
+    "cocreation.react": SIGNED_IN,
+    "cocreation.follow_department": SIGNED_IN,
+    "cocreation.unfollow_department": SIGNED_IN,
+    "cocreation.follow_action": SIGNED_IN,
+    "cocreation.unfollow_action": SIGNED_IN,
+    "cocreation.reactions": DEPARTMENT_DIRECTOR,
+    "cocreation.moderate": DEPARTMENT_DIRECTOR,
+    "cocreation.quote": DEPARTMENT_DIRECTOR,
+    # Mail and scheduler: the outbox and the jobs are the administrator's.
+    "notifications.outbox": ADMIN,
+    "notifications.outbox_message": ADMIN,
+    "notifications.retry_message": ADMIN,
+    "scheduler.job_list": ADMIN,
+    "scheduler.run_job": ADMIN,
+    # The one-click link in a reminder: any signed-in user is sent on to the page it names,
+    # which decides what they may see (the owner's action here; test_scheduler checks that).
+    "notifications.signed_link": SIGNED_IN,
+    # Staff meetings. The series is ICT's; "director" manages it, "employee" attends it and
+    # "owner" owns an action on its agenda (and sees only that item).
+    "meetings.index": SIGNED_IN,
+    "meetings.new_series": DIRECTORS,
+    "meetings.edit_series": DEPARTMENT_DIRECTOR,
+    "meetings.series": DEPARTMENT_DIRECTOR | {"employee"},
+    "meetings.meeting": DEPARTMENT_DIRECTOR | {"employee", "owner"},
+    "meetings.edit_meeting": DEPARTMENT_DIRECTOR,
+    "meetings.cancel_meeting": DEPARTMENT_DIRECTOR,
+    "meetings.build_agenda": DEPARTMENT_DIRECTOR,
+    "meetings.send_agenda": DEPARTMENT_DIRECTOR,
+    "meetings.close_meeting": DEPARTMENT_DIRECTOR,
+    "meetings.add_item": DEPARTMENT_DIRECTOR,
+    "meetings.remove_item": DEPARTMENT_DIRECTOR,
+    "meetings.move_item": DEPARTMENT_DIRECTOR,
+    "meetings.run": DEPARTMENT_DIRECTOR,
+    "meetings.minutes": DEPARTMENT_DIRECTOR,
+    "meetings.publish_minutes": DEPARTMENT_DIRECTOR,
+    "meetings.printable": DEPARTMENT_DIRECTOR | {"employee"},
+    "meetings.document": DEPARTMENT_DIRECTOR | {"employee"},
+    "meetings.invitation": DEPARTMENT_DIRECTOR | {"employee"},
+    "meetings.calendar": SIGNED_IN,
+    "meetings.rotate_calendar": SIGNED_IN,
+    # No log-in (calendar programs cannot): the secret token is the key.
+    "meetings.calendar_feed": EVERYONE,
 }
 
 
@@ -74,8 +144,108 @@ def _world():
         "round_id": finding.round_id,
         "finding_id": finding.id,
         "token": "no-such-upload",
+        **_actions_world(ict, users, finding),
     }
+    values.update(_notifications_world(users, values))
+    values.update(_public_world(users, values))
+    values.update(_meetings_world(ict, users))
     return users, values
+
+
+def _meetings_world(ict, users) -> dict:
+    from datetime import date, time, timedelta
+
+    from tracker.extensions import db
+    from tracker.meetings import services
+    from tracker.meetings.models import Meeting, Recurrence
+
+    series = services.save_series(
+        users["director"], title="Stafoverleg ICT", department=ict,
+        recurrence=Recurrence.weekly, weekday=0, starts_on=date.today() + timedelta(days=1),
+        start_time=time(10), attendees=[users["director"], users["employee"]],
+    )
+    meeting = db.session.scalar(
+        db.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
+    services.build_agenda(users["director"], meeting)
+    feed_token = services.feed_for(users["director"]).token
+    db.session.commit()
+    return {
+        "series_id": series.id,
+        "meeting_id": meeting.id,
+        "item_id": meeting.items[0].id,
+        "number": 1,
+        "part": "agenda",
+        "direction": "up",
+        "feed_token": feed_token,
+    }
+
+
+def _public_world(users, values) -> dict:
+    from tracker.cocreation.models import CommentStatus, Reaction, Verdict
+    from tracker.extensions import db
+    from tracker.surveys.models import SurveyComment
+
+    reaction = Reaction(action_id=values["action_id"], user_id=users["employee"].id,
+                        verdict=Verdict.helps, comment="Goed idee",
+                        comment_status=CommentStatus.pending)
+    comment = SurveyComment(round_id=values["round_id"], department_id=values["department_id"],
+                            text="Snel geholpen")
+    db.session.add_all([reaction, comment])
+    db.session.commit()
+    # A fresh scheduler lease, so /readyz answers 200.
+    from datetime import timedelta
+
+    from tracker.scheduler.models import SchedulerLease
+    from tracker.types import utcnow
+
+    db.session.add(SchedulerLease(name="scheduler", holder="test", expires_at=utcnow() + timedelta(minutes=5)))
+    db.session.commit()
+    return {"reaction_id": reaction.id, "comment_id": comment.id}
+
+
+def _notifications_world(users, values) -> dict:
+    from tracker.extensions import db
+    from tracker.notifications import services
+    from tracker.notifications.models import OutboxMessage
+    from tracker.notifications.rendering import signed_link
+
+    services.enqueue(services.OutgoingMessage(
+        key="authorization", kind="reminder", to_email="owner@example.org", to_name="Owner",
+        locale="nl", subject="Herinnering", text="Tekst",
+    ))
+    db.session.commit()
+    link = signed_link(f"/actions/{values['action_id']}#h-update", users["owner"].id)
+    return {
+        "message_id": db.session.scalar(db.select(OutboxMessage.id)),
+        "link": link.rsplit("/", 1)[1],
+        "job": "agendas",
+    }
+
+
+def _actions_world(ict, users, finding) -> dict:
+    from datetime import timedelta
+
+    from tracker.actions import services
+    from tracker.actions.models import DeadlineRequest, DeclineConstraint, Visibility
+    from tracker.extensions import db
+
+    action = make_action(ict, users["owner"], findings=[finding], visibility=Visibility.internal)
+    services.post_update(users["owner"], action, expected_version=action.version,
+                         text="Meer tijd nodig", requested_deadline=action.deadline + timedelta(days=9))
+    template = services.save_action_template(None, title="Terugbellen binnen 4 uur")
+    explanation = services.save_decline_template(
+        None, constraint=DeclineConstraint.budget, title="Budget", text="Geen budget."
+    )
+    db.session.commit()
+    return {
+        "action_id": action.id,
+        "request_id": db.session.scalar(db.select(DeadlineRequest.id)),
+        "template_id": template.id,
+        "explanation_id": explanation.id,
+        "fmt": "csv",
+        "decision": "approve",
+        "quote_decision": "quote",
+    }
 
 
 def pytest_generate_tests(metafunc):

@@ -35,6 +35,12 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
+    """Choosing a language changes nothing worth protecting, and without a CSRF token the
+    pages anonymous visitors read (kiosk mode) can be cached and shared."""
+
+    class Meta:
+        csrf = False
+
     language = SelectField(
         _l("Language"), choices=[("nl", "Nederlands"), ("en", "English")]
     )
@@ -44,6 +50,10 @@ class LanguageForm(FlaskForm):
 class AccountForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    digest_opt_out = BooleanField(
+        _l("Do not send me the weekly overview of my actions"),
+        description=_l("Reminders about deadlines are still sent."),
+    )
     submit = SubmitField(_l("Save"))
 
 

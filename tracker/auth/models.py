@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -47,6 +47,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: No weekly overview of one's own actions by e-mail (deadline reminders and
+    #: escalations are still sent).
+    digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[DepartmentMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -29,7 +29,7 @@ from tracker.auth.forms import (
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
-from tracker.extensions import db
+from tracker.extensions import csrf, db
 from tracker.forms import apply_domain_error
 from tracker.organisation.models import Department, MembershipRole
 from tracker.organisation.queries import department_choices
@@ -91,6 +91,7 @@ def logout():
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt
 def language():
     form = LanguageForm()
     if form.validate_on_submit():
@@ -111,6 +112,7 @@ def account():
     if form.submit.data and form.validate_on_submit():
         current_user.name = form.name.data.strip()
         services.set_locale(current_user, form.locale.data)
+        current_user.digest_opt_out = bool(form.digest_opt_out.data)
         db.session.commit()
         flash(_("Your account is saved."), "success")
         return redirect(url_for("auth.account"))

@@ -11,6 +11,9 @@ from tracker.forms import DecimalCommaField, MultiCheckboxField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
+PUBLISH_OWNER_NAMES = _l("Show the names of action owners on \"you said, we did\"")
+
+
 class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     short_name = StringField(
@@ -20,11 +23,13 @@ class DepartmentForm(FlaskForm):
     )
     directorate_id = SelectField(_l("Directorate"), coerce=int)
     active = BooleanField(_l("Active"), default=True)
+    publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
     submit = SubmitField(_l("Save"))
 
 
 class StaffForm(FlaskForm):
     staff = MultiCheckboxField(_l("Staff members"), coerce=int)
+    publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
     submit = SubmitField(_l("Save"))
 
 
@@ -51,6 +56,10 @@ class SettingsForm(FlaskForm):
             ("Europe/London", "Europe/London"),
             ("UTC", "UTC"),
         ],
+    )
+    public_without_login = BooleanField(
+        _l("\"You said, we did\" can be read without logging in (kiosk mode)"),
+        description=_l("Reacting and following still need a log-in."),
     )
     finding_below_benchmark = DecimalCommaField(
         _l("Propose a finding when the score is below the benchmark by at least"),

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -24,6 +24,8 @@ class Organisation(db.Model):
     #: Groups with fewer respondents than this get no score and no quotes anywhere.
     anonymity_threshold: Mapped[int] = mapped_column(default=5)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    #: Kiosk mode: "you said, we did" readable without log-in (reacting still needs one).
+    public_without_login: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Rules that propose findings after an import. Differences are in points on a 1-10
     # scale and scaled to each question's own range (a 1-5 question: x 4/9).
     finding_below_benchmark: Mapped[float] = mapped_column(default=0.5, server_default="0.5")
@@ -58,6 +60,8 @@ class Department(db.Model):
         ForeignKey("directorate.id"), index=True
     )
     active: Mapped[bool] = mapped_column(default=True)
+    #: Show action owners' names on "you said, we did" (the department's choice).
+    publish_owner_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     directorate: Mapped[Directorate | None] = relationship(back_populates="departments")

@@ -1,4 +1,5 @@
 """Read helpers for departments and settings."""
+from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -14,8 +15,14 @@ DEFAULT_ORGANISATION_NAME = "Organisatie"
 
 
 def get_organisation() -> Organisation:
-    """The settings row; an unsaved default when none was stored yet."""
+    """The settings row; an unsaved default when none was stored yet. Read once per request
+    (kept in `g`): nearly every page needs it for the language, time zone or thresholds."""
+    cached = g.get("organisation_row") if has_app_context() else None
+    if cached is not None:
+        return cached
     organisation = db.session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+    if organisation is not None and has_app_context():
+        g.organisation_row = organisation
     if organisation is None:
         organisation = Organisation(
             name=DEFAULT_ORGANISATION_NAME,
@@ -26,6 +33,7 @@ def get_organisation() -> Organisation:
             finding_dropped=0.5,
             finding_lowest_count=3,
             finding_strength_above=0.5,
+            public_without_login=False,
         )
     return organisation
 

@@ -62,10 +62,12 @@ def department_staff(department_id: int):
     form.staff.choices = [(u.id, f"{u.name} ({u.email})") for u in people]
     if request.method == "GET":
         form.staff.data = [u.id for u in department.staff]
+        form.publish_owner_names.data = department.publish_owner_names
     if form.validate_on_submit():
         chosen = [u for u in people if u.id in set(form.staff.data)]
         try:
-            services.set_staff(current_user, department, chosen)
+            services.set_staff(current_user, department, chosen,
+                               publish_owner_names=form.publish_owner_names.data)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -97,6 +99,7 @@ def new_department():
                 directorate=db.session.get(Directorate, form.directorate_id.data),
             )
             department.active = form.active.data
+            department.publish_owner_names = form.publish_owner_names.data
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -124,6 +127,7 @@ def edit_department(department_id: int):
                 short_name=form.short_name.data,
                 directorate=db.session.get(Directorate, form.directorate_id.data),
                 active=form.active.data,
+                publish_owner_names=form.publish_owner_names.data,
             )
         except DomainError as error:
             db.session.rollback()
@@ -160,6 +164,7 @@ def settings():
                 anonymity_threshold=form.anonymity_threshold.data,
                 timezone=form.timezone.data,
                 rules={name: getattr(form, name).data for name in services.FINDING_RULES},
+                public_without_login=form.public_without_login.data,
             )
         except DomainError as error:
             db.session.rollback()

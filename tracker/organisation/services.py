@@ -24,7 +24,7 @@ def _require_admin(acting_user: User | None) -> None:
 
 def save_settings(
     acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
-    timezone: str, rules: dict | None = None,
+    timezone: str, rules: dict | None = None, public_without_login: bool | None = None,
 ) -> Organisation:
     """Save the settings; `rules` holds the finding rules (finding_* columns) when given."""
     _require_admin(acting_user)
@@ -35,6 +35,8 @@ def save_settings(
     organisation.default_locale = default_locale
     organisation.anonymity_threshold = anonymity_threshold
     organisation.timezone = timezone
+    if public_without_login is not None:
+        organisation.public_without_login = public_without_login
     for name_, value in (rules or {}).items():
         if name_ not in FINDING_RULES:
             raise ValueError(name_)
@@ -72,7 +74,7 @@ def create_department(
 
 def update_department(
     acting_user: User, department: Department, *, name: str, short_name: str,
-    directorate: Directorate | None, active: bool,
+    directorate: Directorate | None, active: bool, publish_owner_names: bool | None = None,
 ) -> Department:
     _require_admin(acting_user)
     name = name.strip()
@@ -81,6 +83,8 @@ def update_department(
     department.short_name = short_name.strip()
     department.directorate = directorate
     department.active = active
+    if publish_owner_names is not None:
+        department.publish_owner_names = publish_owner_names
     db.session.flush()
     return department
 
@@ -96,7 +100,8 @@ def create_directorate(acting_user: User | None, name: str) -> Directorate:
     return directorate
 
 
-def set_staff(acting_user: User, department: Department, staff: list[User]) -> None:
+def set_staff(acting_user: User, department: Department, staff: list[User],
+              publish_owner_names: bool | None = None) -> None:
     """A department's director (or an admin) decides who is on its staff."""
     if not (acting_user.is_admin or department.id in acting_user.directed_department_ids):
         raise DomainError(_l("Only this department's director may change its staff."))
@@ -110,4 +115,6 @@ def set_staff(acting_user: User, department: Department, staff: list[User]) -> N
             department.memberships.append(
                 DepartmentMembership(user=user, role=MembershipRole.staff)
             )
+    if publish_owner_names is not None:
+        department.publish_owner_names = publish_owner_names
     db.session.flush()

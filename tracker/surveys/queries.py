@@ -173,3 +173,14 @@ def question_benchmarks(round_id: int) -> list[tuple[Question, float | None]]:
         .where(Finding.round_id == round_id).group_by(Finding.question_id)
     ).all())
     return [(q, current.get(q.id)) for q in questions]
+
+
+def latest_rounds() -> dict[int, int]:
+    """Department id -> id of the latest round with results for it (one query)."""
+    rows = db.session.execute(
+        select(Finding.department_id, SurveyRound.id, SurveyRound.held_on)
+        .join(SurveyRound, Finding.round_id == SurveyRound.id)
+        .group_by(Finding.department_id, SurveyRound.id, SurveyRound.held_on)
+        .order_by(SurveyRound.held_on)
+    ).all()
+    return {department_id: round_id for department_id, round_id, _held_on in rows}

@@ -228,6 +228,7 @@ def department_results(round_id: int, department_id: int):
         summaries=summaries, forms=forms, comments=queries.department_comments(round_id, department_id),
         respondents=queries.respondents(round_id, department_id), previous=previous,
         score_text=queries.score_text, threshold=organisation.anonymity_threshold,
+        may_quote=may_triage,
     )
 
 
