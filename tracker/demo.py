@@ -238,12 +238,12 @@ def _demo_actions() -> None:
         )
 
     def update(action, by, days_ago, text, percent=None, status=None, result=None,
-               more_time=None, public=False):
+               more_time=None, public=False, stuck=False):
         services.post_update(
             people[by], action, expected_version=action.version, text=text, percent=percent,
             new_status=ActionStatus(status) if status else None, result=result,
             requested_deadline=today + timedelta(days=more_time) if more_time else None,
-            public=public, now=ago(days_ago),
+            public=public, stuck=stuck, now=ago(days_ago),
         )
 
     # --- ICT (director Diederik Jansen; owners Olga Visser and Sanne Peters) ---
@@ -292,6 +292,8 @@ def _demo_actions() -> None:
     update(buddies, "ict.specialist", 92, "Vijf koppels gemaakt.", 20, "planned")
     update(buddies, "ict.specialist", 60, "Drie koppels zijn gestart, twee wachten op "
            "roosters.", 40, "in_progress")
+    update(buddies, "ict.specialist", 20, "De roosters van de twee laatste koppels passen niet; "
+           "ik heb hulp van de teamleiders nodig.", 40, stuck=True)
 
     second_desk = create(
         "ICT", "owner", "Tweede servicedesk in het stadskantoor", days_ago=75, deadline_in=60,

@@ -493,3 +493,28 @@ def test_docx_agenda_opens_with_the_items(ctx):
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert any("Terugbellen binnen 4 uur" in cell for cell in cells)
     assert "Olga" in cells
+
+
+def test_an_owner_who_reports_being_stuck_is_on_the_agenda_until_the_next_update(ctx):
+    w = _agenda_world()
+    far = w["far"]
+    db.session.refresh(far)
+    actions.post_update(w["owner"], far, expected_version=far.version,
+                        text="Wachten op de leverancier; ik kom niet verder.", stuck=True)
+    db.session.commit()
+    assert far.stuck is True
+    services.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
+    by_title = {row.item.title: row.item for row in queries.agenda_rows(w["meeting"])}
+    assert by_title["Intranet vernieuwen"].section is AgendaSection.attention
+    assert by_title["Intranet vernieuwen"].snapshot["stuck"] is True
+    # The next update without the flag clears it, and the history shows both.
+    db.session.refresh(far)
+    actions.post_update(w["owner"], far, expected_version=far.version, text="Weer op gang.")
+    db.session.commit()
+    assert far.stuck is False
+    from tracker.actions.models import ActionChange
+
+    changes = db.session.scalars(select(ActionChange.new_value).where(
+        ActionChange.action_id == far.id, ActionChange.field == "stuck")).all()
+    assert len(changes) == 2

@@ -117,6 +117,10 @@ class UpdateForm(FlaskForm):
         description=_l("The director approves or rejects it."),
     )
     public = BooleanField(_l("Also show this update on \"you said, we did\""))
+    stuck = BooleanField(
+        _l("I am stuck and need help"),
+        description=_l("The action goes on the agenda of the next staff meeting."),
+    )
     version = HiddenField()
     origin = HiddenField()
     submit = SubmitField(_l("Post update"))

@@ -132,6 +132,8 @@ class ImprovementAction(db.Model):
     closed_on: Mapped[date | None]
     #: When the last progress update was posted.
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The owner's latest update says they are stuck and need help (for the staff meeting).
+    stuck: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -175,6 +177,8 @@ class ProgressUpdate(db.Model):
     )
     #: A new deadline the owner asked for with this update (see DeadlineRequest).
     requested_deadline: Mapped[date | None]
+    #: The owner reported being stuck with this update.
+    stuck: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The owner chose to show this update's text on "you said, we did" (public actions only).
     public: Mapped[bool] = mapped_column(default=False, server_default=false())
 

@@ -169,6 +169,7 @@ def change_field(field: str) -> str:
         "cancel_reason": _("Internal reason"),
         "closed_on": _("Closed on"),
         "deadline_request": _("Deadline request"),
+        "stuck": _("Stuck, needs help"),
         # Recorded by the meetings area when the staff meeting decides on the action.
         "staff_meeting": _("Staff meeting decision"),
     }
@@ -190,7 +191,7 @@ def change_value(field: str, value: str | None) -> str:
         if field in enums:
             kind, labels = enums[field]
             return str(labels[kind(value)])
-        if field == "quick_win":
+        if field in ("quick_win", "stuck"):
             return _("Yes") if value == "true" else _("No")
         if field in ("deadline", "closed_on", "deadline_request"):
             if field == "deadline_request" and not value[:1].isdigit():
@@ -335,6 +336,7 @@ def post_update(action_id: int):
                 result=form.result.data,
                 requested_deadline=form.requested_deadline.data,
                 public=form.public.data,
+                stuck=form.stuck.data,
             )
         except services.ConflictError as error:
             action, conflict = _conflict(action_id, form, error)

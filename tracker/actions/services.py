@@ -563,6 +563,7 @@ def post_update(
     result: str | None = None,
     requested_deadline: date | None = None,
     public: bool = False,
+    stuck: bool = False,
     now: datetime | None = None,
 ) -> ProgressUpdate:
     """The owner reports progress: a short text, a percentage, optionally the next status
@@ -614,11 +615,14 @@ def post_update(
         action_id=action.id, author_id=acting_user.id, created_at=now, text=text,
         percent=percent, new_status=new_status, requested_deadline=requested_deadline,
         public=bool(public) and action.visibility is Visibility.public,
+        stuck=bool(stuck) and new_status is not ActionStatus.done,
     )
     history = _History(action, acting_user, now, update)
     if new_status is not None:
         _transition(history, acting_user, new_status, result=result)
     history.set("progress", percent)
+    # Each update says anew whether the owner is stuck: the flag clears with the next one.
+    history.set("stuck", update.stuck)
     if requested_deadline is not None:
         for pending in pending_requests:
             pending.decision = DeadlineDecision.withdrawn

@@ -446,10 +446,14 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
         )
     }
     is_open = ImprovementAction.status.in_(OPEN_STATUSES)
-    stuck = and_(
-        ImprovementAction.status == ActionStatus.in_progress,
-        func.coalesce(ImprovementAction.last_update_at, ImprovementAction.created_at)
-        < stuck_before,
+    # Stuck: the owner said so in the latest update, or has been silent for weeks.
+    stuck = or_(
+        and_(is_open, ImprovementAction.stuck.is_(True)),
+        and_(
+            ImprovementAction.status == ActionStatus.in_progress,
+            func.coalesce(ImprovementAction.last_update_at, ImprovementAction.created_at)
+            < stuck_before,
+        ),
     )
     wanted = or_(
         and_(is_open, ImprovementAction.deadline < next_day),
@@ -517,7 +521,7 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
     items: list[AgendaItem] = []
     for action in found:
         request = pending.get(action.id)
-        if request is not None or (
+        if request is not None or (action.status.is_open and action.stuck) or (
             action.status is ActionStatus.in_progress and
             (action.last_update_at or action.created_at) < stuck_before
         ):
