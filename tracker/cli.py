@@ -91,11 +91,20 @@ def import_survey(path, round_name, file_format, department_column, department,
         department_column=department_column, department=department,
         create_departments=create_departments,
     )
-    progress = sys.stderr.isatty() and not as_json
-    if progress:
-        click.echo(f"Reading {path.name} ({len(data) / 1e6:.1f} MB)…", err=True)
+    show_progress = sys.stderr.isatty() and not as_json
+    bar = click.progressbar(length=max(1, data.count(b"\n")), label=f"{path.name}",
+                            file=sys.stderr, show_pos=True) if show_progress else None
+
+    def progress(done: int, expected: int) -> None:
+        bar.length = expected
+        bar.update(done - bar.pos)
+
     try:
-        summary = services.import_survey(None, data, path.name, request)
+        if bar is not None:
+            with bar:
+                summary = services.import_survey(None, data, path.name, request, progress)
+        else:
+            summary = services.import_survey(None, data, path.name, request)
     except services.UnknownDepartments as error:
         db.session.rollback()
         raise click.ClickException(

@@ -97,7 +97,8 @@ def _may_import(user: User | None) -> None:
 
 
 def parse_upload(data: bytes, file_name: str, request: ImportRequest,
-                 organisation: Organisation, label_map: dict | None = None) -> ParsedSurvey:
+                 organisation: Organisation, label_map: dict | None = None,
+                 progress=None) -> ParsedSurvey:
     """Parse without touching the database; file problems become DomainErrors."""
     if not data:
         raise DomainError(_l("%(file)s: the file is empty.", file=file_name))
@@ -110,6 +111,7 @@ def parse_upload(data: bytes, file_name: str, request: ImportRequest,
             label_map=label_map or None,
             scale_overrides=request.scale_overrides or None,
             anonymity_threshold=organisation.anonymity_threshold,
+            progress=progress,
         )
     except ScaleUnknown as error:
         raise ScaleQuestion(error) from None
@@ -212,7 +214,7 @@ def propose_findings(findings: list[Finding], organisation: Organisation) -> int
 
 
 def import_survey(acting_user: User | None, data: bytes, file_name: str,
-                  request: ImportRequest) -> ImportSummary:
+                  request: ImportRequest, progress=None) -> ImportSummary:
     """Import one file as one unit of work: the caller commits, or rolls back on any error."""
     started = time.perf_counter()
     _may_import(acting_user)
@@ -235,7 +237,7 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
 
     round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
     label_map = round_.label_map if round_ is not None else None
-    parsed = parse_upload(data, file_name, request, organisation, label_map)
+    parsed = parse_upload(data, file_name, request, organisation, label_map, progress)
     if not parsed.departments:
         raise DomainError(_l(
             "%(file)s: no department could be found. Choose the column with the department, "

@@ -55,3 +55,13 @@ def test_large_qualtrics_file_matches_a_bare_loop():
     ict, q2 = parsed.departments["ICT"].results["Q2"], keys.index("Q2")
     count, total, _ = sums[("ICT", q2)]
     assert (ict.n, ict.score) == (count, total / count)
+
+
+def test_progress_is_reported_while_reading():
+    survey = generate(12_000, 5, 3, seed=3)
+    calls = []
+    parsed = parse(survey.data, "groot.csv", progress=lambda done, expected: calls.append((done, expected)))
+    assert parsed.respondents == 12_000
+    # Every 5,000 rows, and once at the end with the real count (3 header rows included).
+    assert [done for done, _ in calls] == [5_000, 10_000, 12_003]
+    assert all(done <= expected for done, expected in calls)

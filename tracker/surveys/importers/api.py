@@ -1,6 +1,8 @@
 """The importers' entry points: detect() and parse()."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from .base import FINDINGS, FORMATS, ParsedSurvey
 from .detect import detect, guess_format
 from .findings import parse_findings
@@ -8,6 +10,20 @@ from .reading import open_table
 from .responses import parse_responses
 
 __all__ = ["detect", "parse"]
+
+PROGRESS_EVERY = 5000
+
+
+def _reporting(rows: Iterator[list[str]], already: int, expected: int,
+               progress: Callable[[int, int], None]) -> Iterator[list[str]]:
+    """The rows unchanged, telling `progress` how far along the file is (`already`: the
+    rows read ahead for detection)."""
+    count = already
+    for count, row in enumerate(rows, start=already + 1):
+        if count % PROGRESS_EVERY == 0:
+            progress(count, max(expected, count))
+        yield row
+    progress(count, count)
 
 
 def parse(
@@ -21,6 +37,7 @@ def parse(
     label_map: dict | None = None,
     scale_overrides: dict | None = None,
     anonymity_threshold: int = 5,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParsedSurvey:
     """Parse an uploaded survey file.
 
@@ -34,6 +51,9 @@ def parse(
     `scale_overrides` ({question key: 'likert5' | 'grade10' | 'yesno' | 'open'
     | 'skip'}) come from the caller, typically after a ScaleUnknown.
 
+    `progress(rows_read, rows_expected)` is called every few thousand rows (the expected
+    number is an estimate from the line count, for a progress bar).
+
     Raises SurveyFileError (ScaleUnknown is one) for problems in the file, and
     ValueError for invalid arguments.
     """
@@ -44,6 +64,9 @@ def parse(
     if anonymity_threshold < 1:
         raise ValueError("anonymity_threshold must be at least 1")
     table = open_table(data, filename)
+    if progress is not None:
+        table._rest = _reporting(table._rest, len(table.head), max(1, data.count(b"\n")),
+                                 progress)
     fmt = guess_format(table.head)[0] if format == "auto" else format
     if fmt == FINDINGS:
         return parse_findings(table, scale_overrides=scale_overrides, anonymity_threshold=anonymity_threshold)
