@@ -62,6 +62,10 @@ def configure_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
+    from tracker import changes
+
+    changes.init_app(app)
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -108,11 +112,18 @@ def select_locale() -> str:
         return current_user.locale
     if session.get("lang") in languages:
         return session["lang"]
-    return _organisation().default_locale
+    return _setting("default_locale")
 
 
 def select_timezone() -> str:
-    return _organisation().timezone
+    return _setting("timezone")
+
+
+def _setting(name: str):
+    """An organisation setting, without a query per request (see tracker.changes)."""
+    from tracker import changes
+
+    return changes.remembered(f"organisation.{name}", lambda: getattr(_organisation(), name))
 
 
 def current_app_languages() -> dict:

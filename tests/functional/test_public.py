@@ -202,6 +202,7 @@ def test_department_page_queries_do_not_grow_with_actions(world, client, count_q
     for action in db.session.scalars(select(type(world["planned"])).where(
             type(world["planned"]).title.like("Extra%"))).all():
         _move(action, world["director"], ActionStatus.planned)
+    client.get(_url(world))  # settings are read once after commits; compare warm with warm
     with count_queries() as many:
         html = client.get(_url(world)).get_data(as_text=True)
     assert "Extra actie 29" in html
@@ -242,3 +243,23 @@ def test_director_approves_a_survey_comment_as_quote(world, client, make_client)
     assert "NIET GOEDGEKEURD citaat" in employee.get(_url(world)).get_data(as_text=True)
     client.post(f"/comments/{comment.id}/unquote")
     assert "NIET GOEDGEKEURD citaat" not in employee.get(_url(world)).get_data(as_text=True)
+
+
+def test_kiosk_pages_are_rendered_once_until_anything_changes(world, client, count_queries):
+    db.session.add(Organisation(name="Gemeente", public_without_login=True))
+    db.session.commit()
+    url = _url(world)
+    first = client.get(url)
+    assert first.status_code == 200
+    with count_queries() as cached:
+        again = client.get(url)
+    # Not a single query: the page and the settings it needs are kept until a commit.
+    assert again.data == first.data and cached.count == 0
+    # A change anywhere moves the stamp: the next visitor gets the new state.
+    action = world["planned"]
+    db.session.refresh(action)
+    actions.post_update(world["owner"], action, expected_version=action.version,
+                        text="Concept op intranet", percent=60, public=True)
+    db.session.commit()
+    fresh = client.get(url).get_data(as_text=True)
+    assert "Concept op intranet" in fresh

@@ -64,6 +64,9 @@ def backup(path: Path) -> str:
 
 def restore(path: Path) -> str:
     """Replace the database's contents with the backup at `path`."""
+    from tracker import changes
+
+    changes.touch()
     if not path.exists():
         raise BackupError(f"{path} does not exist")
     url = make_url(str(db.engine.url))

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from tracker.actions.models import (
     ActionStatus,
@@ -302,37 +302,6 @@ def theme_trend(department_id: int) -> ThemeTrend:
 def fingerprint(*parts) -> str:
     """An ETag from what a page shows: changes of any of these parts change it."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-
-
-def department_version(round_id: int, department_id: int) -> tuple:
-    """One query: the latest change to anything the department page shows."""
-    action_ids = (
-        select(action_finding.c.action_id)
-        .join(Finding, Finding.id == action_finding.c.finding_id)
-        .where(Finding.round_id == round_id, Finding.department_id == department_id)
-    )
-    return tuple(db.session.execute(select(
-        select(func.max(ImprovementAction.updated_at))
-        .where(ImprovementAction.id.in_(action_ids)).scalar_subquery(),
-        select(func.count(ImprovementAction.id))
-        .where(ImprovementAction.id.in_(action_ids)).scalar_subquery(),
-        select(func.sum(ImprovementAction.version))
-        .where(ImprovementAction.id.in_(action_ids)).scalar_subquery(),
-        select(func.max(ProgressUpdate.id)).where(ProgressUpdate.action_id.in_(action_ids))
-        .scalar_subquery(),
-        select(func.max(Reaction.updated_at)).where(Reaction.action_id.in_(action_ids))
-        .scalar_subquery(),
-        select(func.max(Reaction.moderated_at)).where(Reaction.action_id.in_(action_ids))
-        .scalar_subquery(),
-        select(func.max(Finding.triaged_at)).where(
-            Finding.round_id == round_id, Finding.department_id == department_id)
-        .scalar_subquery(),
-        select(func.count(SurveyComment.id)).where(
-            SurveyComment.round_id == round_id, SurveyComment.department_id == department_id,
-            SurveyComment.approved.is_(True)).scalar_subquery(),
-        select(func.count(Follow.id)).scalar_subquery(),
-        select(func.max(Follow.id)).scalar_subquery(),
-    )).one())
 
 
 def feed_entries(limit: int = 50) -> list[ImprovementAction]:

@@ -22,6 +22,7 @@ from flask_login import current_user
 from tracker.extensions import db, login_manager
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
+from tracker import changes
 from tracker.public import charts, queries
 from tracker.surveys.models import SurveyRound
 from tracker.surveys.queries import latest_rounds
@@ -37,7 +38,9 @@ MAX_RENDERED = 256
 
 def _readable():
     """None when the visitor may read; otherwise the response that sends them to log in."""
-    if current_user.is_authenticated or get_organisation().public_without_login:
+    if current_user.is_authenticated or changes.remembered(
+        "organisation.public_without_login", lambda: get_organisation().public_without_login
+    ):
         return None
     return login_manager.unauthorized()
 
@@ -56,32 +59,31 @@ def _round_and_department(round_id: int, department_id: int):
     return round_, department
 
 
-def _etag(round_id: int, department_id: int) -> str:
-    organisation = get_organisation()
+def _etag() -> str:
+    """The page's version: any commit anywhere moves it (tracker.changes), and it differs
+    per language, per reader and per address. Costs no query."""
     return queries.fingerprint(
-        queries.department_version(round_id, department_id),
-        str(get_locale()), current_user.get_id() if current_user.is_authenticated else None,
-        organisation.name, organisation.anonymity_threshold, organisation.public_without_login,
-        db.session.get(Department, department_id).publish_owner_names,
-        request.full_path,
+        changes.current(), str(get_locale()),
+        current_user.get_id() if current_user.is_authenticated else None, request.full_path,
     )
 
 
 @bp.route("/<int:round_id>/<int:department_id>")
 def department(round_id: int, department_id: int):
+    etag = _etag()
+    shareable = not current_user.is_authenticated and "_flashes" not in session
+    # Only pages that could be shown are kept, and the stamp moves when who may read
+    # changes, so a kept page may be served before any other check.
+    if shareable and etag in _rendered:
+        return _page_response(_rendered[etag], etag)
     refusal = _readable()
     if refusal is not None:
         return refusal
     round_, department_ = _round_and_department(round_id, department_id)
-    # Conditional request: the fingerprint costs one query; a match skips all the rest.
-    etag = _etag(round_id, department_id)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
         return response
-    shareable = not current_user.is_authenticated and "_flashes" not in session
-    if shareable and etag in _rendered:
-        return _page_response(_rendered[etag], etag)
     organisation = get_organisation()
     page = queries.department_page(
         round_, department_, organisation,
