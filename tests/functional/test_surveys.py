@@ -337,3 +337,22 @@ def test_entering_benchmarks_proposes_findings_again(app, tmp_path, departments,
         Finding.question_id == callback.id, Finding.department_id == departments["ICT"].id))
     assert ict_callback.benchmark == 7.2
     assert ict_callback.proposed and ict_callback.kind is FindingKind.below_benchmark
+
+
+def test_results_page_shows_each_findings_actions_and_offers_to_create_one(app, tmp_path, departments, client):
+    from tests.factories import make_action
+
+    _cli(app, tmp_path, "r.csv", REPORT_2026, "--round", "KTO 2026")
+    director = make_user(Role.director, email="dir@example.org", directs=[departments["ICT"]])
+    owner = make_user(Role.owner, email="own@example.org", staff_of=[departments["ICT"]])
+    finding = db.session.scalar(select(Finding).where(
+        Finding.department_id == departments["ICT"].id, Finding.proposed.is_(True)))
+    finding.triage = Triage.act
+    db.session.commit()
+    client.login(director.email)
+    url = f"/surveys/{finding.round_id}/departments/{departments['ICT'].id}"
+    html = client.get(url).get_data(as_text=True)
+    assert f"/departments/{departments['ICT'].id}/actions/new?finding={finding.id}" in html
+    make_action(departments["ICT"], owner, by=director, title="Terugbelbelofte nakomen",
+                findings=[finding])
+    assert "Terugbelbelofte nakomen" in client.get(url).get_data(as_text=True)

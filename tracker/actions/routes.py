@@ -106,6 +106,9 @@ def action_helpers():
     return {
         "my_actions_exist": my_actions_exist,
         "may_create_action_in": may_create_action_in,
+        # For pages of lower areas (the survey results) that show each finding's actions
+        # without importing this area: one query for all findings on the page.
+        "actions_by_finding": queries.actions_by_finding,
     }
 
 
