@@ -85,4 +85,4 @@ clean:
 ## make bench: every benchmark in bench/, each printing its figure beside a reference
 bench: $(VENV)/.dev translations
 	@command -v wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run.py
