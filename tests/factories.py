@@ -61,9 +61,10 @@ def make_finding(department: Department, round_name: str = "KTO 2026", score: fl
         db.session.add(round_)
     question = Question(round=round_, key=f"Q{next(_numbers)}", text=question_text,
                         scale=QuestionScale.grade10)
+    values = {"n": 40, "benchmark": 6.9, "proposed": True, "kind": FindingKind.below_benchmark,
+              **fields}
     finding = Finding(round=round_, department=department, question=question, score=score,
-                      n=40, benchmark=6.9, proposed=True, kind=FindingKind.below_benchmark,
-                      **fields)
+                      **values)
     db.session.add(finding)
     db.session.commit()
     return finding

@@ -69,6 +69,7 @@ EXPECTED = {
     "actions.new_decline_template": ADMIN,
     "actions.edit_decline_template": ADMIN,
     "surveys.benchmarks": DIRECTORS,
+    "surveys.effect_method": SIGNED_IN,
     # "You said, we did": every signed-in user reads (anyone in kiosk mode, tested in
     # test_public); reacting and following need a log-in; directors moderate their own.
     "public.overview": SIGNED_IN,

@@ -58,7 +58,8 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import apply_domain_error
 from tracker.organisation.models import Department
-from tracker.organisation.queries import department_choices
+from tracker.organisation.queries import department_choices, get_organisation
+from tracker.actions import effects
 from tracker.surveys.models import Sphere, Theme
 
 bp = Blueprint("actions", __name__)
@@ -109,6 +110,8 @@ def action_helpers():
         # For pages of lower areas (the survey results) that show each finding's actions
         # without importing this area: one query for all findings on the page.
         "actions_by_finding": queries.actions_by_finding,
+        # The survey results page shows the effect of the department's actions.
+        "department_effects": effects.department_effects,
     }
 
 
@@ -271,6 +274,8 @@ def _render_action(action: ImprovementAction, **forms):
         decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
         may_manage=may_manage,
         may_update=services.may_update(current_user, action),
+        effects=effects.action_effects(
+            [action], get_organisation().anonymity_threshold)[action.id],
         **forms,
     )
 

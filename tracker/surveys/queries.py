@@ -3,6 +3,7 @@ summary of a finding."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -25,6 +26,35 @@ from tracker.surveys.models import (
 
 def rounds_newest_first() -> list[SurveyRound]:
     return list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
+
+
+def question_key(department_id: int, question_text: str) -> tuple[int, str]:
+    """The same question across rounds: same department, identical question text."""
+    return (department_id, question_text)
+
+
+def findings_by_question(department_ids, held_before: date | None = None) -> dict:
+    """question_key -> the department's results on that question in every round (or every
+    round held before `held_before`), oldest round first, as light rows (one query)."""
+    department_ids = list(department_ids)
+    if not department_ids:
+        return {}
+    query = (
+        select(Finding.id, Finding.department_id, Finding.round_id, Finding.score, Finding.n,
+               Finding.sd, Finding.suppressed, Question.text, Question.scale,
+               SurveyRound.name.label("round_name"), SurveyRound.held_on,
+               SurveyRound.fieldwork_started_on)
+        .join(Question, Finding.question_id == Question.id)
+        .join(SurveyRound, Finding.round_id == SurveyRound.id)
+        .where(Finding.department_id.in_(department_ids))
+        .order_by(SurveyRound.held_on, Finding.id)
+    )
+    if held_before is not None:
+        query = query.where(SurveyRound.held_on < held_before)
+    series: dict[tuple[int, str], list] = {}
+    for row in db.session.execute(query):
+        series.setdefault(question_key(row.department_id, row.text), []).append(row)
+    return series
 
 
 def previous_round(round_: SurveyRound) -> SurveyRound | None:

@@ -232,6 +232,14 @@ def department_results(round_id: int, department_id: int):
     )
 
 
+@bp.route("/surveys/effect-method")
+@login_required
+def effect_method():
+    """How the effect of an action is measured, in plain words."""
+    return render_template("surveys/effect_method.html",
+                           threshold=get_organisation().anonymity_threshold)
+
+
 def _triage_form(finding: Finding, formdata=None) -> TriageForm:
     form = TriageForm(formdata=formdata, prefix=f"f{finding.id}")
     if formdata is None:

@@ -16,7 +16,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, Organisation
 from tracker.organisation.queries import get_organisation
-from tracker.surveys import importers
+from tracker.surveys import importers, queries
 from tracker.surveys.importers.base import OPEN, ParsedSurvey, ScaleUnknown, SurveyFileError
 from tracker.surveys.models import (
     Finding,
@@ -157,18 +157,12 @@ def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
 
 def _previous_scores(round_: SurveyRound, department_ids: list[int]) -> dict[tuple[int, str], float]:
     """(department, question text) -> score in the latest earlier round that had it."""
-    rows = db.session.execute(
-        select(Finding.department_id, Question.text, Finding.score, SurveyRound.held_on)
-        .join(Question, Finding.question_id == Question.id)
-        .join(SurveyRound, Finding.round_id == SurveyRound.id)
-        .where(
-            SurveyRound.held_on < round_.held_on,
-            Finding.department_id.in_(department_ids),
-            Finding.score.is_not(None),
-        )
-        .order_by(SurveyRound.held_on)
-    )
-    return {(row.department_id, row.text): row.score for row in rows}
+    previous = {}
+    for key, rows in queries.findings_by_question(department_ids, held_before=round_.held_on).items():
+        scored = [row.score for row in rows if row.score is not None]
+        if scored:
+            previous[key] = scored[-1]
+    return previous
 
 
 def _scale_factor(scale: QuestionScale) -> float:
@@ -306,8 +300,9 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
                 n=outcome.n, sd=None if outcome.suppressed else outcome.sd,
                 benchmark=(outcome.benchmark if outcome.benchmark is not None
                            else _overall_score(overall.get(key))),
-                previous_score=(outcome.previous if outcome.previous is not None
-                                else previous.get((department.id, question.text))),
+                previous_score=(
+                    outcome.previous if outcome.previous is not None
+                    else previous.get(queries.question_key(department.id, question.text))),
                 suppressed=outcome.suppressed,
             )
             db.session.add(finding)

@@ -1,0 +1,124 @@
+"""The effect of an action shows on its page and in the department's results, and nowhere
+for groups under the anonymity threshold."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_action, make_department, make_finding, make_user
+from tracker.actions import services as actions
+from tracker.actions.models import ActionStatus
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.organisation.services import save_settings
+from tracker.actions.effects import Verdict, action_effects
+from tracker.surveys.models import SurveyRound
+
+QUESTION = "Ik word teruggebeld zoals beloofd"
+
+
+def _done_on(action, director, day: date):
+    now = datetime(day.year, day.month, day.day, 10, tzinfo=timezone.utc)
+    for status in (ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done):
+        db.session.refresh(action)
+        extra = {"result": "Elke melding wordt binnen 4 uur teruggebeld."} \
+            if status is ActionStatus.done else {}
+        actions.change_status(director, action, status, expected_version=action.version,
+                              now=now, **extra)
+        db.session.commit()
+    return action
+
+
+@pytest.fixture
+def world(ctx):
+    db.session.add_all([
+        SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1),
+                    fieldwork_started_on=date(2025, 2, 1), label_map={}),
+        SurveyRound(name="KTO 2026", held_on=date(2026, 3, 1),
+                    fieldwork_started_on=date(2026, 2, 1), label_map={}),
+    ])
+    db.session.commit()
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    director = make_user(Role.director, email="dir@example.org", directs=[ict])
+    owner = make_user(Role.owner, email="own@example.org", staff_of=[ict])
+    before = make_finding(ict, "KTO 2025", score=6.1, sd=1.2, n=40, question_text=QUESTION)
+    after = make_finding(ict, "KTO 2026", score=6.7, sd=1.0, n=36, question_text=QUESTION)
+    # A question without an action rose by 0.2: shown next to the effect.
+    make_finding(ict, "KTO 2025", score=6.0, sd=1.0, question_text="De servicedesk is bereikbaar")
+    make_finding(ict, "KTO 2026", score=6.2, sd=1.0, question_text="De servicedesk is bereikbaar")
+    action = make_action(ict, owner, by=director, title="Terugbelgarantie", findings=[before])
+    _done_on(action, director, date(2025, 10, 1))
+    return {"ict": ict, "director": director, "owner": owner, "action": action,
+            "before": before, "after": after}
+
+
+def test_the_action_page_shows_the_effect_with_its_interval_and_verdict(world, client):
+    client.login("dir@example.org")
+    html = client.get(f"/actions/{world['action'].id}").get_data(as_text=True)
+    assert "Effect in KTO 2026: +0,6 (±0,5) op" in html
+    assert QUESTION in html
+    assert 'data-verdict="improved"' in html and "verbeterd" in html
+    assert "Andere vragen van de afdeling zonder actie: +0,2 gemiddeld." in html
+    assert "/surveys/effect-method" in html
+
+
+def test_the_department_page_lists_the_effects_of_its_actions(world, client):
+    client.login("dir@example.org")
+    round_2026 = world["after"].round_id
+    html = client.get(f"/surveys/{round_2026}/departments/{world['ict'].id}").get_data(as_text=True)
+    section = html.split("data-effects", 1)[1].split("</section>", 1)[0]
+    assert "Terugbelgarantie" in section
+    assert "KTO 2025 → KTO 2026" in section
+    assert "+0,6 (±0,5)" in section
+
+
+def test_the_explanation_page_in_both_languages(world, client):
+    client.login("own@example.org")
+    dutch = client.get("/surveys/effect-method").get_data(as_text=True)
+    assert "Welch" in dutch and "Zo meten we het effect" in dutch
+    client.post("/language", {"language": "en"})
+    english = client.get("/surveys/effect-method").get_data(as_text=True)
+    assert "How the effect is measured" in english
+
+
+@pytest.mark.parametrize("change", ["suppressed", "threshold"])
+def test_nothing_under_the_anonymity_threshold(world, client, change):
+    if change == "suppressed":
+        after = world["after"]
+        after.score, after.sd, after.n, after.suppressed = None, None, 3, True
+    else:
+        # The 2026 group had 36 answers.
+        save_settings(None, name="Gemeente Zuiderveen", default_locale="nl",
+                      anonymity_threshold=37, timezone="Europe/Amsterdam")
+    db.session.commit()
+    client.login("dir@example.org")
+    html = client.get(f"/actions/{world['action'].id}").get_data(as_text=True)
+    assert "data-effects" not in html and "+0,6" not in html
+    html = client.get(
+        f"/surveys/{world['after'].round_id}/departments/{world['ict'].id}").get_data(as_text=True)
+    assert "data-effects" not in html
+
+
+def test_an_action_done_after_the_fieldwork_began_is_too_late(world, client):
+    late = make_action(world["ict"], world["owner"], by=world["director"], title="Laat",
+                       findings=[world["before"]])
+    _done_on(late, world["director"], date(2026, 2, 10))
+    client.login("dir@example.org")
+    html = client.get(f"/actions/{late.id}").get_data(as_text=True)
+    assert 'data-verdict="too_late"' in html
+    assert "+0,6" not in html
+
+
+def test_other_questions_leave_out_the_ones_with_an_action(world):
+    # Once the other question has an action as well, there is nothing left to compare with.
+    other = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2025"))
+    from tracker.surveys.models import Finding
+
+    servicedesk = db.session.scalar(
+        select(Finding).where(Finding.round_id == other.id, Finding.score == 6.0))
+    make_action(world["ict"], world["owner"], by=world["director"], findings=[servicedesk])
+    effect, = action_effects([world["action"]], threshold=5)[world["action"].id]
+    assert effect.verdict is Verdict.improved
+    assert effect.others is None

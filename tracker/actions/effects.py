@@ -1,0 +1,309 @@
+"""Did it work? The effect of an action on the score of each finding it followed up.
+
+The finding's own round is the round before the action; the effect is measured in the first
+later round of the same department whose fieldwork began after the action was done. Questions
+match across rounds by identical text (`queries.question_key`). The effect is the difference of
+the two mean scores, with a 95% Welch t-interval from n and the standard deviation of both
+rounds; "improved" or "worse" only when that interval lies wholly on one side of zero, and no
+verdict at all without an interval. Groups under the anonymity threshold produce nothing. Next to
+each effect: the mean change of the department's other questions that had no action, so a general
+rise is not credited to the action.
+
+Everything here is pure except `action_effects`, the one query helper (two queries however many
+actions it is given).
+"""
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.actions.models import ActionStatus, ImprovementAction, action_finding
+from tracker.extensions import db
+from tracker.formatting import number
+from tracker.surveys import queries
+from tracker.surveys.models import Finding, QuestionScale
+
+CONFIDENCE = 0.95
+#: Actions in these states changed nothing there is to measure.
+NOT_MEASURED = (ActionStatus.declined, ActionStatus.cancelled)
+
+
+class Verdict(enum.Enum):
+    improved = "improved"
+    no_clear_change = "no_clear_change"
+    worse = "worse"
+    #: No standard deviations: the difference is shown, but no verdict is given.
+    no_interval = "no_interval"
+    #: Done after the later round's fieldwork began.
+    too_late = "too_late"
+    #: Not done (yet) when the later round's fieldwork began.
+    not_done = "not_done"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One round's result on a question: mean, valid answers, sample standard deviation."""
+
+    score: float
+    n: int
+    sd: float | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """after − before, with the half-width of its confidence interval when it is known."""
+
+    value: float
+    half_width: float | None = None
+    #: Welch–Satterthwaite degrees of freedom.
+    df: float | None = None
+
+    @property
+    def low(self) -> float | None:
+        return None if self.half_width is None else self.value - self.half_width
+
+    @property
+    def high(self) -> float | None:
+        return None if self.half_width is None else self.value + self.half_width
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.half_width is None:
+            return Verdict.no_interval
+        if self.low > 0:
+            return Verdict.improved
+        if self.high < 0:
+            return Verdict.worse
+        return Verdict.no_clear_change
+
+
+def welch_difference(before: Sample, after: Sample, confidence: float = CONFIDENCE) -> Difference:
+    """Difference of the means with Welch's t-interval (unequal variances)."""
+    value = after.score - before.score
+    if before.sd is None or after.sd is None or before.n < 2 or after.n < 2:
+        return Difference(value)
+    var_before = before.sd ** 2 / before.n
+    var_after = after.sd ** 2 / after.n
+    variance = var_before + var_after
+    if variance == 0:
+        # Every answer the same in both rounds: the difference is exact.
+        return Difference(value, 0.0)
+    df = variance ** 2 / (var_before ** 2 / (before.n - 1) + var_after ** 2 / (after.n - 1))
+    from scipy import stats  # heavy: imported when an effect is computed, not at start-up
+
+    t = float(stats.t.ppf((1 + confidence) / 2, df))
+    return Difference(value, t * math.sqrt(variance), df)
+
+
+def measurable(row, threshold: int) -> bool:
+    """A result with a score for a group at or over the anonymity threshold."""
+    return row.score is not None and not row.suppressed and row.n >= threshold
+
+
+def fieldwork_start(row) -> date:
+    """First day of a round's fieldwork (its publication date when that is not known)."""
+    return row.fieldwork_started_on or row.held_on
+
+
+@dataclass(frozen=True)
+class Measurement:
+    before: object
+    after: object
+    verdict: Verdict
+    difference: Difference | None = None
+
+
+def measure(done_on: date | None, before, later: list, threshold: int) -> Measurement | None:
+    """The effect on one finding of an action done on `done_on` (None: not done).
+
+    `before` is the finding's own result, `later` the same question's results in later rounds,
+    oldest first. None when there is nothing to show: no later round yet, or a group under the
+    anonymity threshold."""
+    if not later or not measurable(before, threshold):
+        return None
+    after = next((row for row in later
+                  if done_on is not None and done_on < fieldwork_start(row)), None)
+    if after is None:
+        after = later[-1]
+        if not measurable(after, threshold):
+            return None
+        return Measurement(before, after, Verdict.too_late if done_on else Verdict.not_done)
+    if not measurable(after, threshold):
+        return None
+    difference = welch_difference(Sample(before.score, before.n, before.sd),
+                                  Sample(after.score, after.n, after.sd))
+    return Measurement(before, after, difference.verdict, difference)
+
+
+@dataclass(frozen=True)
+class OtherQuestions:
+    """How the department's questions without an action changed between the same rounds."""
+
+    mean_difference: float
+    count: int
+
+
+def other_questions_change(pairs) -> OtherQuestions | None:
+    """Mean of after − before over (before, after) result pairs; None without pairs."""
+    differences = [after.score - before.score for before, after in pairs]
+    if not differences:
+        return None
+    return OtherQuestions(sum(differences) / len(differences), len(differences))
+
+
+# --- Text -----------------------------------------------------------------------------------
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """+0,6 / −0,4 / 0,0 in the reader's locale."""
+    if round(value, digits) == 0:
+        return number(0, digits)
+    return ("+" if value > 0 else "\u2212") + number(abs(value), digits)
+
+
+def effect_text(difference: Difference, scale: QuestionScale) -> str:
+    """'+0,6 (±0,3)' on a scale; '+6 (±3) percentage points' for yes/no questions."""
+    if scale is QuestionScale.yesno:
+        text = signed(difference.value * 100, 0)
+        if difference.half_width is not None:
+            text += f" (±{number(difference.half_width * 100, 0)})"
+        return _("%(difference)s percentage points", difference=text)
+    text = signed(difference.value)
+    if difference.half_width is not None:
+        text += f" (±{number(difference.half_width)})"
+    return text
+
+
+def verdict_text(verdict: Verdict) -> str:
+    return {
+        Verdict.improved: _("improved"),
+        Verdict.no_clear_change: _("no clear change"),
+        Verdict.worse: _("worse"),
+        Verdict.no_interval: _("no interval: the file had no standard deviations"),
+        Verdict.too_late: _("too late to measure yet"),
+        Verdict.not_done: _("not done before this round's fieldwork: nothing to measure yet"),
+    }[verdict]
+
+
+@dataclass(frozen=True)
+class ActionEffect:
+    """One action's effect on one finding it followed up."""
+
+    action_id: int
+    finding_id: int
+    question: str
+    scale: QuestionScale
+    before_round_id: int
+    before_round: str
+    after_round_id: int
+    after_round: str
+    verdict: Verdict
+    difference: Difference | None
+    others: OtherQuestions | None
+
+    @property
+    def measured(self) -> bool:
+        return self.difference is not None
+
+    @property
+    def effect_text(self) -> str:
+        return effect_text(self.difference, self.scale) if self.difference else "–"
+
+    @property
+    def verdict_text(self) -> str:
+        return verdict_text(self.verdict)
+
+    @property
+    def others_text(self) -> str:
+        if self.others is None:
+            return _("No other questions of the department without an action to compare with.")
+        value = self.others.mean_difference
+        if self.scale is QuestionScale.yesno:
+            return _("Other questions of the department without an action: %(difference)s "
+                     "percentage points on average.", difference=signed(value * 100, 0))
+        return _("Other questions of the department without an action: %(difference)s on "
+                 "average.", difference=signed(value))
+
+
+# --- The query helper -----------------------------------------------------------------------
+
+
+def _acted_finding_ids(department_ids) -> set[int]:
+    """Findings followed up by an action that was not declined or cancelled."""
+    return set(db.session.scalars(
+        select(action_finding.c.finding_id)
+        .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
+        .join(Finding, Finding.id == action_finding.c.finding_id)
+        .where(Finding.department_id.in_(list(department_ids)),
+               ImprovementAction.status.not_in(NOT_MEASURED))
+    ))
+
+
+def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
+    """Action id -> its effects, one per finding that a later round measured (or that it was
+    too late for). The actions' findings and their questions must be loaded (or loadable)."""
+    result: dict[int, list[ActionEffect]] = {action.id: [] for action in actions}
+    candidates = [a for a in actions if a.status not in NOT_MEASURED and a.findings]
+    department_ids = {f.department_id for a in candidates for f in a.findings}
+    if not department_ids:
+        return result
+    series = queries.findings_by_question(department_ids)
+    by_round: dict[tuple[int, int], dict[str, object]] = {}
+    position: dict[int, tuple[tuple[int, str], int]] = {}
+    for key, rows in series.items():
+        for index, row in enumerate(rows):
+            by_round.setdefault((row.department_id, row.round_id), {})[row.text] = row
+            position[row.id] = (key, index)
+    acted = _acted_finding_ids(department_ids)
+
+    for action in candidates:
+        done_on = action.closed_on if action.status is ActionStatus.done else None
+        for finding in action.findings:
+            if finding.id not in position:
+                continue
+            key, index = position[finding.id]
+            rows = series[key]
+            before = rows[index]
+            later = [row for row in rows[index + 1:] if row.held_on > before.held_on]
+            measurement = measure(done_on, before, later, threshold)
+            if measurement is None:
+                continue
+            after = measurement.after
+            others = None
+            if measurement.difference is not None:
+                earlier = by_round.get((before.department_id, before.round_id), {})
+                then = by_round.get((after.department_id, after.round_id), {})
+                others = other_questions_change(
+                    (row, then[text]) for text, row in earlier.items()
+                    if text != before.text and text in then and row.id not in acted
+                    and row.scale is before.scale and then[text].scale is before.scale
+                    and measurable(row, threshold) and measurable(then[text], threshold)
+                )
+            result[action.id].append(ActionEffect(
+                action_id=action.id, finding_id=finding.id, question=before.text,
+                scale=before.scale, before_round_id=before.round_id,
+                before_round=before.round_name, after_round_id=after.round_id,
+                after_round=after.round_name, verdict=measurement.verdict,
+                difference=measurement.difference, others=others,
+            ))
+    return result
+
+
+def department_effects(department_id: int, round_id: int,
+                       threshold: int) -> list[tuple[ImprovementAction, ActionEffect]]:
+    """The department's actions with their effects measured from or in this round."""
+    actions = db.session.scalars(
+        select(ImprovementAction).where(ImprovementAction.department_id == department_id)
+        .options(selectinload(ImprovementAction.findings),
+                 selectinload(ImprovementAction.co_owners))
+        .order_by(ImprovementAction.deadline, ImprovementAction.id)
+    ).all()
+    measured = action_effects(actions, threshold)
+    return [(action, effect) for action in actions for effect in measured[action.id]
+            if round_id in (effect.before_round_id, effect.after_round_id)]
