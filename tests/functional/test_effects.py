@@ -122,3 +122,25 @@ def test_other_questions_leave_out_the_ones_with_an_action(world):
     effect, = action_effects([world["action"]], threshold=5)[world["action"].id]
     assert effect.verdict is Verdict.improved
     assert effect.others is None
+
+
+def test_you_said_we_did_shows_the_effect_of_a_public_action(world, client):
+    from tracker.actions.models import Visibility
+    from tracker.surveys.models import RoundParticipation, Triage
+
+    before = world["before"]
+    before.triage = Triage.act
+    for finding in (before, world["after"]):
+        db.session.add(RoundParticipation(round_id=finding.round_id,
+                                          department_id=world["ict"].id, respondents=40))
+    db.session.commit()
+    assert world["action"].visibility is Visibility.public
+    client.login("own@example.org")
+    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(as_text=True)
+    assert "Effect in KTO 2026: +0,6 (±0,5) op" in html and 'data-effect="improved"' in html
+    # Under the anonymity threshold the effect is not shown.
+    save_settings(None, name="Gemeente", default_locale="nl", anonymity_threshold=50,
+                  timezone="Europe/Amsterdam")
+    db.session.commit()
+    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(as_text=True)
+    assert "Effect in KTO 2026" not in html

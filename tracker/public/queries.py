@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.actions.models import (
     ActionStatus,
@@ -16,6 +16,7 @@ from tracker.actions.models import (
     Visibility,
     action_finding,
 )
+from tracker.actions.effects import action_effects
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
 from tracker.organisation.models import Department, Organisation
@@ -123,6 +124,8 @@ class PublicAction:
     comments: list[Reaction] = field(default_factory=list)
     my_reaction: Reaction | None = None
     followed: bool = False
+    #: Measured effects in a later round (tracker.actions.effects), for groups large enough.
+    effects: list = field(default_factory=list)
 
 
 @dataclass
@@ -207,11 +210,13 @@ def department_page(round_: SurveyRound, department: Department, organisation: O
     actions = {
         a.id: a for a in db.session.scalars(
             select(ImprovementAction).where(ImprovementAction.id.in_(action_ids))
-            .options(joinedload(ImprovementAction.owner))
+            .options(joinedload(ImprovementAction.owner),
+                     selectinload(ImprovementAction.findings))
         )
     } if action_ids else {}
     updates = _last_public_updates(action_ids)
     counts, comments, mine = _reactions(action_ids, user_id)
+    effects = action_effects(list(actions.values()), threshold) if actions else {}
     followed = set()
     follows_department = False
     if user_id:
@@ -228,6 +233,7 @@ def department_page(round_: SurveyRound, department: Department, organisation: O
             comments=comments.get(action_id, []),
             my_reaction=mine.get(action_id),
             followed=action_id in followed,
+            effects=[e for e in effects.get(action_id, []) if e.measured],
         )
         for action_id, action in actions.items()
     }

@@ -170,7 +170,7 @@ def check_zip(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except Exception as exc:  # zipfile raises many kinds (BadZipFile, NotImplementedError...)
+    except Exception as exc:  # a broken zip fails in many ways (bad headers, unsupported compression, ...)
         raise SurveyFileError(_l("The Excel file is damaged or incomplete. Save it again and retry.")) from exc
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
