@@ -73,3 +73,22 @@ def test_employee_reacts_without_javascript(browser, live_server, demo):
         assert page.get_by_text("Uw opmerking verschijnt zodra een directeur").is_visible()
     finally:
         context.close()
+
+
+def test_moderation_and_kiosk_pages_have_no_serious_accessibility_violations(page, live_server, demo):
+    from tracker.organisation.models import Department, Organisation
+
+    ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
+    _log_in(page, live_server, "director@demo.example")
+    page.goto(f"{live_server}/departments/{ict.id}/reactions")
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert _violations(page) == []
+    # Kiosk mode: the same pages without logging in.
+    db.session.scalar(select(Organisation)).public_without_login = True
+    db.session.commit()
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/you-said-we-did")
+    assert _violations(page) == []
+    page.get_by_role("link", name="Informatievoorziening & ICT").first.click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Informatievoorziening")
+    assert _violations(page) == []
