@@ -518,3 +518,48 @@ def test_an_owner_who_reports_being_stuck_is_on_the_agenda_until_the_next_update
     changes = db.session.scalars(select(ActionChange.new_value).where(
         ActionChange.action_id == far.id, ActionChange.field == "stuck")).all()
     assert len(changes) == 2
+
+
+def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(ctx, client):
+    from tracker.actions.models import ActionStatus as Status
+    from tracker.surveys.models import ImportOutcome, SurveyImport, SurveyRound
+
+    ict, director, owner, secretary = _people()
+    db.session.add_all([
+        SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1),
+                    fieldwork_started_on=date(2025, 2, 1), label_map={}),
+        SurveyRound(name="KTO 2026", held_on=date(2026, 3, 1),
+                    fieldwork_started_on=date(2026, 2, 1), label_map={}),
+    ])
+    db.session.commit()
+    question = "Ik word teruggebeld zoals beloofd"
+    before = make_finding(ict, "KTO 2025", score=6.1, sd=1.2, n=40, question_text=question)
+    make_finding(ict, "KTO 2026", score=6.7, sd=1.0, n=36, question_text=question)
+    action = make_action(ict, owner, title="Terugbelgarantie", findings=[before])
+    moment = datetime(2025, 10, 1, 10, tzinfo=timezone.utc)
+    for status in (Status.planned, Status.in_progress, Status.done):
+        db.session.refresh(action)
+        actions.change_status(director, action, status, expected_version=action.version,
+                              now=moment, result="Binnen 4 uur teruggebeld."
+                              if status is Status.done else None)
+        db.session.commit()
+    series = _series(director, ict, [director, secretary])
+    meeting = _first_meeting(series)
+    # No import since the last meeting: no effects section.
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    assert not [r for r in queries.agenda_rows(meeting) if r.item.section is AgendaSection.effects]
+    round_2026 = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2026"))
+    db.session.add(SurveyImport(round_id=round_2026.id, file_name="kto-2026.csv", sha256="x" * 64,
+                                outcome=ImportOutcome.imported))
+    db.session.commit()
+    services.build_agenda(director, meeting)
+    db.session.commit()
+    effects = [r.item for r in queries.agenda_rows(meeting)
+               if r.item.section is AgendaSection.effects]
+    assert [item.title for item in effects] == ["Terugbelgarantie"]
+    measured = effects[0].snapshot["effects"][0]
+    assert measured["verdict"] == "improved" and round(measured["value"], 2) == 0.6
+    client.login(director.email)
+    html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Effect van onze acties" in html and "+0,6 (±0,5)" in html

@@ -28,6 +28,7 @@ SECTION_LABELS = {
     AgendaSection.finding: _l("Findings to act on, without an action yet"),
     AgendaSection.declined: _l("Declined since the last meeting: confirm the explanation"),
     AgendaSection.done: _l("Done since the last meeting: celebrate and publish"),
+    AgendaSection.effects: _l("Effect of our actions (new survey results)"),
     AgendaSection.reactions: _l("What colleagues said"),
     AgendaSection.free: _l("Other items"),
 }

@@ -61,6 +61,8 @@ class AgendaSection(enum.Enum):
     declined = "declined"
     #: Done since the last meeting: celebrate and publish.
     done = "done"
+    #: A survey round imported since the last meeting measured the effect of done actions.
+    effects = "effects"
     #: Reactions of colleagues to public actions since the last meeting.
     reactions = "reactions"
     #: Added by hand.

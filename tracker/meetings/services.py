@@ -17,7 +17,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.actions import services as actions
@@ -569,7 +569,49 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
             section=AgendaSection.reactions, action_id=action_id, title=action.title[:300],
             snapshot=snapshot, action_version=action.version,
         ))
+    items.extend(_effect_items(in_scope, since, latest))
     items.sort(key=lambda item: SECTION_ORDER[item.section])
+    return items
+
+
+def _effect_items(in_scope, since: datetime, latest: dict) -> list[AgendaItem]:
+    """After a new survey import: what it measured of the done actions (a fixed number of
+    queries). The figures are kept as numbers; the agenda shows them in the reader's language."""
+    from tracker.actions.effects import action_effects
+    from tracker.surveys.models import SurveyImport
+
+    new_rounds = set(db.session.scalars(
+        select(SurveyImport.round_id).where(SurveyImport.imported_at >= since,
+                                            SurveyImport.round_id.is_not(None))
+    ))
+    if not new_rounds:
+        return []
+    done = db.session.scalars(
+        select(ImprovementAction)
+        .where(in_scope(ImprovementAction.department_id),
+               ImprovementAction.status == ActionStatus.done)
+        .options(joinedload(ImprovementAction.owner), joinedload(ImprovementAction.department),
+                 selectinload(ImprovementAction.findings))
+        .order_by(ImprovementAction.id)
+    ).all()
+    effects = action_effects(done, get_organisation().anonymity_threshold)
+    items = []
+    for action in done:
+        measured = [e for e in effects.get(action.id, [])
+                    if e.measured and e.after_round_id in new_rounds]
+        if not measured:
+            continue
+        snapshot = _action_snapshot(action, latest.get(action.id))
+        snapshot["effects"] = [
+            {"question": e.question, "round": e.after_round, "verdict": e.verdict.value,
+             "value": e.difference.value, "half_width": e.difference.half_width,
+             "yesno": e.scale.value == "yesno"}
+            for e in measured
+        ]
+        items.append(AgendaItem(
+            section=AgendaSection.effects, action_id=action.id, title=action.title[:300],
+            snapshot=snapshot, action_version=action.version,
+        ))
     return items
 
 
