@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker.auth.permissions import require_admin
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -686,11 +687,6 @@ def decide_deadline_request(
 # --- Libraries: suggested actions and explanations for declining -------------------------
 
 
-def _require_admin(acting_user: User | None) -> None:
-    if acting_user is not None and not acting_user.is_admin:
-        raise DomainError(_l("Only an administrator may do this."))
-
-
 def save_action_template(
     acting_user: User | None,
     template: ActionTemplate | None = None,
@@ -703,7 +699,7 @@ def save_action_template(
     active: bool = True,
 ) -> ActionTemplate:
     """Create (template None) or change a suggested action. acting_user None: the demo."""
-    _require_admin(acting_user)
+    require_admin(acting_user)
     title = _check_title(title)
     description = _clean(description)
     _check_length(description, MAX_TEXT, "description")
@@ -732,7 +728,7 @@ def save_decline_template(
     text: str,
     active: bool = True,
 ) -> DeclineTemplate:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     title = _check_title(title)
     text = _clean(text)
     if not text:

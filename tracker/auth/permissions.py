@@ -5,9 +5,11 @@ import logging
 from functools import wraps
 
 from flask import abort, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.auth.models import Role, User
+from tracker.errors import DomainError
 from tracker.extensions import login_manager
 
 security_log = logging.getLogger("tracker.security")
@@ -41,3 +43,10 @@ def role_required(role: Role):
 
 def may_manage_department(user: User, department_id: int) -> bool:
     return user.is_admin or department_id in user.directed_department_ids
+
+
+def require_admin(acting_user: User | None) -> None:
+    """For services: only an administrator may do this. None is the command line (create-admin,
+    demo), which may."""
+    if acting_user is not None and not acting_user.is_admin:
+        raise DomainError(_l("Only an administrator may do this."))

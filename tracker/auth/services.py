@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.auth.permissions import require_admin
 from tracker.auth.models import LoginAttempt, Role, User, new_session_token
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -87,11 +88,6 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
-def _require_admin(acting_user: User) -> None:
-    if not acting_user.is_admin:
-        raise DomainError(_l("Only an administrator may do this."))
-
-
 def _set_memberships(user: User, directs: list[Department], staff_of: list[Department]) -> None:
     wanted = {(d.id, MembershipRole.director) for d in directs} | {
         (d.id, MembershipRole.staff) for d in staff_of
@@ -132,7 +128,7 @@ def create_user(
 ) -> User:
     """Create an account. acting_user None means the command line (create-admin, demo)."""
     if acting_user is not None:
-        _require_admin(acting_user)
+        require_admin(acting_user)
     email = normalise_email(email)
     _check_email_free(email)
     user = User(
@@ -166,7 +162,7 @@ def update_user(
     password: str | None,
     hash_method: str,
 ) -> User:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     if user.id == acting_user.id and (not active or role is not Role.admin):
         raise DomainError(_l("You cannot take away your own administrator rights."), "role")
     email = normalise_email(email)
@@ -188,7 +184,7 @@ def update_user(
 
 
 def set_active(acting_user: User, user: User, active: bool) -> None:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     if user.id == acting_user.id and not active:
         raise DomainError(_l("You cannot deactivate your own account."))
     if user.active and not active:

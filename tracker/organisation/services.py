@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from tracker.auth.permissions import require_admin
 from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -17,17 +18,12 @@ from tracker.organisation.models import (
 from tracker.organisation.queries import get_organisation
 
 
-def _require_admin(acting_user: User | None) -> None:
-    if acting_user is not None and not acting_user.is_admin:
-        raise DomainError(_l("Only an administrator may do this."))
-
-
 def save_settings(
     acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
     timezone: str, rules: dict | None = None, public_without_login: bool | None = None,
 ) -> Organisation:
     """Save the settings; `rules` holds the finding rules (finding_* columns) when given."""
-    _require_admin(acting_user)
+    require_admin(acting_user)
     if anonymity_threshold < 1:
         raise DomainError(_l("The anonymity threshold must be at least 1."), "anonymity_threshold")
     organisation = get_organisation()
@@ -63,7 +59,7 @@ def create_department(
     acting_user: User | None, *, name: str, short_name: str,
     directorate: Directorate | None = None,
 ) -> Department:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     name = name.strip()
     _check_name_free(name)
     department = Department(name=name, short_name=short_name.strip(), directorate=directorate)
@@ -76,7 +72,7 @@ def update_department(
     acting_user: User, department: Department, *, name: str, short_name: str,
     directorate: Directorate | None, active: bool, publish_owner_names: bool | None = None,
 ) -> Department:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     name = name.strip()
     _check_name_free(name, department)
     department.name = name
@@ -90,7 +86,7 @@ def update_department(
 
 
 def create_directorate(acting_user: User | None, name: str) -> Directorate:
-    _require_admin(acting_user)
+    require_admin(acting_user)
     name = name.strip()
     if db.session.scalar(select(Directorate).where(func.lower(Directorate.name) == name.lower())):
         raise DomainError(_l("There is already a directorate with this name."), "name")

@@ -17,6 +17,7 @@ from tracker.actions.models import (
     action_finding,
 )
 from tracker.actions.effects import action_effects
+from tracker.actions.services import PUBLIC_STATUSES
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
 from tracker.organisation.models import Department, Organisation
@@ -32,9 +33,6 @@ from tracker.surveys.models import (
 )
 from tracker.surveys.queries import previous_round, summary
 
-#: Statuses shown publicly: a proposal is not decided yet, a cancellation is internal.
-PUBLIC_STATUSES = (ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done,
-                   ActionStatus.declined)
 TRIAGED = (Triage.act, Triage.no_action, Triage.strength)
 
 
