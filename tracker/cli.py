@@ -78,16 +78,20 @@ FORMATS = ["auto", "findings", "qualtrics", "surveymonkey", "googleforms", "msfo
 @click.option("--department", help="The whole file is about this one department.")
 @click.option("--create-departments", is_flag=True, help="Create departments the file names.")
 @click.option("--held-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the results.")
+@click.option("--fieldwork-started-on", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day of the fieldwork (actions done later are too late for this round).")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 def import_survey(path, round_name, file_format, department_column, department,
-                  create_departments, held_on, dry_run, as_json):
+                  create_departments, held_on, fieldwork_started_on, dry_run, as_json):
     """Import a survey export (CSV or XLSX) into a round: findings per department."""
     from tracker.surveys import services
 
     data = path.read_bytes()
     request = services.ImportRequest(
-        round_name=round_name, held_on=held_on.date() if held_on else None, format=file_format,
+        round_name=round_name, held_on=held_on.date() if held_on else None,
+        fieldwork_started_on=fieldwork_started_on.date() if fieldwork_started_on else None,
+        format=file_format,
         department_column=department_column, department=department,
         create_departments=create_departments,
     )

@@ -66,6 +66,7 @@ def load() -> None:
     person("medewerker.wijk@demo.example", "Lotte Hendriks", Role.employee)
     person("medewerker.burgerzaken@demo.example", "Mohamed Bouzid", Role.employee)
     _demo_surveys()
+    _demo_measured_actions()
     _demo_actions()
     _demo_cocreation()
     _demo_meetings()
@@ -75,8 +76,10 @@ DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 #: Two rounds of the internal-customer survey, as Qualtrics exports (made by
 #: tracker.surveys.importers.synthetic), imported through the real importer.
 SURVEY_FILES = [
-    ("Intern klantonderzoek 2025", date(2025, 3, 14), "klantonderzoek-2025-qualtrics.csv"),
-    ("Intern klantonderzoek 2026", date(2026, 3, 13), "klantonderzoek-2026-qualtrics.csv"),
+    ("Intern klantonderzoek 2025", date(2025, 2, 10), date(2025, 3, 14),
+     "klantonderzoek-2025-qualtrics.csv"),
+    ("Intern klantonderzoek 2026", date(2026, 2, 9), date(2026, 3, 13),
+     "klantonderzoek-2026-qualtrics.csv"),
 ]
 
 
@@ -87,10 +90,10 @@ def _demo_surveys() -> None:
     from tracker.surveys.services import ImportRequest, import_survey, triage_finding
 
     summary = None
-    for name, held_on, file_name in SURVEY_FILES:
+    for name, fieldwork, held_on, file_name in SURVEY_FILES:
         summary = import_survey(
             None, (DEMO_DATA / file_name).read_bytes(), file_name,
-            ImportRequest(round_name=name, held_on=held_on),
+            ImportRequest(round_name=name, held_on=held_on, fieldwork_started_on=fieldwork),
         )
     latest = summary.round
     reasons = {
@@ -124,6 +127,79 @@ def _demo_surveys() -> None:
             triage_finding(director, finding, triage, sphere, reason)
         for finding in strong[:1]:
             triage_finding(director, finding, Triage.strength, Sphere.own, None)
+
+
+#: Actions on the 2025 round's findings, done before (or, the last one, after) the 2026 round's
+#: fieldwork began, so the 2026 round measures them: (department, question, owner, director,
+#: title, result, done on). The 2026 scores decide the verdict: two helped, two did not, and
+#: the last one was done too late to measure.
+MEASURED_ACTIONS = [
+    ("ICT", "Een e-mail wordt binnen twee werkdagen beantwoord", "owner", "director",
+     "Elke e-mail binnen twee werkdagen beantwoorden",
+     "Een gedeelde mailbox met dagelijkse verdeling: 95% van de e-mails is binnen twee "
+     "werkdagen beantwoord.", date(2025, 9, 12)),
+    ("ICT", "Ik word tijdig geïnformeerd over veranderingen", "ict.specialist", "director",
+     "Wijzigingskalender op intranet",
+     "Elke wijziging aan systemen staat twee weken vooraf op de wijzigingskalender.",
+     date(2025, 11, 3)),
+    ("FIN", "Een e-mail wordt binnen twee werkdagen beantwoord", "controller", "directeur.fin",
+     "Vaste beantwoordingstermijn voor e-mail aan Financiën",
+     "De termijn van twee werkdagen staat in de handtekening van elke medewerker.",
+     date(2025, 10, 6)),
+    ("FZ", "Mijn vraag wordt snel opgepakt", "facilitair", "director",
+     "Meldingen aan Facilitaire Zaken via één formulier",
+     "Alle meldingen komen binnen via één formulier op intranet.", date(2025, 7, 14)),
+    ("JZ", "Ik word op de hoogte gehouden van de voortgang", "jurist", "directeur.fin",
+     "Tussenbericht bij adviezen die langer duren dan een week",
+     "Wie langer dan een week op een advies wacht, krijgt een tussenbericht met de "
+     "verwachte datum.", date(2026, 2, 20)),
+]
+
+
+def _demo_measured_actions() -> None:
+    """Last year's actions on the 2025 findings, whose effect the 2026 round measured."""
+    from datetime import datetime, time, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from tracker.actions import services
+    from tracker.actions.models import ActionStatus, Visibility
+    from tracker.auth.models import User
+    from tracker.organisation.models import Department
+    from tracker.surveys.models import Finding, Question, Sphere, SurveyRound, Triage
+    from tracker.surveys.services import triage_finding
+
+    first_round = db.session.scalar(select(SurveyRound).where(
+        SurveyRound.name == SURVEY_FILES[0][0]))
+    people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    departments = {d.short_name: d for d in db.session.scalars(select(Department))}
+
+    def at(day, hour=10):
+        return datetime.combine(day, time(hour), tzinfo=timezone.utc)
+
+    for short, question, owner, director, title, result, done_on in MEASURED_ACTIONS:
+        finding = db.session.scalar(
+            select(Finding).join(Question, Finding.question_id == Question.id)
+            .where(Finding.round_id == first_round.id,
+                   Finding.department_id == departments[short].id, Question.text == question))
+        if finding is None:
+            continue
+        started = done_on - timedelta(days=120)
+        triage_finding(people[director], finding, Triage.act, Sphere.own, None)
+        action = services.create_action(
+            people[director], department=departments[short], title=title, owner=people[owner],
+            deadline=done_on + timedelta(days=14), visibility=Visibility.public,
+            public_summary=result, findings=[finding], now=at(started),
+        )
+        for status, day in ((ActionStatus.planned, started + timedelta(days=7)),
+                            (ActionStatus.in_progress, started + timedelta(days=30))):
+            services.change_status(people[director], action, status,
+                                   expected_version=action.version, now=at(day))
+        services.post_update(
+            people[owner], action, expected_version=action.version, text=result,
+            new_status=ActionStatus.done, result=result, public=True, now=at(done_on),
+        )
+    db.session.flush()
 
 
 #: The library of suggested actions: (title, description, theme, typical days, quick win).

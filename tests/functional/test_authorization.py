@@ -48,6 +48,7 @@ EXPECTED = {
     "surveys.department_results": DIRECTORS | {"owner"},
     "surveys.triage": DEPARTMENT_DIRECTOR,
     "surveys.labels": DIRECTORS,
+    "surveys.question_mapping": DIRECTORS,
     # Improvement actions. The action is internal, in ICT, owned by "owner".
     "actions.mine": SIGNED_IN,
     "actions.action": DIRECTORS | {"owner"},  # employees: only public actions (public fields)

@@ -2,6 +2,7 @@
 for groups under the anonymity threshold."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from tracker.actions import services as actions
 from tracker.actions.models import ActionStatus
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.organisation.models import Department
 from tracker.organisation.services import save_settings
 from tracker.actions.effects import Verdict, action_effects
 from tracker.surveys.models import SurveyRound
@@ -144,3 +146,27 @@ def test_you_said_we_did_shows_the_effect_of_a_public_action(world, client):
     db.session.commit()
     html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(as_text=True)
     assert "Effect in KTO 2026" not in html
+
+
+def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, client):
+    from tracker import demo
+    from tracker.actions.models import ImprovementAction
+
+    demo.load()
+    db.session.commit()
+    client.login("director@demo.example", "tracker-demo")
+    verdicts = {}
+    for title in ("Elke e-mail binnen twee werkdagen beantwoorden", "Wijzigingskalender op intranet",
+                  "Vaste beantwoordingstermijn voor e-mail aan Financiën",
+                  "Meldingen aan Facilitaire Zaken via één formulier",
+                  "Tussenbericht bij adviezen die langer duren dan een week"):
+        action = db.session.scalar(select(ImprovementAction).where(ImprovementAction.title == title))
+        html = client.get(f"/actions/{action.id}").get_data(as_text=True)
+        verdicts[title] = re.findall(r'data-verdict="(\w+)"', html)
+    assert sorted(v for found in verdicts.values() for v in found) == [
+        "improved", "improved", "no_clear_change", "no_clear_change", "too_late"]
+    # "You said, we did" shows the effect of these public actions too.
+    ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
+    first = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on).limit(1))
+    public = client.get(f"/you-said-we-did/{first.id}/{ict.id}").get_data(as_text=True)
+    assert public.count('data-effect="improved"') == 2

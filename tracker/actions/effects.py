@@ -2,7 +2,8 @@
 
 The finding's own round is the round before the action; the effect is measured in the first
 later round of the same department whose fieldwork began after the action was done. Questions
-match across rounds by identical text (`queries.question_key`). The effect is the difference of
+match across rounds by identical text or a mapping made by hand, departments through their
+renames and merges (`queries.findings_by_question`). The effect is the difference of
 the two mean scores, with a 95% Welch t-interval from n and the standard deviation of both
 rounds; "improved" or "worse" only when that interval lies wholly on one side of zero, and no
 verdict at all without an interval. Groups under the anonymity threshold produce nothing. Next to
@@ -10,7 +11,7 @@ each effect: the mean change of the department's other questions that had no act
 rise is not credited to the action.
 
 Everything here is pure except `action_effects`, the one query helper (two queries however many
-actions it is given).
+actions it is given, plus the two lineage queries).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from tracker.actions.models import ActionStatus, ImprovementAction, action_finding
 from tracker.extensions import db
 from tracker.formatting import number
+from tracker.organisation.queries import department_lineage
 from tracker.surveys import queries
 from tracker.surveys.models import Finding, QuestionScale
 
@@ -254,11 +256,12 @@ def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
     if not department_ids:
         return result
     series = queries.findings_by_question(department_ids)
+    # (department, round) -> question key -> result, for the comparison with other questions.
     by_round: dict[tuple[int, int], dict[str, object]] = {}
     position: dict[int, tuple[tuple[int, str], int]] = {}
     for key, rows in series.items():
         for index, row in enumerate(rows):
-            by_round.setdefault((row.department_id, row.round_id), {})[row.text] = row
+            by_round.setdefault((row.department_id, row.round_id), {})[key[1]] = row
             position[row.id] = (key, index)
     acted = _acted_finding_ids(department_ids)
 
@@ -280,10 +283,10 @@ def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
                 earlier = by_round.get((before.department_id, before.round_id), {})
                 then = by_round.get((after.department_id, after.round_id), {})
                 others = other_questions_change(
-                    (row, then[text]) for text, row in earlier.items()
-                    if text != before.text and text in then and row.id not in acted
-                    and row.scale is before.scale and then[text].scale is before.scale
-                    and measurable(row, threshold) and measurable(then[text], threshold)
+                    (row, then[question]) for question, row in earlier.items()
+                    if question != key[1] and question in then and row.id not in acted
+                    and row.scale is before.scale and then[question].scale is before.scale
+                    and measurable(row, threshold) and measurable(then[question], threshold)
                 )
             result[action.id].append(ActionEffect(
                 action_id=action.id, finding_id=finding.id, question=before.text,
@@ -298,8 +301,12 @@ def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
 def department_effects(department_id: int, round_id: int,
                        threshold: int) -> list[tuple[ImprovementAction, ActionEffect]]:
     """The department's actions with their effects measured from or in this round."""
+    # Actions of departments that were renamed or merged into this one count here too.
+    lineage = department_lineage()
+    root = lineage.get(department_id, department_id)
+    related = [d for d, end in lineage.items() if end == root] or [department_id]
     actions = db.session.scalars(
-        select(ImprovementAction).where(ImprovementAction.department_id == department_id)
+        select(ImprovementAction).where(ImprovementAction.department_id.in_(related))
         .options(selectinload(ImprovementAction.findings),
                  selectinload(ImprovementAction.co_owners))
         .order_by(ImprovementAction.deadline, ImprovementAction.id)

@@ -6,6 +6,7 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from tracker.forms import DecimalCommaField, MultiCheckboxField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -24,6 +25,17 @@ class DepartmentForm(FlaskForm):
     directorate_id = SelectField(_l("Directorate"), coerce=int)
     active = BooleanField(_l("Active"), default=True)
     publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
+    aliases = TextAreaField(
+        _l("Other names in survey files"),
+        description=_l("One per line. An import recognises the department by these names too; "
+                       "the import wizard adds the names you map by hand."),
+    )
+    predecessors = MultiCheckboxField(
+        _l("Renamed or merged from"),
+        description=_l("Departments whose survey results continue in this one: the change since "
+                       "the previous round and the effect of their actions are measured here."),
+        coerce=int,
+    )
     submit = SubmitField(_l("Save"))
 
 

@@ -62,9 +62,20 @@ class Department(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: Show action owners' names on "you said, we did" (the department's choice).
     publish_owner_names: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The department this one was renamed to or merged into: its survey results continue
+    #: there in later rounds (for the change since the last round and the effect of actions).
+    successor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     directorate: Mapped[Directorate | None] = relationship(back_populates="departments")
+    successor: Mapped[Department | None] = relationship(
+        remote_side=[id], back_populates="predecessors")
+    predecessors: Mapped[list[Department]] = relationship(
+        back_populates="successor", order_by="Department.name")
+    aliases: Mapped[list[DepartmentAlias]] = relationship(
+        back_populates="department", cascade="all, delete-orphan",
+        order_by="DepartmentAlias.name")
     memberships: Mapped[list[DepartmentMembership]] = relationship(
         back_populates="department", cascade="all, delete-orphan"
     )
@@ -76,6 +87,19 @@ class Department(db.Model):
     @property
     def staff(self) -> list[User]:
         return [m.user for m in self.memberships if m.role is MembershipRole.staff]
+
+
+class DepartmentAlias(db.Model):
+    """Another name a survey file uses for a department; kept from the import wizard's
+    mapping so the next import recognises it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: As written in the file; matched case-insensitively.
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+
+    department: Mapped[Department] = relationship(back_populates="aliases")
 
 
 class DepartmentMembership(db.Model):

@@ -38,6 +38,20 @@ def get_organisation() -> Organisation:
     return organisation
 
 
+def department_lineage() -> dict[int, int]:
+    """Department id -> the department its results continue in today: itself, or the end of
+    its chain of renames and merges (`Department.successor`). One query."""
+    successor = dict(db.session.execute(select(Department.id, Department.successor_id)).tuples().all())
+    lineage = {}
+    for department_id in successor:
+        current, seen = department_id, {department_id}
+        while successor.get(current) is not None and successor[current] not in seen:
+            current = successor[current]
+            seen.add(current)
+        lineage[department_id] = current
+    return lineage
+
+
 def departments_with_people(include_inactive: bool = False) -> list[Department]:
     query = (
         select(Department)

@@ -13,7 +13,14 @@ from tracker.forms import apply_domain_error
 from tracker.organisation import services
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
 from tracker.organisation.models import Department, DepartmentMembership, Directorate
-from tracker.organisation.queries import departments_with_people, directorates, get_organisation
+from tracker.organisation.queries import (
+    department_choices,
+    departments_with_people,
+    directorates,
+    get_organisation,
+)
+from tracker.surveys.models import Finding, SurveyRound
+from tracker.surveys.services import refresh_previous_scores
 
 bp = Blueprint("organisation", __name__)
 
@@ -81,8 +88,24 @@ def department_staff(department_id: int):
 # --- Administrator --------------------------------------------------------------------
 
 
-def _directorate_choices(form: DepartmentForm) -> None:
+def _directorate_choices(form: DepartmentForm, department: Department | None = None) -> None:
     form.directorate_id.choices = [(0, _("(none)"))] + [(d.id, d.name) for d in directorates()]
+    form.predecessors.choices = [(i, name) for i, name in department_choices(include_inactive=True)
+                                 if department is None or i != department.id]
+
+
+def _save_lineage(form: DepartmentForm, department: Department) -> None:
+    """Other names and the departments it continues; the previous scores of its rounds follow."""
+    services.set_aliases(current_user, department, (form.aliases.data or "").splitlines())
+    earlier = list(db.session.scalars(
+        select(Department).where(Department.id.in_(form.predecessors.data or []))))
+    before = {d.id for d in department.predecessors}
+    services.set_predecessors(current_user, department, earlier)
+    if before != {d.id for d in earlier}:
+        for round_ in db.session.scalars(select(SurveyRound).where(SurveyRound.id.in_(
+            select(Finding.round_id).where(Finding.department_id == department.id)
+        ))):
+            refresh_previous_scores(round_)
 
 
 @bp.route("/admin/departments/new", methods=["GET", "POST"])
@@ -100,6 +123,7 @@ def new_department():
             )
             department.active = form.active.data
             department.publish_owner_names = form.publish_owner_names.data
+            _save_lineage(form, department)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -115,9 +139,11 @@ def new_department():
 def edit_department(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     form = DepartmentForm(obj=department)
-    _directorate_choices(form)
+    _directorate_choices(form, department)
     if request.method == "GET":
         form.directorate_id.data = department.directorate_id or 0
+        form.aliases.data = "\n".join(alias.name for alias in department.aliases)
+        form.predecessors.data = [d.id for d in department.predecessors]
     if form.validate_on_submit():
         try:
             services.update_department(
@@ -129,6 +155,7 @@ def edit_department(department_id: int):
                 active=form.active.data,
                 publish_owner_names=form.publish_owner_names.data,
             )
+            _save_lineage(form, department)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)

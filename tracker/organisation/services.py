@@ -5,11 +5,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from tracker.auth.permissions import require_admin
-from tracker.auth.models import User
+from tracker.auth.models import Role, User
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import (
     Department,
+    DepartmentAlias,
     DepartmentMembership,
     Directorate,
     MembershipRole,
@@ -113,4 +114,83 @@ def set_staff(acting_user: User, department: Department, staff: list[User],
             )
     if publish_owner_names is not None:
         department.publish_owner_names = publish_owner_names
+    db.session.flush()
+
+
+# --- Departments across survey rounds -----------------------------------------------------
+
+
+def _may_map_departments(acting_user: User | None) -> None:
+    # Directors map departments in the import wizard; administrators on the department page.
+    if acting_user is not None and not acting_user.has_role(Role.director):
+        raise DomainError(_l("Only directors and administrators may map departments."))
+
+
+def set_predecessors(acting_user: User | None, department: Department,
+                     predecessors: list[Department]) -> None:
+    """These departments were renamed to or merged into `department`: their survey results
+    continue in it. Departments no longer listed stop continuing in it."""
+    _may_map_departments(acting_user)
+    chosen = {p.id: p for p in predecessors}
+    if department.id in chosen:
+        raise DomainError(_l("A department cannot continue itself."), "predecessors")
+    # Refuse a loop: a chosen department may not itself continue (via others) in this one's
+    # own successors.
+    current, seen = department.successor, set()
+    while current is not None and current.id not in seen:
+        if current.id in chosen:
+            raise DomainError(_l(
+                "%(name)s already continues in this department's successor; a department "
+                "cannot continue in itself.", name=current.name), "predecessors")
+        seen.add(current.id)
+        current = current.successor
+    for earlier in list(department.predecessors):
+        if earlier.id not in chosen:
+            earlier.successor = None
+    for earlier in predecessors:
+        earlier.successor = department
+    db.session.flush()
+
+
+def _alias_taken(name: str) -> DepartmentAlias | None:
+    return db.session.scalar(
+        select(DepartmentAlias).where(func.lower(DepartmentAlias.name) == name.lower()))
+
+
+def remember_name(acting_user: User | None, department: Department, name: str) -> None:
+    """Keep a survey file's name for a department, so the next import recognises it."""
+    _may_map_departments(acting_user)
+    name = name.strip()[:200]
+    if not name or name.casefold() in {department.name.casefold(),
+                                       department.short_name.casefold()}:
+        return
+    alias = _alias_taken(name)
+    if alias is None:
+        db.session.add(DepartmentAlias(name=name, department=department))
+    else:
+        alias.department = department
+    db.session.flush()
+
+
+def set_aliases(acting_user: User | None, department: Department, names: list[str]) -> None:
+    """The department's other names in survey files, as edited on its page."""
+    require_admin(acting_user)
+    wanted = {}
+    for name in names:
+        name = name.strip()
+        if name:
+            if len(name) > 200:
+                raise DomainError(_l("A name may have at most 200 characters."), "aliases")
+            wanted.setdefault(name.casefold(), name)
+    for alias in list(department.aliases):
+        if alias.name.casefold() not in wanted:
+            department.aliases.remove(alias)
+    db.session.flush()
+    for key, name in wanted.items():
+        alias = _alias_taken(name)
+        if alias is not None and alias.department_id != department.id:
+            raise DomainError(_l("%(name)s is already a name of %(department)s.",
+                                 name=name, department=alias.department.name), "aliases")
+        if alias is None:
+            db.session.add(DepartmentAlias(name=name, department=department))
     db.session.flush()

@@ -44,8 +44,18 @@ class UploadForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
     )
     held_on = DateField(_l("Date of the results"), validators=[Optional()])
+    fieldwork_started_on = DateField(
+        _l("First day of the fieldwork"),
+        description=_l("Actions done after this day are too late to show in this round's "
+                       "scores. Leave empty if unknown: the date of the results is used."),
+        validators=[Optional()],
+    )
     format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="auto")
     submit = SubmitField(_l("Upload and preview"))
+
+    def validate_fieldwork_started_on(self, field):
+        if field.data and self.held_on.data and field.data > self.held_on.data:
+            raise ValidationError(_l("The fieldwork starts before the results are known."))
 
 
 class ConfirmImportForm(FlaskForm):

@@ -86,9 +86,14 @@ class Question(db.Model):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"), index=True)
     scale: Mapped[QuestionScale] = mapped_column(Enum(QuestionScale, native_enum=False, length=20))
     position: Mapped[int] = mapped_column(default=0)
+    #: The same question in an earlier round, mapped by hand because its wording changed
+    #: (questions with identical text match without a mapping).
+    continues_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question.id", ondelete="SET NULL"), index=True)
 
     round: Mapped[SurveyRound] = relationship(back_populates="questions")
     theme: Mapped[Theme | None] = relationship()
+    continues: Mapped[Question | None] = relationship(remote_side=[id])
 
 
 class RoundParticipation(db.Model):

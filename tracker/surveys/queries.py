@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.extensions import db
 from tracker.formatting import number
 from tracker.organisation.models import Department
+from tracker.organisation.queries import department_lineage
 from tracker.surveys.models import (
     Finding,
     Question,
@@ -28,32 +29,59 @@ def rounds_newest_first() -> list[SurveyRound]:
     return list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
 
 
-def question_key(department_id: int, question_text: str) -> tuple[int, str]:
-    """The same question across rounds: same department, identical question text."""
-    return (department_id, question_text)
+def question_lineage() -> dict[int, str]:
+    """Question id -> the key shared by the same question in every round (one query).
+
+    Rounds are walked oldest first: a question mapped by hand to an earlier one (its wording
+    changed) takes that one's key; otherwise a question with the same text as an earlier one
+    takes its key; otherwise its text is a new key."""
+    rows = db.session.execute(
+        select(Question.id, Question.text, Question.continues_id)
+        .join(SurveyRound, Question.round_id == SurveyRound.id)
+        .order_by(SurveyRound.held_on, SurveyRound.id, Question.position, Question.id)
+    )
+    lineage: dict[int, str] = {}
+    by_text: dict[str, str] = {}
+    for row in rows:
+        if row.continues_id is not None and row.continues_id in lineage:
+            key = lineage[row.continues_id]
+        else:
+            key = by_text.get(row.text, row.text)
+        lineage[row.id] = key
+        by_text.setdefault(row.text, key)
+    return lineage
 
 
 def findings_by_question(department_ids, held_before: date | None = None) -> dict:
-    """question_key -> the department's results on that question in every round (or every
-    round held before `held_before`), oldest round first, as light rows (one query)."""
-    department_ids = list(department_ids)
-    if not department_ids:
+    """(department, question) key -> the results on that question in every round (or every
+    round held before `held_before`), oldest round first, as light rows.
+
+    The same question across rounds: identical text or mapped by hand (`question_lineage`);
+    the same department: itself, or the departments it was renamed or merged into
+    (`department_lineage`), so a key's department is the one the results continue in today.
+    Three queries."""
+    lineage = department_lineage()
+    roots = {lineage.get(d, d) for d in department_ids}
+    related = [d for d, root in lineage.items() if root in roots]
+    if not related:
         return {}
+    questions = question_lineage()
     query = (
-        select(Finding.id, Finding.department_id, Finding.round_id, Finding.score, Finding.n,
-               Finding.sd, Finding.suppressed, Question.text, Question.scale,
-               SurveyRound.name.label("round_name"), SurveyRound.held_on,
+        select(Finding.id, Finding.department_id, Finding.round_id, Finding.question_id,
+               Finding.score, Finding.n, Finding.sd, Finding.suppressed, Question.text,
+               Question.scale, SurveyRound.name.label("round_name"), SurveyRound.held_on,
                SurveyRound.fieldwork_started_on)
         .join(Question, Finding.question_id == Question.id)
         .join(SurveyRound, Finding.round_id == SurveyRound.id)
-        .where(Finding.department_id.in_(department_ids))
+        .where(Finding.department_id.in_(related))
         .order_by(SurveyRound.held_on, Finding.id)
     )
     if held_before is not None:
         query = query.where(SurveyRound.held_on < held_before)
     series: dict[tuple[int, str], list] = {}
     for row in db.session.execute(query):
-        series.setdefault(question_key(row.department_id, row.text), []).append(row)
+        key = (lineage[row.department_id], questions.get(row.question_id, row.text))
+        series.setdefault(key, []).append(row)
     return series
 
 

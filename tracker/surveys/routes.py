@@ -1,6 +1,8 @@
 """Survey rounds, the import wizard, a department's results and the triage of findings."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     Response,
@@ -35,7 +37,7 @@ from tracker.surveys.forms import (
 from tracker.surveys.importers import detect
 from tracker.surveys.importers.base import SurveyFileError
 from tracker.surveys.importers.template import findings_template
-from tracker.surveys.models import Finding, Sphere, SurveyRound, Triage
+from tracker.surveys.models import Finding, QuestionScale, Sphere, SurveyRound, Triage
 
 bp = Blueprint("surveys", __name__)
 
@@ -77,6 +79,8 @@ def upload():
             return redirect(url_for(
                 "surveys.preview", token=token, round=form.round_name.data.strip(),
                 held_on=form.held_on.data.isoformat() if form.held_on.data else "",
+                fieldwork=(form.fieldwork_started_on.data.isoformat()
+                           if form.fieldwork_started_on.data else ""),
                 format=form.format.data,
             ))
     return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
@@ -84,14 +88,13 @@ def upload():
 
 def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
     """The user's choices from the preview form (query string on first view, then the form)."""
-    from datetime import date
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(source.get(name, "")) if source.get(name) else None
+        except ValueError:
+            return None
 
-    held_on = None
-    try:
-        held_on = date.fromisoformat(source.get("held_on", "")) if source.get("held_on") else None
-    except ValueError:
-        held_on = None
-    mapping, scales, blocks = {}, {}, {}
+    mapping, scales, blocks, questions, predecessors = {}, {}, {}, {}, {}
     names = dict(department_choices())
     for key, value in source.items():
         if key.startswith("block_label-"):
@@ -106,11 +109,20 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
             chosen = source.get("scale-" + key.removeprefix("scale_key-"), "")
             if chosen in {c for c, _label in SCALE_CHOICES if c}:
                 scales[value] = chosen
+            earlier = source.get("same-" + key.removeprefix("scale_key-"), "")
+            if earlier.isdigit():
+                questions[value] = int(earlier)
+        if key.startswith("map_name-"):
+            earlier = [int(v) for v in source.getlist("continues-" + key.removeprefix("map_name-"))
+                       if v.isdigit()]
+            if earlier:
+                predecessors[value] = earlier
     department_id = form.department.data if form.department.data else ""
     department = db.session.get(Department, int(department_id)) if department_id.isdigit() else None
     return services.ImportRequest(
         round_name=source.get("round", ""),
-        held_on=held_on,
+        held_on=day("held_on"),
+        fieldwork_started_on=day("fieldwork"),
         format=form.format.data or "auto",
         # Column blocks per department win over a department column or a single department.
         department_column=None if blocks else (form.department_column.data or None),
@@ -119,6 +131,8 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         department_mapping=mapping,
         create_departments=bool(form.create_departments.data),
         scale_overrides=scales or None,
+        department_predecessors=predecessors,
+        question_mapping=questions,
     )
 
 
@@ -180,11 +194,19 @@ def preview(token: str):
         else:
             matched, unknown = services.match_departments(
                 list(parsed.departments), import_request.department_mapping)
+    earlier = []
+    if parsed is not None:
+        round_ = db.session.scalar(
+            select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip()))
+        earlier = services.earlier_questions(
+            round_.held_on if round_ else import_request.held_on or date.today())
     return render_template(
         "surveys/preview.html", form=form, pending=pending, detected=detected, parsed=parsed,
         file_error=file_error, scale_question=scale_question, unknown=unknown, matched=matched,
         import_request=import_request, departments=department_choices(),
         scale_choices=SCALE_CHOICES, threshold=organisation.anonymity_threshold,
+        earlier_questions=earlier, earlier_texts={q.text: q for q in earlier},
+        earlier_by_id={q.id: q for q in earlier},
     )
 
 
@@ -195,6 +217,35 @@ def round_page(round_id: int):
     return render_template(
         "surveys/round.html", round=round_, rows=queries.round_overview(round_),
         imports=queries.imports_of_round(round_id),
+    )
+
+
+@bp.route("/surveys/<int:round_id>/questions", methods=["GET", "POST"])
+@role_required(Role.director)
+def question_mapping(round_id: int):
+    """Which earlier question each question of the round continues, when its wording changed."""
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    questions = [q for q in round_.questions if q.scale is not QuestionScale.open]
+    earlier = services.earlier_questions(round_.held_on)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        mapping = {}
+        for question in questions:
+            chosen = request.form.get(f"same-{question.id}", "")
+            mapping[question.id] = int(chosen) if chosen.isdigit() else None
+        try:
+            proposed = services.map_questions(current_user, round_, mapping)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The questions are mapped. The change since the previous round is computed "
+                    "again; %(n)d findings are proposed.", n=proposed), "success")
+            return redirect(url_for("surveys.round_page", round_id=round_id))
+    return render_template(
+        "surveys/questions.html", round=round_, questions=questions, earlier=earlier,
+        earlier_texts={q.text: q for q in earlier}, form=form,
     )
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import joinedload
 from tracker.auth.models import Role, User
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.organisation.models import Department, Organisation
-from tracker.organisation.queries import get_organisation
+from tracker.organisation.models import Department, DepartmentAlias, Organisation
+from tracker.organisation.services import remember_name, set_predecessors
+from tracker.organisation.queries import department_lineage, get_organisation
 from tracker.surveys import importers, queries
 from tracker.surveys.importers.base import OPEN, ParsedSurvey, ScaleUnknown, SurveyFileError
 from tracker.surveys.models import (
@@ -63,6 +64,8 @@ class ImportRequest:
 
     round_name: str
     held_on: date | None = None
+    #: First day of fieldwork (a new round only); actions done later are too late for it.
+    fieldwork_started_on: date | None = None
     format: str = "auto"
     department_column: str | None = None
     department: str | None = None
@@ -71,6 +74,10 @@ class ImportRequest:
     department_mapping: dict[str, int] = field(default_factory=dict)
     create_departments: bool = False
     scale_overrides: dict[str, str] | None = None
+    #: File department name -> ids of the departments it continues (renamed or merged).
+    department_predecessors: dict[str, list[int]] = field(default_factory=dict)
+    #: File question key -> the earlier round's question it continues (reworded).
+    question_mapping: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,10 +131,13 @@ def parse_upload(data: bytes, file_name: str, request: ImportRequest,
 
 
 def match_departments(names: list[str], mapping: dict[str, int]) -> tuple[dict[str, Department], list[str]]:
-    """File names -> departments, by explicit mapping, name or short name (any case)."""
+    """File names -> departments, by explicit mapping, name or short name, or a name kept
+    from an earlier import's mapping (any case)."""
     departments = list(db.session.scalars(select(Department)))
     by_id = {d.id: d for d in departments}
     by_name = {}
+    for alias in db.session.scalars(select(DepartmentAlias)):
+        by_name[alias.name.casefold()] = by_id[alias.department_id]
     for department in departments:
         by_name.setdefault(department.short_name.casefold(), department)
         by_name[department.name.casefold()] = department
@@ -156,13 +166,35 @@ def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
 
 
 def _previous_scores(round_: SurveyRound, department_ids: list[int]) -> dict[tuple[int, str], float]:
-    """(department, question text) -> score in the latest earlier round that had it."""
+    """(department, question) key -> score in the latest earlier round that had it. For a
+    department merged from several, the mean of theirs weighted by the number of answers."""
     previous = {}
     for key, rows in queries.findings_by_question(department_ids, held_before=round_.held_on).items():
-        scored = [row.score for row in rows if row.score is not None]
+        scored = [row for row in rows if row.score is not None]
         if scored:
-            previous[key] = scored[-1]
+            latest = [row for row in scored if row.round_id == scored[-1].round_id]
+            answers = sum(row.n for row in latest)
+            previous[key] = (sum(row.score * row.n for row in latest) / answers if answers
+                             else latest[-1].score)
     return previous
+
+
+def _series_key(question: Question, department: Department, lineage: dict[int, int],
+                questions: dict[int, str]) -> tuple[int, str]:
+    return (lineage.get(department.id, department.id), questions.get(question.id, question.text))
+
+
+def _earlier_question(round_: SurveyRound, question: Question, earlier_id: int) -> Question:
+    """The earlier round's question a (reworded) question continues, if it may."""
+    earlier = db.session.get(Question, earlier_id)
+    if earlier is None or earlier.round_id == round_.id or earlier.round.held_on >= round_.held_on:
+        raise DomainError(_l("'%(question)s' can only continue a question of an earlier round.",
+                             question=question.text))
+    if earlier.scale is not question.scale:
+        raise DomainError(_l(
+            "'%(question)s' cannot continue '%(earlier)s': they have different scales, so their "
+            "scores cannot be compared.", question=question.text, earlier=earlier.text))
+    return earlier
 
 
 def _scale_factor(scale: QuestionScale) -> float:
@@ -247,8 +279,22 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
             matched[department_name] = department
         db.session.flush()
 
+    for department_name, department_id in request.department_mapping.items():
+        if department_name in matched and matched[department_name].id == department_id:
+            remember_name(acting_user, matched[department_name], department_name)
+    for department_name, earlier_ids in request.department_predecessors.items():
+        if department_name in matched and earlier_ids:
+            earlier = list(db.session.scalars(
+                select(Department).where(Department.id.in_(earlier_ids))))
+            set_predecessors(acting_user, matched[department_name],
+                             earlier + list(matched[department_name].predecessors))
+
     if round_ is None:
-        round_ = SurveyRound(name=name, held_on=request.held_on or date.today(),
+        held_on = request.held_on or date.today()
+        fieldwork = request.fieldwork_started_on
+        if fieldwork is not None and fieldwork > held_on:
+            raise DomainError(_l("The fieldwork starts before the results are known."))
+        round_ = SurveyRound(name=name, held_on=held_on, fieldwork_started_on=fieldwork,
                              source_tool=parsed.format, label_map={})
         db.session.add(round_)
         db.session.flush()
@@ -277,10 +323,14 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
             theme=_theme(parsed_question.theme, themes),
         )
         db.session.add(question)
+        earlier_id = request.question_mapping.get(parsed_question.key)
+        if earlier_id:
+            question.continues = _earlier_question(round_, question, earlier_id)
         questions[parsed_question.key] = question
     db.session.flush()
 
     previous = _previous_scores(round_, department_ids)
+    lineage, lineages = department_lineage(), queries.question_lineage()
     # Without a benchmark in the file, the organisation's own average is the benchmark.
     overall = parsed.overall.results if parsed.overall is not None else {}
     finding_count = proposed = comment_count = 0
@@ -302,7 +352,7 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
                            else _overall_score(overall.get(key))),
                 previous_score=(
                     outcome.previous if outcome.previous is not None
-                    else previous.get(queries.question_key(department.id, question.text))),
+                    else previous.get(_series_key(question, department, lineage, lineages))),
                 suppressed=outcome.suppressed,
             )
             db.session.add(finding)
@@ -394,10 +444,17 @@ def set_benchmarks(acting_user: User, round_: SurveyRound,
             raise DomainError(_l(
                 "The benchmark of '%(question)s' must lie between %(low)s and %(high)s.",
                 question=question.text, low=f"{bounds[0]:g}", high=f"{bounds[1]:g}"))
-    by_department: dict[int, list[Finding]] = {}
     for finding in findings:
         if finding.question_id in benchmarks:
             finding.benchmark = benchmarks[finding.question_id]
+    return _propose_again(findings)
+
+
+def _propose_again(findings: list[Finding]) -> int:
+    """Apply the rules again after a benchmark or the previous score changed; findings a
+    director already triaged keep their decision. Returns how many are proposed."""
+    by_department: dict[int, list[Finding]] = {}
+    for finding in findings:
         if finding.triage is Triage.untriaged:
             finding.proposed, finding.kind = False, FindingKind.result
         by_department.setdefault(finding.department_id, []).append(finding)
@@ -405,3 +462,55 @@ def set_benchmarks(acting_user: User, round_: SurveyRound,
     proposed = sum(propose_findings(group, organisation) for group in by_department.values())
     db.session.flush()
     return proposed
+
+
+def earlier_questions(held_on: date) -> list[Question]:
+    """Questions of rounds held before `held_on` that a question may continue, newest round
+    first (one per wording: the latest round that asked it)."""
+    rows = db.session.scalars(
+        select(Question).join(SurveyRound, Question.round_id == SurveyRound.id)
+        .where(SurveyRound.held_on < held_on, Question.scale != QuestionScale.open)
+        .options(joinedload(Question.round))
+        .order_by(SurveyRound.held_on.desc(), Question.position)
+    )
+    seen, result = set(), []
+    for question in rows:
+        if question.text not in seen:
+            seen.add(question.text)
+            result.append(question)
+    return result
+
+
+def map_questions(acting_user: User, round_: SurveyRound,
+                  mapping: dict[int, int | None]) -> int:
+    """Say by hand which earlier question each of this round's questions continues (None: a
+    new question, or matched by identical text). The change since the previous round is
+    computed again and the rules propose findings again; returns how many are proposed."""
+    if not acting_user.has_role(Role.director):
+        raise DomainError(_l("Only directors and administrators may map questions."))
+    questions = {q.id: q for q in round_.questions}
+    for question_id, earlier_id in mapping.items():
+        question = questions.get(question_id)
+        if question is None:
+            raise DomainError(_l("This question is not part of the round."))
+        question.continues = (_earlier_question(round_, question, earlier_id)
+                              if earlier_id else None)
+    db.session.flush()
+    return refresh_previous_scores(round_)
+
+
+def refresh_previous_scores(round_: SurveyRound) -> int:
+    """Compute each finding's previous score again from the questions' and departments'
+    mapping. A finding keeps the previous score its file gave when the tracker has none."""
+    findings = db.session.scalars(
+        select(Finding).where(Finding.round_id == round_.id)
+        .options(joinedload(Finding.question), joinedload(Finding.department))
+    ).all()
+    department_ids = sorted({f.department_id for f in findings})
+    previous = _previous_scores(round_, department_ids)
+    lineage, lineages = department_lineage(), queries.question_lineage()
+    for finding in findings:
+        score = previous.get(_series_key(finding.question, finding.department, lineage, lineages))
+        if score is not None or finding.previous_score is None:
+            finding.previous_score = score
+    return _propose_again(findings)
