@@ -5,7 +5,7 @@ import hmac
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -108,6 +108,9 @@ def _organisation():
 
 def select_locale() -> str:
     languages = current_app_languages()
+    if not has_request_context():
+        # A command or scheduler job: the organisation's language (mail sets its own).
+        return _setting("default_locale")
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:
