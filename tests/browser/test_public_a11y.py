@@ -92,3 +92,32 @@ def test_moderation_and_kiosk_pages_have_no_serious_accessibility_violations(pag
     page.get_by_role("link", name="Informatievoorziening & ICT").first.click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Informatievoorziening")
     assert _violations(page) == []
+
+
+def test_mapping_across_rounds_has_no_serious_accessibility_violations(page, live_server, demo):
+    """The wizard's preview of a next round (departments and questions to map), the round's
+    question mapping and a department's other names and predecessors."""
+    from tracker.organisation.models import Department
+    from tracker.surveys.models import SurveyRound
+
+    latest = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on.desc()))
+    ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
+    _log_in(page, live_server, "admin@demo.example")
+    page.goto(f"{live_server}/surveys/import")
+    csv = Path(__file__).resolve().parents[2] / "tracker" / "demo_data" / "klantonderzoek-2026-qualtrics.csv"
+    renamed = csv.read_bytes().replace("Facilitaire Zaken".encode(), b"Facilitair Bedrijf")
+    page.get_by_label("Export van het onderzoek").set_input_files(
+        {"name": "kto-2027.csv", "mimeType": "text/csv", "buffer": renamed})
+    page.get_by_label("Onderzoeksronde").fill("Intern klantonderzoek 2027")
+    page.get_by_label("Datum van de resultaten").fill("2027-03-12")
+    page.get_by_role("button", name="Uploaden en bekijken").click()
+    page.wait_for_url("**/surveys/import/**")
+    assert page.get_by_role("heading", name="Dezelfde vraag als in een eerdere ronde").count() \
+        + page.get_by_role("columnheader", name="Dezelfde vraag als in een eerdere ronde").count() >= 1
+    assert _violations(page) == []
+    page.goto(f"{live_server}/surveys/{latest.id}/questions")
+    assert _violations(page) == []
+    page.goto(f"{live_server}/admin/departments/{ict.id}")
+    assert page.get_by_label("Andere namen in onderzoeksbestanden").is_visible()
+    assert _violations(page) == []
+    assert page.console_errors == []

@@ -218,7 +218,7 @@ def _done(action, director, day):
         db.session.commit()
 
 
-def test_effects_follow_a_reworded_question_into_a_merged_department(ctx):
+def test_effects_follow_a_reworded_question_into_a_merged_department(ctx, client):
     db.session.add_all([
         SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1), label_map={}),
         SurveyRound(name="KTO 2026", held_on=date(2026, 3, 1),
@@ -249,6 +249,11 @@ def test_effects_follow_a_reworded_question_into_a_merged_department(ctx):
     assert effect.after_round == "KTO 2026"
     assert effect.difference.value == pytest.approx(1.0)
     assert effect.verdict is Verdict.improved
+    # The merged department's results page lists the effect of Inkoop's action.
+    client.login("d@example.org")
+    html = client.get(f"/surveys/{after.round_id}/departments/{bedrijfsvoering.id}").get_data(
+        as_text=True)
+    assert action.title in html.split("data-effects", 1)[1].split("</section>", 1)[0]
 
 
 def test_the_wizard_keeps_the_first_day_of_the_fieldwork(client, world):
