@@ -170,6 +170,13 @@ def configure_request_log(app: Flask) -> None:
 
     from flask import g
 
+    # The tracker's loggers log at LOG_LEVEL through Flask's handler (stderr, which gunicorn,
+    # `flask run` and systemd all collect); without this only warnings would show.
+    from flask.logging import default_handler
+
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    default_handler.setFormatter(
+        logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
     log = logging.getLogger("tracker.requests")
 
     @app.before_request

@@ -39,6 +39,8 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES"),
         "REMEMBER_COOKIE_SECURE": _bool("SECURE_COOKIES"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        # The tracker's own log lines (requests, imports, scheduler runs) at this level.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         # Mail, with Flask-Mail's names. MAIL_SERVER unset: no SMTP; messages stay in the
         # in-app outbox (/admin/outbox), marked as held.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

@@ -84,3 +84,20 @@ def test_query_counts_do_not_grow_with_the_number_of_actions(world, make_client,
     # Keep the pages lean, not just constant (the figures are reported in the hand-over).
     assert max(with_10.values()) <= 16, with_10
     print("queries per page:", with_10)
+
+
+def test_dashboard_and_results_page_stay_constant_past_a_batch_of_500(world, make_client,
+                                                                     count_queries):
+    # selectinload fetches related rows 500 parents at a time: a page loading more than 500
+    # actions that way would gain a query per 500. 3,600 actions hold over 500 done ones.
+    ict, round_id = world["ict"].id, world["findings"][0].round_id
+    pages = {
+        "dashboard": ("dir@example.org", "/"),
+        "department results": ("dir@example.org", f"/surveys/{round_id}/departments/{ict}"),
+    }
+    _add_actions(world, 10)
+    few = _measure(make_client, count_queries, pages)
+    _add_actions(world, 3590)
+    many = _measure(make_client, count_queries, pages)
+    assert many == few
+    assert few == {"dashboard": 4, "department results": 19}, few

@@ -86,3 +86,11 @@ def test_every_request_is_logged_without_secrets(ctx, client, caplog):
                for line in lines)
     joined = "\n".join(lines)
     assert "correct horse" not in joined and "geheim" not in joined
+
+
+def test_request_imports_and_scheduler_log_at_info_without_further_setup(app):
+    # Under gunicorn nobody configures logging: the tracker's loggers must still pass INFO
+    # lines to a handler.
+    for name in ("tracker.requests", "tracker.imports", "tracker.scheduler"):
+        assert logging.getLogger(name).isEnabledFor(logging.INFO), name
+    assert app.logger.hasHandlers(), "no handler for the tracker's logger"

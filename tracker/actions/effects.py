@@ -22,14 +22,14 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import subqueryload
 
 from tracker.actions.models import ActionStatus, ImprovementAction, action_finding
 from tracker.extensions import db
 from tracker.formatting import number
 from tracker.organisation.queries import department_lineage
 from tracker.surveys import queries
-from tracker.surveys.models import Finding, QuestionScale
+from tracker.surveys.models import Finding, QuestionScale, SurveyRound
 
 CONFIDENCE = 0.95
 #: Actions in these states changed nothing there is to measure.
@@ -300,17 +300,32 @@ def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
 
 def department_effects(department_id: int, round_id: int,
                        threshold: int) -> list[tuple[ImprovementAction, ActionEffect]]:
-    """The department's actions with their effects measured from or in this round."""
+    """The department's done actions with their effects measured from or in this round, and
+    those done too late for it. Actions not done are left out: there is nothing to show yet
+    (their own page says so). A constant number of queries however many actions there are."""
     # Actions of departments that were renamed or merged into this one count here too.
     lineage = department_lineage()
     root = lineage.get(department_id, department_id)
     related = [d for d, end in lineage.items() if end == root] or [department_id]
+    held_on = select(SurveyRound.held_on).where(SurveyRound.id == round_id).scalar_subquery()
+    on_findings_until_now = (
+        select(action_finding.c.action_id)
+        .join(Finding, Finding.id == action_finding.c.finding_id)
+        .join(SurveyRound, SurveyRound.id == Finding.round_id)
+        .where(SurveyRound.held_on <= held_on)
+    )
     actions = db.session.scalars(
-        select(ImprovementAction).where(ImprovementAction.department_id.in_(related))
-        .options(selectinload(ImprovementAction.findings),
-                 selectinload(ImprovementAction.co_owners))
+        select(ImprovementAction).where(
+            ImprovementAction.department_id.in_(related),
+            ImprovementAction.status == ActionStatus.done,
+            ImprovementAction.id.in_(on_findings_until_now))
+        # subqueryload: one query each whatever the number of actions (selectinload would
+        # take one per 500).
+        .options(subqueryload(ImprovementAction.findings),
+                 subqueryload(ImprovementAction.co_owners))
         .order_by(ImprovementAction.deadline, ImprovementAction.id)
     ).all()
     measured = action_effects(actions, threshold)
     return [(action, effect) for action in actions for effect in measured[action.id]
-            if round_id in (effect.before_round_id, effect.after_round_id)]
+            if round_id in (effect.before_round_id, effect.after_round_id)
+            and effect.verdict is not Verdict.not_done]

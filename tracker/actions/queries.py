@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask import g, has_app_context
 from sqlalchemy import Date, Select, and_, bindparam, case, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, noload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.actions.models import (
     CLOSED_STATUSES,
@@ -375,12 +376,32 @@ def actions_by_finding(finding_ids) -> dict[int, list[ImprovementAction]]:
         select(action_finding.c.finding_id, ImprovementAction)
         .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
         .where(action_finding.c.finding_id.in_(finding_ids))
-        .options(joinedload(ImprovementAction.owner), selectinload(ImprovementAction.co_owners))
+        .options(joinedload(ImprovementAction.owner), noload(ImprovementAction.co_owners))
         .order_by(ImprovementAction.deadline, ImprovementAction.id)
     )
     for finding_id, action in rows:
         result[finding_id].append(action)
+    load_co_owners({a.id: a for actions in result.values() for a in actions}.values())
     return result
+
+
+def load_co_owners(actions) -> None:
+    """Fill the co-owners of these actions in one query, however many there are (selectinload
+    takes one per 500 actions)."""
+    actions = {action.id: action for action in actions}
+    if not actions:
+        return
+    found: dict[int, list[User]] = {action_id: [] for action_id in actions}
+    rows = db.session.execute(
+        select(action_co_owner.c.action_id, User)
+        .join(User, User.id == action_co_owner.c.user_id)
+        .where(action_co_owner.c.action_id.in_(list(actions)))
+        .order_by(User.name)
+    )
+    for action_id, user in rows:
+        found[action_id].append(user)
+    for action_id, action in actions.items():
+        set_committed_value(action, "co_owners", found[action_id])
 
 
 def findings_for_linking(department_id: int, linked_ids=()) -> list[Finding]:
