@@ -36,7 +36,7 @@ run: $(VENV)/.runtime translations
 ## (DATABASE_URL, SECRET_KEY, MAIL_* from the environment; see README "Deploying")
 serve: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(FLASK) scheduler & \
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} \
 	  --access-logfile - app:app
@@ -82,7 +82,15 @@ lint: $(VENV)/.dev
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
-## make bench: every benchmark in bench/, each printing its figure beside a reference
+## make bench: generate the data once (bench/generate.py), run every benchmark in bench/,
+## each figure beside a reference measured in the same run, the queries per page at small and
+## large data, and a load test of `make serve` on PostgreSQL; all in bench/results/latest.md
 bench: $(VENV)/.dev translations
-	@command -v wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	$(BIN)/python bench/run.py

@@ -2,8 +2,9 @@
 under 64 connections for 30 s against gunicorn, beside a bare "hello" route on the same
 server in the same run. Target: at least half the requests per second of "hello", zero errors.
 
-Uses wrk (Debian's package; `make bench` installs it). The database is a fresh SQLite file
-with the demo organisation, opened read-mostly in kiosk mode so no log-in is needed.
+Uses wrk (Debian's package; `make bench` installs it). The database is a copy of the shared
+generator's full-scale organisation (SQLite; 50 departments, 10 rounds, 50,000 actions), in
+kiosk mode so no log-in is needed; the page is the latest round's page of a department.
 
     .venv/bin/python bench/bench_public.py [--seconds 30] [--connections 64]
 """
@@ -24,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Results  # noqa: E402
+from bench.generate import app_for, copy_database  # noqa: E402
+
 WSGI = '''
 from tracker import create_app
 app = create_app()
@@ -40,21 +44,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _prepare(tmp: Path) -> dict:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}", SECRET_KEY="bench",
+def _prepare(tmp: Path) -> tuple[dict, dict]:
+    from tracker.extensions import db
+    from tracker.organisation.models import Organisation
+
+    path, world = copy_database("full", tmp / "bench.db")
+    app = app_for(path)
+    with app.app_context():
+        db.session.scalar(db.select(Organisation)).public_without_login = True
+        db.session.commit()
+        db.engine.dispose()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{path}", SECRET_KEY="bench",
                PYTHONPATH=f"{tmp}:{ROOT}")
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    subprocess.run(flask + ["demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", (
-        "from tracker import create_app; from tracker.extensions import db;"
-        "from tracker.organisation.models import Organisation; app=create_app();"
-        "ctx=app.app_context(); ctx.push();"
-        "db.session.scalar(db.select(Organisation)).public_without_login=True; db.session.commit()"
-    )], cwd=ROOT, env=env, check=True)
     (tmp / "bench_wsgi.py").write_text(WSGI)
-    return env
+    return env, world
 
 
 def _wrk(url: str, seconds: int, connections: int) -> tuple[float, int, str]:
@@ -73,7 +76,7 @@ def _wrk(url: str, seconds: int, connections: int) -> tuple[float, int, str]:
     return rps, errors, p99.group(1) if p99 else "?"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=64)
@@ -82,7 +85,7 @@ def main() -> None:
         sys.exit("wrk is not installed (apt-get install wrk; `make bench` does it)")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        env = _prepare(tmp)
+        env, world = _prepare(tmp)
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
@@ -96,19 +99,30 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
+            page = f"/you-said-we-did/{world['latest_round_id']}/{world['department_ids'][0]}"
             overview = urllib.request.urlopen(base + "/you-said-we-did").read().decode()
-            page = re.search(r'href="(/you-said-we-did/\d+/\d+)"', overview).group(1)
+            assert page in overview, "the department page is not linked from the overview"
             hello_rps, hello_errors, hello_p99 = _wrk(base + "/bench/hello", args.seconds,
                                                       args.connections)
             page_rps, page_errors, page_p99 = _wrk(base + page, args.seconds, args.connections)
         finally:
             server.terminate()
             server.wait(timeout=10)
+    results = Results("bench_public")
     print(f"{args.connections} connections, {args.seconds} s each, gunicorn 2 workers x 4 threads")
     print(f"reference  GET /bench/hello: {hello_rps:8.1f} req/s, errors {hello_errors}, p99 {hello_p99}")
     print(f"department GET {page}: {page_rps:8.1f} req/s, errors {page_errors}, p99 {page_p99}")
-    print(f"ratio: {page_rps / hello_rps:.2f} of the bare route (target >= 0.5, zero errors)")
+    ratio = results.ratio(f"\"you said, we did\" department page, {args.connections} connections",
+                          page_rps, hello_rps, "GET /bench/hello on the same server",
+                          unit="req/s", target=">= 0.5x (higher is better), zero errors",
+                          ok=page_rps / hello_rps >= 0.5 and page_errors == 0)
+    results.check("errors (non-2xx/3xx and socket errors)",
+                  f"page {page_errors}, reference {hello_errors}", target="0",
+                  ok=page_errors == 0)
+    print(f"ratio: {ratio:.2f} of the bare route (target >= 0.5, zero errors)")
+    results.save()
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,7 +3,11 @@ SQL query that selects the due actions (the same condition, as a plain string, i
 database and run); then 1,000 messages delivered to a local SMTP server (aiosmtpd), counting
 the SMTP connections.
 
-    .venv/bin/python bench/bench_reminders.py [actions] [messages]
+The actions are the shared generator's full-scale organisation (a copy of its SQLite
+database), every one of them opened and given a deadline without a reminder point on the
+day of the run.
+
+    .venv/bin/python bench/bench_reminders.py [messages]
 
 Prints the median time of each, their ratio (target: at most 3) and the connections used.
 """
@@ -20,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.generate import build_world, bulk_actions, create_database  # noqa: E402
+from bench.common import Results  # noqa: E402
+from bench.generate import app_for, copy_database  # noqa: E402
 
 ROUNDS = 15
 TARGET = 3.0
@@ -42,25 +47,25 @@ def quiet_offset(rng: random.Random) -> int:
         return days
 
 
-def populate(actions: int, today: date) -> None:
-    from sqlalchemy import bindparam, update
+def open_everything(today: date) -> None:
+    """Every generated action open, with a quiet deadline, nobody stuck, no pending request."""
+    from sqlalchemy import bindparam, delete, select, update
 
-    from tracker.actions.models import ActionStatus, ImprovementAction
+    from tracker.actions.models import ActionStatus, DeadlineRequest, ImprovementAction
     from tracker.extensions import db
 
-    world = build_world()
-    ids = bulk_actions(
-        department_ids=world["department_ids"], owner_ids=world["staff_by_department"],
-        count=actions, today=today, co_owner_ids=world["staff_ids"][::3],
-        statuses=[ActionStatus.proposed, ActionStatus.planned, ActionStatus.in_progress],
-    )
+    table = ImprovementAction.__table__
+    ids = db.session.scalars(select(table.c.id).order_by(table.c.id)).all()
+    statuses = [ActionStatus.proposed, ActionStatus.planned, ActionStatus.in_progress]
     rng = random.Random(5)
     db.session.execute(
-        update(ImprovementAction.__table__)
-        .where(ImprovementAction.__table__.c.id == bindparam("action_id"))
-        .values(deadline=bindparam("new_deadline")),
-        [{"action_id": i, "new_deadline": today + timedelta(days=quiet_offset(rng))} for i in ids],
+        update(table).where(table.c.id == bindparam("action_id")).values(
+            deadline=bindparam("new_deadline"), status=bindparam("new_status"),
+            closed_on=None, stuck=False),
+        [{"action_id": i, "new_deadline": today + timedelta(days=quiet_offset(rng)),
+          "new_status": statuses[n % 3]} for n, i in enumerate(ids)],
     )
+    db.session.execute(delete(DeadlineRequest))
     db.session.commit()
 
 
@@ -75,7 +80,7 @@ WHERE improvement_action.status IN ('proposed', 'planned', 'in_progress')
 """
 
 
-def bench_reminders(app, actions: int) -> None:
+def bench_reminders(app, results: Results) -> None:
     from sqlalchemy import func, select, text, update
 
     from tracker.actions.models import OPEN_STATUSES, ImprovementAction
@@ -85,11 +90,10 @@ def bench_reminders(app, actions: int) -> None:
 
     today = quiet_day()
     with app.app_context():
-        started = time.perf_counter()
-        populate(actions, today)
+        open_everything(today)
         open_count = db.session.scalar(select(func.count(ImprovementAction.id)).where(
             ImprovementAction.status.in_(OPEN_STATUSES)))
-        print(f"generated {open_count} open actions in {time.perf_counter() - started:.1f} s")
+        print(f"{open_count} open actions (the generated organisation, all opened)")
 
     zone = ZoneInfo("Europe/Amsterdam")
     now = datetime(today.year, today.month, today.day, 7, tzinfo=zone).astimezone(timezone.utc)
@@ -128,11 +132,13 @@ def bench_reminders(app, actions: int) -> None:
     run, bare = statistics.median(runs), statistics.median(bares)
     print(f"reminder run, nothing to send   median {run * 1000:8.1f} ms")
     print(f"bare SQL query, due actions     median {bare * 1000:8.1f} ms")
-    ratio = run / bare
+    ratio = results.ratio(f"reminder run over {open_count:,} open actions, nothing to send",
+                          run * 1000, bare * 1000, "bare SQL query of the due actions",
+                          target=f"<= {TARGET:g}x", ok=run / bare <= TARGET)
     print(f"ratio {ratio:.2f} (target <= {TARGET:.0f}) {'OK' if ratio <= TARGET else 'TOO SLOW'}")
 
 
-def bench_delivery(app, messages: int) -> None:
+def bench_delivery(app, messages: int, results: Results) -> None:
     from tests.mailserver import MailServer
     from tracker.extensions import db
     from tracker.notifications import services
@@ -152,6 +158,11 @@ def bench_delivery(app, messages: int) -> None:
             report = services.deliver_due()
             elapsed = time.perf_counter() - started
         assert report.sent == messages == len(server.messages), (report, len(server.messages))
+        results.check(f"{messages} messages delivered to a local SMTP server",
+                      f"{report.sent} sent over {server.connections} SMTP connection(s), "
+                      f"{report.sent / elapsed:.0f}/s",
+                      target="all sent, one connection per batch",
+                      ok=server.connections <= -(-messages // app.config["OUTBOX_BATCH_SIZE"]))
         print(f"delivered {report.sent} messages in {elapsed:.1f} s "
               f"({report.sent / elapsed:.0f}/s) over {server.connections} SMTP connection(s) "
               f"(batch size {app.config['OUTBOX_BATCH_SIZE']})")
@@ -159,14 +170,17 @@ def bench_delivery(app, messages: int) -> None:
         server.stop()
 
 
-def main() -> None:
-    actions = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    messages = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
+def main() -> int:
+    messages = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000
+    results = Results("bench_reminders")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_database(str(Path(tmp) / "bench.db"))
-        bench_reminders(app, actions)
-        bench_delivery(app, messages)
+        path, _world = copy_database("full", Path(tmp) / "bench.db")
+        app = app_for(path)
+        bench_reminders(app, results)
+        bench_delivery(app, messages, results)
+    results.save()
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
