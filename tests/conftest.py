@@ -37,6 +37,9 @@ def app():
                 "SERVER_NAME": None,
             }
         )
+        # Its own instance folder (uploads, the change stamp): parallel test runs and a
+        # `make run` in the same checkout do not see each other's.
+        application.instance_path = str(Path(tmp) / "instance")
         with application.app_context():
             from flask_migrate import upgrade
 

@@ -256,3 +256,44 @@ def test_moving_and_cancelling_a_meeting(ctx, client):
     assert db.session.get(Meeting, meeting.id).location == "Kamer 1"
     client.post(f"/meetings/{meeting.id}/cancel")
     assert db.session.get(Meeting, meeting.id).status.value == "cancelled"
+    # The agenda was never sent: nobody had an invitation, so no mail.
+    assert db.session.scalar(select(OutboxMessage.id)) is None
+
+
+def test_attendees_hear_of_a_moved_or_cancelled_meeting_once_invited(ctx, client):
+    w = _world()
+    meeting = w["meeting"]
+    client.login("director@example.org")
+    url = f"/meetings/{meeting.id}"
+    client.post(f"{url}/agenda/build")
+    assert client.post(f"{url}/agenda/send").status_code == 302
+    day = date.today() + timedelta(days=20)
+    moved = client.post(f"{url}/edit", {"day": day.isoformat(), "start_time": "14:00",
+                                        "duration_minutes": "60", "location": "Raadzaal",
+                                        "online_url": ""}, follow_redirects=True)
+    assert "nieuwe tijd en een bijgewerkte uitnodiging" in moved.get_data(as_text=True)
+    changes = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "meeting_changed")).all()
+    assert {m.recipient_email for m in changes} == {"director@example.org",
+                                                     "secretary@example.org"}
+    notice = changes[0]
+    assert notice.subject.startswith("Verplaatst: Stafoverleg ICT")
+    assert "Raadzaal" in notice.body_text
+    (ics,) = notice.attachments
+    assert "METHOD:REQUEST" in ics["content"] and "SEQUENCE:1" in ics["content"]
+    assert f"DTSTART;TZID=Europe/Amsterdam:{day:%Y%m%d}T140000" in ics["content"]
+    # Saving the same time and place again sends nothing new.
+    client.post(f"{url}/edit", {"day": day.isoformat(), "start_time": "14:00",
+                                "duration_minutes": "60", "location": "Raadzaal",
+                                "online_url": ""})
+    assert len(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "meeting_changed")).all()) == 2
+
+    cancelled = client.post(f"{url}/cancel", follow_redirects=True)
+    assert "afmelding voor hun agenda" in cancelled.get_data(as_text=True)
+    notices = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "meeting_changed").order_by(OutboxMessage.id)).all()
+    assert len(notices) == 4
+    assert notices[-1].subject.startswith("Afgelast: Stafoverleg ICT")
+    assert "METHOD:CANCEL" in notices[-1].attachments[0]["content"]
+    assert "STATUS:CANCELLED" in notices[-1].attachments[0]["content"]

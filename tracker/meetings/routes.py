@@ -263,7 +263,9 @@ def edit_meeting(meeting_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(_("The meeting is moved."), "success")
+            flash(_("The meeting is moved.") + (
+                " " + _("The attendees get the new time and an updated invitation by e-mail.")
+                if meeting.agenda_sent_at else ""), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     return render_template("meetings/meeting_form.html", form=form, meeting=meeting)
 
@@ -284,8 +286,12 @@ def _meeting_step(meeting_id: int, run, done: str):
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])
 @login_required
 def cancel_meeting(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: services.cancel_meeting(current_user, m),
-                         _("The meeting is cancelled."))
+    sent = _meeting_or_404(meeting_id).agenda_sent_at is not None
+    return _meeting_step(
+        meeting_id, lambda m: services.cancel_meeting(current_user, m),
+        _("The meeting is cancelled.") + (
+            " " + _("The attendees get the cancellation for their calendar by e-mail.")
+            if sent else ""))
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/build", methods=["POST"])

@@ -334,8 +334,9 @@ def move_meeting(
     location = _clean(location) or None
     _check_length(location, 200, "location")
     online_url = _check_url(online_url)
-    if (starts_at, location, online_url) != (meeting.starts_at, meeting.location,
-                                             meeting.online_url):
+    changed = (starts_at, location, online_url) != (meeting.starts_at, meeting.location,
+                                                    meeting.online_url)
+    if changed:
         meeting.sequence += 1
     meeting.starts_at = starts_at
     meeting.ends_at = starts_at + timedelta(minutes=duration_minutes)
@@ -343,6 +344,8 @@ def move_meeting(
     meeting.online_url = online_url
     meeting.moved = True
     db.session.flush()
+    if changed:
+        _tell_attendees(meeting, now)
     return meeting
 
 
@@ -357,7 +360,48 @@ def cancel_meeting(acting_user: User | None, meeting: Meeting, now: datetime | N
     meeting.status = MeetingStatus.cancelled
     meeting.sequence += 1
     db.session.flush()
+    _tell_attendees(meeting, now)
     return meeting
+
+
+def _tell_attendees(meeting: Meeting, now: datetime) -> int:
+    """Once the invitation went out with the agenda, a moved or cancelled meeting is mailed
+    to the attendees with the updated invitation (same UID, higher SEQUENCE), so their
+    calendars follow. Before that, the calendar feed is enough. Returns the messages stored."""
+    from tracker.meetings import exports
+    from tracker.notifications.rendering import absolute_url, render_message
+    from tracker.notifications.services import Attachment, OutgoingMessage, enqueue
+
+    if meeting.agenda_sent_at is None:
+        return 0
+    cancelled = meeting.status is MeetingStatus.cancelled
+    organisation = get_organisation()
+    invitation = exports.invitation(meeting, now)
+    stored = 0
+    for person in meeting.series.attendees:
+        if not person.active:
+            continue
+        locale = recipient_locale(person)
+        with force_locale(locale):
+            when = format_date(local_day(meeting.starts_at), "medium")
+            subject = (_("Cancelled: %(title)s on %(date)s", title=meeting.series.title,
+                         date=when) if cancelled else
+                       _("Moved: %(title)s, now on %(date)s", title=meeting.series.title,
+                         date=when))
+        text, html = render_message(
+            "meeting_changed", locale, recipient=person, subject=subject,
+            organisation=organisation, meeting=meeting, cancelled=cancelled,
+            link=absolute_url("meetings.meeting", meeting_id=meeting.id),
+        )
+        stored += enqueue(OutgoingMessage(
+            key=f"meeting-change:{meeting.id}:{meeting.sequence}:{person.id}",
+            kind="meeting_changed", to_email=person.email, to_name=person.name, locale=locale,
+            subject=subject, text=text, html=html, recipient_id=person.id,
+            attachments=[Attachment(
+                "invite.ics",
+                f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}", invitation)],
+        ), now)
+    return stored
 
 
 # --- Building the agenda ----------------------------------------------------------------
