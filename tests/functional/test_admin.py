@@ -104,7 +104,7 @@ def test_department_create_edit_and_duplicate_name(ctx, client):
 
 
 RULES = {"finding_below_benchmark": "0,8", "finding_dropped": "0.4", "finding_lowest_count": "2",
-         "finding_strength_above": "1"}
+         "finding_strength_above": "1", "reminder_days_before": "14, 3, 0", "escalation_days": "14"}
 
 
 def test_settings_are_validated_and_saved(ctx, client):
@@ -126,10 +126,32 @@ def test_settings_are_validated_and_saved(ctx, client):
     assert (organisation.finding_below_benchmark, organisation.finding_dropped,
             organisation.finding_lowest_count, organisation.finding_strength_above) == (
         0.8, 0.4, 2, 1.0)
+    assert (organisation.reminder_days_before, organisation.escalation_days) == ("14,3,0", 14)
     # A visitor without a language of their own now gets the English default.
     client.post("/logout")
     client.client.delete_cookie("session")
     assert "Log in with your work e-mail" in client.get("/login").get_data(as_text=True)
+
+
+def test_reminder_settings_are_validated_and_saved(ctx, client):
+    _admin(client)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    # Before anything is saved the page shows the installation's defaults.
+    assert 'value="14, 3, 0"' in page
+    base = {"name": "Gemeente Test", "default_locale": "nl", "anonymity_threshold": "5",
+            "timezone": "Europe/Amsterdam", "submit": "y", **RULES}
+    refused = client.post("/admin/settings", {**base, "reminder_days_before": "14, drie"})
+    assert "hele aantallen dagen van 0 tot 365" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation)) is None
+    refused = client.post("/admin/settings", {**base, "reminder_days_before": "1,2,3,4,5,6,7"})
+    assert "Hoogstens zes herinneringen" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation)) is None
+    saved = client.post("/admin/settings", {**base, "reminder_days_before": "1; 7;7",
+                                            "escalation_days": "5"})
+    assert saved.status_code == 302
+    organisation = db.session.scalar(select(Organisation))
+    assert (organisation.reminder_days_before, organisation.escalation_days) == ("7,1", 5)
+    assert 'value="7, 1"' in client.get("/admin/settings").get_data(as_text=True)
 
 
 def test_director_manages_staff_of_own_department_only(ctx, client):

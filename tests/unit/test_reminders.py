@@ -97,6 +97,24 @@ def test_reminders_14_and_3_days_before_and_on_the_day(app, world):
     assert all(m.status is OutboxStatus.held for m in messages)
 
 
+def test_the_settings_page_chooses_the_reminder_days_and_the_escalation(app, world):
+    from tracker.organisation.services import save_settings
+
+    save_settings(None, name="Gemeente", default_locale="nl", anonymity_threshold=5,
+                  timezone="Europe/Amsterdam", reminder_days_before="7, 1", escalation_days=5)
+    db.session.commit()
+    action(world)
+    run_daily(app, "reminders", DEADLINE - timedelta(days=20), DEADLINE - timedelta(days=1))
+    assert [m.key for m in outbox("reminder", world["owner"])] == [
+        reminders.reminder_key(world["owner"].id, DEADLINE - timedelta(days=7)),
+        reminders.reminder_key(world["owner"].id, DEADLINE - timedelta(days=1)),
+    ]
+    run_daily(app, "escalations", DEADLINE, DEADLINE + timedelta(days=20))
+    [escalation] = outbox("escalation")
+    assert escalation.key == reminders.escalation_key(world["director"].id,
+                                                      DEADLINE + timedelta(days=5))
+
+
 def test_overdue_actions_are_reminded_weekly(app, world):
     action(world)
     run_daily(app, "reminders", DEADLINE + timedelta(days=1), DEADLINE + timedelta(days=22))

@@ -90,4 +90,13 @@ class SettingsForm(FlaskForm):
         _l("Mark a strength when the score is above the benchmark by at least"),
         places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
+    reminder_days_before = StringField(
+        _l("Remind owners this many days before the deadline"),
+        description=_l("Separated by commas, e.g. 14, 3, 0 (0 is the day itself)."),
+        validators=[DataRequired(), Length(max=40)],
+    )
+    escalation_days = IntegerField(
+        _l("Tell the directors when an action is this many days past its deadline"),
+        validators=[InputRequired(), NumberRange(min=1, max=365)],
+    )
     submit = SubmitField(_l("Save"))

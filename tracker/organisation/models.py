@@ -33,6 +33,11 @@ class Organisation(db.Model):
     #: The lowest N results of each department are proposed too.
     finding_lowest_count: Mapped[int] = mapped_column(default=3, server_default="3")
     finding_strength_above: Mapped[float] = mapped_column(default=0.5, server_default="0.5")
+    #: Days before the deadline on which owners get a reminder, e.g. "14,3,0"; None: the
+    #: REMINDER_DAYS_BEFORE default of the installation.
+    reminder_days_before: Mapped[str | None] = mapped_column(String(40))
+    #: Days past the deadline after which directors get an escalation; None: ESCALATION_DAYS.
+    escalation_days: Mapped[int | None]
 
 
 class Directorate(db.Model):

@@ -171,6 +171,10 @@ def edit_department(department_id: int):
 def settings():
     organisation = get_organisation()
     form = SettingsForm(obj=organisation)
+    if not form.is_submitted():
+        days, escalation = services.reminder_settings(organisation)
+        form.reminder_days_before.data = ", ".join(str(d) for d in days)
+        form.escalation_days.data = escalation
     directorate_form = DirectorateForm(prefix="directorate")
     if directorate_form.submit.data and directorate_form.validate_on_submit():
         try:
@@ -192,6 +196,8 @@ def settings():
                 timezone=form.timezone.data,
                 rules={name: getattr(form, name).data for name in services.FINDING_RULES},
                 public_without_login=form.public_without_login.data,
+                reminder_days_before=form.reminder_days_before.data,
+                escalation_days=form.escalation_days.data,
             )
         except DomainError as error:
             db.session.rollback()

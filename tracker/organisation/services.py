@@ -19,12 +19,50 @@ from tracker.organisation.models import (
 from tracker.organisation.queries import get_organisation
 
 
+def parse_reminder_days(text: str | None) -> tuple[int, ...]:
+    """"14, 3, 0" -> (14, 3, 0): days before the deadline, largest first, each once."""
+    days = set()
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) > 365:
+            raise DomainError(_l("Give whole numbers of days from 0 to 365, separated by "
+                                 "commas, e.g. 14, 3, 0."), "reminder_days_before")
+        days.add(int(part))
+    if not days:
+        raise DomainError(_l("Give at least one day, e.g. 0 for a reminder on the deadline."),
+                          "reminder_days_before")
+    if len(days) > 6:
+        raise DomainError(_l("At most six reminders before a deadline."), "reminder_days_before")
+    return tuple(sorted(days, reverse=True))
+
+
+def reminder_settings(organisation: Organisation) -> tuple[tuple[int, ...], int]:
+    """(days before the deadline, days past it before escalating): the settings page's
+    values, else the installation's defaults (REMINDER_DAYS_BEFORE, ESCALATION_DAYS)."""
+    from flask import current_app
+
+    config = current_app.config
+    days = (parse_reminder_days(organisation.reminder_days_before)
+            if organisation.reminder_days_before else
+            tuple(sorted({int(d) for d in config["REMINDER_DAYS_BEFORE"]}, reverse=True)))
+    escalation = organisation.escalation_days or int(config["ESCALATION_DAYS"])
+    return days, max(escalation, 1)
+
+
 def save_settings(
     acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
     timezone: str, rules: dict | None = None, public_without_login: bool | None = None,
+    reminder_days_before: str | None = None, escalation_days: int | None = None,
 ) -> Organisation:
-    """Save the settings; `rules` holds the finding rules (finding_* columns) when given."""
+    """Save the settings; `rules` holds the finding rules (finding_* columns) when given;
+    the reminder settings are kept as they are when not given."""
     require_admin(acting_user)
+    if reminder_days_before is not None:
+        reminder_days_before = ",".join(str(d) for d in parse_reminder_days(reminder_days_before))
+    if escalation_days is not None and not 1 <= escalation_days <= 365:
+        raise DomainError(_l("Escalate after 1 to 365 days."), "escalation_days")
     if anonymity_threshold < 1:
         raise DomainError(_l("The anonymity threshold must be at least 1."), "anonymity_threshold")
     organisation = get_organisation()
@@ -34,6 +72,10 @@ def save_settings(
     organisation.timezone = timezone
     if public_without_login is not None:
         organisation.public_without_login = public_without_login
+    if reminder_days_before is not None:
+        organisation.reminder_days_before = reminder_days_before
+    if escalation_days is not None:
+        organisation.escalation_days = escalation_days
     for name_, value in (rules or {}).items():
         if name_ not in FINDING_RULES:
             raise ValueError(name_)

@@ -120,12 +120,16 @@ class Settings:
     digest_weekday: int
 
     @classmethod
-    def from_config(cls) -> Settings:
+    def current(cls) -> Settings:
+        """The organisation's settings page, else the installation's defaults (config)."""
+        from tracker.organisation.services import reminder_settings
+
+        days_before, escalation_days = reminder_settings(get_organisation())
         config = current_app.config
         return cls(
-            tuple(sorted({int(d) for d in config["REMINDER_DAYS_BEFORE"]}, reverse=True)),
+            days_before,
             max(int(config["OVERDUE_REMINDER_DAYS"]), 1),
-            max(int(config["ESCALATION_DAYS"]), 1),
+            escalation_days,
             int(config["DIGEST_WEEKDAY"]) % 7,
         )
 
@@ -315,7 +319,7 @@ def remind_owners(now: datetime, since: datetime | None) -> dict:
     days = window(since, now)
     if days is None:
         return {"queued": 0}
-    settings = Settings.from_config()
+    settings = Settings.current()
     due_ids = list(db.session.scalars(due_reminders_query(days, settings)))
     overview_day = any(
         (days.first + timedelta(days=i)).weekday() == settings.digest_weekday
@@ -414,7 +418,7 @@ def escalate_overdue(now: datetime, since: datetime | None) -> dict:
     days = window(since, now)
     if days is None:
         return {"queued": 0}
-    settings = Settings.from_config()
+    settings = Settings.current()
     late = timedelta(days=settings.escalation_days)
     ids = db.session.scalars(select(ImprovementAction.id).where(
         ImprovementAction.status.in_(OPEN_STATUSES),
