@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_user
 from tracker.actions import services as actions
-from tracker.actions.models import ActionStatus, ImprovementAction
+from tracker.actions.models import ImprovementAction
 from tracker.actions.queries import local_today
 from tracker.auth.models import Role
 from tracker.extensions import db

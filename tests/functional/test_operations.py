@@ -3,7 +3,7 @@ import logging
 
 from sqlalchemy import inspect, select, text
 
-from tests.factories import make_department, make_finding, make_user
+from tests.factories import make_user
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 

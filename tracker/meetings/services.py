@@ -369,37 +369,52 @@ def _tell_attendees(meeting: Meeting, now: datetime) -> int:
     to the attendees with the updated invitation (same UID, higher SEQUENCE), so their
     calendars follow. Before that, the calendar feed is enough. Returns the messages stored."""
     from tracker.meetings import exports
-    from tracker.notifications.rendering import absolute_url, render_message
-    from tracker.notifications.services import Attachment, OutgoingMessage, enqueue
+    from tracker.notifications.services import Attachment
 
     if meeting.agenda_sent_at is None:
         return 0
     cancelled = meeting.status is MeetingStatus.cancelled
+    method = "CANCEL" if cancelled else "REQUEST"
+
+    def subject(when: str) -> str:
+        if cancelled:
+            return _("Cancelled: %(title)s on %(date)s", title=meeting.series.title, date=when)
+        return _("Moved: %(title)s, now on %(date)s", title=meeting.series.title, date=when)
+
+    return _mail_attendees(
+        meeting, now, kind="meeting_changed",
+        key=f"meeting-change:{meeting.id}:{meeting.sequence}",
+        subject=subject, context={"cancelled": cancelled},
+        attachments=[Attachment("invite.ics", f"text/calendar; method={method}",
+                                exports.invitation(meeting, now))],
+    )
+
+
+def _mail_attendees(meeting: Meeting, now: datetime, *, kind: str, key: str, subject,
+                    context: dict | None = None, attachments=()) -> int:
+    """One message per active attendee, in their language, through the outbox: template
+    `emails/<kind>`, `subject(date of the meeting)` called in that language, outbox key
+    `<key>:<person>`. Returns the messages stored."""
+    from tracker.notifications.rendering import absolute_url, render_message
+    from tracker.notifications.services import OutgoingMessage, enqueue
+
     organisation = get_organisation()
-    invitation = exports.invitation(meeting, now)
+    link = absolute_url("meetings.meeting", meeting_id=meeting.id)
     stored = 0
     for person in meeting.series.attendees:
         if not person.active:
             continue
         locale = recipient_locale(person)
         with force_locale(locale):
-            when = format_date(local_day(meeting.starts_at), "medium")
-            subject = (_("Cancelled: %(title)s on %(date)s", title=meeting.series.title,
-                         date=when) if cancelled else
-                       _("Moved: %(title)s, now on %(date)s", title=meeting.series.title,
-                         date=when))
+            title = subject(format_date(local_day(meeting.starts_at), "medium"))
         text, html = render_message(
-            "meeting_changed", locale, recipient=person, subject=subject,
-            organisation=organisation, meeting=meeting, cancelled=cancelled,
-            link=absolute_url("meetings.meeting", meeting_id=meeting.id),
+            kind, locale, recipient=person, subject=title, organisation=organisation,
+            meeting=meeting, link=link, **(context or {}),
         )
         stored += enqueue(OutgoingMessage(
-            key=f"meeting-change:{meeting.id}:{meeting.sequence}:{person.id}",
-            kind="meeting_changed", to_email=person.email, to_name=person.name, locale=locale,
-            subject=subject, text=text, html=html, recipient_id=person.id,
-            attachments=[Attachment(
-                "invite.ics",
-                f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}", invitation)],
+            key=f"{key}:{person.id}", kind=kind, to_email=person.email, to_name=person.name,
+            locale=locale, subject=title, text=text, html=html, recipient_id=person.id,
+            attachments=list(attachments),
         ), now)
     return stored
 
@@ -827,8 +842,8 @@ def send_agenda(acting_user: User | None, meeting: Meeting, now: datetime | None
     """Freeze the agenda as sent and mail it with an invitation to every attendee (through
     the outbox); returns the number of messages stored."""
     from tracker.meetings import exports
-    from tracker.notifications.rendering import absolute_url, render_message
-    from tracker.notifications.services import Attachment, OutgoingMessage, enqueue
+    from tracker.notifications.rendering import absolute_url
+    from tracker.notifications.services import Attachment
 
     now = now or utcnow()
     _require_editable(acting_user, meeting)
@@ -841,30 +856,16 @@ def send_agenda(acting_user: User | None, meeting: Meeting, now: datetime | None
         raise DomainError(_l("The agenda is empty. Build it or add an item first."))
     meeting.agenda_sent_at = now
     db.session.flush()
-    organisation = get_organisation()
-    stored = 0
-    invitation = exports.invitation(meeting, now)
-    for person in meeting.series.attendees:
-        if not person.active:
-            continue
-        locale = recipient_locale(person)
-        with force_locale(locale):
-            subject = _("Agenda: %(title)s, %(date)s", title=meeting.series.title,
-                        date=format_date(local_day(meeting.starts_at), "medium"))
-        text, html = render_message(
-            "meeting_agenda", locale, recipient=person, subject=subject,
-            organisation=organisation, meeting=meeting, items=items,
-            link=absolute_url("meetings.meeting", meeting_id=meeting.id),
-            action_link=lambda action_id: absolute_url("actions.action", action_id=action_id),
-        )
-        stored += enqueue(OutgoingMessage(
-            key=f"meeting-agenda:{meeting.id}:{meeting.sequence}:{person.id}",
-            kind="meeting_agenda", to_email=person.email, to_name=person.name, locale=locale,
-            subject=subject, text=text, html=html, recipient_id=person.id,
-            attachments=[Attachment("invite.ics", "text/calendar; method=REQUEST",
-                                    invitation)],
-        ), now)
-    return stored
+    return _mail_attendees(
+        meeting, now, kind="meeting_agenda",
+        key=f"meeting-agenda:{meeting.id}:{meeting.sequence}",
+        subject=lambda when: _("Agenda: %(title)s, %(date)s", title=meeting.series.title,
+                               date=when),
+        context={"items": items, "action_link": lambda action_id: absolute_url(
+            "actions.action", action_id=action_id)},
+        attachments=[Attachment("invite.ics", "text/calendar; method=REQUEST",
+                                exports.invitation(meeting, now))],
+    )
 
 
 # --- Meeting mode: outcomes ---------------------------------------------------------------
@@ -1065,35 +1066,18 @@ def save_minutes(acting_user: User | None, meeting: Meeting, *, text: str,
 def publish_minutes(acting_user: User | None, meeting: Meeting, now: datetime | None = None
                     ) -> int:
     """Mail the minutes to every attendee (through the outbox)."""
-    from tracker.notifications.rendering import absolute_url, render_message
-    from tracker.notifications.services import OutgoingMessage, enqueue
-
     now = now or utcnow()
     _require_manager(acting_user, meeting.series)
     if not meeting.minutes:
         raise DomainError(_l("Write the minutes first (close the meeting to draft them)."))
     meeting.minutes_published_at = now
     db.session.flush()
-    organisation = get_organisation()
-    stored = 0
-    for person in meeting.series.attendees:
-        if not person.active:
-            continue
-        locale = recipient_locale(person)
-        with force_locale(locale):
-            subject = _("Minutes: %(title)s, %(date)s", title=meeting.series.title,
-                        date=format_date(local_day(meeting.starts_at), "medium"))
-        text, html = render_message(
-            "meeting_minutes", locale, recipient=person, subject=subject,
-            organisation=organisation, meeting=meeting,
-            link=absolute_url("meetings.meeting", meeting_id=meeting.id),
-        )
-        stored += enqueue(OutgoingMessage(
-            key=f"meeting-minutes:{meeting.id}:{meeting.version}:{person.id}",
-            kind="meeting_minutes", to_email=person.email, to_name=person.name, locale=locale,
-            subject=subject, text=text, html=html, recipient_id=person.id,
-        ), now)
-    return stored
+    return _mail_attendees(
+        meeting, now, kind="meeting_minutes",
+        key=f"meeting-minutes:{meeting.id}:{meeting.version}",
+        subject=lambda when: _("Minutes: %(title)s, %(date)s", title=meeting.series.title,
+                               date=when),
+    )
 
 
 # --- The calendar feed ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from tracker.organisation.models import Department, DepartmentAlias, Organisatio
 from tracker.organisation.services import remember_name, set_predecessors
 from tracker.organisation.queries import department_lineage, get_organisation
 from tracker.surveys import importers, queries
-from tracker.surveys.importers.base import OPEN, ParsedSurvey, ScaleUnknown, SurveyFileError
+from tracker.surveys.importers.base import ParsedSurvey, ScaleUnknown, SurveyFileError
 from tracker.surveys.models import (
     Finding,
     FindingKind,
