@@ -77,7 +77,7 @@ def verdict(ok: bool | None) -> str:
 
 
 class QueryCounter:
-    """Counts the SQL statements an engine sends while active (like tests/conftest.py)."""
+    """Counts the SQL statements an engine sends while active (also the tests' counter)."""
 
     def __init__(self):
         self.statements: list[str] = []

@@ -123,36 +123,9 @@ def make_client(app):
     return lambda: Browserish(app.test_client())
 
 
-class QueryCounter:
-    """Counts the SQL statements sent to the database while active."""
-
-    def __init__(self):
-        self.statements: list[str] = []
-
-    def __call__(self, _conn, _cursor, statement, _parameters, _context, _executemany):
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
 @pytest.fixture
 def count_queries(app):
-    """`with count_queries() as counter: ...`, then `counter.count`."""
-    from contextlib import contextmanager
+    """`with count_queries() as counter: ...`, then `counter.count` (the benchmarks' counter)."""
+    from bench.common import counting_queries
 
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        counter = QueryCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting
+    return lambda: counting_queries(app)

@@ -27,7 +27,6 @@ from sqlalchemy.orm import subqueryload
 from tracker.actions.models import ActionStatus, ImprovementAction, action_finding
 from tracker.extensions import db
 from tracker.formatting import number
-from tracker.organisation.queries import department_lineage
 from tracker.surveys import queries
 from tracker.surveys.models import Finding, QuestionScale, SurveyRound
 
@@ -247,7 +246,8 @@ def _acted_finding_ids(department_ids) -> set[int]:
     ))
 
 
-def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
+def action_effects(actions, threshold: int,
+                   lines: queries.Lineage | None = None) -> dict[int, list[ActionEffect]]:
     """Action id -> its effects, one per finding that a later round measured (or that it was
     too late for). The actions' findings and their questions must be loaded (or loadable)."""
     result: dict[int, list[ActionEffect]] = {action.id: [] for action in actions}
@@ -255,7 +255,7 @@ def action_effects(actions, threshold: int) -> dict[int, list[ActionEffect]]:
     department_ids = {f.department_id for a in candidates for f in a.findings}
     if not department_ids:
         return result
-    series = queries.findings_by_question(department_ids)
+    series = queries.findings_by_question(department_ids, lines=lines)
     # (department, round) -> question key -> result, for the comparison with other questions.
     by_round: dict[tuple[int, int], dict[str, object]] = {}
     position: dict[int, tuple[tuple[int, str], int]] = {}
@@ -304,9 +304,8 @@ def department_effects(department_id: int, round_id: int,
     those done too late for it. Actions not done are left out: there is nothing to show yet
     (their own page says so). A constant number of queries however many actions there are."""
     # Actions of departments that were renamed or merged into this one count here too.
-    lineage = department_lineage()
-    root = lineage.get(department_id, department_id)
-    related = [d for d, end in lineage.items() if end == root] or [department_id]
+    lines = queries.lineage()
+    related = lines.related([department_id]) or [department_id]
     held_on = select(SurveyRound.held_on).where(SurveyRound.id == round_id).scalar_subquery()
     on_findings_until_now = (
         select(action_finding.c.action_id)
@@ -325,7 +324,7 @@ def department_effects(department_id: int, round_id: int,
                  subqueryload(ImprovementAction.co_owners))
         .order_by(ImprovementAction.deadline, ImprovementAction.id)
     ).all()
-    measured = action_effects(actions, threshold)
+    measured = action_effects(actions, threshold, lines)
     return [(action, effect) for action in actions for effect in measured[action.id]
             if round_id in (effect.before_round_id, effect.after_round_id)
             and effect.verdict is not Verdict.not_done]

@@ -52,20 +52,42 @@ def question_lineage() -> dict[int, str]:
     return lineage
 
 
-def findings_by_question(department_ids, held_before: date | None = None) -> dict:
+@dataclass(frozen=True)
+class Lineage:
+    """Which results are the same across rounds: department id -> the department its results
+    continue in (`department_lineage`), question id -> its key (`question_lineage`)."""
+
+    departments: dict[int, int]
+    questions: dict[int, str]
+
+    def key(self, department_id: int, question_id: int, text: str) -> tuple[int, str]:
+        """The (department, question) a result belongs to in every round."""
+        return (self.departments.get(department_id, department_id),
+                self.questions.get(question_id, text))
+
+    def related(self, department_ids) -> list[int]:
+        """The departments whose results continue in the same place as these."""
+        ends = {self.departments.get(d, d) for d in department_ids}
+        return [d for d, end in self.departments.items() if end in ends]
+
+
+def lineage() -> Lineage:
+    """Two queries, over all departments and all questions (both small)."""
+    return Lineage(department_lineage(), question_lineage())
+
+
+def findings_by_question(department_ids, held_before: date | None = None,
+                         lines: Lineage | None = None) -> dict:
     """(department, question) key -> the results on that question in every round (or every
     round held before `held_before`), oldest round first, as light rows.
 
-    The same question across rounds: identical text or mapped by hand (`question_lineage`);
-    the same department: itself, or the departments it was renamed or merged into
-    (`department_lineage`), so a key's department is the one the results continue in today.
-    Three queries."""
-    lineage = department_lineage()
-    roots = {lineage.get(d, d) for d in department_ids}
-    related = [d for d, root in lineage.items() if root in roots]
+    The same question across rounds: identical text or mapped by hand; the same department:
+    itself, or the departments it was renamed or merged into, so a key's department is the one
+    the results continue in today (`Lineage`). One query, plus two without `lines`."""
+    lines = lines or lineage()
+    related = lines.related(department_ids)
     if not related:
         return {}
-    questions = question_lineage()
     query = (
         select(Finding.id, Finding.department_id, Finding.round_id, Finding.question_id,
                Finding.score, Finding.n, Finding.sd, Finding.suppressed, Question.text,
@@ -80,8 +102,7 @@ def findings_by_question(department_ids, held_before: date | None = None) -> dic
         query = query.where(SurveyRound.held_on < held_before)
     series: dict[tuple[int, str], list] = {}
     for row in db.session.execute(query):
-        key = (lineage[row.department_id], questions.get(row.question_id, row.text))
-        series.setdefault(key, []).append(row)
+        series.setdefault(lines.key(row.department_id, row.question_id, row.text), []).append(row)
     return series
 
 

@@ -16,7 +16,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentAlias, Organisation
 from tracker.organisation.services import remember_name, set_predecessors
-from tracker.organisation.queries import department_lineage, get_organisation
+from tracker.organisation.queries import get_organisation
 from tracker.surveys import importers, queries
 from tracker.surveys.importers.base import ParsedSurvey, ScaleUnknown, SurveyFileError
 from tracker.surveys.models import (
@@ -165,11 +165,14 @@ def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
     return cache[key]
 
 
-def _previous_scores(round_: SurveyRound, department_ids: list[int]) -> dict[tuple[int, str], float]:
+def _previous_scores(round_: SurveyRound, department_ids: list[int],
+                     lines: queries.Lineage) -> dict[tuple[int, str], float]:
     """(department, question) key -> score in the latest earlier round that had it. For a
     department merged from several, the mean of theirs weighted by the number of answers."""
     previous = {}
-    for key, rows in queries.findings_by_question(department_ids, held_before=round_.held_on).items():
+    earlier = queries.findings_by_question(department_ids, held_before=round_.held_on,
+                                           lines=lines)
+    for key, rows in earlier.items():
         scored = [row for row in rows if row.score is not None]
         if scored:
             latest = [row for row in scored if row.round_id == scored[-1].round_id]
@@ -177,11 +180,6 @@ def _previous_scores(round_: SurveyRound, department_ids: list[int]) -> dict[tup
             previous[key] = (sum(row.score * row.n for row in latest) / answers if answers
                              else latest[-1].score)
     return previous
-
-
-def _series_key(question: Question, department: Department, lineage: dict[int, int],
-                questions: dict[int, str]) -> tuple[int, str]:
-    return (lineage.get(department.id, department.id), questions.get(question.id, question.text))
 
 
 def _earlier_question(round_: SurveyRound, question: Question, earlier_id: int) -> Question:
@@ -329,8 +327,8 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
         questions[parsed_question.key] = question
     db.session.flush()
 
-    previous = _previous_scores(round_, department_ids)
-    lineage, lineages = department_lineage(), queries.question_lineage()
+    lines = queries.lineage()
+    previous = _previous_scores(round_, department_ids, lines)
     # Without a benchmark in the file, the organisation's own average is the benchmark.
     overall = parsed.overall.results if parsed.overall is not None else {}
     finding_count = proposed = comment_count = 0
@@ -352,7 +350,7 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
                            else _overall_score(overall.get(key))),
                 previous_score=(
                     outcome.previous if outcome.previous is not None
-                    else previous.get(_series_key(question, department, lineage, lineages))),
+                    else previous.get(lines.key(department.id, question.id, question.text))),
                 suppressed=outcome.suppressed,
             )
             db.session.add(finding)
@@ -507,10 +505,11 @@ def refresh_previous_scores(round_: SurveyRound) -> int:
         .options(joinedload(Finding.question), joinedload(Finding.department))
     ).all()
     department_ids = sorted({f.department_id for f in findings})
-    previous = _previous_scores(round_, department_ids)
-    lineage, lineages = department_lineage(), queries.question_lineage()
+    lines = queries.lineage()
+    previous = _previous_scores(round_, department_ids, lines)
     for finding in findings:
-        score = previous.get(_series_key(finding.question, finding.department, lineage, lineages))
+        score = previous.get(lines.key(finding.department_id, finding.question_id,
+                                       finding.question.text))
         if score is not None or finding.previous_score is None:
             finding.previous_score = score
     return _propose_again(findings)
