@@ -72,7 +72,7 @@ def reference(data: bytes, db_path: str) -> float:
 def tracker_import(data: bytes, tmp: str) -> tuple[float, int, int]:
     from sqlalchemy import func, select
 
-    from tracker.actions.queries import local_today
+    from tracker import clock
     from tracker.extensions import db
     from tracker.surveys.models import SurveyRound
     from tracker.surveys.services import ImportRequest, import_survey
@@ -83,7 +83,7 @@ def tracker_import(data: bytes, tmp: str) -> tuple[float, int, int]:
         rounds = db.session.scalar(select(func.count(SurveyRound.id)))
         started = time.perf_counter()
         summary = import_survey(None, data, "klantonderzoek.csv", ImportRequest(
-            round_name=f"Intern klantonderzoek {rounds + 1}", held_on=local_today(),
+            round_name=f"Intern klantonderzoek {rounds + 1}", held_on=clock.today(),
             create_departments=True))
         db.session.commit()
         elapsed = time.perf_counter() - started

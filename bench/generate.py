@@ -461,6 +461,7 @@ def _meetings(scale: Scale, department_ids: list[int], people: list[dict],
     """A weekly staff meeting per department (through the service, a few rows each), and
     the agenda of its first meeting built. Returns department id -> that meeting's id."""
     from tracker.auth.models import User
+    from tracker.meetings import agenda
     from tracker.meetings import services
     from tracker.meetings.models import Meeting, Recurrence
     from tracker.organisation.models import Department
@@ -485,7 +486,7 @@ def _meetings(scale: Scale, department_ids: list[int], people: list[dict],
         meeting = db.session.scalar(select(Meeting).where(Meeting.series_id == series.id)
                                     .order_by(Meeting.starts_at).limit(1))
         if index < scale.agendas:
-            services.build_agenda(None, meeting)
+            agenda.build_agenda(None, meeting)
         meetings[department_id] = meeting.id
         db.session.flush()
     return meetings
@@ -494,14 +495,14 @@ def _meetings(scale: Scale, department_ids: list[int], people: list[dict],
 def populate_scale(scale: Scale = FULL, seed: int = SEED) -> dict:
     """Everything at `scale`, in the current app context and database (which holds only the
     schema). Commits. Returns what the benchmarks need to know (JSON-serialisable)."""
-    from tracker.actions.queries import local_today
+    from tracker import clock
     from tracker.organisation.models import Department, Directorate, Organisation
 
     started = time.perf_counter()
     rng = random.Random(seed)
     db.session.add(Organisation(name="Gemeente Benchdam"))
     db.session.flush()
-    today = local_today()
+    today = clock.today()
     directorates = _insert_with_ids(Directorate.__table__, [
         {"name": f"Directie {name}"} for name in ("Bedrijfsvoering", "Dienstverlening",
                                                   "Informatie", "Middelen", "Advies")
@@ -584,7 +585,7 @@ def populate_scale(scale: Scale = FULL, seed: int = SEED) -> dict:
 def build_world(departments: int = 12, owners_per_department: int = 12, employees: int = 200,
                 findings_per_department: int = 30) -> dict:
     """Departments with a director and staff, employees, two rounds of findings; no actions."""
-    from tracker.actions.queries import local_today
+    from tracker import clock
     from tracker.organisation.models import Department, Organisation
 
     scale = Scale(departments=departments, rounds=2, questions=findings_per_department,
@@ -598,7 +599,7 @@ def build_world(departments: int = 12, owners_per_department: int = 12, employee
     ])
     _user_ids, people = _people(scale, department_ids)
     directors = {p["department"]: p["id"] for p in people if p["kind"] == "director"}
-    surveys = _surveys(scale, department_ids, directors, local_today(), random.Random(SEED))
+    surveys = _surveys(scale, department_ids, directors, clock.today(), random.Random(SEED))
     staff_by_department = {d: [p["id"] for p in people
                                if p["kind"] == "staff" and p["department"] == d]
                            for d in department_ids}
@@ -616,14 +617,14 @@ def build_world(departments: int = 12, owners_per_department: int = 12, employee
 
 def populate(actions: int, updates: int) -> dict:
     """A whole organisation with `actions` actions and `updates` updates (in an app context)."""
-    from tracker.actions.queries import local_today
+    from tracker import clock
 
     world = build_world()
     staff = world["staff_ids"]
     action_ids = bulk_actions(
         department_ids=world["department_ids"], owner_ids=world["staff_by_department"],
         count=actions,
-        today=local_today(), findings_by_department=world["findings_by_department"],
+        today=clock.today(), findings_by_department=world["findings_by_department"],
         co_owner_ids=staff[::3],
     )
     bulk_updates(action_ids, staff, updates)

@@ -88,7 +88,7 @@ def make_action(
 
     from tracker.actions import services
     from tracker.actions.models import Visibility
-    from tracker.actions.queries import local_today
+    from tracker import clock
 
     if by is None:
         by = department.directors[0] if department.directors else make_user(
@@ -101,7 +101,7 @@ def make_action(
         title=title or f"Actie {number}",
         description="Wat er concreet verandert.",
         owner=owner,
-        deadline=deadline or local_today(now) + timedelta(days=30),
+        deadline=deadline or clock.today(now) + timedelta(days=30),
         co_owners=list(co_owners),
         findings=list(findings),
         visibility=visibility or Visibility.public,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.auth.services import create_user
@@ -261,7 +262,6 @@ def _demo_actions() -> None:
         Priority,
         Visibility,
     )
-    from tracker.actions.queries import local_today
     from tracker.auth.models import User
     from tracker.organisation.models import Department
     from tracker.surveys.models import Finding, Sphere, Theme, Triage
@@ -294,7 +294,7 @@ def _demo_actions() -> None:
         for short, d in departments.items()
     }
     now = utcnow()
-    today = local_today(now)
+    today = clock.today(now)
 
     def ago(days: int):
         return now - timedelta(days=days, hours=days % 5)
@@ -541,21 +541,23 @@ def _demo_meetings() -> None:
     """The weekly staff meeting of the services directorate: last week's meeting with its
     decisions (recorded on the actions, so their history says so) and published minutes, and
     tomorrow's meeting with a generated agenda."""
-    from datetime import datetime, time, timedelta, timezone
+    from datetime import time, timedelta
 
     from sqlalchemy import select
 
     from tracker.actions.models import ImprovementAction
     from tracker.auth.models import User
+    from tracker.meetings import agenda
+    from tracker.meetings import decisions
     from tracker.meetings import services
     from tracker.meetings.models import AgendaItem, Meeting, Recurrence
     from tracker.organisation.models import Department, Directorate
 
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     directorate = db.session.scalar(select(Directorate).order_by(Directorate.id))
-    today = services.local_day(datetime.now(timezone.utc))
+    today = clock.today()
     first = today - timedelta(days=6)
-    created = services.local_moment(today - timedelta(days=7), time(12))
+    created = clock.local_moment(today - timedelta(days=7), time(12))
     series = services.save_series(
         people["director"], title="Stafoverleg dienstendirectie", directorate=directorate,
         recurrence=Recurrence.weekly, weekday=first.weekday(), starts_on=first,
@@ -569,8 +571,8 @@ def _demo_meetings() -> None:
         select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
     ).all()
     past, coming = meetings[0], meetings[1]
-    services.build_agenda(None, past, now=past.starts_at - timedelta(days=3))
-    services.add_free_item(None, past, title="Planning van het klantonderzoek 2027",
+    agenda.build_agenda(None, past, now=past.starts_at - timedelta(days=3))
+    agenda.add_free_item(None, past, title="Planning van het klantonderzoek 2027",
                            description="Veldwerk in maart; wie levert de vragen aan?")
     db.session.flush()
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
@@ -585,19 +587,19 @@ def _demo_meetings() -> None:
         if not action.status.is_open or decided >= 2:
             continue
         if item.snapshot.get("request"):
-            services.record_outcome(
+            decisions.record_outcome(
                 people["director"], item, expected_version=action.version,
                 decision="Akkoord met het uitstel; daarna geen verlenging meer.",
                 deadline_request="approve", now=during,
             )
         else:
-            services.record_outcome(
+            decisions.record_outcome(
                 people["director"], item, expected_version=action.version,
                 decision="Olga meldt volgende week de stand van zaken.", now=during,
             )
         decided += 1
-    services.close_meeting(None, past, now=past.ends_at)
-    services.publish_minutes(None, past, now=past.ends_at + timedelta(hours=2))
-    services.build_agenda(None, coming)
+    decisions.close_meeting(None, past, now=past.ends_at)
+    decisions.publish_minutes(None, past, now=past.ends_at + timedelta(hours=2))
+    agenda.build_agenda(None, coming)
     db.session.commit()
 

@@ -1,7 +1,15 @@
-"""Form pieces shared by every area."""
+"""Form pieces shared by every area, and the one way a route runs a service."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import flash
 from wtforms import DecimalField, SelectMultipleField, widgets
 
 from tracker.errors import DomainError
+from tracker.extensions import db
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -18,6 +26,37 @@ def apply_domain_error(form, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+@dataclass
+class Outcome:
+    """What became of a `saving` block: `error` is the refusal, None when it was saved."""
+
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@contextmanager
+def saving(form=None, *, category: str = "danger") -> Iterator[Outcome]:
+    """Run a route's service calls as one unit of work: commit when they succeed; when a
+    service refuses (DomainError), roll back and show why — next to its field of `form`
+    (above the form when it names no field), or as a flash message when there is no form.
+    Every typed value stays in the form. The route then checks `outcome.ok`."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except DomainError as error:
+        db.session.rollback()
+        outcome.error = error
+        if form is not None:
+            apply_domain_error(form, error)
+        else:
+            flash(error.message, category)
+    else:
+        db.session.commit()
 
 
 class DecimalCommaField(DecimalField):

@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, make_action, make_department, make_finding
 from tests.mailserver import mail_server  # noqa: F401  (fixture)
 from tracker.actions import services as actions
 from tracker.actions.models import ActionStatus, ImprovementAction, ProgressUpdate
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.surveys.importers import synthetic
@@ -104,7 +104,7 @@ def _new_action(page, title: str, owner: str, deadline: date, finding_text: str)
 def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
         page, live_server, director_world):
     world = director_world
-    today = local_today()
+    today = clock.today()
     page.goto(f"{live_server}/login")
     _log_in(page, "dir@example.org")
 
@@ -250,7 +250,7 @@ def owner_world(ctx, app, live_server):
     owner = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
     action = make_action(ict, owner, by=director,
                          title="Elke melding binnen 4 werkuren terugbellen",
-                         deadline=local_today() + timedelta(days=3))
+                         deadline=clock.today() + timedelta(days=3))
     _move(action, director, ActionStatus.planned, ActionStatus.in_progress)
     # Links in mail are built on BASE_URL: here, the live server.
     saved = app.config["BASE_URL"]

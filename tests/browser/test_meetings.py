@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_action, make_department, make_user
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.meetings import services
@@ -20,7 +20,7 @@ def meeting(ctx):
     director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
                          directs=[ict])
     make_action(ict, owner, title="Elke melding binnen 4 werkuren terugbellen",
-                deadline=local_today())
+                deadline=clock.today())
     series = services.save_series(
         director, title="Stafoverleg ICT", department=ict, recurrence=Recurrence.weekly,
         weekday=(date.today() + timedelta(days=2)).weekday(),

@@ -23,7 +23,7 @@ from tracker.actions.models import (
     ProgressUpdate,
     Visibility,
 )
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.surveys.models import Theme, Triage
@@ -84,7 +84,7 @@ def _new_data(world, **overrides) -> dict:
         "title": "Elke melding binnen 4 werkuren terugbellen",
         "description": "Ook als er nog geen oplossing is: bellen, uitleggen, afspraak maken.",
         "owner_id": str(world["owner"].id),
-        "deadline": (local_today() + timedelta(days=60)).isoformat(),
+        "deadline": (clock.today() + timedelta(days=60)).isoformat(),
         "priority": "high",
         "sphere": "own",
         "visibility": "public",
@@ -140,7 +140,7 @@ def test_director_creates_an_action_from_a_finding(world, client):
 def test_bad_input_gets_a_clear_message_and_writes_nothing(world, client, overrides, message):
     for key, value in list(overrides.items()):
         if value == "yesterday":
-            overrides[key] = (local_today() - timedelta(days=1)).isoformat()
+            overrides[key] = (clock.today() - timedelta(days=1)).isoformat()
         elif value == "deactivated":
             gone = make_user(Role.owner, email="gone@example.org", staff_of=[world["ict"]])
             gone.active = False
@@ -217,7 +217,7 @@ def test_owner_updates_from_my_actions_and_sees_it_in_the_history(world, client)
 
 
 def test_my_actions_are_sorted_by_deadline_with_overdue_highlighted(world, client):
-    today = local_today()
+    today = clock.today()
     past = datetime.now(timezone.utc) - timedelta(days=40)
     later = make_action(world["ict"], world["owner"], title="Later", deadline=today + timedelta(days=50))
     overdue = make_action(world["ict"], world["owner"], title="Te laat", now=past,
@@ -395,7 +395,7 @@ def test_navigation_shows_my_actions_and_the_overview_by_role(world, client, mak
 
 @pytest.fixture
 def listed(world):
-    today = local_today()
+    today = clock.today()
     past = datetime.now(timezone.utc) - timedelta(days=90)
     f2026 = _themed(make_finding(world["ict"], round_name="KTO 2026", triage=Triage.act),
                     "Bereikbaarheid")
@@ -547,7 +547,7 @@ def test_creating_from_a_finding_offers_its_themes_templates_first(world, client
     template = db.session.scalar(select(ActionTemplate).where(ActionTemplate.quick_win.is_(True)))
     prefilled = _html(client.get(f"{url}&template={template.id}"))
     assert 'value="Elke melding binnen 4 werkuren terugbellen"' in prefilled
-    assert (local_today() + timedelta(days=14)).isoformat() in prefilled
+    assert (clock.today() + timedelta(days=14)).isoformat() in prefilled
 
 
 def test_finding_partial_lists_actions_and_offers_creating_one(world, app):

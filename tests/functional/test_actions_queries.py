@@ -4,7 +4,7 @@ import pytest
 
 from bench.generate import bulk_actions, bulk_updates
 from tests.factories import make_department, make_finding, make_user
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.organisation.services import save_settings
@@ -29,7 +29,7 @@ def world(ctx):
 def _add_actions(world, count: int) -> list[int]:
     """`count` ICT actions for the owner (each with a co-owner, a finding and updates), and
     as many in another department."""
-    today = local_today()
+    today = clock.today()
     ids = bulk_actions(
         department_ids=[world["ict"].id], owner_ids=[world["owner"].id], count=count, today=today,
         findings_by_department={world["ict"].id: [f.id for f in world["findings"]]},

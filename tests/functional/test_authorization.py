@@ -158,6 +158,7 @@ def _meetings_world(ict, users) -> dict:
     from datetime import date, time, timedelta
 
     from tracker.extensions import db
+    from tracker.meetings import agenda
     from tracker.meetings import services
     from tracker.meetings.models import Meeting, Recurrence
 
@@ -168,7 +169,7 @@ def _meetings_world(ict, users) -> dict:
     )
     meeting = db.session.scalar(
         db.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
-    services.build_agenda(users["director"], meeting)
+    agenda.build_agenda(users["director"], meeting)
     feed_token = services.feed_for(users["director"]).token
     db.session.commit()
     return {

@@ -12,7 +12,7 @@ from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
-from tracker.scheduler import followers
+from tracker.cocreation import followers
 from tracker.scheduler.jobs import run_in_context
 from tracker.surveys.models import Triage
 

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from tests.factories import make_action, make_department, make_user
 from tracker.actions import services as actions
 from tracker.actions.models import ImprovementAction
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.meetings import agenda
+from tracker.meetings import decisions
 from tracker.meetings import services
 from tracker.meetings.models import AgendaItem, CalendarFeed, Meeting, MeetingSeries, Recurrence
 from tracker.notifications.models import OutboxMessage
@@ -37,8 +39,8 @@ def _world():
     db.session.commit()
     meeting = db.session.scalar(
         select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
-    mine = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=local_today())
-    theirs = make_action(ict, other_owner, title="Wachtrij korter", deadline=local_today())
+    mine = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=clock.today())
+    theirs = make_action(ict, other_owner, title="Wachtrij korter", deadline=clock.today())
     return locals()
 
 
@@ -65,7 +67,7 @@ def test_director_plans_a_series_and_a_past_start_is_refused(ctx, client):
     series = db.session.scalar(select(MeetingSeries))
     assert series.week_of_month == 2
     meetings = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
-    assert meetings and all(services.local_day(m.starts_at).weekday() == 1 for m in meetings)
+    assert meetings and all(clock.local_date(m.starts_at).weekday() == 1 for m in meetings)
 
 
 def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
@@ -97,7 +99,7 @@ def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
     step = client.get(f"{url}/run/{number}").get_data(as_text=True)
     assert re.search(r"data-item-title>([^<]+)<", step)[1] == "Wachtrij korter"
     action = db.session.get(ImprovementAction, w["theirs"].id)
-    new_deadline = local_today() + timedelta(days=40)
+    new_deadline = clock.today() + timedelta(days=40)
     response = client.post(f"{url}/run/{number}", {
         "version": str(action.version), "decision": "Twee weken extra, dan klaar.",
         "new_deadline": new_deadline.isoformat(), "owner_id": "", "new_status": "",
@@ -113,7 +115,7 @@ def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
 def test_an_outcome_on_a_changed_action_shows_the_current_state_and_keeps_the_text(ctx, client):
     w = _world()
     meeting, director, owner = w["meeting"], w["director"], w["owner"]
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     rows = [i for i in meeting.items if not i.removed]
     number = next(n for n, i in enumerate(rows, 1) if i.action_id == w["mine"].id)
@@ -146,7 +148,7 @@ def test_an_outcome_on_a_changed_action_shows_the_current_state_and_keeps_the_te
 
 def test_owner_sees_only_items_about_own_actions_outsider_nothing(ctx, make_client):
     w = _world()
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     db.session.commit()
     url = f"/meetings/{w['meeting'].id}"
     owner = make_client()
@@ -166,7 +168,7 @@ def test_owner_sees_only_items_about_own_actions_outsider_nothing(ctx, make_clie
 
 def test_printable_word_and_invitation(ctx, client):
     w = _world()
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     db.session.commit()
     client.login("secretary@example.org")
     url = f"/meetings/{w['meeting'].id}"
@@ -216,8 +218,8 @@ def test_calendar_feed_by_secret_token_and_rotation(ctx, client, make_client):
 def test_minutes_close_edit_conflict_and_publish(ctx, client, make_client):
     w = _world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
-    services.close_meeting(director, meeting)
+    agenda.build_agenda(director, meeting)
+    decisions.close_meeting(director, meeting)
     db.session.commit()
     client.login(director.email)
     url = f"/meetings/{meeting.id}/minutes"

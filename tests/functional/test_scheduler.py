@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_user
 from tests.mailserver import free_port, mail_server  # noqa: F401 (fixture)
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.notifications import services as outbox
@@ -50,7 +50,7 @@ def team(ctx):
 
 def due_today(team) -> list:
     """One action per owner with a reminder point today (real clock): 3 and 14 days ahead."""
-    today = local_today()
+    today = clock.today()
     return [make_action(team["ict"], owner, title=f"Actie van {owner.name}",
                         deadline=today + timedelta(days=(3, 14, 3)[n]))
             for n, owner in enumerate(team["owners"])]

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from tests.factories import make_action, make_department, make_finding, make_user
+from tracker import clock
 from tracker.actions import services
 from tracker.actions.models import (
     ActionChange,
@@ -23,7 +24,6 @@ from tracker.actions.queries import (
     actions_by_finding,
     changes_since,
     counters,
-    local_today,
     quarter_bounds,
     rollup,
     timeline,
@@ -72,7 +72,7 @@ def test_director_creates_an_action_with_every_field_and_a_history_entry(world):
     action = services.create_action(
         world["director"], department=world["ict"], title="  Elke melding binnen 4 werkuren terugbellen ",
         description="Terugbellen, ook als er nog geen oplossing is.", owner=world["owner"],
-        co_owners=[world["colleague"], world["owner"]], deadline=local_today() + timedelta(days=60),
+        co_owners=[world["colleague"], world["owner"]], deadline=clock.today() + timedelta(days=60),
         priority=Priority.high, quick_win=True, sphere=Sphere.own, visibility=Visibility.public,
         public_summary="Wij bellen u binnen 4 uur terug.", findings=[finding],
     )
@@ -108,11 +108,11 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_written(world,
     """Messages are checked in Dutch, the organisation's default language."""
     values = {
         "title": "Terugbellen", "owner": world["owner"],
-        "deadline": local_today() + timedelta(days=10),
+        "deadline": clock.today() + timedelta(days=10),
     }
     for key, value in change.items():
         if value == "past":
-            value = local_today() - timedelta(days=1)
+            value = clock.today() - timedelta(days=1)
         elif value == "deactivated":
             value = make_user(Role.owner, email="gone@example.org", staff_of=[world["ict"]])
             value.active = False
@@ -128,7 +128,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_written(world,
 
 
 def test_only_the_departments_director_or_an_admin_creates_actions(world):
-    deadline = local_today() + timedelta(days=5)
+    deadline = clock.today() + timedelta(days=5)
     for user in (world["other_director"], world["owner"], world["employee"]):
         with pytest.raises(DomainError):
             services.create_action(user, department=world["ict"], title="T", owner=world["owner"],
@@ -157,7 +157,7 @@ def test_the_owner_walks_the_action_from_proposed_to_done(world):
     db.session.commit()
     assert action.status is ActionStatus.done
     assert action.progress == 100
-    assert action.closed_on == local_today()
+    assert action.closed_on == clock.today()
     assert action.result == "Wij bellen nu elke melding binnen 4 uur terug."
     statuses = db.session.scalars(
         select(ActionChange.new_value).where(ActionChange.field == "status").order_by(ActionChange.id)
@@ -209,7 +209,7 @@ def test_declining_needs_a_constraint_and_a_public_explanation(world):
     db.session.commit()
     assert action.status is ActionStatus.declined
     assert action.decline_constraint is DeclineConstraint.budget
-    assert action.closed_on == local_today()
+    assert action.closed_on == clock.today()
 
 
 def test_owners_cannot_decline_cancel_or_reopen(world):
@@ -379,7 +379,7 @@ def test_a_deadline_request_must_lie_after_today(world):
     action = make_action(world["ict"], world["owner"])
     with pytest.raises(DomainError) as error:
         services.post_update(world["owner"], action, expected_version=1, text="x",
-                             requested_deadline=local_today())
+                             requested_deadline=clock.today())
     assert error.value.field == "requested_deadline"
 
 
@@ -527,7 +527,7 @@ def test_quarter_bounds():
 def test_the_quarter_follows_the_organisations_time_zone(world):
     # 22:30 UTC on 31 March is already 1 April in Amsterdam (summer time, UTC+2).
     late_evening = datetime(2026, 3, 31, 22, 30, tzinfo=timezone.utc)
-    assert local_today(late_evening) == date(2026, 4, 1)
+    assert clock.today(late_evening) == date(2026, 4, 1)
     start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
     action = make_action(world["ict"], world["owner"], now=start,
                          deadline=date(2026, 5, 1))
@@ -544,7 +544,7 @@ def test_the_quarter_follows_the_organisations_time_zone(world):
 
 def test_counters_and_roll_up(world):
     past = datetime.now(timezone.utc) - timedelta(days=60)
-    today = local_today()
+    today = clock.today()
     overdue = make_action(world["ict"], world["owner"], now=past, deadline=today - timedelta(days=3))
     make_action(world["ict"], world["owner"])
     done_late = make_action(world["ict"], world["owner"], now=past, deadline=today - timedelta(days=1))

@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 
 from tests.factories import make_action, make_department, make_user
 from tracker.actions import exports, queries
-from tracker.actions.queries import ActionFilter, local_today
+from tracker import clock
+from tracker.actions.queries import ActionFilter
 from tracker.auth.models import Role
 
 
@@ -35,7 +36,7 @@ def test_xlsx_keeps_hostile_text_as_text(ctx):
     owner = make_user(Role.owner, name="=cmd|' /C calc'!A0", staff_of=[ict])
     make_user(Role.director, directs=[ict])
     make_action(ict, owner, title="=HYPERLINK(\"http://evil.example\",\"klik\")")
-    today = local_today()
+    today = clock.today()
     data = queries.export_data(queries.filtered_actions(ActionFilter(department_ids=[ict.id]), today))
     sheet = load_workbook(io.BytesIO(exports.to_xlsx(data, today))).active
     title, owner_name = sheet.cell(row=2, column=3), sheet.cell(row=2, column=6)

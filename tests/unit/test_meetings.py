@@ -11,6 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_finding, make_user
+from tracker import clock
 from tracker.actions import queries as action_queries
 from tracker.actions import services as actions
 from tracker.actions.models import (
@@ -23,7 +24,7 @@ from tracker.actions.models import (
 from tracker.auth.models import Role
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.meetings import exports, queries, services
+from tracker.meetings import agenda, decisions, exports, queries, services
 from tracker.meetings.models import (
     AgendaItem,
     AgendaSection,
@@ -71,11 +72,11 @@ def test_weekly_series_plans_meetings_on_the_weekday_in_local_time(ctx):
     series = _series(director, ict, [director, secretary])
     meetings = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
     assert len(meetings) >= 15
-    local = [services.local_day(m.starts_at) for m in meetings]
+    local = [clock.local_date(m.starts_at) for m in meetings]
     assert all(day.weekday() == 0 for day in local)
     # 10:00 in Amsterdam is 08:00 or 09:00 UTC depending on daylight-saving time.
     assert {m.starts_at.astimezone(timezone.utc).hour for m in meetings} <= {8, 9}
-    assert all(m.starts_at.astimezone(services.zone()).hour == 10 for m in meetings)
+    assert all(m.starts_at.astimezone(clock.zone()).hour == 10 for m in meetings)
 
 
 def test_monthly_on_the_last_friday(ctx):
@@ -142,7 +143,7 @@ def test_moving_a_meeting_into_the_past_is_refused(ctx):
                           online_url="https://meet.example/abc")
     db.session.commit()
     assert meeting.moved and meeting.sequence == 1
-    assert meeting.starts_at.astimezone(services.zone()).hour == 14
+    assert meeting.starts_at.astimezone(clock.zone()).hour == 14
 
 
 # --- The agenda ---------------------------------------------------------------------------
@@ -152,9 +153,9 @@ def _agenda_world():
     ict, director, owner, secretary = _people()
     series = _series(director, ict, [director, secretary])
     meeting = _first_meeting(series)
-    day = services.local_day(meeting.starts_at)
+    day = clock.local_date(meeting.starts_at)
     now = utcnow()
-    today = action_queries.local_today()
+    today = clock.today()
     # Overdue at the meeting: created with a deadline today, the meeting is later.
     overdue = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=today)
     actions.change_status(director, overdue, ActionStatus.planned,
@@ -187,7 +188,7 @@ def _agenda_world():
 
 def test_agenda_has_every_section_with_owner_deadline_status_and_latest_update(ctx):
     w = _agenda_world()
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     db.session.commit()
     rows = queries.agenda_rows(w["meeting"])
     by_title = {row.item.title: row.item for row in rows}
@@ -215,7 +216,7 @@ def test_reactions_of_colleagues_are_a_section(ctx):
     colleague = make_user(Role.employee)
     cocreation.react(colleague, w["done"], Verdict.helps, "Eindelijk!")
     db.session.commit()
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     item = db.session.scalar(select(AgendaItem).where(
         AgendaItem.section == AgendaSection.reactions))
     assert item.action_id == w["done"].id
@@ -228,24 +229,24 @@ def test_reactions_of_colleagues_are_a_section(ctx):
 def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
-    free = services.add_free_item(director, meeting, title="Rondvraag")
+    agenda.build_agenda(director, meeting)
+    free = agenda.add_free_item(director, meeting, title="Rondvraag")
     proposed = db.session.scalar(select(AgendaItem).where(
         AgendaItem.action_id == w["proposed"].id))
-    services.remove_item(director, proposed)
+    agenda.remove_item(director, proposed)
     db.session.commit()
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     titles = [row.item.title for row in queries.agenda_rows(meeting)]
     assert "Rondvraag" in titles and "Spreekuur op locatie" not in titles
     # Reorder: the free item goes up one place.
     before = [row.item.id for row in queries.agenda_rows(meeting)]
-    services.move_item(director, free, "up")
+    agenda.move_item(director, free, "up")
     db.session.commit()
     after = [row.item.id for row in queries.agenda_rows(meeting)]
     assert after.index(free.id) == before.index(free.id) - 1
 
-    sent = services.send_agenda(director, meeting)
+    sent = agenda.send_agenda(director, meeting)
     db.session.commit()
     assert sent == 2
     mails = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -253,7 +254,7 @@ def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent
     assert "Terugbellen binnen 4 uur" in mails[0].body_text
     assert mails[0].attachments[0]["filename"] == "invite.ics"
     with pytest.raises(DomainError):
-        services.build_agenda(director, meeting)
+        agenda.build_agenda(director, meeting)
     db.session.rollback()
     # A later change to the action shows live beside the snapshot; the snapshot stays.
     overdue = db.session.get(ImprovementAction, w["overdue"].id)
@@ -269,17 +270,17 @@ def test_build_due_agendas_builds_within_the_configured_days_only(ctx):
     w = _agenda_world()
     meeting = w["meeting"]
     early = meeting.starts_at - timedelta(days=10)
-    assert services.build_due_agendas(early) == 0
+    assert agenda.build_due_agendas(early) == 0
     now = meeting.starts_at - timedelta(days=2)
-    assert services.build_due_agendas(now) == 1
+    assert agenda.build_due_agendas(now) == 1
     db.session.commit()
     assert meeting.agenda_built_at is not None
     # Idempotent: a second run builds nothing new.
-    assert services.build_due_agendas(now) == 0
+    assert agenda.build_due_agendas(now) == 0
 
 
 def _bulk_actions(department, owner, creator, count: int):
-    today = action_queries.local_today()
+    today = clock.today()
     db.session.add_all([
         ImprovementAction(
             department_id=department.id, title=f"Actie {n}", description="", owner_id=owner.id,
@@ -300,7 +301,7 @@ def test_agenda_build_takes_the_same_number_of_queries_for_5_and_500_items(
     _bulk_actions(ict, owner, director, count)
     meeting = db.session.get(Meeting, meeting.id)
     with count_queries() as counter:
-        services.build_agenda(director, meeting)
+        agenda.build_agenda(director, meeting)
         db.session.commit()
     assert len(queries.agenda_rows(meeting)) == count
     _QUERY_COUNTS[count] = counter.count
@@ -315,7 +316,7 @@ def test_the_meeting_page_rows_take_the_same_number_of_queries(ctx, count_querie
     ict, director, owner, secretary = _people()
     meeting = _first_meeting(_series(director, ict, [director]))
     _bulk_actions(ict, owner, director, 5)
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     with count_queries() as small:
         queries.agenda_rows(meeting)
@@ -324,7 +325,7 @@ def test_the_meeting_page_rows_take_the_same_number_of_queries(ctx, count_querie
     meeting.items.clear()
     db.session.commit()
     meeting = db.session.get(Meeting, meeting.id)
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     db.session.expire_all()
     with count_queries() as large:
@@ -339,19 +340,19 @@ def test_the_meeting_page_rows_take_the_same_number_of_queries(ctx, count_querie
 def test_outcome_goes_through_the_action_services_and_into_the_history(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["asks"].id))
     action = item.action
     new_owner = make_user(Role.owner, name="Sanne", staff_of=[w["ict"]])
-    services.record_outcome(
+    decisions.record_outcome(
         director, item, expected_version=action.version, decision="Akkoord, maar dit is de laatste keer.",
         deadline_request="approve", new_owner=new_owner,
     )
     db.session.commit()
     action = db.session.get(ImprovementAction, w["asks"].id)
     assert action.owner_id == new_owner.id
-    assert action.deadline == action_queries.local_today() + timedelta(days=150)
+    assert action.deadline == clock.today() + timedelta(days=150)
     assert not action_queries.pending_deadline_requests(action.id)
     fields = [c.field for c in db.session.scalars(
         select(ActionChange).where(ActionChange.action_id == action.id))]
@@ -366,12 +367,12 @@ def test_outcome_goes_through_the_action_services_and_into_the_history(ctx):
 def test_status_change_follows_the_same_rules(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
     # Declining needs a public explanation, as on the action page.
     with pytest.raises(DomainError) as error:
-        services.record_outcome(director, item, expected_version=item.action.version,
+        decisions.record_outcome(director, item, expected_version=item.action.version,
                                 decision="Niet doen", new_status=ActionStatus.declined)
     assert error.value.field == "constraint"
     db.session.rollback()
@@ -382,19 +383,19 @@ def test_status_change_follows_the_same_rules(ctx):
 def test_an_outcome_for_an_action_that_changed_is_asked_again(ctx):
     w = _agenda_world()
     meeting, director, owner = w["meeting"], w["director"], w["owner"]
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
     seen = item.action_version
     actions.post_update(owner, item.action, expected_version=item.action.version,
                         text="Bijna klaar", percent=90)
     db.session.commit()
-    with pytest.raises(services.MeetingConflict):
-        services.record_outcome(director, item, expected_version=seen, decision="Door")
+    with pytest.raises(decisions.MeetingConflict):
+        decisions.record_outcome(director, item, expected_version=seen, decision="Door")
     db.session.rollback()
     item = db.session.get(AgendaItem, item.id)
     assert item.state is ItemState.open
-    services.record_outcome(director, item, expected_version=item.action.version,
+    decisions.record_outcome(director, item, expected_version=item.action.version,
                             decision="Door")
     db.session.commit()
     assert item.state is ItemState.decided
@@ -403,14 +404,14 @@ def test_an_outcome_for_an_action_that_changed_is_asked_again(ctx):
 def test_items_not_reached_roll_over_and_minutes_are_drafted(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
-    services.add_free_item(director, meeting, title="Jaarplanning 2027")
+    agenda.build_agenda(director, meeting)
+    agenda.add_free_item(director, meeting, title="Jaarplanning 2027")
     db.session.commit()
     overdue = db.session.scalar(select(AgendaItem).where(
         AgendaItem.action_id == w["overdue"].id))
-    services.record_outcome(director, overdue, expected_version=overdue.action.version,
+    decisions.record_outcome(director, overdue, expected_version=overdue.action.version,
                             decision="Olga belt de leverancier.")
-    services.close_meeting(director, meeting)
+    decisions.close_meeting(director, meeting)
     db.session.commit()
     assert "Olga belt de leverancier." in meeting.minutes
     assert "Jaarplanning 2027" in meeting.minutes
@@ -418,7 +419,7 @@ def test_items_not_reached_roll_over_and_minutes_are_drafted(ctx):
     following = db.session.scalars(
         select(Meeting).where(Meeting.series_id == meeting.series_id)
         .order_by(Meeting.starts_at)).all()[1]
-    services.build_agenda(director, following, now=meeting.starts_at + timedelta(hours=2))
+    agenda.build_agenda(director, following, now=meeting.starts_at + timedelta(hours=2))
     db.session.commit()
     rolled = [r.item for r in queries.agenda_rows(following)
               if r.item.section is AgendaSection.rollover]
@@ -428,16 +429,16 @@ def test_items_not_reached_roll_over_and_minutes_are_drafted(ctx):
 def test_minutes_edit_is_locked_optimistically_and_published_to_attendees(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.close_meeting(director, meeting)
+    decisions.close_meeting(director, meeting)
     db.session.commit()
     version = meeting.version
-    services.save_minutes(director, meeting, text="Versie van Diederik", expected_version=version)
+    decisions.save_minutes(director, meeting, text="Versie van Diederik", expected_version=version)
     db.session.commit()
-    with pytest.raises(services.MeetingConflict):
-        services.save_minutes(director, meeting, text="Oude versie", expected_version=version)
+    with pytest.raises(decisions.MeetingConflict):
+        decisions.save_minutes(director, meeting, text="Oude versie", expected_version=version)
     db.session.rollback()
     assert db.session.get(Meeting, meeting.id).minutes == "Versie van Diederik\n"
-    assert services.publish_minutes(director, meeting) == 2
+    assert decisions.publish_minutes(director, meeting) == 2
     db.session.commit()
     mail = db.session.scalar(select(OutboxMessage).where(
         OutboxMessage.recipient_id == w["secretary"].id))
@@ -447,7 +448,7 @@ def test_minutes_edit_is_locked_optimistically_and_published_to_attendees(ctx):
 def test_deleted_action_on_an_old_agenda_still_renders_from_the_snapshot(ctx):
     w = _agenda_world()
     meeting, director = w["meeting"], w["director"]
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["far"].id)) \
         or db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["proposed"].id))
@@ -481,7 +482,7 @@ def test_invitation_is_valid_icalendar_with_uid_dtstamp_timezone_and_organiser(c
 
 def test_docx_agenda_opens_with_the_items(ctx):
     w = _agenda_world()
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     db.session.commit()
     rows = queries.agenda_rows(w["meeting"])
     from tracker.meetings.forms import SECTION_LABELS
@@ -503,7 +504,7 @@ def test_an_owner_who_reports_being_stuck_is_on_the_agenda_until_the_next_update
                         text="Wachten op de leverancier; ik kom niet verder.", stuck=True)
     db.session.commit()
     assert far.stuck is True
-    services.build_agenda(w["director"], w["meeting"])
+    agenda.build_agenda(w["director"], w["meeting"])
     db.session.commit()
     by_title = {row.item.title: row.item for row in queries.agenda_rows(w["meeting"])}
     assert by_title["Intranet vernieuwen"].section is AgendaSection.attention
@@ -546,14 +547,14 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     series = _series(director, ict, [director, secretary])
     meeting = _first_meeting(series)
     # No import since the last meeting: no effects section.
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     assert not [r for r in queries.agenda_rows(meeting) if r.item.section is AgendaSection.effects]
     round_2026 = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2026"))
     db.session.add(SurveyImport(round_id=round_2026.id, file_name="kto-2026.csv", sha256="x" * 64,
                                 outcome=ImportOutcome.imported))
     db.session.commit()
-    services.build_agenda(director, meeting)
+    agenda.build_agenda(director, meeting)
     db.session.commit()
     effects = [r.item for r in queries.agenda_rows(meeting)
                if r.item.section is AgendaSection.effects]

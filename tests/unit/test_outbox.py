@@ -395,3 +395,34 @@ def test_starttls_and_ssl_connections(ctx, app, certificate, mode):
     [received] = recorder.messages
     assert received.tls is True
     assert received.rcpt_tos == ["eva@example.org"]
+
+
+# --- The one mail helper ------------------------------------------------------------------
+
+
+def test_mail_person_writes_in_their_language_and_skips_deactivated_people(ctx):
+    from flask_babel import gettext as _
+
+    from tests.factories import make_user
+
+    english = make_user(email="eva@example.org", name="Eva")
+    english.locale = "en"
+    dutch = make_user(email="jan@example.org", name="Jan")  # no own language: the organisation's
+    gone = make_user(email="piet@example.org", name="Piet")
+    gone.active = False
+    for person in (english, dutch, gone):
+        services.mail_person(
+            person, key=f"test:{person.id}", kind="follow_closed", template="follow_closed",
+            subject=lambda: _("Done: %(title)s", title="Wachtrij"), now=NOW,
+            action=SimpleNamespace(title="Wachtrij", result="Korter", status=None,
+                                   explanation=None, department=SimpleNamespace(name="ICT")),
+            done=True, link="http://tracker.test/x",
+        )
+    db.session.commit()
+    rows = {row.recipient_email: row for row in stored()}
+    assert set(rows) == {"eva@example.org", "jan@example.org"}
+    assert rows["eva@example.org"].locale == "en"
+    assert rows["eva@example.org"].subject == "Done: Wachtrij"
+    assert rows["jan@example.org"].locale == "nl"
+    assert rows["jan@example.org"].subject != "Done: Wachtrij"
+    assert "Wachtrij" in rows["jan@example.org"].subject

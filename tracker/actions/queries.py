@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import g, has_app_context
 from sqlalchemy import Date, Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, noload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,29 +30,12 @@ from tracker.actions.models import (
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
-from tracker.organisation.queries import get_organisation
 from tracker.surveys.models import Finding, Question, SurveyRound, Theme, Triage
-from tracker.types import utcnow
 
 PER_PAGE = 25
 
 
-# --- Dates in the organisation's time zone ------------------------------------------------
-
-
-def _organisation_timezone() -> str:
-    """The organisation's time zone, read once per request."""
-    if not has_app_context():
-        return get_organisation().timezone
-    if "actions_timezone" not in g:
-        g.actions_timezone = get_organisation().timezone
-    return g.actions_timezone
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Today where the organisation is (deadlines are calendar days there)."""
-    zone = ZoneInfo(_organisation_timezone())
-    return (now or utcnow()).astimezone(zone).date()
+# --- Dates ----------------------------------------------------------------------------
 
 
 def quarter_bounds(today: date) -> tuple[date, date]:

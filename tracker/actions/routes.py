@@ -51,12 +51,12 @@ from tracker.actions.models import (
     Priority,
     Visibility,
 )
-from tracker.actions.queries import ActionFilter, local_today
+from tracker import clock
+from tracker.actions.queries import ActionFilter
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import refuse, role_required
-from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import apply_domain_error
+from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.actions import effects
@@ -268,7 +268,7 @@ def _render_action(action: ImprovementAction, **forms):
     return render_template(
         "actions/action.html",
         action=action,
-        today=local_today(),
+        today=clock.today(),
         timeline=queries.timeline(action),
         pending_requests=queries.pending_deadline_requests(action.id),
         decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
@@ -280,13 +280,14 @@ def _render_action(action: ImprovementAction, **forms):
     )
 
 
-def _conflict(action_id: int, form, error: services.ConflictError):
-    """After a refused save: reload, keep the user's input, show what the others changed."""
-    db.session.rollback()
+def _after_refusal(action_id: int, form, error):
+    """After `saving` refused a change: the action as it is now; on a conflict also what the
+    others changed, with the form (which keeps the user's input) set to the new version."""
     action = _action_or_404(action_id)
-    form.form_errors.append(error.message)
-    form.version.data = str(action.version)
-    return action, queries.changes_since(action.id, error.seen_version)
+    if isinstance(error, services.ConflictError):
+        form.version.data = str(action.version)
+        return action, queries.changes_since(action.id, error.seen_version)
+    return action, None
 
 
 # --- My actions and the action page -------------------------------------------------------
@@ -307,7 +308,7 @@ def mine():
         pagination=pagination,
         forms=forms,
         include_closed=include_closed,
-        today=local_today(),
+        today=clock.today(),
         departments=queries.user_departments(current_user)
         if current_user.has_role(Role.director) else [],
     )
@@ -333,7 +334,7 @@ def post_update(action_id: int):
     form = _update_form(action)
     conflict = None
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.post_update(
                 current_user,
                 action,
@@ -346,14 +347,9 @@ def post_update(action_id: int):
                 public=form.public.data,
                 stuck=form.stuck.data,
             )
-        except services.ConflictError as error:
-            action, conflict = _conflict(action_id, form, error)
-        except DomainError as error:
-            db.session.rollback()
-            action = _action_or_404(action_id)
-            apply_domain_error(form, error)
+        if not outcome.ok:
+            action, conflict = _after_refusal(action_id, form, outcome.error)
         else:
-            db.session.commit()
             flash(_("Your update is saved."), "success")
             if form.origin.data == "mine":
                 return redirect(url_for("actions.mine") + f"#action-{action.id}")
@@ -429,16 +425,12 @@ def new_action(department_id: int):
             form.title.data = template.title
             form.description.data = template.description
             form.quick_win.data = template.quick_win
-            form.deadline.data = local_today() + timedelta(days=template.typical_duration_days)
+            form.deadline.data = clock.today() + timedelta(days=template.typical_duration_days)
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             action = services.create_action(current_user, department=department,
                                             **_action_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The action is created."), "success")
             return redirect(url_for("actions.action", action_id=action.id))
     chosen = set(form.finding_ids.data or [])
@@ -475,18 +467,13 @@ def edit_action(action_id: int):
         form.version.data = str(action.version)
     conflict = None
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             changes = services.update_action(
                 current_user, action, expected_version=_version(form), **_action_values(form)
             )
-        except services.ConflictError as error:
-            action, conflict = _conflict(action_id, form, error)
-        except DomainError as error:
-            db.session.rollback()
-            action = _action_or_404(action_id)
-            apply_domain_error(form, error)
+        if not outcome.ok:
+            action, conflict = _after_refusal(action_id, form, outcome.error)
         else:
-            db.session.commit()
             if changes:
                 flash(_("The action is saved."), "success")
             else:
@@ -517,20 +504,15 @@ def decline(action_id: int):
             form.explanation.data = template.text
     conflict = None
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.decline_action(
                 current_user, action, expected_version=_version(form),
                 constraint=DeclineConstraint(form.constraint.data),
                 explanation=form.explanation.data,
             )
-        except services.ConflictError as error:
-            action, conflict = _conflict(action_id, form, error)
-        except DomainError as error:
-            db.session.rollback()
-            action = _action_or_404(action_id)
-            apply_domain_error(form, error)
+        if not outcome.ok:
+            action, conflict = _after_refusal(action_id, form, outcome.error)
         else:
-            db.session.commit()
             flash(_("The action is declined. The explanation is shown with it."), "success")
             return redirect(url_for("actions.action", action_id=action.id))
     return render_template(
@@ -546,16 +528,11 @@ def _workflow_step(action_id: int, form_class, prefix: str, run, done_message: s
     form = form_class(prefix=prefix)
     conflict = None
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             run(action, form)
-        except services.ConflictError as error:
-            action, conflict = _conflict(action_id, form, error)
-        except DomainError as error:
-            db.session.rollback()
-            action = _action_or_404(action_id)
-            apply_domain_error(form, error)
+        if not outcome.ok:
+            action, conflict = _after_refusal(action_id, form, outcome.error)
         else:
-            db.session.commit()
             flash(done_message, "success")
             return redirect(url_for("actions.action", action_id=action.id))
     return _render_action(action, conflict=conflict, **{f"{prefix}_form": form})
@@ -597,16 +574,12 @@ def decide_deadline(action_id: int, request_id: int):
         abort(404)
     form = DeadlineDecisionForm()
     if form.validate_on_submit():
-        try:
+        with saving() as outcome:
             services.decide_deadline_request(
                 current_user, deadline_request, action, approve=bool(form.approve.data),
                 note=form.note.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             if form.approve.data:
                 flash(_("The new deadline is approved."), "success")
             else:
@@ -681,7 +654,7 @@ def department_actions(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     _may_see_department(department)
     form, action_filter = _filters([department.id], with_department=False)
-    today = local_today()
+    today = clock.today()
     pagination = queries.page_of(
         queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int)
     )
@@ -710,7 +683,7 @@ def export_department_actions(department_id: int, fmt: str):
 @role_required(Role.director)
 def overview():
     form, action_filter = _filters(None, with_department=True)
-    today = local_today()
+    today = clock.today()
     pagination = queries.page_of(
         queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int),
         with_department=True,
@@ -736,7 +709,7 @@ def export_actions(fmt: str):
 
 
 def _export(action_filter: ActionFilter, fmt: str, name: str) -> Response:
-    today = local_today()
+    today = clock.today()
     data = queries.export_data(queries.filtered_actions(action_filter, today))
     stamp = today.isoformat()
     if fmt == "csv":
@@ -755,7 +728,7 @@ def _export(action_filter: ActionFilter, fmt: str, name: str) -> Response:
 @bp.route("/actions/rollup")
 @role_required(Role.director)
 def rollup():
-    today = local_today()
+    today = clock.today()
     return render_template(
         "actions/rollup.html", rows=queries.rollup(today), today=today,
         counters=queries.counters(None, today),
@@ -797,7 +770,7 @@ def _action_template_page(template: ActionTemplate | None):
     if not form.is_submitted() and template is not None:
         form.theme_id.data = template.theme_id or 0
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.save_action_template(
                 current_user, template,
                 title=form.title.data or "",
@@ -807,11 +780,7 @@ def _action_template_page(template: ActionTemplate | None):
                 quick_win=form.quick_win.data,
                 active=form.active.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The suggested action is saved."), "success")
             return redirect(url_for("actions.action_templates"))
     return render_template(
@@ -837,7 +806,7 @@ def _decline_template_page(template: DeclineTemplate | None):
     if not form.is_submitted() and template is not None:
         form.constraint.data = template.constraint.value
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.save_decline_template(
                 current_user, template,
                 constraint=DeclineConstraint(form.constraint.data),
@@ -845,11 +814,7 @@ def _decline_template_page(template: DeclineTemplate | None):
                 text=form.text.data or "",
                 active=form.active.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The explanation is saved."), "success")
             return redirect(url_for("actions.action_templates"))
     return render_template(

@@ -31,7 +31,7 @@ from tracker.actions.models import (
     ProgressUpdate,
     Visibility,
 )
-from tracker.actions.queries import local_today
+from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department
 from tracker.errors import DomainError
@@ -308,7 +308,7 @@ def create_action(
     description = _clean(description)
     _check_length(description, MAX_TEXT, "description")
     owner = _check_owner(owner)
-    deadline = _check_new_deadline(deadline, local_today(now))
+    deadline = _check_new_deadline(deadline, clock.today(now))
     action = ImprovementAction(
         department=department,
         title=title,
@@ -375,7 +375,7 @@ def update_action(
     if "owner" in values and (owner is None or owner.id != action.owner_id):
         _check_owner(owner)
     if "deadline" in values and values["deadline"] != action.deadline:
-        values["deadline"] = _check_new_deadline(values["deadline"], local_today(now))
+        values["deadline"] = _check_new_deadline(values["deadline"], clock.today(now))
     if "co_owners" in values:
         values["co_owners"] = _check_co_owners(
             values["co_owners"], owner, current=[u.id for u in action.co_owners]
@@ -422,7 +422,7 @@ def _transition(
     current = action.status
     if new_status is current:
         raise DomainError(_l("The action already has this status."), "new_status")
-    today = local_today(history.now)
+    today = clock.today(history.now)
 
     if current in CLOSED_STATUSES:
         if new_status not in OPEN_STATUSES:
@@ -588,7 +588,7 @@ def post_update(
         raise DomainError(_l("The percentage is a number from 0 to 100."), "percent")
     if new_status is ActionStatus.done:
         percent = 100
-    today = local_today(now)
+    today = clock.today(now)
     if requested_deadline is not None:
         if requested_deadline <= today:
             raise DomainError(_l("Ask for a deadline after today."), "requested_deadline")

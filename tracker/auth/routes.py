@@ -30,7 +30,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
-from tracker.forms import apply_domain_error
+from tracker.forms import saving
 from tracker.organisation.models import Department, MembershipRole
 from tracker.organisation.queries import department_choices
 
@@ -117,17 +117,14 @@ def account():
         flash(_("Your account is saved."), "success")
         return redirect(url_for("auth.account"))
     if password_form.submit.data and password_form.validate_on_submit():
-        try:
+        with saving(password_form) as outcome:
             services.change_own_password(
                 current_user,
                 password_form.current_password.data,
                 password_form.new_password.data,
                 current_app.config["PASSWORD_HASH_METHOD"],
             )
-        except DomainError as error:
-            apply_domain_error(password_form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             # The token rotated: sign in again in this browser, other sessions end.
             login_user(current_user._get_current_object())
             flash(_("Your password is changed. Other sessions have been logged out."), "success")
@@ -170,7 +167,7 @@ def new_user():
     form = UserForm()
     _fill_user_form_choices(form)
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             user = services.create_user(
                 current_user,
                 email=form.email.data,
@@ -182,12 +179,8 @@ def new_user():
                 directs=_departments(form.directs.data),
                 staff_of=_departments(form.staff_of.data),
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
             user.active = form.active.data
-            db.session.commit()
+        if outcome.ok:
             flash(_("User %(name)s is created.", name=user.name), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
@@ -207,7 +200,7 @@ def edit_user(user_id: int):
             m.department_id for m in user.memberships if m.role is MembershipRole.staff
         )
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.update_user(
                 current_user,
                 user,
@@ -221,11 +214,7 @@ def edit_user(user_id: int):
                 password=form.password.data or None,
                 hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("User %(name)s is saved.", name=user.name), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)
@@ -246,13 +235,9 @@ def activate_user(user_id: int):
 def _set_active(user_id: int, active: bool):
     user = db.session.get(User, user_id) or abort(404)
     if ConfirmForm().validate_on_submit():
-        try:
+        with saving() as outcome:
             services.set_active(current_user, user, active)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             if active:
                 flash(_("%(name)s can log in again.", name=user.name), "success")
             else:

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker.actions.models import ImprovementAction
+from tracker.forms import saving
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.permissions import refuse
 from tracker.auth.routes import safe_next
 from tracker.cocreation import services
 from tracker.cocreation.forms import FollowForm, ReactionForm
 from tracker.cocreation.models import CommentStatus, Reaction, Verdict
-from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department
 from tracker.surveys.models import SurveyComment
@@ -32,14 +32,10 @@ def react(action_id: int):
     action = db.session.get(ImprovementAction, action_id) or abort(404)
     form = ReactionForm()
     if form.validate_on_submit():
-        try:
+        with saving() as outcome:
             reaction = services.react(current_user, action, Verdict(form.verdict.data),
                                       form.comment.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             if reaction.comment_status is CommentStatus.pending:
                 flash(_("Thank you. Your comment appears once a director has read it."), "success")
             else:
@@ -78,13 +74,9 @@ def unfollow_department(department_id: int):
 def follow_action(action_id: int):
     action = db.session.get(ImprovementAction, action_id) or abort(404)
     if FollowForm().validate_on_submit():
-        try:
+        with saving() as outcome:
             services.follow(current_user, action=action)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("You follow this action: you hear when it is done or declined."), "success")
     return _back(url_for("public.overview"))
 
@@ -123,13 +115,9 @@ def moderate(reaction_id: int, decision: str):
     if not services.may_moderate(current_user, reaction.action.department_id):
         refuse("not director of department")
     if ConfirmForm().validate_on_submit():
-        try:
+        with saving(category="warning") as outcome:
             services.moderate(current_user, reaction, decision == "approve")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "warning")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The comment is approved and shown.") if decision == "approve"
                   else _("The comment is not shown."), "success")
     return redirect(url_for("cocreation.reactions", department_id=reaction.action.department_id))

@@ -16,10 +16,10 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from tracker import clock
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.meetings.models import Meeting, MeetingStatus
-from tracker.organisation.queries import get_organisation
 
 PRODID = "-//Tracker//Staff meetings//NL"
 
@@ -51,11 +51,9 @@ def _calendar(method: str | None) -> Calendar:
 
 
 def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Event:
-    from zoneinfo import ZoneInfo
-
     from tracker.notifications.rendering import absolute_url
 
-    local = ZoneInfo(get_organisation().timezone)
+    local = clock.zone()
     series = meeting.series
     event = Event()
     event.add("uid", meeting_uid(meeting))

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 
+from tracker import clock
 from tracker.actions.models import (
     OPEN_STATUSES,
     DeadlineDecision,
@@ -209,4 +210,4 @@ def upcoming(meetings: list[Meeting], now: datetime) -> list[Meeting]:
 
 
 def day_of(meeting: Meeting) -> date:
-    return services.local_day(meeting.starts_at)
+    return clock.local_date(meeting.starts_at)

@@ -15,15 +15,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker import clock
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.actions.queries import owner_candidates
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import refuse, role_required
-from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import apply_domain_error
-from tracker.meetings import exports, queries, services
+from tracker.forms import saving
+from tracker.meetings import agenda, decisions, exports, queries, services
 from tracker.meetings.forms import (
     RECURRENCE_LABELS,
     SECTION_LABELS,
@@ -87,11 +87,6 @@ def _require_manager(series: MeetingSeries) -> None:
 def _require_reader(series: MeetingSeries) -> None:
     if not services.may_read(current_user, series):
         refuse("not an attendee of this meeting")
-
-
-def _domain_flash(error: DomainError) -> None:
-    db.session.rollback()
-    flash(error.message, "danger")
 
 
 # --- The list and the series --------------------------------------------------------------
@@ -162,7 +157,7 @@ def _save_series(series: MeetingSeries | None):
         attendees = db.session.scalars(
             db.select(User).where(User.id.in_(form.attendee_ids.data or []))
         ).all()
-        try:
+        with saving(form) as outcome:
             saved = services.save_series(
                 current_user, series, title=form.title.data, department=department,
                 directorate=directorate, recurrence=Recurrence(form.recurrence.data),
@@ -176,11 +171,7 @@ def _save_series(series: MeetingSeries | None):
                 if form.agenda_days_before.data is not None else 3,
                 chair=series.chair if series else current_user,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The meeting series is saved and its meetings are planned."), "success")
             return redirect(url_for("meetings.series", series_id=saved.id))
     return render_template("meetings/series_form.html", form=form, series=series)
@@ -243,7 +234,7 @@ def edit_meeting(meeting_id: int):
     _require_manager(meeting.series)
     form = MeetingForm()
     if not form.is_submitted():
-        local = meeting.starts_at.astimezone(services.zone())
+        local = meeting.starts_at.astimezone(clock.zone())
         form.day.data = local.date()
         form.start_time.data = local.time().replace(tzinfo=None)
         form.duration_minutes.data = int((meeting.ends_at - meeting.starts_at).total_seconds()
@@ -251,17 +242,13 @@ def edit_meeting(meeting_id: int):
         form.location.data = meeting.location
         form.online_url.data = meeting.online_url
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.move_meeting(
                 current_user, meeting, day=form.day.data, start_time=form.start_time.data,
                 duration_minutes=form.duration_minutes.data or 0, location=form.location.data,
                 online_url=form.online_url.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The meeting is moved.") + (
                 " " + _("The attendees get the new time and an updated invitation by e-mail.")
                 if meeting.agenda_sent_at else ""), "success")
@@ -272,12 +259,9 @@ def edit_meeting(meeting_id: int):
 def _meeting_step(meeting_id: int, run, done: str):
     meeting = _meeting_or_404(meeting_id)
     _require_manager(meeting.series)
-    try:
+    with saving() as outcome:
         run(meeting)
-    except DomainError as error:
-        _domain_flash(error)
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(done, "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
 
@@ -296,21 +280,21 @@ def cancel_meeting(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/agenda/build", methods=["POST"])
 @login_required
 def build_agenda(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: services.build_agenda(current_user, m),
+    return _meeting_step(meeting_id, lambda m: agenda.build_agenda(current_user, m),
                          _("The agenda is built from the current state of the actions."))
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/send", methods=["POST"])
 @login_required
 def send_agenda(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: services.send_agenda(current_user, m),
+    return _meeting_step(meeting_id, lambda m: agenda.send_agenda(current_user, m),
                          _("The agenda is sent to the attendees, with an invitation."))
 
 
 @bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
 @login_required
 def close_meeting(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: services.close_meeting(current_user, m),
+    return _meeting_step(meeting_id, lambda m: decisions.close_meeting(current_user, m),
                          _("The meeting is closed; items not reached go to the next meeting."))
 
 
@@ -321,13 +305,10 @@ def add_item(meeting_id: int):
     _require_manager(meeting.series)
     form = FreeItemForm()
     if form.validate_on_submit():
-        try:
-            services.add_free_item(current_user, meeting, title=form.title.data,
+        with saving() as outcome:
+            agenda.add_free_item(current_user, meeting, title=form.title.data,
                                    description=form.description.data)
-        except DomainError as error:
-            _domain_flash(error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The item is added to the agenda."), "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
 
@@ -345,12 +326,9 @@ def remove_item(meeting_id: int, item_id: int):
     meeting = _meeting_or_404(meeting_id)
     _require_manager(meeting.series)
     item = _item_or_404(meeting, item_id)
-    try:
-        services.remove_item(current_user, item)
-    except DomainError as error:
-        _domain_flash(error)
-    else:
-        db.session.commit()
+    with saving() as outcome:
+        agenda.remove_item(current_user, item)
+    if outcome.ok:
         flash(_("The item is removed from the agenda."), "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
 
@@ -362,12 +340,8 @@ def move_item(meeting_id: int, item_id: int, direction: str):
     meeting = _meeting_or_404(meeting_id)
     _require_manager(meeting.series)
     item = _item_or_404(meeting, item_id)
-    try:
-        services.move_item(current_user, item, direction)
-    except DomainError as error:
-        _domain_flash(error)
-    else:
-        db.session.commit()
+    with saving():
+        agenda.move_item(current_user, item, direction)
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
 
 
@@ -417,8 +391,8 @@ def run(meeting_id: int, number: int):
         except ValueError:
             version = None
         new_owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
-        try:
-            services.record_outcome(
+        with saving(form) as outcome:
+            decisions.record_outcome(
                 current_user, row.item, expected_version=version,
                 decision=form.decision.data, deadline_request=form.deadline_request.data,
                 new_deadline=form.new_deadline.data, new_owner=new_owner,
@@ -427,24 +401,16 @@ def run(meeting_id: int, number: int):
                 constraint=_enum(DeclineConstraint, form.constraint.data),
                 explanation=form.explanation.data, reason=form.reason.data,
             )
-        except services.MeetingConflict as error:
-            # Show the action as it is now, keep what was typed, ask again.
-            db.session.rollback()
+        if not outcome.ok:
+            # Show the item as it is now, keep what was typed; on a conflict, ask again.
             meeting = _meeting_or_404(meeting_id)
             rows = queries.agenda_rows(meeting)
             row = rows[number - 1]
-            form.form_errors.append(error.message)
-            if row.action is not None:
-                form.version.data = str(row.action.version)
-            conflict = True
-        except DomainError as error:
-            db.session.rollback()
-            meeting = _meeting_or_404(meeting_id)
-            rows = queries.agenda_rows(meeting)
-            row = rows[number - 1]
-            apply_domain_error(form, error)
+            if isinstance(outcome.error, decisions.MeetingConflict):
+                if row.action is not None:
+                    form.version.data = str(row.action.version)
+                conflict = True
         else:
-            db.session.commit()
             flash(_("The decision is recorded."), "success")
             if number < len(rows):
                 return redirect(url_for("meetings.run", meeting_id=meeting.id,
@@ -469,26 +435,20 @@ def minutes(meeting_id: int):
     theirs = None
     if not form.is_submitted():
         form.version.data = str(meeting.version)
-        form.text.data = meeting.minutes or services.draft_minutes(meeting)
+        form.text.data = meeting.minutes or decisions.draft_minutes(meeting)
     if form.validate_on_submit():
         try:
             version = int(form.version.data)
         except (TypeError, ValueError):
             version = None
-        try:
-            services.save_minutes(current_user, meeting, text=form.text.data,
-                                  expected_version=version)
-        except services.MeetingConflict as error:
-            db.session.rollback()
+        with saving(form) as outcome:
+            decisions.save_minutes(current_user, meeting, text=form.text.data,
+                                   expected_version=version)
+        if isinstance(outcome.error, decisions.MeetingConflict):
             meeting = _meeting_or_404(meeting_id)
             theirs = meeting.minutes
             form.version.data = str(meeting.version)
-            form.form_errors.append(error.message)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        elif outcome.ok:
             flash(_("The minutes are saved."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id,
                                     _anchor="minutes"))
@@ -498,7 +458,7 @@ def minutes(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["POST"])
 @login_required
 def publish_minutes(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: services.publish_minutes(current_user, m),
+    return _meeting_step(meeting_id, lambda m: decisions.publish_minutes(current_user, m),
                          _("The minutes are sent to the attendees."))
 
 
@@ -522,7 +482,7 @@ def document(meeting_id: int, part: str):
     _require_reader(meeting.series)
     rows = queries.agenda_rows(meeting) if part == "agenda" else []
     data = exports.docx_document(meeting, rows, part, SECTION_LABELS)
-    name = f"{part}-{services.local_day(meeting.starts_at).isoformat()}.docx"
+    name = f"{part}-{clock.local_date(meeting.starts_at).isoformat()}.docx"
     return Response(
         _chunks(data),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -11,8 +11,8 @@ from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role
+from tracker.forms import saving
 from tracker.auth.permissions import role_required
-from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.notifications import services
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -100,13 +100,9 @@ def outbox_message(message_id: int):
 @role_required(Role.admin)
 def retry_message(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    try:
+    with saving() as outcome:
         services.retry(message)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(_("The message will be sent again within a minute."), "success")
     return redirect(url_for("notifications.outbox_message", message_id=message.id))
 

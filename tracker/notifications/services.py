@@ -36,13 +36,15 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage, OutboxStatus
-from tracker.notifications.rendering import message_id_for, one_line
+from tracker.notifications.rendering import message_id_for, one_line, render_message
+from tracker.organisation.queries import get_organisation
 from tracker.types import utcnow
 
 log = logging.getLogger("tracker.mail")
@@ -151,6 +153,34 @@ def enqueue(message: OutgoingMessage, now: datetime | None = None) -> bool:
         },
         ["key"],
     )
+
+
+def recipient_locale(user) -> str:
+    """The language a person reads their mail in: their own, else the organisation's."""
+    languages = current_app.config["LANGUAGES"]
+    if user.locale in languages:
+        return user.locale
+    default = get_organisation().default_locale
+    return default if default in languages else "nl"
+
+
+def mail_person(user, *, key: str, kind: str, template: str, subject,
+                now: datetime | None = None, attachments=(), **context) -> bool:
+    """The one way to mail a person: `templates/emails/<template>` rendered in their
+    language, stored in the outbox under `key` (once). `subject` is text, or a callable
+    called in their language. Deactivated people get no mail. True when stored."""
+    if not user.active:
+        return False
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        subject = one_line(str(subject() if callable(subject) else subject), 300)
+    text, html = render_message(template, locale, recipient=user, subject=subject,
+                                organisation=get_organisation(), **context)
+    return enqueue(OutgoingMessage(
+        key=key, kind=kind, to_email=user.email, to_name=user.name, locale=locale,
+        subject=subject, text=text, html=html, attachments=list(attachments),
+        recipient_id=user.id,
+    ), now)
 
 
 def retry(message: OutboxMessage, now: datetime | None = None) -> None:

@@ -7,9 +7,8 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
-from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import apply_domain_error
+from tracker.forms import saving
 from tracker.organisation import services
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
 from tracker.organisation.models import Department, DepartmentMembership, Directorate
@@ -72,14 +71,10 @@ def department_staff(department_id: int):
         form.publish_owner_names.data = department.publish_owner_names
     if form.validate_on_submit():
         chosen = [u for u in people if u.id in set(form.staff.data)]
-        try:
+        with saving(form) as outcome:
             services.set_staff(current_user, department, chosen,
                                publish_owner_names=form.publish_owner_names.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The staff of %(name)s is saved.", name=department.name), "success")
             return redirect(url_for("organisation.department", department_id=department.id))
     return render_template("organisation/staff_form.html", form=form, department=department)
@@ -114,7 +109,7 @@ def new_department():
     form = DepartmentForm()
     _directorate_choices(form)
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             department = services.create_department(
                 current_user,
                 name=form.name.data,
@@ -124,11 +119,7 @@ def new_department():
             department.active = form.active.data
             department.publish_owner_names = form.publish_owner_names.data
             _save_lineage(form, department)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Department %(name)s is created.", name=department.name), "success")
             return redirect(url_for("organisation.departments"))
     return render_template("organisation/department_form.html", form=form, department=None)
@@ -145,7 +136,7 @@ def edit_department(department_id: int):
         form.aliases.data = "\n".join(alias.name for alias in department.aliases)
         form.predecessors.data = [d.id for d in department.predecessors]
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.update_department(
                 current_user,
                 department,
@@ -156,11 +147,7 @@ def edit_department(department_id: int):
                 publish_owner_names=form.publish_owner_names.data,
             )
             _save_lineage(form, department)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Department %(name)s is saved.", name=department.name), "success")
             return redirect(url_for("organisation.departments"))
     return render_template("organisation/department_form.html", form=form, department=department)
@@ -177,17 +164,13 @@ def settings():
         form.escalation_days.data = escalation
     directorate_form = DirectorateForm(prefix="directorate")
     if directorate_form.submit.data and directorate_form.validate_on_submit():
-        try:
+        with saving(directorate_form) as outcome:
             services.create_directorate(current_user, directorate_form.name.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(directorate_form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The directorate is added."), "success")
             return redirect(url_for("organisation.settings"))
     elif form.submit.data and form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.save_settings(
                 current_user,
                 name=form.name.data,
@@ -199,11 +182,7 @@ def settings():
                 reminder_days_before=form.reminder_days_before.data,
                 escalation_days=form.escalation_days.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("organisation.settings"))
     return render_template(

@@ -1,5 +1,7 @@
-"""The scheduler's jobs: module-level functions that push an app context, call a service,
-record the run and commit once.
+"""The scheduler's jobs: when each runs and what it calls. The rules live in their areas
+(`actions/reminders.py`, `cocreation/followers.py`, `meetings/agenda.py`, the outbox in
+`notifications/services.py`); a job pushes an app context, calls one of them, records the run
+and commits once.
 
 Every job is idempotent through database state: messages go to the outbox under a unique
 key, and a run only counts when it moves the job's `last_success_at` from the value it read
@@ -8,7 +10,6 @@ clock.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import time
@@ -23,9 +24,11 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from tracker.actions import reminders
+from tracker.cocreation import followers
 from tracker.extensions import db
+from tracker.meetings import agenda
 from tracker.notifications import services as outbox
-from tracker.scheduler import followers, reminders
 from tracker.scheduler.models import JobRun
 from tracker.types import utcnow
 
@@ -42,20 +45,7 @@ def _deliver(now: datetime, since: datetime | None) -> dict:
 
 
 def _build_agendas(now: datetime, since: datetime | None) -> dict:
-    """The hook for staff-meeting agendas: `tracker.meetings.services.build_due_agendas`
-    when the meetings area provides it; otherwise nothing (logged)."""
-    try:
-        from tracker.meetings import services as meetings
-    except ImportError:
-        meetings = None
-    build = getattr(meetings, "build_due_agendas", None)
-    if build is None:
-        log.info("agendas: tracker.meetings.services.build_due_agendas does not exist yet")
-        return {"agendas": 0}
-    parameters = inspect.signature(build).parameters
-    result = build(now=now) if "now" in parameters else build()
-    count = result if isinstance(result, int) else len(result or ())
-    return {"agendas": count}
+    return {"agendas": agenda.build_due_agendas(now)}
 
 
 # --- The list of jobs ---------------------------------------------------------------------
@@ -171,26 +161,6 @@ def run_job(app: Flask, name: str, now: datetime | None = None, trigger: str = "
             return run_in_context(name, now, trigger)
         finally:
             db.session.remove()
-
-
-def send_reminders(app: Flask, now: datetime | None = None) -> dict:
-    return run_job(app, "reminders", now)
-
-
-def escalate(app: Flask, now: datetime | None = None) -> dict:
-    return run_job(app, "escalations", now)
-
-
-def send_director_digest(app: Flask, now: datetime | None = None) -> dict:
-    return run_job(app, "director_digest", now)
-
-
-def build_upcoming_agendas(app: Flask, now: datetime | None = None) -> dict:
-    return run_job(app, "agendas", now)
-
-
-def deliver(app: Flask, now: datetime | None = None) -> dict:
-    return run_job(app, "deliver", now)
 
 
 # --- For the admin page and the runner ----------------------------------------------------

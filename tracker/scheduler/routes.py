@@ -3,16 +3,15 @@ button to run a job now."""
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker import clock
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
-from tracker.organisation.queries import get_organisation
 from tracker.scheduler import jobs
 from tracker.scheduler.runner import current_lease
 from tracker.types import utcnow
@@ -52,7 +51,7 @@ def job_result(stored: str | None) -> str:
 @role_required(Role.admin)
 def job_list():
     now = utcnow()
-    zone = ZoneInfo(get_organisation().timezone)
+    zone = clock.zone()
     runs = jobs.last_runs()
     rows = [
         {"job": job, "run": runs.get(name),

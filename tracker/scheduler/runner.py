@@ -31,9 +31,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import or_, select, update
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.notifications.services import insert_or_ignore
-from tracker.organisation.queries import get_organisation
 from tracker.scheduler import jobs
 from tracker.scheduler.models import JobRun, SchedulerLease
 from tracker.types import utcnow
@@ -97,7 +97,7 @@ def current_lease() -> SchedulerLease | None:
 
 def organisation_zone(app: Flask) -> ZoneInfo:
     with app.app_context():
-        return ZoneInfo(get_organisation().timezone)
+        return clock.zone()
 
 
 def due_jobs(app: Flask, now: datetime | None = None) -> list[str]:

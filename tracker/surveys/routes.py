@@ -23,7 +23,7 @@ from tracker.auth.forms import ConfirmForm
 from tracker.auth.permissions import refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import apply_domain_error
+from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.surveys import queries, services, uploads
@@ -162,15 +162,11 @@ def preview(token: str):
     import_request = _import_request(form, source)
 
     if request.method == "POST" and form.confirm.data and form.validate():
-        try:
+        with saving(form) as outcome:
             summary = services.import_survey(
                 current_user, pending.data, pending.file_name, import_request
             )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if outcome.ok:
             uploads.discard(current_app.instance_path, token)
             flash(_("%(file)s is imported: %(departments)d departments, %(findings)d results, "
                     "%(proposed)d proposed findings, %(comments)d comments.",
@@ -233,13 +229,9 @@ def question_mapping(round_id: int):
         for question in questions:
             chosen = request.form.get(f"same-{question.id}", "")
             mapping[question.id] = int(chosen) if chosen.isdigit() else None
-        try:
+        with saving() as outcome:
             proposed = services.map_questions(current_user, round_, mapping)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The questions are mapped. The change since the previous round is computed "
                     "again; %(n)d findings are proposed.", n=proposed), "success")
             return redirect(url_for("surveys.round_page", round_id=round_id))
@@ -310,17 +302,13 @@ def triage(finding_id: int):
     back = url_for("surveys.department_results", round_id=finding.round_id,
                    department_id=finding.department_id) + f"#finding-{finding.id}"
     if form.validate():
-        try:
+        with saving() as outcome:
             services.triage_finding(
                 current_user, finding, Triage(form.triage.data),
                 Sphere(form.sphere.data) if form.sphere.data else None,
                 form.no_action_reason.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The decision is saved."), "success")
     else:
         for errors in form.errors.values():
@@ -340,13 +328,9 @@ def labels(round_id: int):
             for label, value in (round_.label_map or {}).items()
         )
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.save_label_map(current_user, round_, form.parsed())
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The answer labels of %(round)s are saved.", round=round_.name), "success")
             return redirect(url_for("surveys.round_page", round_id=round_.id))
     return render_template("surveys/labels.html", form=form, round=round_)

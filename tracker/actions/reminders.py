@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -25,6 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.expression import FunctionElement
 
+from tracker import clock
 from tracker.actions.models import (
     OPEN_STATUSES,
     ActionChange,
@@ -35,60 +35,11 @@ from tracker.actions.models import (
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications import services as outbox
-from tracker.notifications.rendering import (
-    absolute_url,
-    app_path,
-    render_message,
-    signed_link,
-)
+from tracker.notifications.rendering import absolute_url, app_path, signed_link
 from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
 from tracker.organisation.queries import get_organisation
 
-#: Catch up at most this many days after downtime (older reminder points are dropped).
-MAX_CATCH_UP_DAYS = 62
-
-
-# --- Days and windows ---------------------------------------------------------------------
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(get_organisation().timezone)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(zone()).date()
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a local day, in UTC (23 or 25 hours apart around DST changes)."""
-    return datetime(day.year, day.month, day.day, tzinfo=zone()).astimezone(timezone.utc)
-
-
-@dataclass(frozen=True)
-class Window:
-    """The local days [first, today] a run covers."""
-
-    first: date
-    today: date
-
-    @property
-    def width(self) -> int:
-        return (self.today - self.first).days + 1
-
-    def __contains__(self, day: date) -> bool:
-        return self.first <= day <= self.today
-
-
-def window(since: datetime | None, now: datetime) -> Window | None:
-    """The days after the last successful run (`since`) up to today; just today on the first
-    run; None when today was covered already."""
-    today = local_date(now)
-    if since is None:
-        return Window(today, today)
-    first = local_date(since) + timedelta(days=1)
-    if first > today:
-        return None
-    return Window(max(first, today - timedelta(days=MAX_CATCH_UP_DAYS)), today)
+# --- Days -------------------------------------------------------------------------------
 
 
 class days_between(FunctionElement):
@@ -134,7 +85,7 @@ class Settings:
         )
 
 
-def reminder_condition(days: Window, settings: Settings):
+def reminder_condition(days: clock.Window, settings: Settings):
     """Open actions with a reminder point in the window: `d` days before the deadline for
     each configured `d`, and every `overdue_every` days after it."""
     deadline = ImprovementAction.deadline
@@ -152,20 +103,12 @@ def reminder_condition(days: Window, settings: Settings):
     return and_(ImprovementAction.status.in_(OPEN_STATUSES), or_(*points))
 
 
-def due_reminders_query(days: Window, settings: Settings):
+def due_reminders_query(days: clock.Window, settings: Settings):
     """The due actions as plain rows (id): the one query a quiet run costs."""
     return select(ImprovementAction.id).where(reminder_condition(days, settings))
 
 
 # --- Shared pieces ------------------------------------------------------------------------
-
-
-def recipient_locale(user: User) -> str:
-    languages = current_app.config["LANGUAGES"]
-    if user.locale in languages:
-        return user.locale
-    default = get_organisation().default_locale
-    return default if default in languages else "nl"
 
 
 def _load_actions(ids) -> list[ImprovementAction]:
@@ -271,18 +214,6 @@ def _deadline_calendar(lines: list[ActionLine], now: datetime) -> outbox.Attachm
     return outbox.Attachment("deadlines.ics", "text/calendar", calendar.to_ical().decode())
 
 
-def _queue(key: str, kind: str, user: User, template: str, subject: str, now: datetime,
-           attachments=(), **context) -> bool:
-    locale = recipient_locale(user)
-    text, html = render_message(template, locale, recipient=user, subject=subject,
-                                organisation=get_organisation(), **context)
-    return outbox.enqueue(outbox.OutgoingMessage(
-        key=key, kind=kind, to_email=user.email, to_name=user.name, locale=locale,
-        subject=subject, text=text, html=html, attachments=list(attachments),
-        recipient_id=user.id,
-    ), now)
-
-
 # --- Owners: reminders and the weekly overview -------------------------------------------
 
 
@@ -316,7 +247,7 @@ def remind_owners(now: datetime, since: datetime | None) -> dict:
     """One message per owner (and co-owner) bundling every action with a reminder point in
     the window, plus, when the digest weekday is in it, the overview of all their open
     actions (unless they opted out). At most one per person per day (the key)."""
-    days = window(since, now)
+    days = clock.window(since, now)
     if days is None:
         return {"queued": 0}
     settings = Settings.current()
@@ -348,15 +279,16 @@ def remind_owners(now: datetime, since: datetime | None) -> dict:
     queued = 0
     for uid in todo:
         user = users[uid]
-        with force_locale(recipient_locale(user)):
+        with force_locale(outbox.recipient_locale(user)):
             due = [_line(a, days.today, user) for a in due_by_user[uid]]
             overview = [_line(a, days.today, user) for a in
                         sorted(overview_by_user[uid], key=lambda a: (a.deadline, a.id))]
             subject = _owner_subject(due, bool(overview))
             calendar = _deadline_calendar(due, now)
-        queued += _queue(
-            keys[uid], "reminder" if due else "owner-digest", user, "owner_reminder", subject,
-            now, attachments=[calendar] if calendar else [],
+        queued += outbox.mail_person(
+            user, key=keys[uid], kind="reminder" if due else "owner-digest",
+            template="owner_reminder", subject=subject, now=now,
+            attachments=[calendar] if calendar else [],
             coming=[line for line in due if line.days_left >= 0],
             overdue=[line for line in due if line.days_left < 0],
             overview=overview,
@@ -415,7 +347,7 @@ def _directors_of(department_ids) -> dict[int, list[User]]:
 def escalate_overdue(now: datetime, since: datetime | None) -> dict:
     """Actions that became `escalation_days` past their deadline on a day in the window go
     to their department's directors: one message per director. Not opt-out-able."""
-    days = window(since, now)
+    days = clock.window(since, now)
     if days is None:
         return {"queued": 0}
     settings = Settings.current()
@@ -440,7 +372,7 @@ def escalate_overdue(now: datetime, since: datetime | None) -> dict:
         if keys[uid] in done:
             continue
         director = people[uid]
-        with force_locale(recipient_locale(director)):
+        with force_locale(outbox.recipient_locale(director)):
             lines = [_line(a, days.today) for a in by_director[uid]]
             if len(lines) == 1:
                 subject = _("Escalation: %(title)s is %(days)s days past its deadline",
@@ -448,8 +380,9 @@ def escalate_overdue(now: datetime, since: datetime | None) -> dict:
             else:
                 subject = _("Escalation: %(count)s improvement actions are long past their "
                             "deadline", count=len(lines))
-        queued += _queue(keys[uid], "escalation", director, "escalation", subject, now,
-                         lines=lines, escalation_days=settings.escalation_days)
+        queued += outbox.mail_person(
+            director, key=keys[uid], kind="escalation", template="escalation",
+            subject=subject, now=now, lines=lines, escalation_days=settings.escalation_days)
     return {"queued": queued}
 
 
@@ -478,7 +411,7 @@ class DepartmentDigest:
 def director_digest(now: datetime, since: datetime | None) -> dict:
     """Per director, their departments over the past 7 days: open, overdue, changed, done.
     One message per director per ISO week."""
-    today = local_date(now)
+    today = clock.today(now)
     start = today - timedelta(days=6)
     memberships = db.session.execute(
         select(DepartmentMembership.department_id, User)
@@ -520,13 +453,13 @@ def director_digest(now: datetime, since: datetime | None) -> dict:
         select(ActionChange.action_id).distinct()
         .join(ImprovementAction, ImprovementAction.id == ActionChange.action_id)
         .where(ImprovementAction.department_id.in_(department_ids),
-               ActionChange.changed_at >= local_midnight(start))
+               ActionChange.changed_at >= clock.local_midnight(start))
     )) - done_ids
     actions = {a.id: a for a in _load_actions(overdue_ids | done_ids | changed_ids)}
     queued = 0
     for uid in todo:
         director = directors[uid]
-        with force_locale(recipient_locale(director)):
+        with force_locale(outbox.recipient_locale(director)):
             digests = []
             for department_id in sorted(departments_of[uid],
                                         key=lambda d: departments[d].name):
@@ -548,7 +481,8 @@ def director_digest(now: datetime, since: datetime | None) -> dict:
                 continue
             subject = _("Weekly overview of improvement actions, week %(week)s",
                         week=today.isocalendar()[1])
-        queued += _queue(keys[uid], "director-digest", director, "director_digest", subject,
-                         now, digests=digests, start=start, today=today,
-                         overview=absolute_url("actions.overview"))
+        queued += outbox.mail_person(
+            director, key=keys[uid], kind="director-digest", template="director_digest",
+            subject=subject, now=now, digests=digests, start=start, today=today,
+            overview=absolute_url("actions.overview"))
     return {"queued": queued}

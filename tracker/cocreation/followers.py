@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from tracker import clock
 from tracker.actions.models import ActionStatus, ImprovementAction, Visibility
 from tracker.auth.models import User
 from tracker.cocreation.models import Follow
 from tracker.extensions import db
 from tracker.notifications import services as outbox
-from tracker.notifications.rendering import absolute_url, one_line, render_message
-from tracker.organisation.queries import get_organisation
-from tracker.scheduler.reminders import local_date, recipient_locale
+from tracker.notifications.rendering import absolute_url
 from tracker.surveys.queries import latest_rounds
 
 CLOSED = (ActionStatus.done, ActionStatus.declined)
@@ -30,19 +28,6 @@ def _page_link(department_id: int, rounds: dict[int, int], action_id: int | None
                         round_id=rounds[department_id], department_id=department_id)
 
 
-def _queue(key: str, kind: str, user: User, template: str, subject_text, now: datetime,
-           **context) -> bool:
-    locale = recipient_locale(user)
-    with force_locale(locale):
-        subject = one_line(str(subject_text()), 150)
-    text, html = render_message(template, locale, recipient=user, subject=subject,
-                                organisation=get_organisation(), **context)
-    return outbox.enqueue(outbox.OutgoingMessage(
-        key=key, kind=kind, to_email=user.email, to_name=user.name, locale=locale,
-        subject=subject, text=text, html=html, recipient_id=user.id,
-    ), now)
-
-
 def notify_closed_actions(now: datetime) -> int:
     """Followers of a public action hear once that it was done or declined (after they
     started following)."""
@@ -51,15 +36,15 @@ def notify_closed_actions(now: datetime) -> int:
     queued = 0
     for follow in follows:
         action = follow.action
-        if action.closed_on is None or action.closed_on < local_date(follow.created_at):
+        if action.closed_on is None or action.closed_on < clock.local_date(follow.created_at):
             continue
         key = f"follow:closed:{action.id}:{action.status.value}:{action.closed_on}:{follow.user_id}"
         done = action.status is ActionStatus.done
-        queued += _queue(
-            key, "follow_closed", follow.user, "follow_closed",
-            (lambda a=action, d=done: _("Done: %(title)s", title=a.title) if d
-             else _("Decided not to: %(title)s", title=a.title)),
-            now, action=action, done=done,
+        queued += outbox.mail_person(
+            follow.user, key=key, kind="follow_closed", template="follow_closed",
+            subject=(lambda a=action, d=done: _("Done: %(title)s", title=a.title) if d
+                     else _("Decided not to: %(title)s", title=a.title)),
+            now=now, action=action, done=done,
             link=_page_link(action.department_id, rounds, action.id),
         )
     return queued
@@ -83,7 +68,7 @@ def _previous_month(today: date) -> tuple[date, date]:
 
 def send_monthly_digests(now: datetime) -> int:
     """Followers of a department get, once a month, what it did in the previous month."""
-    start, end = _previous_month(local_date(now))
+    start, end = _previous_month(clock.local_date(now))
     follows = db.session.scalars(
         select(Follow).where(Follow.department_id.is_not(None))
         .options(joinedload(Follow.user), joinedload(Follow.department))
@@ -113,11 +98,12 @@ def send_monthly_digests(now: datetime) -> int:
                  _page_link(follow.department_id, rounds)))
     queued = 0
     for user_id, departments in per_user.items():
-        queued += _queue(
-            f"follow:digest:{user_id}:{start:%Y-%m}", "follow_digest", users[user_id],
-            "follow_digest", lambda s=start: _("What the departments you follow did in %(month)s",
-                                               month=f"{s:%m-%Y}"),
-            now, departments=departments, month=f"{start:%m-%Y}",
+        queued += outbox.mail_person(
+            users[user_id], key=f"follow:digest:{user_id}:{start:%Y-%m}", kind="follow_digest",
+            template="follow_digest",
+            subject=lambda s=start: _("What the departments you follow did in %(month)s",
+                                      month=f"{s:%m-%Y}"),
+            now=now, departments=departments, month=f"{start:%m-%Y}",
         )
     return queued
 
