@@ -25,6 +25,7 @@ EXPECTED = {
     "auth.login": EVERYONE,
     "operations.healthz": EVERYONE,  # for load balancers: no log-in, nothing sensitive
     "operations.readyz": EVERYONE,
+    "operations.scheduler_ready": EVERYONE,
     "auth.logout": SIGNED_IN,
     "auth.language": EVERYONE,
     "auth.account": SIGNED_IN,
@@ -195,7 +196,7 @@ def _public_world(users, values) -> dict:
                             text="Snel geholpen")
     db.session.add_all([reaction, comment])
     db.session.commit()
-    # A fresh scheduler lease, so /readyz answers 200.
+    # A fresh scheduler lease, so /readyz/scheduler answers 200.
     from datetime import timedelta
 
     from tracker.scheduler.models import SchedulerLease

@@ -1,5 +1,8 @@
-"""/healthz (the process answers) and /readyz (the database answers, the schema is at the
-newest migration, the scheduler's lease is fresh) for load balancers and monitoring."""
+"""Health for load balancers and monitoring: /healthz (the process answers, no database),
+/readyz (the database answers and the schema is at the newest migration: this web server can
+serve, whether or not a scheduler runs anywhere) and /readyz/scheduler (the active
+scheduler's lease was renewed recently). Anonymous answers name no host, process, path or
+library version."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,16 +33,20 @@ def _migrations_at_head() -> tuple[bool, str]:
 
 
 def _scheduler_fresh() -> tuple[bool, str]:
-    try:
-        from tracker.scheduler.models import SchedulerLease
-    except ImportError:
-        return True, "no scheduler"
+    from tracker.scheduler.models import SchedulerLease
+
     lease = db.session.scalar(db.select(SchedulerLease).order_by(SchedulerLease.expires_at.desc()))
     if lease is None:
         return False, "no scheduler has run"
     grace = timedelta(seconds=current_app.config.get("READYZ_LEASE_GRACE_SECONDS", 300))
-    fresh = lease.expires_at + grace >= utcnow()
-    return fresh, f"lease held by {lease.holder} until {lease.expires_at.isoformat()}"
+    if lease.expires_at + grace < utcnow():
+        return False, f"last heartbeat {lease.expires_at.isoformat()}"
+    return True, f"heartbeat until {lease.expires_at.isoformat()}"
+
+
+def _answer(checks: dict):
+    ready = all(check["ok"] for check in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
 
 
 @bp.route("/readyz")
@@ -50,10 +57,19 @@ def readyz():
         checks["database"] = {"ok": True}
         ok, detail = _migrations_at_head()
         checks["migrations"] = {"ok": ok, "detail": detail}
-        ok, detail = _scheduler_fresh()
-        checks["scheduler"] = {"ok": ok, "detail": detail}
     except Exception as error:  # noqa: BLE001 - any failure means "not ready", with the reason
         db.session.rollback()
         checks["database"] = {"ok": False, "detail": type(error).__name__}
-    ready = all(check["ok"] for check in checks.values())
-    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+    return _answer(checks)
+
+
+@bp.route("/readyz/scheduler")
+def scheduler_ready():
+    checks = {}
+    try:
+        ok, detail = _scheduler_fresh()
+        checks["scheduler"] = {"ok": ok, "detail": detail}
+    except Exception as error:  # noqa: BLE001
+        db.session.rollback()
+        checks["database"] = {"ok": False, "detail": type(error).__name__}
+    return _answer(checks)

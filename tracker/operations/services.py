@@ -63,10 +63,16 @@ def backup(path: Path) -> str:
 
 
 def restore(path: Path) -> str:
-    """Replace the database's contents with the backup at `path`."""
+    """Replace the database's contents with the backup at `path`, then move the data
+    version past anything a running process saw before (their caches are stale)."""
     from tracker import changes
 
+    method = _restore(path)
     changes.touch()
+    return method
+
+
+def _restore(path: Path) -> str:
     if not path.exists():
         raise BackupError(f"{path} does not exist")
     url = make_url(str(db.engine.url))

@@ -72,7 +72,7 @@ def _etag() -> str:
 def department(round_id: int, department_id: int):
     etag = _etag()
     shareable = not current_user.is_authenticated and "_flashes" not in session
-    # Only pages that could be shown are kept, and the stamp moves when who may read
+    # Only pages that could be shown are kept, and the data version moves when who may read
     # changes, so a kept page may be served before any other check.
     if shareable and etag in _rendered:
         return _page_response(_rendered[etag], etag)
