@@ -1,6 +1,8 @@
 """The tracker: follow-up of internal-customer surveys by staff departments."""
 from __future__ import annotations
 
+import os
+
 import hmac
 import logging
 from pathlib import Path
@@ -24,6 +26,8 @@ CONTENT_SECURITY_POLICY = (
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
+        # INSTANCE_PATH: each server its own folder (uploads in progress, a generated key).
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
     )

@@ -263,3 +263,13 @@ def test_kiosk_pages_are_rendered_once_until_anything_changes(world, client, cou
     db.session.commit()
     fresh = client.get(url).get_data(as_text=True)
     assert "Concept op intranet" in fresh
+
+
+def test_an_anonymous_kiosk_reader_gets_304_also_for_a_kept_page(world, client):
+    db.session.add(Organisation(name="Gemeente", public_without_login=True))
+    db.session.commit()
+    first = client.get(_url(world))  # rendered and kept for every anonymous reader
+    etag = first.headers["ETag"]
+    assert first.status_code == 200
+    again = client.get(_url(world), headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""

@@ -75,15 +75,15 @@ def department(round_id: int, department_id: int):
     # Only pages that could be shown are kept, and the data version moves when who may read
     # changes, so a kept page may be served before any other check.
     if shareable and etag in _rendered:
+        if request.if_none_match.contains(etag):
+            return _not_modified(etag)
         return _page_response(_rendered[etag], etag)
     refusal = _readable()
     if refusal is not None:
         return refusal
     round_, department_ = _round_and_department(round_id, department_id)
     if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        return response
+        return _not_modified(etag)
     organisation = get_organisation()
     page = queries.department_page(
         round_, department_, organisation,
@@ -104,6 +104,12 @@ def department(round_id: int, department_id: int):
         while len(_rendered) > MAX_RENDERED:
             _rendered.popitem(last=False)
     return _page_response(body, etag)
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    return response
 
 
 def _page_response(body: bytes, etag: str) -> Response:
