@@ -49,7 +49,7 @@ def _forget() -> None:
 def current() -> int:
     """The data version, read from the database at most every DATA_VERSION_MAX_AGE seconds."""
     global _known
-    max_age = float(current_app.config.get("DATA_VERSION_MAX_AGE", 0.5))
+    max_age = float(current_app.config["DATA_VERSION_MAX_AGE"])
     known = _known
     now = time.monotonic()
     if known is not None and now - known[1] < max_age:

@@ -61,6 +61,9 @@ def from_environment(instance_path: Path) -> dict:
             os.environ.get("SCHEDULER_LEASE_SECONDS", DEFAULTS["SCHEDULER_LEASE_SECONDS"])
         ),
         "PROXY_FIX": _bool("PROXY_FIX"),
+        "DATA_VERSION_MAX_AGE": float(
+            os.environ.get("DATA_VERSION_MAX_AGE", DEFAULTS["DATA_VERSION_MAX_AGE"])
+        ),
     }
 
 
@@ -112,4 +115,7 @@ DEFAULTS = {
     "OUTBOX_SENDING_TIMEOUT": 600,
     #: Only the scheduler holding this database lease runs jobs; it renews it well before.
     "SCHEDULER_LEASE_SECONDS": 60,
+    #: Seconds a process trusts the data version it read (tracker.changes): how long another
+    #: server's change can take to show here.
+    "DATA_VERSION_MAX_AGE": 0.5,
 }
