@@ -358,3 +358,19 @@ def test_the_agendas_job_runs_without_meetings(app, world):
     run = db.session.get(JobRun, "agendas")
     db.session.refresh(run)
     assert run.last_status == "ok"
+
+
+def test_housekeeping_job_forgets_failed_log_ins_older_than_30_days(app, world):
+    from tracker.auth.models import LoginAttempt
+
+    now = at(DEADLINE)
+    db.session.add_all([
+        LoginAttempt(email="old@example.org", ip_address="10.0.0.1", succeeded=False,
+                     created_at=now - timedelta(days=31)),
+        LoginAttempt(email="new@example.org", ip_address="10.0.0.1", succeeded=False,
+                     created_at=now - timedelta(days=2)),
+    ])
+    db.session.commit()
+    assert jobs.run_job(app, "housekeeping", now) == {"login_attempts_removed": 1}
+    db.session.expire_all()
+    assert [a.email for a in db.session.scalars(select(LoginAttempt))] == ["new@example.org"]

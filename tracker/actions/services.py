@@ -643,14 +643,6 @@ def post_update(
     return update
 
 
-DECISION_WORDS = {
-    DeadlineDecision.pending: _l("waiting for a decision"),
-    DeadlineDecision.approved: _l("approved"),
-    DeadlineDecision.rejected: _l("rejected"),
-    DeadlineDecision.withdrawn: _l("replaced by a newer request"),
-}
-
-
 def decide_deadline_request(
     acting_user: User,
     deadline_request: DeadlineRequest,

@@ -3,12 +3,11 @@ shows in a fixed number of queries, however many items an agenda has."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 
-from tracker import clock
 from tracker.actions.models import (
     OPEN_STATUSES,
     DeadlineDecision,
@@ -112,10 +111,6 @@ def agenda_rows(meeting: Meeting, only_owner: User | None = None) -> list[Agenda
     return rows
 
 
-def owns_items(user: User, meeting: Meeting) -> bool:
-    return bool(agenda_rows(meeting, only_owner=user))
-
-
 def sections(rows: list[AgendaRow]) -> list[tuple[AgendaSection, list[AgendaRow]]]:
     """Consecutive rows of the same section grouped (the order is the director's)."""
     grouped: list[tuple[AgendaSection, list[AgendaRow]]] = []
@@ -207,7 +202,3 @@ def feed_contents(user: User, now: datetime) -> tuple[list[Meeting], list[Improv
 
 def upcoming(meetings: list[Meeting], now: datetime) -> list[Meeting]:
     return [m for m in meetings if m.starts_at >= now and m.status is MeetingStatus.scheduled]
-
-
-def day_of(meeting: Meeting) -> date:
-    return clock.local_date(meeting.starts_at)

@@ -48,6 +48,12 @@ def _build_agendas(now: datetime, since: datetime | None) -> dict:
     return {"agendas": agenda.build_due_agendas(now)}
 
 
+def _housekeeping(now: datetime, since: datetime | None) -> dict:
+    from tracker.auth.services import prune_login_attempts
+
+    return {"login_attempts_removed": prune_login_attempts(now=now)}
+
+
 # --- The list of jobs ---------------------------------------------------------------------
 
 
@@ -91,6 +97,8 @@ JOBS: dict[str, Job] = {
             reminders.director_digest, True, _weekly(10)),
         Job("followers", _l("Messages to followers: actions done or declined, monthly \"we did\""),
             _l("daily"), followers.notify_followers, True, _daily(15)),
+        Job("housekeeping", _l("Remove log-in attempts older than 30 days"), _l("daily"),
+            _housekeeping, False, _daily(30)),
         # Last, so a run-once delivers what the others queued.
         Job("deliver", _l("Send the outbox"), _l("every minute"), _deliver, False,
             lambda config, zone: IntervalTrigger(minutes=1, timezone=zone)),

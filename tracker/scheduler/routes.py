@@ -25,6 +25,7 @@ RESULT_LABELS = {
     "postponed": _l("postponed"),
     "interrupted": _l("interrupted"),
     "agendas": _l("agendas"),
+    "login_attempts_removed": _l("old log-in attempts removed"),
     "skipped": _l("skipped, another run did it"),
 }
 
