@@ -17,7 +17,7 @@ from tracker.actions.models import (
 )
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.meetings import services
+from tracker.meetings import permissions
 from tracker.meetings.models import (
     AgendaItem,
     AgendaSection,
@@ -130,7 +130,7 @@ def series_list(user: User) -> list[MeetingSeries]:
                  joinedload(MeetingSeries.directorate))
         .order_by(MeetingSeries.title)
     ).all()
-    return [s for s in series if services.may_read(user, s)]
+    return [s for s in series if permissions.may_read(user, s)]
 
 
 def meetings_of(series_ids: list[int], start: datetime | None = None, limit: int = 200

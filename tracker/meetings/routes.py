@@ -23,7 +23,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.permissions import refuse, role_required
 from tracker.extensions import db
 from tracker.forms import saving
-from tracker.meetings import agenda, decisions, exports, queries, services
+from tracker.meetings import agenda, decisions, exports, permissions, queries, services
 from tracker.meetings.forms import (
     RECURRENCE_LABELS,
     SECTION_LABELS,
@@ -80,12 +80,12 @@ def _meeting_or_404(meeting_id: int) -> Meeting:
 
 
 def _require_manager(series: MeetingSeries) -> None:
-    if not services.may_manage_series(current_user, series):
+    if not permissions.may_manage_series(current_user, series):
         refuse("not a director of this meeting")
 
 
 def _require_reader(series: MeetingSeries) -> None:
-    if not services.may_read(current_user, series):
+    if not permissions.may_read(current_user, series):
         refuse("not an attendee of this meeting")
 
 
@@ -101,7 +101,7 @@ def index():
     return render_template(
         "meetings/index.html", series=series, coming=coming,
         my_items=queries.meetings_with_my_items(current_user, now),
-        may_create=services.may_create_series(current_user),
+        may_create=permissions.may_create_series(current_user),
     )
 
 
@@ -201,7 +201,7 @@ def series(series_id: int):
         "meetings/series.html", series=series,
         coming=queries.meetings_of([series.id], now, limit=20),
         past=queries.past_meetings(series.id, now),
-        may_manage=services.may_manage_series(current_user, series),
+        may_manage=permissions.may_manage_series(current_user, series),
     )
 
 
@@ -212,11 +212,11 @@ def series(series_id: int):
 @login_required
 def meeting(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
-    reader = services.may_read(current_user, meeting.series)
+    reader = permissions.may_read(current_user, meeting.series)
     rows = queries.agenda_rows(meeting, only_owner=None if reader else current_user)
     if not reader and not rows:
         refuse("neither attendee nor owner of an item")
-    may_manage = services.may_manage_series(current_user, meeting.series)
+    may_manage = permissions.may_manage_series(current_user, meeting.series)
     return render_template(
         "meetings/meeting.html", meeting=meeting, rows=rows,
         grouped=queries.sections(rows), reader=reader, may_manage=may_manage,

@@ -18,10 +18,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tracker import clock
-from tracker.auth.models import Role, User
-from tracker.auth.permissions import may_manage_department
+from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.meetings.permissions import may_create_series, may_manage_series
 from tracker.meetings.models import (
     CalendarFeed,
     Meeting,
@@ -61,32 +61,6 @@ def occurrences(series: MeetingSeries, start: date, end: date) -> list[date]:
     return [moment.date() for moment in rule.between(
         datetime.combine(start, time()), datetime.combine(end, time()), inc=True
     )]
-
-
-# --- Who may do what --------------------------------------------------------------------
-
-
-def may_create_series(user: User) -> bool:
-    return user.is_admin or user.role is Role.director
-
-
-def may_manage_series(user: User, series: MeetingSeries) -> bool:
-    """Admins; for a department's meeting its directors; for a directorate's (or the
-    organisation's) meeting every director (the services directorate meets together)."""
-    if user.is_admin:
-        return True
-    if series.department_id is not None:
-        return may_manage_department(user, series.department_id)
-    return user.role is Role.director
-
-
-def is_attendee(user: User, series: MeetingSeries) -> bool:
-    return any(a.id == user.id for a in series.attendees)
-
-
-def may_read(user: User, series: MeetingSeries) -> bool:
-    """The whole agenda and the minutes."""
-    return may_manage_series(user, series) or is_attendee(user, series)
 
 
 # --- Series -----------------------------------------------------------------------------
