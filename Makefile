@@ -38,8 +38,9 @@ serve: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(FLASK) scheduler & \
-	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} \
-	  --access-logfile - app:app
+	export PROMETHEUS_MULTIPROC_DIR=$$(mktemp -d); \
+	$(BIN)/gunicorn -c python:tracker.operations.gunicorn_conf --workers $${WORKERS:-4} \
+	  --bind $${BIND:-127.0.0.1:8000} --access-logfile - app:app
 
 ## make test: everything CI checks
 test: $(VENV)/.dev translations system-deps $(AXE) check-migrations test-sqlite test-postgres

@@ -182,6 +182,9 @@ def configure_request_log(app: Flask) -> None:
     default_handler.setFormatter(
         logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
     log = logging.getLogger("tracker.requests")
+    from tracker.operations import metrics
+
+    metrics.init_app(app)
 
     @app.before_request
     def start_timer():

@@ -61,6 +61,7 @@ def from_environment(instance_path: Path) -> dict:
             os.environ.get("SCHEDULER_LEASE_SECONDS", DEFAULTS["SCHEDULER_LEASE_SECONDS"])
         ),
         "PROXY_FIX": _bool("PROXY_FIX"),
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", DEFAULTS["METRICS_ALLOW"]),
         "DATA_VERSION_MAX_AGE": float(
             os.environ.get("DATA_VERSION_MAX_AGE", DEFAULTS["DATA_VERSION_MAX_AGE"])
         ),
@@ -118,4 +119,6 @@ DEFAULTS = {
     #: Seconds a process trusts the data version it read (tracker.changes): how long another
     #: server's change can take to show here.
     "DATA_VERSION_MAX_AGE": 0.5,
+    #: Networks that may read /metrics (comma-separated); others get a 404.
+    "METRICS_ALLOW": "127.0.0.1/32,::1/128",
 }

@@ -26,6 +26,8 @@ EXPECTED = {
     "operations.healthz": EVERYONE,  # for load balancers: no log-in, nothing sensitive
     "operations.readyz": EVERYONE,
     "operations.scheduler_ready": EVERYONE,
+    # Limited to the networks in METRICS_ALLOW (the test client is 127.0.0.1).
+    "operations.metrics": EVERYONE,
     "auth.logout": SIGNED_IN,
     "auth.language": EVERYONE,
     "auth.account": SIGNED_IN,

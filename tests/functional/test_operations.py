@@ -110,3 +110,44 @@ def test_request_imports_and_scheduler_log_at_info_without_further_setup(app):
     for name in ("tracker.requests", "tracker.imports", "tracker.scheduler"):
         assert logging.getLogger(name).isEnabledFor(logging.INFO), name
     assert app.logger.hasHandlers(), "no handler for the tracker's logger"
+
+
+def test_metrics_count_requests_per_route_and_read_jobs_outbox_and_data_version(ctx, client, app):
+    from datetime import timedelta
+
+    from tracker.notifications import services as outbox
+    from tracker.scheduler.models import JobRun, SchedulerLease
+    from tracker.types import utcnow
+
+    client.get("/healthz")
+    client.get("/healthz")
+    outbox.enqueue(outbox.OutgoingMessage(key="k1", kind="reminder", to_email="a@example.org",
+                                          to_name="A", locale="nl", subject="S", text="T"))
+    db.session.add(JobRun(name="reminders", last_status="error",
+                          last_success_at=utcnow() - timedelta(days=1)))
+    db.session.add(SchedulerLease(name="scheduler", holder="tracker-host-7:4242",
+                                  expires_at=utcnow() + timedelta(seconds=60)))
+    db.session.commit()
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    healthz = [line for line in body.splitlines()
+               if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line]
+    assert healthz and float(healthz[0].rsplit(" ", 1)[1]) >= 2
+    assert 'tracker_request_duration_seconds_bucket{' in body
+    assert 'tracker_job_failing{job="reminders"} 1.0' in body
+    assert 'tracker_outbox_messages{status="held"} 1.0' in body
+    assert "tracker_scheduler_lease_expires_timestamp_seconds" in body
+    assert "tracker_data_version" in body
+    # Nothing about the host, the process or the libraries.
+    for secret in ("tracker-host-7", "4242", "python_info", "process_", "/work", "version=\""):
+        assert secret not in body
+    # Only the allowed networks.
+    outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert outside.status_code == 404
+    app.config["METRICS_ALLOW"] = "10.0.0.0/8"
+    try:
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+        assert client.get("/metrics").status_code == 404
+    finally:
+        app.config["METRICS_ALLOW"] = "127.0.0.1/32,::1/128"

@@ -122,10 +122,13 @@ def servers(tmp_path_factory):
     processes, addresses = [], []
     for label in ("a", "b"):
         port = _free_port()
+        metrics_dir = base / f"metrics-{label}"
+        metrics_dir.mkdir()
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "app:app"],
-            cwd=ROOT, env={**env, "INSTANCE_PATH": str(base / label)},
+            [sys.executable, "-m", "gunicorn", "-c", "python:tracker.operations.gunicorn_conf",
+             "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:app"],
+            cwd=ROOT, env={**env, "INSTANCE_PATH": str(base / label),
+                           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
         addresses.append(f"http://127.0.0.1:{port}")
@@ -216,6 +219,16 @@ def test_a_change_on_one_server_is_served_by_the_other(servers):
     time.sleep(VISIBLE_AFTER)
     assert "/login" in requests.get(b + "/you-said-we-did").url
     assert "/login" in requests.get(b + department_link).url
+
+    # Metrics add up over both workers of a server (multi-process mode) and say nothing
+    # about the host.
+    for _ in range(6):
+        requests.get(b + "/healthz")
+    metrics = requests.get(b + "/metrics").text
+    healthz = [line for line in metrics.splitlines()
+               if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in healthz) >= 6
+    assert "tracker_data_version" in metrics and "python_info" not in metrics
 
     # Nothing was shared on disk: each server kept to its own instance folder.
     assert not (base / "a" / "changes.stamp").exists() and not (base / "b" / "changes.stamp").exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 
 from tracker.extensions import db
@@ -73,3 +73,10 @@ def scheduler_ready():
         db.session.rollback()
         checks["database"] = {"ok": False, "detail": type(error).__name__}
     return _answer(checks)
+
+
+@bp.route("/metrics")
+def metrics():
+    from tracker.operations import metrics as prometheus
+
+    return prometheus.answer(request.remote_addr, current_app.config["METRICS_ALLOW"])
