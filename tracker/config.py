@@ -61,6 +61,17 @@ def from_environment(instance_path: Path) -> dict:
             os.environ.get("SCHEDULER_LEASE_SECONDS", DEFAULTS["SCHEDULER_LEASE_SECONDS"])
         ),
         "PROXY_FIX": _bool("PROXY_FIX"),
+        # OpenID Connect sign-in (README "Connecting your identity provider"). Without an
+        # issuer, a client id and a secret there is no button and /login/oidc answers 404.
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME") or DEFAULTS["OIDC_PROVIDER_NAME"],
+        "OIDC_GROUPS_CLAIM": os.environ.get("OIDC_GROUPS_CLAIM") or DEFAULTS["OIDC_GROUPS_CLAIM"],
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or DEFAULTS["OIDC_SCOPES"],
+        "OIDC_ONLY": _bool("OIDC_ONLY"),
+        "OIDC_TRUST_EMAIL": _bool("OIDC_TRUST_EMAIL"),
+        "OIDC_TIMEOUT": float(os.environ.get("OIDC_TIMEOUT", DEFAULTS["OIDC_TIMEOUT"])),
     }
 
 
@@ -112,4 +123,21 @@ DEFAULTS = {
     "OUTBOX_SENDING_TIMEOUT": 600,
     #: Only the scheduler holding this database lease runs jobs; it renews it well before.
     "SCHEDULER_LEASE_SECONDS": 60,
+    # OpenID Connect (all unset: password log-in only).
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    #: The button says "Sign in with <name>".
+    "OIDC_PROVIDER_NAME": "SSO",
+    #: The claim (in the ID token or from the userinfo endpoint) that lists the groups.
+    "OIDC_GROUPS_CLAIM": "groups",
+    "OIDC_SCOPES": "openid email profile",
+    #: Hide the password form; only administrators may still log in with a password, at
+    #: /login?local=1 (break-glass).
+    "OIDC_ONLY": False,
+    #: Treat the provider's e-mail addresses as verified even without `email_verified`
+    #: (Entra ID sends none; only for a directory your organisation controls).
+    "OIDC_TRUST_EMAIL": False,
+    #: Seconds before a request to the provider counts as the provider being unreachable.
+    "OIDC_TIMEOUT": 10,
 }
