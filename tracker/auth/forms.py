@@ -92,3 +92,26 @@ class ConfirmForm(FlaskForm):
     """An empty form: a button with CSRF protection."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class GroupMappingForm(FlaskForm):
+    group_name = StringField(
+        _l("Group at the identity provider"),
+        description=_l(
+            "Exactly as the provider sends it in the groups claim: a name, a path such as "
+            "/ict/staff, or (Entra ID) the group's object id. Upper and lower case do not matter."
+        ),
+        validators=[DataRequired(), Length(max=255)],
+    )
+    role = SelectField(_l("Role"), choices=role_choices)
+    department_id = SelectField(
+        _l("Department"),
+        description=_l("Directors direct this department; every other role is its staff."),
+        coerce=_optional_int,
+        validate_choice=True,
+    )
+    submit = SubmitField(_l("Save"))
