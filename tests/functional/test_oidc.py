@@ -536,3 +536,12 @@ def test_oidc_only_hides_the_password_form_except_for_administrators(
     failed = make_client().get("/login/oidc/callback?state=forged&code=abc")
     assert failed.status_code == 400
     assert "met uw e-mailadres en wachtwoord" not in page_text(failed)
+
+
+def test_trust_email_links_without_email_verified_and_only_then(ctx):
+    local = make_user(email="anna@example.org")
+    claims = {"sub": "entra-oid-1", "email": "anna@example.org"}  # Entra ID: no email_verified
+    with pytest.raises(SignInRefused):
+        sign_in_with_claims(claims, "https://login.example.org/tenant/v2.0")
+    user = sign_in_with_claims(claims, "https://login.example.org/tenant/v2.0", trust_email=True)
+    assert user.id == local.id
