@@ -9,9 +9,10 @@ from wtforms import (
     SubmitField,
 )
 from tracker.forms import MultiCheckboxField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from tracker.auth.models import Role
+from tracker.auth.queries import group_mapping_named
 
 MIN_PASSWORD = 10
 
@@ -115,3 +116,13 @@ class GroupMappingForm(FlaskForm):
         validate_choice=True,
     )
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, mapping=None, **kwargs):
+        super().__init__(*args, obj=mapping, **kwargs)
+        #: The mapping being edited (None: a new one).
+        self.mapping = mapping
+
+    def validate_group_name(self, field):
+        other = group_mapping_named(field.data.strip())
+        if other is not None and other is not self.mapping:
+            raise ValidationError(_l("This group already has a mapping."))

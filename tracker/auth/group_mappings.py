@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tracker.auth.models import GroupMapping, Role, User
 from tracker.auth.permissions import require_admin
-from tracker.auth.queries import group_mappings
+from tracker.auth.queries import group_mapping_named, group_mappings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
@@ -97,9 +97,7 @@ def apply_group_mappings(user: User, group_names: Iterable[str]) -> list[GroupMa
 
 
 def _check_name_free(group_name: str, mapping: GroupMapping | None) -> None:
-    other = db.session.scalar(
-        select(GroupMapping).where(func.lower(GroupMapping.group_name) == group_name.lower())
-    )
+    other = group_mapping_named(group_name)
     if other is not None and other is not mapping:
         raise DomainError(_l("This group already has a mapping."), "group_name")
 

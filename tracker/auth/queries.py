@@ -1,4 +1,6 @@
 """Read helpers for the user and sign-in pages."""
+from __future__ import annotations
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +14,13 @@ def group_mappings() -> list[GroupMapping]:
         .options(selectinload(GroupMapping.department))
         .order_by(func.lower(GroupMapping.group_name))
     ))
+
+
+def group_mapping_named(group_name: str) -> GroupMapping | None:
+    """The mapping of this group, upper and lower case aside."""
+    return db.session.scalar(
+        select(GroupMapping).where(func.lower(GroupMapping.group_name) == group_name.lower())
+    )
 
 
 def sign_ins_without_mapped_group():

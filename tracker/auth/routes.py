@@ -339,7 +339,7 @@ def group_mapping_list():
 
 
 def _group_mapping_form(mapping: GroupMapping | None) -> GroupMappingForm:
-    form = GroupMappingForm(obj=mapping)
+    form = GroupMappingForm(mapping=mapping)
     form.department_id.choices = [(None, _("No department"))] + department_choices(
         include_inactive=True
     )
@@ -359,9 +359,9 @@ def _save_group_mapping(mapping: GroupMapping | None):
                 current_user, mapping, group_name=form.group_name.data,
                 role=Role(form.role.data), department=department,
             )
-        except DomainError as error:
+        except DomainError as error:  # what the form could not check (a name just taken)
             db.session.rollback()
-            apply_domain_error(form, error)
+            form.form_errors.append(error.message)
         else:
             db.session.commit()
             flash(_("The mapping of group %(name)s is saved. It applies at each person's next "
