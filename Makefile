@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 AXE := tests/browser/node_modules/axe-core/axe.min.js
+OIDC_PROVIDER := tests/oidc/node_modules/oidc-provider/package.json
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -43,11 +44,16 @@ serve: $(VENV)/.runtime translations
 	  --bind $${BIND:-127.0.0.1:8000} --access-logfile - app:app
 
 ## make test: everything CI checks
-test: $(VENV)/.dev translations system-deps $(AXE) check-migrations test-sqlite test-postgres
+test: $(VENV)/.dev translations system-deps $(AXE) $(OIDC_PROVIDER) check-migrations test-sqlite test-postgres
 
 # axe-core for the accessibility checks in the browser tests, from the npm registry.
 $(AXE): tests/browser/package.json tests/browser/package-lock.json | system-deps
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# panva's oidc-provider: the real OpenID provider the sign-in tests start (tests/oidc).
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json | system-deps
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 check-migrations: $(VENV)/.runtime

@@ -51,8 +51,19 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", DEFAULTS["MAIL_TIMEOUT"])),
-        # Absolute links in e-mail.
+        # Absolute links in e-mail, and the OpenID Connect redirect URI.
         "BASE_URL": os.environ.get("BASE_URL", DEFAULTS["BASE_URL"]).rstrip("/"),
+        # OpenID Connect sign-in (README "Connecting your identity provider"). Without an
+        # issuer, a client id and a secret there is no button and /login/oidc answers 404.
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME") or DEFAULTS["OIDC_PROVIDER_NAME"],
+        "OIDC_GROUPS_CLAIM": os.environ.get("OIDC_GROUPS_CLAIM") or DEFAULTS["OIDC_GROUPS_CLAIM"],
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or DEFAULTS["OIDC_SCOPES"],
+        "OIDC_ONLY": _bool("OIDC_ONLY"),
+        "OIDC_TRUST_EMAIL": _bool("OIDC_TRUST_EMAIL"),
+        "OIDC_TIMEOUT": float(os.environ.get("OIDC_TIMEOUT", DEFAULTS["OIDC_TIMEOUT"])),
         "REMINDER_DAYS_BEFORE": _days(
             os.environ.get("REMINDER_DAYS_BEFORE"), DEFAULTS["REMINDER_DAYS_BEFORE"]
         ),
@@ -96,6 +107,23 @@ DEFAULTS = {
     #: Seconds before an SMTP connect or reply counts as a (temporary) failure.
     "MAIL_TIMEOUT": 30,
     "BASE_URL": "http://127.0.0.1:5000",
+    # OpenID Connect (all unset: password log-in only).
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    #: The button says "Sign in with <name>".
+    "OIDC_PROVIDER_NAME": "SSO",
+    #: The claim (in the ID token or from the userinfo endpoint) that lists the groups.
+    "OIDC_GROUPS_CLAIM": "groups",
+    "OIDC_SCOPES": "openid email profile",
+    #: Hide the password form; only administrators may still log in with a password, at
+    #: /login?local=1 (break-glass).
+    "OIDC_ONLY": False,
+    #: Treat the provider's e-mail addresses as verified even without `email_verified`
+    #: (Entra ID sends none; only for a directory your organisation controls).
+    "OIDC_TRUST_EMAIL": False,
+    #: Seconds before a request to the provider counts as the provider being unreachable.
+    "OIDC_TIMEOUT": 10,
     #: Deadline reminders this many days before the deadline (0: on the day).
     "REMINDER_DAYS_BEFORE": (14, 3, 0),
     #: Overdue actions: a reminder every this many days while overdue.

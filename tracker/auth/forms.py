@@ -9,9 +9,10 @@ from wtforms import (
     SubmitField,
 )
 from tracker.forms import MultiCheckboxField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from tracker.auth.models import Role
+from tracker.auth.queries import group_mapping_named
 
 MIN_PASSWORD = 10
 
@@ -92,3 +93,36 @@ class ConfirmForm(FlaskForm):
     """An empty form: a button with CSRF protection."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class GroupMappingForm(FlaskForm):
+    group_name = StringField(
+        _l("Group at the identity provider"),
+        description=_l(
+            "Exactly as the provider sends it in the groups claim: a name, a path such as "
+            "/ict/staff, or (Entra ID) the group's object id. Upper and lower case do not matter."
+        ),
+        validators=[DataRequired(), Length(max=255)],
+    )
+    role = SelectField(_l("Role"), choices=role_choices)
+    department_id = SelectField(
+        _l("Department"),
+        description=_l("Directors direct this department; every other role is its staff."),
+        coerce=_optional_int,
+        validate_choice=True,
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, mapping=None, **kwargs):
+        super().__init__(*args, obj=mapping, **kwargs)
+        #: The mapping being edited (None: a new one).
+        self.mapping = mapping
+
+    def validate_group_name(self, field):
+        other = group_mapping_named(field.data.strip())
+        if other is not None and other is not self.mapping:
+            raise ValidationError(_l("This group already has a mapping."))

@@ -5,11 +5,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String, false
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.organisation.models import DepartmentMembership, MembershipRole
+from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
 from tracker.types import UTCDateTime, utcnow
 
 
@@ -54,6 +54,9 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list[DepartmentMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    identities: Mapped[list[UserIdentity]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     # Flask-Login: the id in the session carries the token, so a replayed old cookie fails.
     def get_id(self) -> str:
@@ -90,3 +93,46 @@ class LoginAttempt(db.Model):
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class UserIdentity(db.Model):
+    """Who a person is at an identity provider (OpenID Connect): the issuer and its `sub`.
+    Sign-in matches on this pair, never on a name or an e-mail address."""
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The provider's issuer URL, exactly as in its ID tokens.
+    issuer: Mapped[str] = mapped_column(String(500))
+    #: The provider's `sub` claim: stable for the person, unique within the issuer.
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The e-mail address the provider sent at the last sign-in.
+    email_at_provider: Mapped[str | None] = mapped_column(String(254))
+    #: The group names the provider sent at the last sign-in.
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: None of those groups had a group mapping (the admin lists these people).
+    without_mapped_group: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    user: Mapped[User] = relationship(back_populates="identities")
+
+
+class GroupMapping(db.Model):
+    """A group at the identity provider, and the role and department it gives. Applied at
+    every sign-in through the provider (and by a directory sync later)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: As the provider sends it (a name, a path such as /ict/staff, or an object id);
+    #: matched case-insensitively, unique in that sense.
+    group_name: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    #: None: the group gives a role only. Directors get a director membership here,
+    #: every other role a staff membership.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    department: Mapped[Department | None] = relationship()

@@ -1,4 +1,6 @@
-"""Log-in, log-out, own account, language, and the administrator's user pages."""
+"""Log-in (password and OpenID Connect), log-out, own account, language, and the
+administrator's user and group-mapping pages."""
+import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -17,24 +19,29 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.auth import services
+from tracker.auth import group_mappings, identities, oidc, queries, services
 from tracker.auth.forms import (
     AccountForm,
     ConfirmForm,
+    GroupMappingForm,
     LanguageForm,
     LoginForm,
     PasswordForm,
     UserForm,
 )
-from tracker.auth.models import Role, User
+from tracker.auth.identities import SignInRefused
+from tracker.auth.models import GroupMapping, Role, User
 from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.forms import saving
 from tracker.organisation.models import Department, MembershipRole
+from tracker.notifications.rendering import absolute_url
 from tracker.organisation.queries import department_choices
 
 bp = Blueprint("auth", __name__)
+security_log = logging.getLogger("tracker.security")
+PER_PAGE = 50
 
 
 def safe_next(target: str | None) -> str | None:
@@ -56,26 +63,81 @@ def _limits() -> services.LoginLimits:
     )
 
 
+def _complete_login(user: User, remember: bool, next_url: str | None):
+    """The same end for every way of logging in: the session, the user's own language."""
+    login_user(user, remember=remember)
+    session.pop("lang", None)
+    return redirect(next_url or url_for("dashboard.home"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("dashboard.home"))
+    sso = oidc.settings()
+    # OIDC_ONLY: the password form is the administrators' way in when the provider fails.
+    admins_only = bool(sso and sso.only)
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.email.data, form.password.data, request.remote_addr or "-", _limits()
+                form.email.data, form.password.data, request.remote_addr or "-", _limits(),
+                admins_only=admins_only,
             )
         except DomainError as error:
             db.session.commit()  # the failed attempt counts towards the limit
             form.form_errors.append(error.message)
         else:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
-            session.pop("lang", None)
-            return redirect(next_url or url_for("dashboard.home"))
-    return render_template("auth/login.html", form=form)
+            return _complete_login(user, form.remember.data, next_url)
+    show_password_form = (
+        not admins_only or request.args.get("local") == "1" or request.method == "POST"
+    )
+    return render_template(
+        "auth/login.html", form=form, sso=sso, show_password_form=show_password_form,
+        admins_only=admins_only, next_url=next_url,
+    )
+
+
+def _sign_in_refused(error: SignInRefused):
+    db.session.rollback()
+    security_log.warning(
+        "oidc sign-in refused ip=%s reason=%s", request.remote_addr or "-", error.reason
+    )
+    sso = oidc.settings()
+    return render_template(
+        "auth/oidc_error.html", message=error.message,
+        password_login=not (sso and sso.only),
+    ), error.status
+
+
+@bp.route("/login/oidc")
+def oidc_login():
+    sso = oidc.settings() or abort(404)
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("dashboard.home"))
+    session["oidc_next"] = next_url
+    try:
+        return oidc.redirect_to_provider(sso, absolute_url("auth.oidc_callback"))
+    except SignInRefused as error:
+        return _sign_in_refused(error)
+
+
+@bp.route("/login/oidc/callback")
+def oidc_callback():
+    sso = oidc.settings() or abort(404)
+    try:
+        claims = oidc.claims_from_callback(sso)
+        user = identities.sign_in_with_claims(
+            claims, sso.issuer, groups_claim=sso.groups_claim, trust_email=sso.trust_email
+        )
+    except SignInRefused as error:
+        return _sign_in_refused(error)
+    db.session.commit()
+    security_log.info("login user_id=%s ip=%s via=oidc", user.id, request.remote_addr or "-")
+    return _complete_login(user, False, safe_next(session.pop("oidc_next", None)))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -243,3 +305,75 @@ def _set_active(user_id: int, active: bool):
             else:
                 flash(_("%(name)s is deactivated and logged out.", name=user.name), "success")
     return redirect(url_for("auth.users"))
+
+
+# --- Administrator: group mappings ----------------------------------------------------
+
+
+@bp.route("/admin/group-mappings")
+@role_required(Role.admin)
+def group_mapping_list():
+    pagination = db.paginate(
+        queries.sign_ins_without_mapped_group(), page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE, error_out=False,
+    )
+    return render_template(
+        "auth/group_mappings.html", mappings=queries.group_mappings(), pagination=pagination,
+        sso=oidc.settings(),
+    )
+
+
+def _group_mapping_form(mapping: GroupMapping | None) -> GroupMappingForm:
+    form = GroupMappingForm(mapping=mapping)
+    form.department_id.choices = [(None, _("No department"))] + department_choices(
+        include_inactive=True
+    )
+    if request.method == "GET" and mapping is not None:
+        form.role.data = mapping.role.value
+    return form
+
+
+def _save_group_mapping(mapping: GroupMapping | None):
+    form = _group_mapping_form(mapping)
+    if form.validate_on_submit():
+        department = (
+            db.session.get(Department, form.department_id.data) if form.department_id.data else None
+        )
+        try:
+            saved = group_mappings.save_group_mapping(
+                current_user, mapping, group_name=form.group_name.data,
+                role=Role(form.role.data), department=department,
+            )
+        except DomainError as error:  # what the form could not check (a name just taken)
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("The mapping of group %(name)s is saved. It applies at each person's next "
+                    "sign-in.", name=saved.group_name), "success")
+            return redirect(url_for("auth.group_mapping_list"))
+    return render_template("auth/group_mapping_form.html", form=form, mapping=mapping)
+
+
+@bp.route("/admin/group-mappings/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_group_mapping():
+    return _save_group_mapping(None)
+
+
+@bp.route("/admin/group-mappings/<int:mapping_id>", methods=["GET", "POST"])
+@role_required(Role.admin)
+def edit_group_mapping(mapping_id: int):
+    return _save_group_mapping(db.session.get(GroupMapping, mapping_id) or abort(404))
+
+
+@bp.route("/admin/group-mappings/<int:mapping_id>/delete", methods=["POST"])
+@role_required(Role.admin)
+def delete_group_mapping(mapping_id: int):
+    mapping = db.session.get(GroupMapping, mapping_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        name = mapping.group_name
+        group_mappings.delete_group_mapping(current_user, mapping)
+        db.session.commit()
+        flash(_("The mapping of group %(name)s is deleted.", name=name), "success")
+    return redirect(url_for("auth.group_mapping_list"))

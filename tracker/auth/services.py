@@ -48,8 +48,13 @@ def _recent_failures(column, value, since) -> int:
     )
 
 
-def authenticate(email: str, password: str, ip_address: str, limits: LoginLimits) -> User:
-    """Return the user for these credentials, or raise DomainError with a generic message."""
+def authenticate(
+    email: str, password: str, ip_address: str, limits: LoginLimits, *, admins_only: bool = False
+) -> User:
+    """Return the user for these credentials, or raise DomainError with a generic message.
+
+    admins_only: only administrators may log in with a password (sign-in through the
+    identity provider only, OIDC_ONLY); anyone else gets the same generic message."""
     email = normalise_email(email)
     since = utcnow() - limits.window
     if (
@@ -64,9 +69,14 @@ def authenticate(email: str, password: str, ip_address: str, limits: LoginLimits
         user.password_hash if user and user.password_hash else _DUMMY_HASH, password
     )
     ok = bool(user and user.password_hash and valid and user.active)
+    not_admin = ok and admins_only and not user.is_admin
+    ok = ok and not not_admin
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok:
-        security_log.warning("login failed email=%s ip=%s", email, ip_address)
+        security_log.warning(
+            "login failed email=%s ip=%s%s", email, ip_address,
+            " (password log-in is for administrators only)" if not_admin else "",
+        )
         db.session.flush()
         raise DomainError(LOGIN_FAILED)
     user.last_login_at = utcnow()

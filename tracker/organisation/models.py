@@ -118,6 +118,9 @@ class DepartmentMembership(db.Model):
     role: Mapped[MembershipRole] = mapped_column(
         Enum(MembershipRole, native_enum=False, length=20)
     )
+    #: Set by group mappings (at sign-in through the identity provider), and removed by them
+    #: when the groups no longer give it; memberships set by hand are never touched by them.
+    from_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     department: Mapped[Department] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
