@@ -339,16 +339,12 @@ def _save_group_mapping(mapping: GroupMapping | None):
         department = (
             db.session.get(Department, form.department_id.data) if form.department_id.data else None
         )
-        try:
+        with saving(form) as outcome:  # what the form could not check (a name just taken)
             saved = group_mappings.save_group_mapping(
                 current_user, mapping, group_name=form.group_name.data,
                 role=Role(form.role.data), department=department,
             )
-        except DomainError as error:  # what the form could not check (a name just taken)
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The mapping of group %(name)s is saved. It applies at each person's next "
                     "sign-in.", name=saved.group_name), "success")
             return redirect(url_for("auth.group_mapping_list"))
