@@ -67,6 +67,9 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from tracker import changes
+    from tracker.audit import tracking
+
+    tracking.init_app(app)
 
     changes.init_app(app)
 
@@ -165,6 +168,9 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.meetings.routes import bp as meetings_bp
 
     app.register_blueprint(meetings_bp)
+    from tracker.audit.routes import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
 
 
 def configure_request_log(app: Flask) -> None:

@@ -32,6 +32,8 @@ EXPECTED = {
     "auth.language": EVERYONE,
     "auth.account": SIGNED_IN,
     "auth.users": ADMIN,
+    "audit.audit_trail": ADMIN,
+    "audit.audit_export": ADMIN,
     "auth.new_user": ADMIN,
     "auth.edit_user": ADMIN,
     "auth.deactivate_user": ADMIN,

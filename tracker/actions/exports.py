@@ -1,7 +1,6 @@
 """The filtered action list as CSV and XLSX, safe to open in a spreadsheet."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -20,18 +19,7 @@ from tracker.actions.forms import (
 from tracker.actions.models import ImprovementAction
 from tracker.actions.queries import ExportData
 from tracker.actions.services import finding_label
-
-#: A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice
-#: and Google Sheets; a leading apostrophe keeps it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make text safe against spreadsheet formula injection; other values pass as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
+from tracker.spreadsheets import csv_text, neutralise
 
 def _headers() -> list[str]:
     return [
@@ -68,17 +56,7 @@ def _row(action: ImprovementAction, data: ExportData, today: date) -> list:
 
 
 def to_csv(data: ExportData, today: date) -> str:
-    """Semicolon-separated with a byte-order mark, as Dutch Excel opens it directly."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in _headers()])
-    for action in data.actions:
-        writer.writerow([
-            neutralise(v.isoformat() if isinstance(v, date) else v)
-            for v in _row(action, data, today)
-        ])
-    return out.getvalue()
+    return csv_text(_headers(), (_row(action, data, today) for action in data.actions))
 
 
 def to_xlsx(data: ExportData, today: date) -> bytes:

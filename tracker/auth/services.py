@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.audit.tracking import record_sign_in
 from tracker.auth.permissions import require_admin
 from tracker.auth.models import LoginAttempt, Role, User, new_session_token
 from tracker.errors import DomainError
@@ -62,6 +63,7 @@ def authenticate(
         or _recent_failures(LoginAttempt.ip_address, ip_address, since) >= limits.per_ip
     ):
         security_log.warning("login throttled email=%s ip=%s", email, ip_address)
+        record_sign_in(None, method="password", succeeded=False, email=email, reason="throttled")
         raise DomainError(LOGIN_THROTTLED)
 
     user = db.session.scalar(select(User).where(User.email == email))
@@ -77,9 +79,12 @@ def authenticate(
             "login failed email=%s ip=%s%s", email, ip_address,
             " (password log-in is for administrators only)" if not_admin else "",
         )
+        record_sign_in(user, method="password", succeeded=False, email=email,
+                       reason="administrators only" if not_admin else None)
         db.session.flush()
         raise DomainError(LOGIN_FAILED)
     user.last_login_at = utcnow()
+    record_sign_in(user, method="password", succeeded=True)
     security_log.info("login user_id=%s ip=%s", user.id, ip_address)
     db.session.flush()
     return user

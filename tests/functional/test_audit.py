@@ -1,0 +1,132 @@
+"""The audit trail: each kind of change writes its row (who, what, when, from where), nothing
+can change it, and administrators search and export it."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_department, make_user
+from tracker.audit.models import AuditEvent
+from tracker.auth.models import Role, User
+from tracker.extensions import db
+from tracker.organisation.models import Organisation
+
+
+def events(action: str | None = None) -> list[AuditEvent]:
+    db.session.expire_all()
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+@pytest.fixture
+def admin(ctx, client):
+    admin = make_user(Role.admin, email="admin@example.org")
+    db.session.commit()
+    client.login(admin.email)
+    return admin
+
+
+def test_creating_changing_and_deactivating_a_person_is_recorded_with_who_and_where(admin, client):
+    ict = make_department("ICT")
+    db.session.commit()
+    client.post("/admin/users/new", {"email": "eva@example.org", "name": "Eva", "role": "owner",
+                                     "active": "y", "locale": "", "staff_of": [ict.id]})
+    eva = db.session.scalar(select(User).where(User.email == "eva@example.org"))
+    created = events("user.created")[-1]
+    assert created.subject_id == eva.id and created.actor_id == admin.id
+    assert created.details["role"] == "owner" and created.origin == "127.0.0.1"
+    assert "password" not in created.details and "password_hash" not in created.details
+    membership = events("membership.added")[-1]
+    assert membership.subject_id == eva.id and membership.details["department_id"] == ict.id
+
+    client.post(f"/admin/users/{eva.id}", {"email": "eva@example.org", "name": "Eva",
+                                           "role": "director", "active": "y", "locale": "",
+                                           "directs": [ict.id]})
+    changed = events("user.changed")[-1]
+    assert changed.details["role"] == ["owner", "director"] and changed.actor_id == admin.id
+    assert events("membership.removed")[-1].details["membership"] == "staff"
+
+    client.post(f"/admin/users/{eva.id}", {"email": "eva@example.org", "name": "Eva",
+                                           "role": "director", "locale": "",
+                                           "directs": [ict.id]})  # active unticked
+    deactivated = events("user.deactivated")[-1]
+    assert deactivated.subject_id == eva.id and deactivated.details == {"active": [True, False]}
+
+
+def test_settings_and_departments_are_recorded(admin, client):
+    make_department("ICT")
+    db.session.add(Organisation(name="Gemeente", anonymity_threshold=5))
+    db.session.commit()
+    organisation = db.session.scalar(select(Organisation))
+    organisation.anonymity_threshold = 8
+    db.session.commit()
+    change = events("settings.changed")[-1]
+    assert change.details["anonymity_threshold"] == [5, 8]
+    assert events("department.created")[-1].details["name"] == "ICT"
+
+
+def test_the_command_line_is_recorded_as_such(app):
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["create-admin", "beheer@example.org", "--password", "een lang wachtwoord"])
+        assert result.exit_code == 0, result.output
+        created = events("user.created")[-1]
+        assert created.actor_id is None and created.actor_label == "cli"
+        assert created.origin == "cli" and created.details["role"] == "admin"
+        db.session.remove()
+
+
+def test_sign_ins_are_recorded_succeeded_and_failed(ctx, client):
+    eva = make_user(email="eva@example.org")
+    db.session.commit()
+    client.login("eva@example.org", "wrong password")
+    client.login("nobody@example.org", "whatever")
+    client.login("eva@example.org")
+    failed = events("signin.failed")
+    assert [e.subject_id for e in failed] == [eva.id, None]
+    assert failed[1].details["email"] == "nobody@example.org"
+    assert all("password" not in e.details for e in failed)
+    succeeded = events("signin.succeeded")[-1]
+    assert succeeded.actor_id == eva.id and succeeded.details == {"method": "password"}
+
+
+def test_a_refused_change_leaves_no_record_and_records_cannot_be_changed(admin, client):
+    before = len(events())
+    response = client.post("/admin/users/new", {"email": "admin@example.org", "name": "Dubbel",
+                                                "role": "employee", "locale": ""})
+    assert response.status_code == 200  # refused: the address is taken
+    assert len(events()) == before
+    row = events()[-1]
+    row.action = "forged"
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(events()[-1])
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_admin_filters_and_exports_the_trail_in_both_languages(admin, client):
+    make_department("ICT")
+    make_department("=HYPERLINK(\"x\")")
+    db.session.commit()
+    page = client.get("/admin/audit?action=department.created").get_data(as_text=True)
+    assert "Audittrail" in page and page.count('data-audit-event="department.created"') == 2
+    assert 'data-audit-event="signin.succeeded"' not in page
+    client.post("/language", {"language": "en"})
+    english = client.get("/admin/audit?text=ICT").get_data(as_text=True)
+    assert "Audit trail" in english and english.count('data-audit-event=') == 1
+    bad = client.get("/admin/audit?since=not-a-date&subject_id=99999999999999999999999")
+    assert bad.status_code == 200 and 'aria-invalid="true"' in bad.get_data(as_text=True)
+    export = client.get("/admin/audit/export.csv?action=department.created")
+    assert export.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert len(rows) == 3 and rows[1][3] == "department.created"
+    assert all(not cell.startswith("=") for row in rows for cell in row)

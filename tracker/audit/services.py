@@ -1,0 +1,73 @@
+"""The audit trail: one row per change of people, roles, departments, settings, tokens and
+per sign-in, written in the same transaction as the change itself (so a rolled-back change
+leaves no row, and a change never goes unrecorded).
+
+`record()` is called by the services that make the change, with the acting user. Where it
+happened is the request's client address, or "cli" outside a request ("scheduler" and SCIM
+clients through `acting_as`).
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+
+from flask import has_request_context, request
+
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+from tracker.types import utcnow
+
+_origin: contextvars.ContextVar[str] = contextvars.ContextVar("audit_origin", default="cli")
+_actor_label: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "audit_actor_label", default=None)
+
+#: Keys that must never reach the audit trail, whatever a caller passes.
+SECRET_KEYS = frozenset({"password", "password_hash", "token", "secret", "code", "id_token"})
+
+
+@contextmanager
+def acting_as(label: str, origin: str | None = None):
+    """A non-user actor for the calls inside (a SCIM token, the scheduler)."""
+    label_token = _actor_label.set(label[:120])
+    origin_token = _origin.set(origin[:64]) if origin else None
+    try:
+        yield
+    finally:
+        _actor_label.reset(label_token)
+        if origin_token is not None:
+            _origin.reset(origin_token)
+
+
+def _clean(details: dict) -> dict:
+    clean = {}
+    for key, value in details.items():
+        if key in SECRET_KEYS:
+            continue
+        if isinstance(value, (set, frozenset, tuple)):
+            value = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
+            value = value.value  # enums
+        clean[key] = value
+    return clean
+
+
+def record(actor, action: str, subject_type: str | None = None, subject_id: int | None = None,
+           **details) -> AuditEvent:
+    """Write one audit row (flushed with the caller's transaction). `actor` is the acting
+    User, or None for the command line / scheduler / an actor set with `acting_as`."""
+    if actor is not None and getattr(actor, "id", None) is not None:
+        actor_id, label = actor.id, f"user {actor.id}"
+    else:
+        actor_id, label = None, _actor_label.get() or _origin.get()
+    origin = _origin.get()
+    if has_request_context() and origin == "cli":
+        origin = request.remote_addr or "-"
+    if actor_id is None and label == "cli" and has_request_context():
+        label = "anonymous"
+    event = AuditEvent(
+        at=utcnow(), actor_id=actor_id, actor_label=label, action=action,
+        subject_type=subject_type, subject_id=subject_id, origin=origin[:64],
+        details=_clean(details),
+    )
+    db.session.add(event)
+    return event
