@@ -33,6 +33,11 @@ EXPECTED = {
     "auth.edit_user": ADMIN,
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
+    # People: invitations are the administrator's; asking for a password reset and using a
+    # mailed link need no log-in (the link's token is the key).
+    "auth.invite_user": ADMIN,
+    "auth.reset_password": EVERYONE,
+    "auth.set_password": EVERYONE,
     "organisation.departments": SIGNED_IN,
     "organisation.department": SIGNED_IN,
     "organisation.department_staff": DEPARTMENT_DIRECTOR,

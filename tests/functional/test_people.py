@@ -1,0 +1,354 @@
+"""Provisioning people (issue 14), as administrators and people meet it: invitations and
+password resets read from a real SMTP server on loopback, and what happens when someone
+leaves."""
+from __future__ import annotations
+
+import hashlib
+import re
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import PASSWORD, make_action, make_department, make_user
+from tests.mailserver import mail_server  # noqa: F401 (fixture)
+from tracker import clock
+from tracker.auth import invitations
+from tracker.auth.models import HrRecord, LoginAttempt, PasswordToken, Role, TokenPurpose, User
+from tracker.extensions import db
+from tracker.notifications.models import OutboxMessage
+from tracker.organisation.models import DepartmentMembership, MembershipRole
+from tracker.scheduler import jobs
+from tracker.types import utcnow
+
+NEW_PASSWORD = "a password of my own"
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def outbox(kind: str | None = None, to: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    if to:
+        query = query.where(OutboxMessage.recipient_email == to)
+    return list(db.session.scalars(query))
+
+
+def deliver(app) -> None:
+    """The scheduler's delivery job, as in production."""
+    result = jobs.run_job(app, "deliver")
+    assert "error" not in result, result
+
+
+def link_in(text: str, app) -> str:
+    """The path of the set-password link in a mail's text."""
+    match = re.search(re.escape(app.config["BASE_URL"]) + r"(/set-password/[A-Za-z0-9_\-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+def counts() -> dict[str, int]:
+    db.session.expire_all()
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, DepartmentMembership, HrRecord, PasswordToken, OutboxMessage)
+    }
+
+
+def memberships(user: User) -> set[tuple[str, MembershipRole]]:
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    return {(m.department.short_name, m.role) for m in user.memberships}
+
+
+@pytest.fixture
+def org(ctx):
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    hr = make_department("Personeel & Organisatie", "P&O")
+    fin = make_department("Financiën", "FIN")
+    admin = make_user(Role.admin, email="admin@example.org", name="Anna Beheer")
+    return {"ict": ict, "hr": hr, "fin": fin, "admin": admin}
+
+
+# --- Invitations --------------------------------------------------------------------------
+
+
+def test_admin_form_has_no_password_and_the_new_person_chooses_one(org, app, client, make_client,
+                                                                    mail_server):
+    client.login("admin@example.org")
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'type="password"' not in form
+    assert 'type="password"' not in client.get(
+        f"/admin/users/{org['admin'].id}").get_data(as_text=True)
+    response = client.post("/admin/users/new", {
+        "email": "Nina@Example.org", "name": "Nina Nieuw", "role": "owner", "active": "y",
+        "locale": "en", "staff_of": [org["ict"].id]}, follow_redirects=True)
+    assert "Nina Nieuw krijgt een mail met een link om een wachtwoord te kiezen." \
+        in response.get_data(as_text=True)
+    nina = db.session.scalar(select(User).where(User.email == "nina@example.org"))
+    assert nina.password_hash is None
+    deliver(app)
+    [mail] = mail_server.recorder.to("nina@example.org")
+    assert mail.message["Subject"] == "Your account for the tracker of Organisatie"
+    assert "Anna Beheer made you an account" in mail.text()  # in Nina's language
+    path = link_in(mail.text(), app)
+    assert path in mail.html()
+    # Only the token's sha256 is stored, valid for 72 hours.
+    token = path.rsplit("/", 1)[1]
+    [stored] = db.session.scalars(select(PasswordToken)).all()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in stored.token_hash
+    assert stored.purpose is TokenPurpose.invite
+    assert timedelta(hours=71, minutes=59) < stored.expires_at - stored.created_at \
+        <= timedelta(hours=72)
+
+    nina_browser = make_client()
+    page = nina_browser.get(path)
+    assert "Choose your password" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+    short = nina_browser.post(path, {"new_password": "short", "confirm": "short"})
+    assert "Field must be between 10 and 200 characters long." in short.get_data(as_text=True)
+    differ = nina_browser.post(path, {"new_password": NEW_PASSWORD, "confirm": "something else"})
+    assert "The passwords differ." in differ.get_data(as_text=True)
+    done = nina_browser.post(path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                             follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Your password is saved and you are logged in." in text
+    assert "Welcome, Nina Nieuw" in text
+    assert db.session.get(PasswordToken, stored.id).used_at is not None
+    # The link works once.
+    again = make_client()
+    used = again.get(path).get_data(as_text=True)
+    assert "This link has been used already" in used and 'href="/reset-password"' in used
+    refused = again.post(path, {"new_password": "another password 1", "confirm":
+                                "another password 1"})
+    assert "This link has been used already" in refused.get_data(as_text=True)
+    assert again.login("nina@example.org", "another password 1").status_code == 200
+    assert make_client().login("nina@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_an_expired_or_unknown_link_gets_a_clear_page(org, client):
+    person = make_user(email="late@example.org")
+    person.password_hash = None
+    invitations.invite(None, person, now=utcnow() - timedelta(hours=73))
+    db.session.commit()
+    [mail] = outbox("invitation")
+    path = link_in(mail.body_text, client.application)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Deze link is verlopen." in page.get_data(as_text=True)
+    refused = client.post(path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert "Deze link is verlopen." in refused.get_data(as_text=True)
+    assert db.session.get(User, person.id).password_hash is None
+    for token in ("not-a-token", "x" * 500, path.rsplit("/", 1)[1][:-2]):
+        unknown = client.get(f"/set-password/{token}").get_data(as_text=True)
+        assert "Deze link is niet geldig." in unknown
+        assert 'href="/reset-password"' in unknown
+
+
+def test_admin_resends_an_invitation_and_the_older_link_stops_working(org, app, client):
+    # Created without a password (as the HR import does): invited at once.
+    person = make_user(email="again@example.org", name="Ada Again", password=None)
+    first = link_in(outbox("invitation")[0].body_text, app)
+    client.login("admin@example.org")
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/{person.id}/invite"' in users
+    assert "Nog geen wachtwoord gekozen" in users
+    edit = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert "Ada Again heeft nog geen wachtwoord gekozen (uitgenodigd" in edit
+    response = client.post(f"/admin/users/{person.id}/invite",
+                           {"next": f"/admin/users/{person.id}"}, follow_redirects=True)
+    assert "Er is een uitnodiging onderweg naar again@example.org." \
+        in response.get_data(as_text=True)
+    mails = outbox("invitation")
+    assert len(mails) == 2
+    second = link_in(mails[1].body_text, app)
+    client.post("/logout")
+    assert "Deze link is verlopen." in client.get(first).get_data(as_text=True)
+    assert "Kies uw wachtwoord" in client.get(second).get_data(as_text=True)
+    # Someone who chose a password is not invited again.
+    refused = client.post("/login", {"email": "admin@example.org", "password": PASSWORD})
+    assert refused.status_code == 302
+    response = client.post(f"/admin/users/{org['admin'].id}/invite", {}, follow_redirects=True)
+    assert "heeft al een wachtwoord gekozen" in response.get_data(as_text=True)
+    assert len(outbox("invitation")) == 2
+
+
+# --- Password reset -----------------------------------------------------------------------
+
+
+def _ask_reset(client, email: str):
+    client.get("/reset-password")
+    response = client.post("/reset-password", {"email": email})
+    # A WSGI server closes the response once it has sent it; that runs what comes after the
+    # answer (looking the address up, the link and the mail).
+    response.close()
+    return response
+
+
+def test_reset_by_mail_replaces_the_password_and_signs_out_other_sessions(
+        org, app, client, make_client, mail_server):
+    person = make_user(email="vera@example.org", name="Vera Vergeten")
+    other_session = make_client()
+    other_session.login("vera@example.org")
+    assert other_session.get("/").status_code == 200
+    login_page = client.get("/login").get_data(as_text=True)
+    assert 'href="/reset-password"' in login_page
+    response = _ask_reset(client, "Vera@Example.org ")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Als het adres bekend is, is er een mail onderweg" in client.get("/login").get_data(
+        as_text=True)
+    deliver(app)
+    [mail] = mail_server.recorder.to("vera@example.org")
+    assert mail.message["Subject"] == "Kies een nieuw wachtwoord"
+    path = link_in(mail.text(), app)
+    [stored] = db.session.scalars(select(PasswordToken)).all()
+    assert stored.purpose is TokenPurpose.reset
+    assert stored.expires_at - stored.created_at == timedelta(hours=1)
+    page = client.get(path).get_data(as_text=True)
+    assert "Kies een nieuw wachtwoord" in page and "vera@example.org" in page
+    done = client.post(path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                       follow_redirects=True)
+    assert "Welkom, Vera Vergeten" in done.get_data(as_text=True)
+    # The other session is signed out; the old password no longer works, the new one does.
+    signed_out = other_session.get("/")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    assert make_client().login("vera@example.org", PASSWORD).status_code == 200
+    assert make_client().login("vera@example.org", NEW_PASSWORD).status_code == 302
+    # The link works once.
+    reuse = make_client().post(path, {"new_password": "yet another one", "confirm":
+                                      "yet another one"})
+    assert "Deze link is al gebruikt" in reuse.get_data(as_text=True)
+    assert db.session.get(User, person.id).password_hash != ""
+
+
+def test_a_reset_link_expires_after_an_hour(org, app, client):
+    make_user(email="slow@example.org")
+    invitations.send_reset_link("slow@example.org", now=utcnow() - timedelta(minutes=61))
+    db.session.commit()
+    path = link_in(outbox("password-reset")[0].body_text, app)
+    assert "Deze link is verlopen." in client.get(path).get_data(as_text=True)
+
+
+def test_known_unknown_and_deactivated_addresses_get_the_same_answer(org, client, make_client):
+    make_user(email="known@example.org")
+    gone = make_user(email="gone@example.org")
+    gone.active = False
+    db.session.commit()
+    answers = []
+    for email in ("known@example.org", "nobody@example.org", "gone@example.org"):
+        browser = make_client()
+        response = _ask_reset(browser, email)
+        page = browser.get("/login").get_data(as_text=True)
+        message = re.search(r'<div class="alert[^>]*>(.*?)</div>', page, re.S).group(1)
+        answers.append((response.status_code, response.headers["Location"], message.strip()))
+    assert answers[0] == answers[1] == answers[2]
+    assert "Als het adres bekend is" in answers[0][2]
+    # Only the known, active address got a mail.
+    assert [m.recipient_email for m in outbox("password-reset")] == ["known@example.org"]
+
+
+def test_known_and_unknown_addresses_take_the_same_path_and_time(org, app, make_client,
+                                                                 count_queries):
+    """Until the answer is sent, a known and an unknown address run the very same SQL; the
+    rest (lookup, link, mail) happens once the response is closed. Over interleaved runs the
+    medians of the time to the answer stay close (compared with each other, no wall-clock
+    limit)."""
+    make_user(email="known@example.org")
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 1000
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 1000
+    try:
+        browser = make_client()
+        browser.get("/reset-password")
+        statements = {}
+        for email in ("known@example.org", "nobody@example.org"):
+            with count_queries() as counter:
+                response = browser.post("/reset-password", {"email": email})
+            response.close()
+            statements[email] = counter.statements
+        assert statements["known@example.org"] == statements["nobody@example.org"]
+        assert not any("FROM user" in s for s in statements["known@example.org"])
+        timings = {"known@example.org": [], "nobody@example.org": []}
+        for _ in range(25):
+            for email in timings:
+                started = time.perf_counter()
+                response = browser.post("/reset-password", {"email": email})
+                timings[email].append(time.perf_counter() - started)
+                assert response.status_code == 302
+                response.close()
+    finally:
+        app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 5
+        app.config["LOGIN_MAX_FAILURES_PER_IP"] = 20
+    known = statistics.median(timings["known@example.org"][5:])
+    unknown = statistics.median(timings["nobody@example.org"][5:])
+    assert 0.67 < known / unknown < 1.5, (known, unknown)
+    # The known address did get its mails.
+    assert len(outbox("password-reset")) == 26
+
+
+def test_reset_requests_are_limited_per_address_and_per_client(org, app, make_client):
+    make_user(email="kim@example.org")
+    browser = make_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        assert _ask_reset(browser, "kim@example.org").status_code == 302
+    throttled = _ask_reset(browser, "kim@example.org")
+    assert throttled.status_code == 200
+    assert "Te veel aanvragen voor een nieuw wachtwoord" in throttled.get_data(as_text=True)
+    assert len(outbox("password-reset")) == 5
+    # An unknown address is limited the same way (the answer tells nothing).
+    for _ in range(5):
+        _ask_reset(browser, "nobody@example.org")
+    assert "Te veel aanvragen" in _ask_reset(browser, "nobody@example.org").get_data(
+        as_text=True)
+    # Per client address: many addresses from one client.
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    try:
+        attacker = make_client()
+        attacker.client.environ_base["REMOTE_ADDR"] = "10.0.0.66"
+        for number in range(3):
+            assert _ask_reset(attacker, f"random{number}@example.org").status_code == 302
+        assert "Te veel aanvragen" in _ask_reset(attacker, "kim2@example.org").get_data(
+            as_text=True)
+    finally:
+        app.config["LOGIN_MAX_FAILURES_PER_IP"] = 20
+    # Reset requests do not count as failed log-ins: Kim still logs in.
+    assert make_client().login("kim@example.org").status_code == 302
+    assert db.session.scalar(select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.kind == "reset")) == 5 + 5 + 3
+
+
+# --- Leaving ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(org):
+    director = make_user(Role.director, email="dir@example.org", name="Dirk Directeur",
+                         directs=[org["ict"]])
+    owner = make_user(Role.owner, email="olga@example.org", name="Olga Owner",
+                      staff_of=[org["ict"]])
+    colleague = make_user(Role.owner, email="cor@example.org", name="Cor Collega",
+                          staff_of=[org["ict"]])
+    return {**org, "director": director, "owner": owner, "colleague": colleague}
+
+
+def test_deactivated_by_the_admin_signed_out_at_the_next_request_and_no_more_mail(
+        team, app, client, make_client):
+    owner = team["owner"]
+    make_action(team["ict"], owner, by=team["director"], deadline=clock.today())
+    olga = make_client()
+    olga.login("olga@example.org")
+    assert olga.get("/").status_code == 200
+    client.login("admin@example.org")
+    response = client.post(f"/admin/users/{owner.id}/deactivate", {}, follow_redirects=True)
+    assert "Olga Owner is gedeactiveerd en uitgelogd." in response.get_data(as_text=True)
+    signed_out = olga.get("/actions/mine")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    # No mail: not the deadline reminder (the colleague's would go), not a reset link.
+    jobs.run_job(app, "reminders")
+    _ask_reset(make_client(), "olga@example.org")
+    assert [m for m in outbox() if m.recipient_email == "olga@example.org"] == []
