@@ -33,9 +33,11 @@ EXPECTED = {
     "auth.edit_user": ADMIN,
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
-    # People: invitations are the administrator's; asking for a password reset and using a
-    # mailed link need no log-in (the link's token is the key).
+    # People: the HR file import and invitations are the administrator's; asking for a
+    # password reset and using a mailed link need no log-in (the link's token is the key).
     "auth.invite_user": ADMIN,
+    "auth.import_users": ADMIN,
+    "auth.import_users_preview": ADMIN,  # and only the uploader's own token (test_people)
     "auth.reset_password": EVERYONE,
     "auth.set_password": EVERYONE,
     "organisation.departments": SIGNED_IN,

@@ -1,14 +1,17 @@
-"""Provisioning people (issue 14), as administrators and people meet it: invitations and
-password resets read from a real SMTP server on loopback, and what happens when someone
-leaves."""
+"""Provisioning people (issue 14, points 6-9), as administrators and people meet it: the HR
+file import on the command line and on the admin page, invitations and password resets read
+from a real SMTP server on loopback, and what happens when someone leaves."""
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
 import statistics
 import time
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -73,6 +76,302 @@ def org(ctx):
     fin = make_department("Financiën", "FIN")
     admin = make_user(Role.admin, email="admin@example.org", name="Anna Beheer")
     return {"ict": ict, "hr": hr, "fin": fin, "admin": admin}
+
+
+PEOPLE_ROWS = [
+    ("José Müller", "Jose.Muller@Example.org", "ICT", "actiehouder"),
+    ("Zoë de Wit", "zoe@example.org", "Financiën", "directeur"),
+    ("Piet Jansen", "piet@example.org", "personeel & organisatie", "medewerker"),
+]
+
+
+def csv_bytes(rows, header=("naam", "e-mailadres", "afdeling", "rol"), delimiter=";",
+              encoding="utf-8-sig") -> bytes:
+    lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def xlsx_bytes(rows, header=("Naam", "E-mailadres", "Afdeling", "Rol")) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def run_import(app, tmp_path, data: bytes, *args, name="people.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = app.test_cli_runner().invoke(args=["import-users", str(path), *args])
+    db.session.expire_all()
+    return result
+
+
+def run_json(app, tmp_path, data: bytes, *args, name="people.csv") -> dict:
+    result = run_import(app, tmp_path, data, "--json", *args, name=name)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+# --- import-users on the command line -----------------------------------------------------
+
+
+FORMATS = {
+    "utf-8 with BOM, semicolons": lambda: (csv_bytes(PEOPLE_ROWS), "people.csv"),
+    "windows-1252, commas, English headers": lambda: (csv_bytes(
+        [(n, e, d, {"actiehouder": "Owner", "directeur": "DIRECTOR", "medewerker": "employee"}[r])
+         for n, e, d, r in PEOPLE_ROWS],
+        header=("Name", "E-mail", "Department", "Role"), delimiter=",", encoding="cp1252"),
+        "people.csv"),
+    "xlsx": lambda: (xlsx_bytes(PEOPLE_ROWS), "people.xlsx"),
+}
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_import_creates_people_from_each_file_format(org, app, tmp_path, file_format):
+    data, name = FORMATS[file_format]()
+    report = run_json(app, tmp_path, data, name=name)
+    assert [p["email"] for p in report["created"]] == [
+        "jose.muller@example.org", "zoe@example.org", "piet@example.org"]
+    people = {u.email: u for u in db.session.scalars(select(User))}
+    jose, zoe, piet = (people["jose.muller@example.org"], people["zoe@example.org"],
+                       people["piet@example.org"])
+    # Accents survive every encoding.
+    assert (jose.name, zoe.name) == ("José Müller", "Zoë de Wit")
+    assert (jose.role, zoe.role, piet.role) == (Role.owner, Role.director, Role.employee)
+    # The department by short name, full name or in another case; directors direct it.
+    assert memberships(jose) == {("ICT", MembershipRole.staff)}
+    assert memberships(zoe) == {("FIN", MembershipRole.director)}
+    assert memberships(piet) == {("P&O", MembershipRole.staff)}
+    # Nobody has a password: each is invited.
+    assert all(u.password_hash is None for u in (jose, zoe, piet))
+    assert {m.recipient_email for m in outbox("invitation")} == {
+        "jose.muller@example.org", "zoe@example.org", "piet@example.org"}
+
+
+def test_dry_run_writes_nothing_and_says_what_would_change(org, app, tmp_path):
+    make_user(Role.owner, email="zoe@example.org", name="Zoe Wit", staff_of=[org["ict"]])
+    before = counts()
+    result = run_import(app, tmp_path, csv_bytes(PEOPLE_ROWS), "--dry-run",
+                        "--deactivate-missing", "--by", "admin@example.org")
+    assert result.exit_code == 0, result.output
+    assert "Would import people.csv: 2 created, 1 changed, 0 unchanged, 0 refused, " \
+           "0 deactivated." in result.output
+    assert "+ jose.muller@example.org (José Müller, owner, Informatievoorziening & ICT)" \
+        in result.output
+    assert "~ zoe@example.org: name: Zoe Wit -> Zoë de Wit; role: owner -> director" \
+        in result.output
+    assert counts() == before
+    assert db.session.scalar(select(User).where(User.email == "zoe@example.org")).name == "Zoe Wit"
+
+
+def test_running_the_same_file_twice_changes_nothing_the_second_time(org, app, tmp_path):
+    data = csv_bytes(PEOPLE_ROWS)
+    first = run_json(app, tmp_path, data)
+    assert len(first["created"]) == 3
+    after_first = counts()
+    second = run_json(app, tmp_path, data)
+    assert second == {"dry_run": False, "created": [], "changed": [], "unchanged": 3,
+                      "refused": [], "deactivated": [], "not_deactivated": []}
+    assert counts() == after_first  # no second invitation either
+
+
+def test_bad_rows_are_refused_with_their_row_numbers_and_good_rows_go_in(org, app, tmp_path):
+    data = csv_bytes([
+        ("Goed Een", "een@example.org", "ICT", "medewerker"),          # row 2
+        ("Fout Adres", "geen-adres", "ICT", "medewerker"),             # row 3
+        ("Onbekend", "onbekend@example.org", "Marketing", "medewerker"),  # row 4
+        ("", "", "", ""),                                              # row 5: blank, skipped
+        ("Rol Fout", "rol@example.org", "ICT", "koning"),              # row 6
+        ("Dubbel", "dubbel@example.org", "ICT", ""),                   # row 7
+        ("Dubbel Twee", "DUBBEL@example.org", "P&O", ""),              # row 8
+        ("Goed Twee", "twee@example.org", "", ""),                     # row 9
+    ], delimiter=",")
+    report = run_json(app, tmp_path, data)
+    assert set(report) == {"dry_run", "created", "changed", "unchanged", "refused",
+                           "deactivated", "not_deactivated"}
+    assert [(p["row"], p["email"]) for p in report["created"]] == [
+        (2, "een@example.org"), (9, "twee@example.org")]
+    refused = {r["row"]: r["reason"] for r in report["refused"]}
+    assert sorted(refused) == [3, 4, 6, 7, 8]
+    assert "geen-adres" in refused[3]
+    assert "Marketing" in refused[4]
+    assert "koning" in refused[6]
+    assert "(7, 8)" in refused[7] and "(7, 8)" in refused[8]
+    assert {u.email for u in db.session.scalars(select(User))} == {
+        "admin@example.org", "een@example.org", "twee@example.org"}
+    twee = db.session.scalar(select(User).where(User.email == "twee@example.org"))
+    assert twee.role is Role.employee and memberships(twee) == set()
+
+
+def test_broken_files_give_a_clear_message_and_write_nothing(org, app, tmp_path):
+    before = counts()
+    for data, message in [
+        # The command speaks the organisation's language (Dutch by default).
+        (b"", "Het bestand is leeg."),
+        (b"voornaam;achternaam\nJan;Jansen\n", "Ontbreekt: naam, e-mailadres"),
+        (b"PK\x03\x04 not really a zip", "Het Excelbestand is beschadigd"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "oud Excelbestand (.xls)"),
+        (b"naam;e-mailadres\n", "noemt niemand"),
+    ]:
+        result = run_import(app, tmp_path, data, "--deactivate-missing")
+        assert result.exit_code != 0
+        assert message in result.output, result.output
+    assert counts() == before
+
+
+def test_changes_move_the_managed_membership_and_keep_those_set_by_hand(org, app, tmp_path):
+    person = make_user(Role.owner, email="jan@example.org", name="Jan", staff_of=[org["ict"]])
+    data = csv_bytes([("Jan", "jan@example.org", "ICT", "actiehouder")])
+    assert run_json(app, tmp_path, data)["unchanged"] == 1
+    # A director adds Jan to P&O's staff by hand.
+    user = db.session.get(User, person.id)
+    user.memberships.append(DepartmentMembership(department_id=org["hr"].id,
+                                                 role=MembershipRole.staff))
+    db.session.commit()
+    # HR moves Jan to Financiën and makes him its director.
+    moved = run_json(app, tmp_path, csv_bytes([("Jan", "jan@example.org", "FIN", "directeur")]))
+    [change] = moved["changed"]
+    assert change["row"] == 2 and change["changes"]["role"] == ["owner", "director"]
+    assert change["changes"]["departments"] == [
+        ["Informatievoorziening & ICT", "Personeel & Organisatie"],
+        ["Financiën (directeur)", "Personeel & Organisatie"]]
+    assert memberships(person) == {("FIN", MembershipRole.director), ("P&O", MembershipRole.staff)}
+    # An empty department cell leaves memberships alone; a lower role ends directing.
+    run_json(app, tmp_path, csv_bytes([("Jan", "jan@example.org", "", "medewerker")]))
+    assert memberships(person) == {("P&O", MembershipRole.staff)}
+    assert db.session.get(User, person.id).role is Role.employee
+
+
+def test_deactivate_missing_never_the_runner_and_never_the_last_admin(org, app, tmp_path):
+    other_admin = make_user(Role.admin, email="other-admin@example.org", name="Otto Beheer")
+    stays = make_user(email="stays@example.org", name="Stays")
+    leaves = make_user(email="leaves@example.org", name="Leaves")
+    data = csv_bytes([("Stays", "stays@example.org", "", "")])
+    report = run_json(app, tmp_path, data, "--deactivate-missing", "--by", "admin@example.org")
+    assert {p["email"] for p in report["deactivated"]} == {
+        "leaves@example.org", "other-admin@example.org"}
+    assert report["not_deactivated"] == [{"email": "admin@example.org", "name": "Anna Beheer",
+                                          "reason": "U voert de import uit."}]
+    active = {u.email for u in db.session.scalars(select(User).where(User.active.is_(True)))}
+    assert active == {"admin@example.org", "stays@example.org"}
+    assert db.session.get(User, leaves.id).active is False
+    assert db.session.get(User, stays.id).active is True
+    # Without --by, one of the admins not in the file stays: the last active one.
+    db.session.get(User, other_admin.id).active = True
+    db.session.commit()
+    report = run_json(app, tmp_path, data, "--deactivate-missing")
+    assert [p["email"] for p in report["deactivated"]] == ["admin@example.org"]
+    assert report["not_deactivated"] == [{
+        "email": "other-admin@example.org", "name": "Otto Beheer",
+        "reason": "De laatste actieve beheerder wordt nooit gedeactiveerd."}]
+    assert db.session.scalars(select(User.email).where(
+        User.role == Role.admin, User.active.is_(True))).all() == ["other-admin@example.org"]
+
+
+def test_the_file_never_demotes_the_last_admin_or_the_runner(org, app, tmp_path):
+    data = csv_bytes([("Anna Beheer", "admin@example.org", "", "medewerker")])
+    report = run_json(app, tmp_path, data)
+    assert report["refused"] == [{"row": 2, "reason":
+                                  "Anna Beheer is de laatste actieve beheerder en blijft dat."}]
+    make_user(Role.admin, email="second@example.org")
+    report = run_json(app, tmp_path, data, "--by", "admin@example.org")
+    assert report["refused"][0]["reason"] == "U kunt uw eigen beheerdersrechten niet afnemen."
+    assert db.session.get(User, org["admin"].id).role is Role.admin
+
+
+def test_a_person_deactivated_by_the_import_is_signed_out_at_the_next_request(
+        org, app, tmp_path, client):
+    make_user(email="leaves@example.org", name="Leaves")
+    client.login("leaves@example.org")
+    assert client.get("/").status_code == 200
+    run_json(app, tmp_path, csv_bytes([("Anna Beheer", "admin@example.org", "", "beheerder")]),
+             "--deactivate-missing", "--by", "admin@example.org")
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- The admin page -----------------------------------------------------------------------
+
+
+def _upload(client, data: bytes, name="people.csv", **extra):
+    return client.post("/admin/users/import", {"file": (io.BytesIO(data), name), **extra})
+
+
+def test_admin_previews_then_confirms_the_import_in_dutch(org, client):
+    make_user(email="leaves@example.org", name="Leaves")
+    client.login("admin@example.org")
+    assert 'href="/admin/users/import"' in client.get("/admin/users").get_data(as_text=True)
+    rows = PEOPLE_ROWS + [("Rol Fout", "rol@example.org", "ICT", "koning")]
+    before = counts()
+    response = _upload(client, csv_bytes(rows), deactivate_missing="y")
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"])
+    page = preview.get_data(as_text=True)
+    assert "Er is nog niets opgeslagen. De import zou 3 mensen aanmaken, 0 wijzigen en 1 " \
+           "deactiveren; 0 blijven zoals ze zijn en 1 rijen worden geweigerd." in page
+    assert "Onbekende rol “koning”" in page and "<td>5</td>" in page
+    assert "José Müller" in page and "Leaves (leaves@example.org)" in page
+    assert counts() == before  # the preview writes nothing
+    done = client.post(response.headers["Location"], {"deactivate_missing": "1"},
+                       follow_redirects=True)
+    assert "people.csv is geïmporteerd: 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 rijen " \
+           "geweigerd, 1 gedeactiveerd." in done.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "zoe@example.org")).role \
+        is Role.director
+    assert db.session.scalar(select(User).where(User.email == "leaves@example.org")).active \
+        is False
+    assert len(outbox("invitation")) == 3
+    # The upload is gone: confirming again imports nothing twice.
+    again = client.post(response.headers["Location"], {"deactivate_missing": "1"})
+    assert again.status_code == 302 and again.headers["Location"] == "/admin/users/import"
+
+
+def test_admin_previews_then_confirms_the_import_in_english(org, client):
+    org["admin"].locale = "en"
+    db.session.commit()
+    client.login("admin@example.org")
+    response = _upload(client, xlsx_bytes(PEOPLE_ROWS[:1]), name="hr.xlsx")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing is saved yet. The import would create 1, change 0 and deactivate 0 " \
+           "people; 0 stay as they are and 0 rows are refused." in page
+    assert "Excel (.xlsx)" in page
+    assert counts()["User"] == 1
+    done = client.post(response.headers["Location"], {}, follow_redirects=True)
+    assert "hr.xlsx is imported: 1 created, 0 changed, 0 unchanged, 0 rows refused, " \
+           "0 deactivated." in done.get_data(as_text=True)
+    assert counts()["User"] == 2
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "Het bestand is leeg."),
+    (b"   \n", "Het bestand is leeg."),
+    (b"PK\x03\x04" + b"\x00" * 200, "Het Excelbestand is beschadigd"),
+    (b"\x00\x01\x02\x03" * 500, "Dit bestand is geen tekst, CSV of Excel (.xlsx)."),
+    (b"a;b\n1;2\n", "Ontbreekt: naam, e-mailadres"),
+    (b"naam;e-mailadres\n" + b"x" * (5 * 1024 * 1024), "groter dan 5 MB"),
+])
+def test_a_broken_or_empty_file_gets_a_clear_message_on_the_page(org, client, data, message):
+    client.login("admin@example.org")
+    before = counts()
+    response = _upload(client, data)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert counts() == before
+
+
+def test_an_upload_is_only_its_uploaders(org, client, make_client):
+    make_user(Role.admin, email="other-admin@example.org")
+    client.login("admin@example.org")
+    location = _upload(client, csv_bytes(PEOPLE_ROWS)).headers["Location"]
+    other = make_client()
+    other.login("other-admin@example.org")
+    response = other.post(location, {})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/users/import"
+    assert counts()["User"] == 2
 
 
 # --- Invitations --------------------------------------------------------------------------
