@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 from tests.factories import PASSWORD, make_action, make_department, make_user
 from tests.mailserver import mail_server  # noqa: F401 (fixture)
 from tracker import clock
+from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.auth import invitations
 from tracker.auth.models import HrRecord, LoginAttempt, PasswordToken, Role, TokenPurpose, User
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
 from tracker.organisation.models import DepartmentMembership, MembershipRole
+from tracker.organisation.services import save_settings
 from tracker.scheduler import jobs
 from tracker.types import utcnow
 
@@ -651,3 +653,49 @@ def test_deactivated_by_the_admin_signed_out_at_the_next_request_and_no_more_mai
     jobs.run_job(app, "reminders")
     _ask_reset(make_client(), "olga@example.org")
     assert [m for m in outbox() if m.recipient_email == "olga@example.org"] == []
+
+
+def test_open_actions_of_someone_who_left_are_listed_for_reassignment(team, client, count_queries):
+    save_settings(None, name="Gemeente Zuiderveen", default_locale="nl", anonymity_threshold=5,
+                  timezone="Europe/Amsterdam")
+    owner, colleague = team["owner"], team["colleague"]
+    left = [make_action(team["ict"], owner, by=team["director"], title=f"Actie van Olga {n}")
+            for n in range(14)]
+    done = make_action(team["ict"], owner, by=team["director"], title="Klaar")
+    db.session.execute(ImprovementAction.__table__.update().where(
+        ImprovementAction.id == done.id).values(status=ActionStatus.done))
+    kept = make_action(team["ict"], colleague, by=team["director"], title="Actie van Cor")
+    owner.active = False
+    db.session.commit()
+    # First only two of Olga's open actions count; the other twelve are done for now.
+    db.session.execute(ImprovementAction.__table__.update().where(
+        ImprovementAction.id.in_([a.id for a in left[2:]])).values(status=ActionStatus.done))
+    db.session.commit()
+    client.login("dir@example.org")
+    page = client.get(f"/departments/{team['ict'].id}/actions").get_data(as_text=True)
+    assert 'data-owner-left-count="2"' in page
+    assert "Eigenaar vertrokken — wijs opnieuw toe: 2 open acties" in page
+    for action in left[:2]:
+        assert f'href="/actions/{action.id}/edit" data-owner-left>eigenaar vertrokken — ' \
+               f'opnieuw toewijzen</a>' in page
+    assert f'href="/actions/{done.id}/edit" data-owner-left' not in page
+    assert f'href="/actions/{kept.id}/edit" data-owner-left' not in page
+    overview = client.get("/actions").get_data(as_text=True)
+    assert 'data-owner-left-count="2"' in overview
+    assert f'/departments/{team["ict"].id}/actions?owner_left=y' in overview
+    only_left = client.get(f"/departments/{team['ict'].id}/actions?owner_left=y").get_data(
+        as_text=True)
+    assert only_left.count("data-action=") == 2
+    # The edit form changes the owner; then the action is no longer listed.
+    edit = client.get(f"/actions/{left[0].id}/edit").get_data(as_text=True)
+    assert "Olga Owner (gedeactiveerd)" in edit
+    # One query for the count, however many actions: the page costs the same with 12 more.
+    with count_queries() as few:
+        client.get(f"/departments/{team['ict'].id}/actions")
+    db.session.execute(ImprovementAction.__table__.update().where(
+        ImprovementAction.id.in_([a.id for a in left[2:]])).values(status=ActionStatus.planned))
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get(f"/departments/{team['ict'].id}/actions").get_data(as_text=True)
+    assert 'data-owner-left-count="14"' in page
+    assert many.count == few.count
