@@ -28,7 +28,7 @@ from tracker.extensions import db
 #: Written often, shown on no page that is cached: they do not move the version.
 BOOKKEEPING_TABLES = frozenset({
     "data_version", "outbox_message", "job_run", "scheduler_lease", "login_attempt",
-    "audit_event",
+    "audit_event", "password_token",
 })
 MARK = "/* data-version */"
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|TRUNCATE)\b", re.IGNORECASE)

@@ -1,4 +1,5 @@
-"""flask commands: create-admin, demo, import-survey, scheduler, backup, restore."""
+"""flask commands: create-admin, demo, import-survey, import-users, scheduler, backup,
+restore."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(import_survey)
+    app.cli.add_command(import_users)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(scheduler)
@@ -155,6 +157,66 @@ def _import_report(summary, dry_run: bool) -> dict:
         "proposed_findings": summary.proposed,
         "comments": summary.comments,
     }
+
+
+@click.command("import-users")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+@click.option("--deactivate-missing", is_flag=True,
+              help="Deactivate active people who are in no row of the file (never the last "
+                   "administrator, never --by).")
+@click.option("--by", "by_email", metavar="EMAIL",
+              help="The administrator running the import (never deactivated or demoted by it).")
+def import_users(path, dry_run, as_json, deactivate_missing, by_email):
+    """Create, update (and deactivate) people from an HR file: CSV or XLSX with the columns
+    naam/name, e-mailadres/email, afdeling/department, rol/role. New people are mailed an
+    invitation to choose their password."""
+    from tracker.auth import people_import, provisioning
+
+    acting_user = None
+    if by_email:
+        acting_user = db.session.scalar(
+            select(User).where(User.email == auth_services.normalise_email(by_email)))
+        if acting_user is None or not acting_user.active or not acting_user.is_admin:
+            raise click.ClickException(f"{by_email} is not an active administrator.")
+    try:
+        parsed = people_import.parse_people(path.read_bytes())
+        report = provisioning.import_people(
+            acting_user, parsed, deactivate_missing=deactivate_missing, dry_run=dry_run)
+    except (people_import.PeopleFileError, DomainError) as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: {error.message}") from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(f"{verb} {path.name}: {len(report.created)} created, {len(report.changed)} "
+               f"changed, {report.unchanged} unchanged, {len(report.refused)} refused, "
+               f"{len(report.deactivated)} deactivated.")
+    for person in report.created:
+        click.echo(f"  + {person['email']} ({person['name']}, {person['role']}"
+                   f"{', ' + person['department'] if person['department'] else ''})")
+    for change in report.changed:
+        what = "; ".join(f"{name}: {_words(old)} -> {_words(new)}"
+                         for name, (old, new) in change.changes.items())
+        click.echo(f"  ~ {change.email}: {what}")
+    for refused in report.refused:
+        click.echo(f"  ! row {refused.row}: {refused.reason}")
+    for person in report.deactivated:
+        click.echo(f"  - {person['email']} ({person['name']}) deactivated")
+    for person in report.kept:
+        click.echo(f"  = {person['email']} not deactivated: {person['reason']}")
+
+
+def _words(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value) or "-"
+    return str(value)
 
 
 @click.command("scheduler")

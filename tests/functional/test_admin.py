@@ -1,9 +1,12 @@
 """Administrator pages: users, departments, settings; and a director's staff page."""
+import re
+
 from sqlalchemy import func, select
 
 from tests.factories import make_department, make_user
 from tracker.auth.models import Role, User
 from tracker.extensions import db
+from tracker.notifications.models import OutboxMessage
 from tracker.organisation.models import Department, Directorate, MembershipRole, Organisation
 
 
@@ -13,23 +16,28 @@ def _admin(client):
     return admin
 
 
-def test_admin_creates_a_director_of_two_departments(ctx, client):
+def test_admin_creates_a_director_of_two_departments(ctx, client, app):
     ict, fz = make_department("ICT"), make_department("Facilitaire Zaken")
     _admin(client)
     response = client.post(
         "/admin/users/new",
         {"email": "Dirk@Example.org", "name": "Dirk Directeur", "role": "director",
          "active": "y", "locale": "en", "directs": [ict.id, fz.id],
-         "password": "long enough password"},
+         "password": "an admin's choice"},  # no such field any more: ignored
         follow_redirects=True,
     )
     assert "Gebruiker Dirk Directeur is aangemaakt." in response.get_data(as_text=True)
     dirk = db.session.scalar(select(User).where(User.email == "dirk@example.org"))
     assert dirk.role is Role.director and dirk.locale == "en"
     assert dirk.directed_department_ids == {ict.id, fz.id}
-    # The new director can log in and sees the English interface they chose.
+    assert dirk.password_hash is None  # the admin chooses no password; Dirk is invited
+    # The new director chooses a password with the invitation and sees the English
+    # interface they chose.
     client.post("/logout")
-    client.login("dirk@example.org", "long enough password")
+    invitation = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
+    link = re.search(r"/set-password/\S+", invitation.body_text).group(0)
+    client.get(link)
+    client.post(link, {"new_password": "long enough password", "confirm": "long enough password"})
     assert "Welcome, Dirk Directeur" in client.get("/").get_data(as_text=True)
 
 

@@ -46,6 +46,13 @@ EXPECTED = {
     # the flow against a real provider); this app has no provider, so they answer 404.
     "auth.oidc_login": EVERYONE,
     "auth.oidc_callback": EVERYONE,
+    # People: the HR file import and invitations are the administrator's; asking for a
+    # password reset and using a mailed link need no log-in (the link's token is the key).
+    "auth.invite_user": ADMIN,
+    "auth.import_users": ADMIN,
+    "auth.import_users_preview": ADMIN,  # and only the uploader's own token (test_people)
+    "auth.reset_password": EVERYONE,
+    "auth.set_password": EVERYONE,
     "organisation.departments": SIGNED_IN,
     "organisation.department": SIGNED_IN,
     "organisation.department_staff": DEPARTMENT_DIRECTOR,

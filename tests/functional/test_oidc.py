@@ -267,8 +267,8 @@ def test_group_mappings_give_role_and_department_and_follow_the_groups(
 
     # An administrator adds a membership by hand: the groups never take that away.
     admin = make_user(Role.admin)
-    from tracker.auth.services import _set_memberships  # the user form's own rule
-    _set_memberships(anna, directs=[ict], staff_of=[finance])
+    from tracker.auth.services import set_memberships  # the user form's own rule
+    set_memberships(anna, directs=[ict], staff_of=[finance])
     db.session.commit()
 
     sso.set_account("anna-1", groups=["po-eigenaren"])

@@ -71,6 +71,8 @@ class ActionFilter:
     round_id: int | None = None
     theme_id: int | None = None
     quick_win: bool = False
+    #: Only open actions whose owner's account is deactivated (the owner left).
+    owner_left: bool = False
     sort: str = "deadline"
     descending: bool = False
 
@@ -125,7 +127,29 @@ def filtered_actions(action_filter: ActionFilter, today: date) -> Select:
         ))
     if f.quick_win:
         query = query.where(ImprovementAction.quick_win.is_(True))
+    if f.owner_left:
+        query = query.where(ImprovementAction.status.in_(OPEN_STATUSES),
+                            ImprovementAction.owner_id.in_(_deactivated_people()))
     return _sorted(query, f.sort, f.descending)
+
+
+def _deactivated_people():
+    return select(User.id).where(User.active.is_(False))
+
+
+def owner_left_counts(department_ids: list[int]) -> dict[int, int]:
+    """Per department: open actions whose owner left (deactivated account), to be reassigned
+    by the department's director. One query, departments without any left out."""
+    if not department_ids:
+        return {}
+    rows = db.session.execute(
+        select(ImprovementAction.department_id, func.count(ImprovementAction.id))
+        .where(ImprovementAction.status.in_(OPEN_STATUSES),
+               ImprovementAction.owner_id.in_(_deactivated_people()),
+               ImprovementAction.department_id.in_(department_ids))
+        .group_by(ImprovementAction.department_id)
+    )
+    return {department_id: int(count) for department_id, count in rows}
 
 
 def _sorted(query: Select, sort: str, descending: bool) -> Select:

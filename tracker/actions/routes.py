@@ -631,6 +631,7 @@ def _filters(department_ids: list[int] | None, with_department: bool):
         round_id=number(form.round),
         theme_id=number(form.theme),
         quick_win=bool(value(form.quick_win)),
+        owner_left=request.args.get("owner_left") == "y",
         sort=form.sort.data if form.sort.data in queries.SORTS else "deadline",
         descending=form.direction.data == "desc",
     )
@@ -658,6 +659,7 @@ def department_actions(department_id: int):
     pagination = queries.page_of(
         queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int)
     )
+    may_create = services.may_create_in(current_user, department.id)
     return render_template(
         "actions/overview.html",
         department=department,
@@ -666,7 +668,9 @@ def department_actions(department_id: int):
         counters=queries.counters([department.id], today),
         today=today,
         page_args=_page_args(),
-        may_create=services.may_create_in(current_user, department.id),
+        may_create=may_create,
+        owner_left=queries.owner_left_counts([department.id]) if may_create else {},
+        owner_left_filter=action_filter.owner_left,
     )
 
 
@@ -688,6 +692,7 @@ def overview():
         queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int),
         with_department=True,
     )
+    departments = queries.user_departments(current_user)
     return render_template(
         "actions/overview.html",
         department=None,
@@ -697,7 +702,10 @@ def overview():
         today=today,
         page_args=_page_args(),
         may_create=False,
-        departments=queries.user_departments(current_user),
+        departments=departments,
+        # Actions of the departments this director manages whose owner left.
+        owner_left=queries.owner_left_counts([d.id for d in departments]),
+        owner_left_filter=action_filter.owner_left,
     )
 
 

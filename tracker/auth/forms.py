@@ -1,15 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
     SubmitField,
 )
 from tracker.forms import MultiCheckboxField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from tracker.auth.models import Role
 from tracker.auth.queries import group_mapping_named
@@ -58,16 +60,58 @@ class AccountForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+def new_password_field(description=None) -> PasswordField:
+    """The password rules, the same wherever someone chooses a password."""
+    return PasswordField(
+        _l("New password"), description=description,
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
     )
-    confirm = PasswordField(
+
+
+def repeat_password_field() -> PasswordField:
+    return PasswordField(
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = new_password_field()
+    confirm = repeat_password_field()
     submit = SubmitField(_l("Change password"))
+
+
+class SetPasswordForm(FlaskForm):
+    """Choosing a password with a link from an invitation or a reset mail."""
+
+    new_password = new_password_field(_l("At least 10 characters."))
+    confirm = repeat_password_field()
+    submit = SubmitField(_l("Save password and log in"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Mail me a link"))
+
+
+class PeopleImportForm(FlaskForm):
+    file = FileField(
+        _l("HR file"),
+        description=_l("CSV or Excel (.xlsx) with the columns naam, e-mailadres, afdeling and "
+                       "rol (or name, email, department, role)."),
+        validators=[FileRequired(_l("Choose a file."))],
+    )
+    deactivate_missing = BooleanField(
+        _l("Deactivate active people who are not in the file"),
+        description=_l("Never you, and never the last administrator."),
+    )
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class ConfirmPeopleImportForm(FlaskForm):
+    deactivate_missing = HiddenField()
+    submit = SubmitField(_l("Import"))
 
 
 class UserForm(FlaskForm):
@@ -81,11 +125,6 @@ class UserForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
     directs = MultiCheckboxField(_l("Director of"), coerce=int)
     staff_of = MultiCheckboxField(_l("Staff member of"), coerce=int)
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least 10 characters. Leave empty to keep the current password."),
-        validators=[Optional(), Length(min=MIN_PASSWORD, max=200)],
-    )
     submit = SubmitField(_l("Save"))
 
 

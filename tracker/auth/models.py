@@ -85,10 +85,49 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class LoginAttempt(db.Model):
-    """One log-in attempt, kept for rate limiting and the security log."""
+class TokenPurpose(enum.Enum):
+    #: A new person chooses their first password (valid 72 hours).
+    invite = "invite"
+    #: Someone who forgot their password chooses a new one (valid one hour).
+    reset = "reset"
+
+
+class PasswordToken(db.Model):
+    """A mailed link with which a person chooses a password. Only the sha256 of the token in
+    the link is stored: the token itself exists only in the mail."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(Enum(TokenPurpose, native_enum=False, length=10))
+    #: sha256 (hex) of the token in the link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The link stops working at this moment (set to the moment a newer link replaced it).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the link was used to set a password; a link works once.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class HrRecord(db.Model):
+    """Where the last HR file (`import-users`) placed a person. The import manages one
+    membership per person, the one in this department (as its director when the file says
+    director, else as staff); memberships set by hand in other departments are left alone."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), index=True)
+
+
+class LoginAttempt(db.Model):
+    """One log-in attempt (or password-reset request), kept for rate limiting and the
+    security log."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "login", or "reset" for a request for a password-reset mail (limited separately).
+    kind: Mapped[str] = mapped_column(String(10), default="login", server_default="login")
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.audit.tracking import record_sign_in
-from tracker.auth import group_mappings, identities, oidc, queries, services
+from tracker.auth import group_mappings, identities, invitations, oidc, queries, services
 from tracker.auth.forms import (
     AccountForm,
     ConfirmForm,
@@ -239,15 +239,16 @@ def new_user():
                 email=form.email.data,
                 name=form.name.data,
                 role=Role(form.role.data),
-                password=form.password.data or None,
-                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
                 locale=form.locale.data,
                 directs=_departments(form.directs.data),
                 staff_of=_departments(form.staff_of.data),
+                active=form.active.data,
             )
-            user.active = form.active.data
         if outcome.ok:
             flash(_("User %(name)s is created.", name=user.name), "success")
+            if user.active:
+                flash(_("%(name)s gets a mail with a link to choose a password.",
+                        name=user.name), "info")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
@@ -277,13 +278,12 @@ def edit_user(user_id: int):
                 locale=form.locale.data,
                 directs=_departments(form.directs.data),
                 staff_of=_departments(form.staff_of.data),
-                password=form.password.data or None,
-                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
         if outcome.ok:
             flash(_("User %(name)s is saved.", name=user.name), "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user)
+    return render_template("auth/user_form.html", form=form, user=user,
+                           invited_at=invitations.latest_invitations([user.id]).get(user.id))
 
 
 @bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
@@ -377,3 +377,7 @@ def delete_group_mapping(mapping_id: int):
         db.session.commit()
         flash(_("The mapping of group %(name)s is deleted.", name=name), "success")
     return redirect(url_for("auth.group_mapping_list"))
+
+
+# The HR file import, invitations and password links: their own module, on this blueprint.
+from tracker.auth import people_routes  # noqa: E402,F401

@@ -41,11 +41,23 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _recent_failures(column, value, since) -> int:
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since
-        )
+def _recent_attempts(kind: str, column, value, since, failures_only: bool) -> int:
+    conditions = [LoginAttempt.kind == kind, column == value, LoginAttempt.created_at >= since]
+    if failures_only:
+        conditions.append(LoginAttempt.succeeded.is_(False))
+    return db.session.scalar(select(func.count(LoginAttempt.id)).where(*conditions))
+
+
+def throttled(kind: str, email: str, ip_address: str, limits: LoginLimits,
+              failures_only: bool = True) -> bool:
+    """Whether this address or this client used up its attempts of this kind ("login",
+    "reset") within the window."""
+    since = utcnow() - limits.window
+    return (
+        _recent_attempts(kind, LoginAttempt.email, email, since, failures_only)
+        >= limits.per_account
+        or _recent_attempts(kind, LoginAttempt.ip_address, ip_address, since, failures_only)
+        >= limits.per_ip
     )
 
 
@@ -57,11 +69,7 @@ def authenticate(
     admins_only: only administrators may log in with a password (sign-in through the
     identity provider only, OIDC_ONLY); anyone else gets the same generic message."""
     email = normalise_email(email)
-    since = utcnow() - limits.window
-    if (
-        _recent_failures(LoginAttempt.email, email, since) >= limits.per_account
-        or _recent_failures(LoginAttempt.ip_address, ip_address, since) >= limits.per_ip
-    ):
+    if throttled("login", email, ip_address, limits):
         security_log.warning("login throttled email=%s ip=%s", email, ip_address)
         record_sign_in(None, method="password", succeeded=False, email=email, reason="throttled")
         raise DomainError(LOGIN_THROTTLED)
@@ -105,7 +113,8 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
-def _set_memberships(user: User, directs: list[Department], staff_of: list[Department]) -> None:
+def set_memberships(user: User, directs: list[Department], staff_of: list[Department]) -> None:
+    """The user directs exactly `directs` and is staff of exactly `staff_of`."""
     wanted = {(d.id, MembershipRole.director) for d in directs} | {
         (d.id, MembershipRole.staff) for d in staff_of
     }
@@ -137,13 +146,17 @@ def create_user(
     email: str,
     name: str,
     role: Role,
-    password: str | None,
-    hash_method: str,
+    password: str | None = None,
+    hash_method: str | None = None,
     locale: str | None = None,
     directs: list[Department] = (),
     staff_of: list[Department] = (),
+    active: bool = True,
+    now=None,
 ) -> User:
-    """Create an account. acting_user None means the command line (create-admin, demo)."""
+    """Create an account. acting_user None means the command line (create-admin, demo, the
+    HR file import). Without a password (only the command line gives one) the person is
+    mailed an invitation to choose their own."""
     if acting_user is not None:
         require_admin(acting_user)
     email = normalise_email(email)
@@ -153,15 +166,21 @@ def create_user(
         name=name.strip(),
         role=role,
         locale=locale or None,
+        active=active,
         password_hash=hash_password(password, hash_method) if password else None,
     )
     db.session.add(user)
-    _set_memberships(user, list(directs), list(staff_of))
+    set_memberships(user, list(directs), list(staff_of))
     db.session.flush()
     security_log.info(
         "user created user_id=%s role=%s by=%s",
         user.id, role.value, acting_user.id if acting_user else "cli",
     )
+    if user.password_hash is None and user.active:
+        from tracker.auth import invitations
+
+        if not invitations.signs_in_elsewhere(user):
+            invitations.invite(acting_user, user, now=now)
     return user
 
 
@@ -176,9 +195,9 @@ def update_user(
     locale: str | None,
     directs: list[Department],
     staff_of: list[Department],
-    password: str | None,
-    hash_method: str,
 ) -> User:
+    """The administrator's user form. Passwords are not part of it: people choose their own
+    (invitation, password reset)."""
     require_admin(acting_user)
     if user.id == acting_user.id and (not active or role is not Role.admin):
         raise DomainError(_l("You cannot take away your own administrator rights."), "role")
@@ -188,13 +207,9 @@ def update_user(
     user.name = name.strip()
     user.role = role
     user.locale = locale or None
-    _set_memberships(user, directs, staff_of)
-    if password:
-        user.password_hash = hash_password(password, hash_method)
-        end_sessions(user)
+    set_memberships(user, directs, staff_of)
     if user.active and not active:
-        end_sessions(user)
-        security_log.info("user deactivated user_id=%s by=%s", user.id, acting_user.id)
+        deactivate(acting_user, user)
     user.active = active
     db.session.flush()
     return user
@@ -205,10 +220,20 @@ def set_active(acting_user: User, user: User, active: bool) -> None:
     if user.id == acting_user.id and not active:
         raise DomainError(_l("You cannot deactivate your own account."))
     if user.active and not active:
-        end_sessions(user)
-        security_log.info("user deactivated user_id=%s by=%s", user.id, acting_user.id)
+        deactivate(acting_user, user)
     user.active = active
     db.session.flush()
+
+
+def deactivate(acting_user: User | None, user: User) -> None:
+    """The person leaves: signed out everywhere at their next request (the session token
+    rotates and inactive people are not loaded), no more mail (mail_person skips them), and
+    their open actions show as "owner left" to the department's directors."""
+    end_sessions(user)
+    user.active = False
+    db.session.flush()
+    security_log.info("user deactivated user_id=%s by=%s",
+                      user.id, acting_user.id if acting_user else "cli")
 
 
 def change_own_password(
