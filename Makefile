@@ -44,7 +44,7 @@ serve: $(VENV)/.runtime translations
 	  --bind $${BIND:-127.0.0.1:8000} --access-logfile - app:app
 
 ## make test: everything CI checks
-test: $(VENV)/.dev translations system-deps $(AXE) $(OIDC_PROVIDER) check-migrations test-sqlite test-postgres
+test: lint $(VENV)/.dev translations system-deps $(AXE) $(OIDC_PROVIDER) check-migrations test-sqlite test-postgres
 
 # axe-core for the accessibility checks in the browser tests, from the npm registry.
 $(AXE): tests/browser/package.json tests/browser/package-lock.json | system-deps
@@ -83,8 +83,10 @@ messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o tracker/translations/messages.pot --no-location --sort-output --project tracker .
 	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
 
+## make lint: ruff (settings in pyproject.toml): the checks and the formatting
 lint: $(VENV)/.dev
-	$(BIN)/python -m compileall -q tracker tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -6,6 +6,7 @@ same app that renders a template (in the same layout) with one query.
 
 Prints the median time of each, and their ratio (target: at most 3).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -80,23 +81,34 @@ def main() -> int:
             for name, url in urls.items():
                 times[name].append(timed(client, url))
     scale = world["scale"]
-    print(f"{scale['actions']:,} actions and {scale['updates']:,} updates, "
-          f"{scale['actions'] // scale['departments']:,} in the department")
+    print(
+        f"{scale['actions']:,} actions and {scale['updates']:,} updates, "
+        f"{scale['actions'] // scale['departments']:,} in the department"
+    )
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, value in medians.items():
         print(f"{name:<32} {value * 1000:8.2f} ms (median of {ROUNDS})")
     overview = medians["department overview"]
     bare = medians["bare route (layout + 1 query)"]
-    ratio = results.ratio("department overview (1,000 of 50,000 actions)", overview * 1000,
-                          bare * 1000, "bare route: layout + 1 query",
-                          target=f"<= {TARGET:g}x", ok=overview / bare <= TARGET)
-    print(f"ratio overview / bare route: {ratio:.2f} (target <= {TARGET:g}); "
-          f"against the bare route without layout: "
-          f"{overview / medians['bare route without layout']:.1f}")
+    ratio = results.ratio(
+        "department overview (1,000 of 50,000 actions)",
+        overview * 1000,
+        bare * 1000,
+        "bare route: layout + 1 query",
+        target=f"<= {TARGET:g}x",
+        ok=overview / bare <= TARGET,
+    )
+    print(
+        f"ratio overview / bare route: {ratio:.2f} (target <= {TARGET:g}); "
+        f"against the bare route without layout: "
+        f"{overview / medians['bare route without layout']:.1f}"
+    )
     results.save()
     if ratio > TARGET:
-        print(f"the department overview is {ratio:.2f}x the bare route (target {TARGET:g}x)",
-              file=sys.stderr)
+        print(
+            f"the department overview is {ratio:.2f}x the bare route (target {TARGET:g}x)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -10,6 +10,7 @@ database. Target: at most 3x the reference, peak memory under 1 GB.
 
     .venv/bin/python bench/bench_import.py
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,13 @@ from bench.generate import app_for, copy_database, data_dir  # noqa: E402
 
 TARGET = 3.0
 
-LABELS = {"Helemaal mee oneens": 1, "Mee oneens": 2, "Neutraal": 3, "Mee eens": 4,
-          "Helemaal mee eens": 5}
+LABELS = {
+    "Helemaal mee oneens": 1,
+    "Mee oneens": 2,
+    "Neutraal": 3,
+    "Mee eens": 4,
+    "Helemaal mee eens": 5,
+}
 
 
 def reference(data: bytes, db_path: str) -> float:
@@ -40,7 +46,9 @@ def reference(data: bytes, db_path: str) -> float:
     keys = next(reader)
     next(reader), next(reader)
     department_column = keys.index("Q1")
-    question_columns = [i for i, k in enumerate(keys) if k.startswith("Q") and k[1:].isdigit() and k != "Q1"]
+    question_columns = [
+        i for i, k in enumerate(keys) if k.startswith("Q") and k[1:].isdigit() and k != "Q1"
+    ]
     sums: dict[tuple[str, int], list[float]] = {}
     for row in reader:
         department = row[department_column]
@@ -82,13 +90,21 @@ def tracker_import(data: bytes, tmp: str) -> tuple[float, int, int]:
     with app.app_context():
         rounds = db.session.scalar(select(func.count(SurveyRound.id)))
         started = time.perf_counter()
-        summary = import_survey(None, data, "klantonderzoek.csv", ImportRequest(
-            round_name=f"Intern klantonderzoek {rounds + 1}", held_on=clock.today(),
-            create_departments=True))
+        summary = import_survey(
+            None,
+            data,
+            "klantonderzoek.csv",
+            ImportRequest(
+                round_name=f"Intern klantonderzoek {rounds + 1}",
+                held_on=clock.today(),
+                create_departments=True,
+            ),
+        )
         db.session.commit()
         elapsed = time.perf_counter() - started
         new_departments = len(summary.departments) - len(
-            set(world["department_ids"]) & {d.id for d in summary.departments.values()})
+            set(world["department_ids"]) & {d.id for d in summary.departments.values()}
+        )
         return elapsed, summary.findings, new_departments
 
 
@@ -97,22 +113,35 @@ def main() -> int:
     export = data_dir() / "survey-export.csv"
     data = export.read_bytes()
     manifest = json.loads((data_dir() / "manifest.json").read_text())
-    print(f"Qualtrics CSV from bench/generate.py: {len(data) / 1e6:.1f} MB "
-          f"({manifest['export']['respondents']:,} respondents x "
-          f"{manifest['export']['questions']} questions)")
+    print(
+        f"Qualtrics CSV from bench/generate.py: {len(data) / 1e6:.1f} MB "
+        f"({manifest['export']['respondents']:,} respondents x "
+        f"{manifest['export']['questions']} questions)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         ref = reference(data, f"{tmp}/reference.db")
         ours, findings, new_departments = tracker_import(data, tmp)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"reference (csv + dicts + bulk insert): {ref:6.2f} s")
-    print(f"tracker import ({findings} results, round 11 of the generated organisation, "
-          f"{new_departments} departments created): {ours:6.2f} s")
-    ratio = results.ratio("survey import, 100,000 respondents x 40 questions", ours * 1000,
-                          ref * 1000, "csv + dicts + bulk insert", target=f"<= {TARGET:g}x",
-                          ok=ours / ref <= TARGET)
+    print(
+        f"tracker import ({findings} results, round 11 of the generated organisation, "
+        f"{new_departments} departments created): {ours:6.2f} s"
+    )
+    ratio = results.ratio(
+        "survey import, 100,000 respondents x 40 questions",
+        ours * 1000,
+        ref * 1000,
+        "csv + dicts + bulk insert",
+        target=f"<= {TARGET:g}x",
+        ok=ours / ref <= TARGET,
+    )
     print(f"ratio: {ratio:.2f}x (target <= {TARGET:g}x)")
-    results.check("peak memory of the import process", f"{peak_mb:.0f} MB", target="< 1024 MB",
-                  ok=peak_mb < 1024)
+    results.check(
+        "peak memory of the import process",
+        f"{peak_mb:.0f} MB",
+        target="< 1024 MB",
+        ok=peak_mb < 1024,
+    )
     print(f"peak memory of this process: {peak_mb:.0f} MB (target < 1024 MB)")
     if new_departments:
         results.notes.append(f"{new_departments} departments of the file were not matched")

@@ -16,6 +16,7 @@ kind beside the reference's and their ratio.
     .venv/bin/python bench/bench_load.py [--clients 64] [--seconds 60]
         [--database-url URL]   (an empty database to use instead of a throw-away cluster)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import CSRF, Results, free_port  # noqa: E402
-from bench.generate import BENCH_PASSWORD, describe, FULL  # noqa: E402
+from bench.generate import BENCH_PASSWORD, FULL, describe  # noqa: E402
 
 BIN = Path(sys.executable).parent
 #: What a client does next, and how often (the reference, /healthz, is in the same mix).
@@ -56,8 +57,10 @@ MIX = {
     "progress update": 16,
     "healthz": 14,
 }
-REASON = re.compile(r'class="[^"]*(?:alert-danger|invalid-feedback)[^"]*"[^>]*>\s*(?:<p[^>]*>)?'
-                    r'\s*([^<]{1,60})')
+REASON = re.compile(
+    r'class="[^"]*(?:alert-danger|invalid-feedback)[^"]*"[^>]*>\s*(?:<p[^>]*>)?'
+    r"\s*([^<]{1,60})"
+)
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 ATTRIBUTE = re.compile(r'(name|value)="([^"]*)"')
 
@@ -87,8 +90,9 @@ def _update_form(html: str, action_id: int) -> dict | None:
 class Client:
     """One person at a browser: logged in once, one request at a time."""
 
-    def __init__(self, number: int, base: str, email: str, plan: dict, run: str, stats,
-                 rng: random.Random):
+    def __init__(
+        self, number: int, base: str, email: str, plan: dict, run: str, stats, rng: random.Random
+    ):
         self.number = number
         self.base = base
         self.email = email
@@ -110,9 +114,15 @@ class Client:
         async with self.session.get(self.base + "/login") as response:
             page = await response.text()
         token = CSRF.search(page).group(1)
-        async with self.session.post(self.base + "/login", allow_redirects=False, data={
-            "email": self.email, "password": BENCH_PASSWORD, "csrf_token": token,
-        }) as response:
+        async with self.session.post(
+            self.base + "/login",
+            allow_redirects=False,
+            data={
+                "email": self.email,
+                "password": BENCH_PASSWORD,
+                "csrf_token": token,
+            },
+        ) as response:
             await response.read()
             if response.status != 302:
                 raise RuntimeError(f"log-in of {self.email} failed: {response.status}")
@@ -121,13 +131,15 @@ class Client:
         if self.session is not None:
             await self.session.close()
 
-    async def request(self, kind: str, page: str, method: str, path: str, record: bool,
-                      data: dict | None = None):
+    async def request(
+        self, kind: str, page: str, method: str, path: str, record: bool, data: dict | None = None
+    ):
         """(status, body, location); records the latency under `kind` and `page`."""
         started = time.perf_counter()
         try:
-            async with self.session.request(method, self.base + path, data=data,
-                                            allow_redirects=False) as response:
+            async with self.session.request(
+                method, self.base + path, data=data, allow_redirects=False
+            ) as response:
                 body = await response.text()
                 status = response.status
                 location = response.headers.get("Location", "")
@@ -150,8 +162,10 @@ class Client:
         if name == "department results":
             return f"/surveys/{rng.choice(plan['rounds'])}/departments/{plan['department']}"
         if name == "public department page":
-            return (f"/you-said-we-did/{rng.choice(plan['rounds'][-3:])}/"
-                    f"{rng.choice(plan['departments'])}")
+            return (
+                f"/you-said-we-did/{rng.choice(plan['rounds'][-3:])}/"
+                f"{rng.choice(plan['departments'])}"
+            )
         if name == "public overview":
             return "/you-said-we-did"
         if name == "healthz":
@@ -165,8 +179,9 @@ class Client:
         # other's must be refused (optimistic locking), never lost or a 5xx.
         pool = shared if shared and self.rng.random() < 0.7 else self.plan["own_open_actions"]
         action_id = self.rng.choice(pool)
-        status, body, _ = await self.request("GET", "action page", "GET",
-                                             f"/actions/{action_id}", record)
+        status, body, _ = await self.request(
+            "GET", "action page", "GET", f"/actions/{action_id}", record
+        )
         if status != 200:
             return
         fields = _update_form(body, action_id)
@@ -176,12 +191,19 @@ class Client:
         self.sequence += 1
         marker = f"bench-load {self.run} c{self.number:02d} n{self.sequence:05d}"
         prefix = f"u{action_id}-"
-        fields.update({prefix + "text": marker, prefix + "percent": str(self.rng.randrange(0, 100, 5)),
-                       prefix + "new_status": "", prefix + "submit": "Post"})
+        fields.update(
+            {
+                prefix + "text": marker,
+                prefix + "percent": str(self.rng.randrange(0, 100, 5)),
+                prefix + "new_status": "",
+                prefix + "submit": "Post",
+            }
+        )
         if record:
             self.stats.attempted.add(marker)
         status, body, location = await self.request(
-            "POST", "progress update", "POST", f"/actions/{action_id}/updates", record, fields)
+            "POST", "progress update", "POST", f"/actions/{action_id}/updates", record, fields
+        )
         if not record or status is None:
             return
         if status == 302 and location.split("#")[0].endswith(f"/actions/{action_id}"):
@@ -248,23 +270,46 @@ class Stats:
 
 
 def _environment(database_url: str, port: int) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("MAIL_", "TRACKER_"))}
-    env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_hex(32),
-               BIND=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("MAIL_", "TRACKER_"))
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_hex(32),
+        BIND=f"127.0.0.1:{port}",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("WORKERS", None)  # `make serve`'s default
     return env
 
 
 def _prepare_database(env: dict, tmp: Path) -> dict:
     started = time.perf_counter()
-    subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     migrated = time.perf_counter() - started
     world_file = tmp / "world.json"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--database-url",
-                    env["DATABASE_URL"], "--scale", "full", "--world", str(world_file)],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "--database-url",
+            env["DATABASE_URL"],
+            "--scale",
+            "full",
+            "--world",
+            str(world_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     loaded = time.perf_counter() - started - migrated
     from sqlalchemy import create_engine, text
 
@@ -272,8 +317,11 @@ def _prepare_database(env: dict, tmp: Path) -> dict:
     with engine.connect() as connection:
         connection.execute(text("ANALYZE"))
     engine.dispose()
-    print(f"migrated in {migrated:.1f} s; generated {describe(FULL)} in {loaded:.1f} s "
-          f"(bench/generate.py)", flush=True)
+    print(
+        f"migrated in {migrated:.1f} s; generated {describe(FULL)} in {loaded:.1f} s "
+        f"(bench/generate.py)",
+        flush=True,
+    )
     return json.loads(world_file.read_text())
 
 
@@ -287,17 +335,21 @@ def _plans(database_url: str, world: dict, clients: int) -> list[tuple[str, dict
     with engine.connect() as connection:
         by_department = defaultdict(list)
         for action_id, department_id in connection.execute(
-                text("SELECT id, department_id FROM improvement_action")):
+            text("SELECT id, department_id FROM improvement_action")
+        ):
             by_department[department_id].append(action_id)
         involved = defaultdict(set)  # open action -> its owner and co-owners
-        for action_id, user_id in connection.execute(text(
+        for action_id, user_id in connection.execute(
+            text(
                 "SELECT id, owner_id FROM improvement_action "
                 "WHERE status IN ('proposed', 'planned', 'in_progress') "
                 "UNION ALL SELECT a.id, c.user_id FROM improvement_action a "
                 "JOIN action_co_owner c ON c.action_id = a.id "
-                "WHERE a.status IN ('proposed', 'planned', 'in_progress')")):
+                "WHERE a.status IN ('proposed', 'planned', 'in_progress')"
+            )
+        ):
             involved[action_id].add(user_id)
-        ids = dict(connection.execute(text("SELECT email, id FROM \"user\"")).tuples().all())
+        ids = dict(connection.execute(text('SELECT email, id FROM "user"')).tuples().all())
     engine.dispose()
     people = []
     for number in range(clients):
@@ -315,20 +367,35 @@ def _plans(database_url: str, world: dict, clients: int) -> list[tuple[str, dict
         # Actions this client and another client (a colleague) may both update.
         others = set(clients_by_department[department]) - {me}
         shared = [a for a in mine if involved[a] & others][:1]
-        plans.append((email, {
-            "department": department, "departments": departments,
-            "department_actions": by_department[department], "rounds": world["round_ids"],
-            "own_open_actions": mine, "shared_actions": shared,
-        }))
+        plans.append(
+            (
+                email,
+                {
+                    "department": department,
+                    "departments": departments,
+                    "department_actions": by_department[department],
+                    "rounds": world["round_ids"],
+                    "own_open_actions": mine,
+                    "shared_actions": shared,
+                },
+            )
+        )
     return plans
 
 
 def _start_server(env: dict, tmp: Path) -> subprocess.Popen:
     """`make serve` as it is: db upgrade, the scheduler, gunicorn; in its own process group."""
-    access = open(tmp / "serve.out", "wb")
-    errors = open(tmp / "serve.err", "wb")
-    server = subprocess.Popen(["make", "--no-print-directory", "serve"], cwd=ROOT, env=env,
-                              stdout=access, stderr=errors, start_new_session=True)
+    # Open for the server's whole life; closed when it is stopped.
+    access = open(tmp / "serve.out", "wb")  # noqa: SIM115
+    errors = open(tmp / "serve.err", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=access,
+        stderr=errors,
+        start_new_session=True,
+    )
     base = f"http://{env['BIND']}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -359,9 +426,12 @@ def _wait_for_catch_up(database_url: str, since: float, limit: float = 180) -> f
     try:
         while time.monotonic() < deadline:
             with engine.connect() as connection:
-                ran = set(connection.execute(
-                    text("SELECT name FROM job_run WHERE last_run_at >= :started"),
-                    {"started": started}).scalars())
+                ran = set(
+                    connection.execute(
+                        text("SELECT name FROM job_run WHERE last_run_at >= :started"),
+                        {"started": started},
+                    ).scalars()
+                )
             if ran >= set(JOBS):
                 return time.time() - since
             time.sleep(0.5)
@@ -404,12 +474,18 @@ def _found_markers(database_url: str, run: str) -> tuple[set[str], list]:
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        found = set(connection.execute(
-            text("SELECT text FROM progress_update WHERE text LIKE :marker"),
-            {"marker": f"bench-load {run} %"}).scalars())
-        jobs = connection.execute(text(
-            "SELECT name, last_status, last_trigger, last_duration, last_message FROM job_run "
-            "ORDER BY name")).all()
+        found = set(
+            connection.execute(
+                text("SELECT text FROM progress_update WHERE text LIKE :marker"),
+                {"marker": f"bench-load {run} %"},
+            ).scalars()
+        )
+        jobs = connection.execute(
+            text(
+                "SELECT name, last_status, last_trigger, last_duration, last_message FROM job_run "
+                "ORDER BY name"
+            )
+        ).all()
     engine.dispose()
     return found, jobs
 
@@ -417,10 +493,13 @@ def _found_markers(database_url: str, run: str) -> tuple[set[str], list]:
 # --- The run ------------------------------------------------------------------------------
 
 
-async def _load(base: str, plans, seconds: float, run: str, stats: Stats,
-                alone: Stats) -> tuple[float, int]:
-    clients = [Client(n, base, email, plan, run, stats, random.Random(n))
-               for n, (email, plan) in enumerate(plans)]
+async def _load(
+    base: str, plans, seconds: float, run: str, stats: Stats, alone: Stats
+) -> tuple[float, int]:
+    clients = [
+        Client(n, base, email, plan, run, stats, random.Random(n))
+        for n, (email, plan) in enumerate(plans)
+    ]
     try:
         await asyncio.gather(*(client.open() for client in clients))
         warm = time.perf_counter() + 30
@@ -429,8 +508,7 @@ async def _load(base: str, plans, seconds: float, run: str, stats: Stats,
         await clients[0].alone()
         clients[0].stats = stats
         started = time.perf_counter()
-        await asyncio.gather(*(client.loop(started + seconds, record=True)
-                               for client in clients))
+        await asyncio.gather(*(client.loop(started + seconds, record=True) for client in clients))
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(client.close() for client in clients))
@@ -454,8 +532,11 @@ def in_cluster(args) -> int:
         world = _prepare_database(env, tmp)
         plans = _plans(database_url, world, args.clients)
         pairs = sum(1 for _email, plan in plans if plan["shared_actions"])
-        print(f"{args.clients} clients, each an owner of its own; {pairs} of them share an "
-              f"action with a colleague among the clients", flush=True)
+        print(
+            f"{args.clients} clients, each an owner of its own; {pairs} of them share an "
+            f"action with a colleague among the clients",
+            flush=True,
+        )
         run = secrets.token_hex(4)
         stats = Stats()
         started = time.time()
@@ -464,18 +545,26 @@ def in_cluster(args) -> int:
             processes = _processes(server)
             workers = sum(1 for p in processes if "bin/gunicorn " in p) - 1
             scheduler = any(" scheduler" in p and "bin/flask " in p for p in processes)
-            print(f"make serve on 127.0.0.1:{port}: gunicorn master + {workers} workers, "
-                  f"scheduler process {'running' if scheduler else 'MISSING'}", flush=True)
+            print(
+                f"make serve on 127.0.0.1:{port}: gunicorn master + {workers} workers, "
+                f"scheduler process {'running' if scheduler else 'MISSING'}",
+                flush=True,
+            )
             catch_up = _wait_for_catch_up(database_url, started)
-            print(f"the scheduler's first catch-up (every job once) done "
-                  f"{catch_up:.0f} s after the start", flush=True)
+            print(
+                f"the scheduler's first catch-up (every job once) done "
+                f"{catch_up:.0f} s after the start",
+                flush=True,
+            )
             log_start = (tmp / "serve.err").stat().st_size
             alone = Stats()
-            elapsed, clients = asyncio.run(_load(f"http://127.0.0.1:{port}", plans,
-                                                 args.seconds, run, stats, alone))
+            elapsed, clients = asyncio.run(
+                _load(f"http://127.0.0.1:{port}", plans, args.seconds, run, stats, alone)
+            )
             log_end = (tmp / "serve.err").stat().st_size
-            scheduler_alive = any(" scheduler" in p and "bin/flask " in p
-                                  for p in _processes(server))
+            scheduler_alive = any(
+                " scheduler" in p and "bin/flask " in p for p in _processes(server)
+            )
         finally:
             _stop_server(server)
         keep = os.environ.get("BENCH_RESULTS")
@@ -490,8 +579,13 @@ def in_cluster(args) -> int:
 
     # Server side: 5xx in gunicorn's access log, tracebacks in its error log.
     # (GET /readyz answers 503 until the scheduler holds its lease: the start-up's probes.)
-    logged_5xx = len([line for line in access_log.splitlines()
-                      if re.search(r'" 5\d\d ', line) and "GET /readyz " not in line])
+    logged_5xx = len(
+        [
+            line
+            for line in access_log.splitlines()
+            if re.search(r'" 5\d\d ', line) and "GET /readyz " not in line
+        ]
+    )
     tracebacks = error_log.count("Traceback (most recent call last)")
     stats.server_errors += alone.server_errors
     stats.failures += alone.failures
@@ -503,8 +597,10 @@ def in_cluster(args) -> int:
     lost = saved - found
     unconfirmed = (found & attempted) - saved
 
-    print(f"{clients} clients for {elapsed:.0f} s: {total:,} requests "
-          f"({total / elapsed:.0f}/s), statuses {dict(sorted(stats.statuses.items()))}")
+    print(
+        f"{clients} clients for {elapsed:.0f} s: {total:,} requests "
+        f"({total / elapsed:.0f}/s), statuses {dict(sorted(stats.statuses.items()))}"
+    )
     by_kind = _latency_rows(stats)
     reference = by_kind.get("reference", [])
     ref = {q: _percentile(reference, q) for q in (0.5, 0.95, 0.99)}
@@ -514,84 +610,147 @@ def in_cluster(args) -> int:
         if not values:
             continue
         figures = {q: _percentile(values, q) for q in (0.5, 0.95, 0.99)}
-        label = {"GET": "GET pages (logged in)", "POST": "POST progress update",
-                 "reference": "reference: GET /healthz"}[kind]
+        label = {
+            "GET": "GET pages (logged in)",
+            "POST": "POST progress update",
+            "reference": "reference: GET /healthz",
+        }[kind]
         row = [label, f"{len(values):,}"]
         for q in (0.5, 0.95, 0.99):
-            row.append(f"{figures[q] * 1000:.0f} ms" + (
-                "" if kind == "reference" else f" ({figures[q] / ref[q]:.1f}x)"))
+            row.append(
+                f"{figures[q] * 1000:.0f} ms"
+                + ("" if kind == "reference" else f" ({figures[q] / ref[q]:.1f}x)")
+            )
         table.append(row)
-        print(f"  {label:<28} n={len(values):>6}  " + "  ".join(
-            f"p{int(q * 100)} {figures[q] * 1000:7.1f} ms" for q in (0.5, 0.95, 0.99)))
+        print(
+            f"  {label:<28} n={len(values):>6}  "
+            + "  ".join(f"p{int(q * 100)} {figures[q] * 1000:7.1f} ms" for q in (0.5, 0.95, 0.99))
+        )
         if kind != "reference":
             for q in (0.5, 0.95, 0.99):
-                results.ratio(f"load: {label}, p{int(q * 100)}", figures[q] * 1000,
-                              ref[q] * 1000, f"GET /healthz p{int(q * 100)} under the same load")
+                results.ratio(
+                    f"load: {label}, p{int(q * 100)}",
+                    figures[q] * 1000,
+                    ref[q] * 1000,
+                    f"GET /healthz p{int(q * 100)} under the same load",
+                )
     pages = []
     for (kind, page), values in sorted(stats.latencies.items()):
         single = alone.latencies.get((kind, page))
-        pages.append([page, kind if kind != "reference" else "GET", f"{len(values):,}",
-                      *(f"{_percentile(values, q) * 1000:.0f} ms" for q in (0.5, 0.95, 0.99)),
-                      f"{statistics.median(values) / ref[0.5]:.1f}x",
-                      f"{statistics.median(single) * 1000:.0f} ms" if single else "-"])
-        print(f"    {page:<24} {pages[-1][1]:<4} n={len(values):>6}  " + "  ".join(
-            f"p{int(q * 100)} {_percentile(values, q) * 1000:7.1f} ms" for q in (0.5, 0.95, 0.99))
-            + f"   alone {pages[-1][-1]}")
-    print(f"5xx responses: {len(stats.server_errors)} (gunicorn's access log: {logged_5xx}); "
-          f"failed requests (no response): {failures}; other statuses: "
-          f"{dict(stats.unexpected) or 0}; tracebacks in the server's log: {tracebacks}")
-    print(f"progress updates: {len(attempted)} posted, {len(saved)} saved (success response), "
-          f"{len(saved & found)} of those found in the database, lost {len(lost)}; "
-          f"refused {dict(stats.refused) or 0}; saved without a success response "
-          f"{len(unconfirmed)}")
-    print(f"scheduler process: {'still running' if scheduler_alive else 'STOPPED'}; jobs: " +
-          ", ".join(f"{name} {status} ({trigger}, {duration or 0:.1f} s)"
-                    for name, status, trigger, duration, _message in jobs))
+        pages.append(
+            [
+                page,
+                kind if kind != "reference" else "GET",
+                f"{len(values):,}",
+                *(f"{_percentile(values, q) * 1000:.0f} ms" for q in (0.5, 0.95, 0.99)),
+                f"{statistics.median(values) / ref[0.5]:.1f}x",
+                f"{statistics.median(single) * 1000:.0f} ms" if single else "-",
+            ]
+        )
+        print(
+            f"    {page:<24} {pages[-1][1]:<4} n={len(values):>6}  "
+            + "  ".join(
+                f"p{int(q * 100)} {_percentile(values, q) * 1000:7.1f} ms"
+                for q in (0.5, 0.95, 0.99)
+            )
+            + f"   alone {pages[-1][-1]}"
+        )
+    print(
+        f"5xx responses: {len(stats.server_errors)} (gunicorn's access log: {logged_5xx}); "
+        f"failed requests (no response): {failures}; other statuses: "
+        f"{dict(stats.unexpected) or 0}; tracebacks in the server's log: {tracebacks}"
+    )
+    print(
+        f"progress updates: {len(attempted)} posted, {len(saved)} saved (success response), "
+        f"{len(saved & found)} of those found in the database, lost {len(lost)}; "
+        f"refused {dict(stats.refused) or 0}; saved without a success response "
+        f"{len(unconfirmed)}"
+    )
+    print(
+        f"scheduler process: {'still running' if scheduler_alive else 'STOPPED'}; jobs: "
+        + ", ".join(
+            f"{name} {status} ({trigger}, {duration or 0:.1f} s)"
+            for name, status, trigger, duration, _message in jobs
+        )
+    )
     if "Segmentation fault" in shutdown_log or "Traceback" in shutdown_log:
-        stats.note("stopping `make serve` (SIGTERM to its process group) printed: " + " / ".join(
-            line.strip() for line in shutdown_log.splitlines()
-            if "Error" in line or "Segmentation" in line or "Exception" in line)[:400])
+        stats.note(
+            "stopping `make serve` (SIGTERM to its process group) printed: "
+            + " / ".join(
+                line.strip()
+                for line in shutdown_log.splitlines()
+                if "Error" in line or "Segmentation" in line or "Exception" in line
+            )[:400]
+        )
     for note in stats.notes:
         print("note:", note)
 
-    results.check("load: 5xx responses", f"{len(stats.server_errors)} (access log: {logged_5xx})",
-                  target="0", ok=not stats.server_errors and not logged_5xx)
-    results.check("load: failed requests (no response)", str(failures), target="0",
-                  ok=failures == 0)
-    results.check("load: progress updates, posted vs found",
-                  f"{len(attempted)} posted, {len(saved)} saved (success response), "
-                  f"{len(saved & found)} found, {len(lost)} lost; "
-                  f"{sum(stats.refused.values())} refused (form re-shown)",
-                  target="0 lost", ok=not lost and len(saved) > 0)
-    results.check("load: scheduler process alive afterwards", "yes" if scheduler_alive else "no",
-                  target="yes", ok=scheduler_alive)
-    results.table(f"Load test: {clients} clients, {elapsed:.0f} s, PostgreSQL, make serve "
-                  f"(gunicorn {workers} workers + scheduler); p50 / p95 / p99 and ratio to "
-                  f"GET /healthz", ["kind", "requests", "p50", "p95", "p99"], table)
-    results.table("Load test per page (alone: median of 5 requests by one client before the "
-                  "load, nothing else running)",
-                  ["page", "kind", "requests", "p50", "p95", "p99", "p50 / healthz p50",
-                   "alone"], pages)
-    results.table("Load test totals", ["figure", "value"], [
-        ["requests", f"{total:,} ({total / elapsed:.0f}/s)"],
-        ["5xx responses (client / access log)", f"{len(stats.server_errors)} / {logged_5xx}"],
-        ["failed requests (no response)", failures],
-        ["other statuses", dict(stats.unexpected) or 0],
-        ["tracebacks in the server's log", tracebacks],
-        ["progress updates posted / saved / found / lost",
-         f"{len(attempted)} / {len(saved)} / {len(saved & found)} / {len(lost)}"],
-        ["updates refused (form re-shown)", dict(stats.refused) or 0],
-        ["saved without a success response", len(unconfirmed)],
-        ["scheduler jobs (its first catch-up, before the measured minute)", "; ".join(
-            f"{name}: {status} ({trigger}, {duration or 0:.1f} s)"
-            for name, status, trigger, duration, _message in jobs)],
-    ])
+    results.check(
+        "load: 5xx responses",
+        f"{len(stats.server_errors)} (access log: {logged_5xx})",
+        target="0",
+        ok=not stats.server_errors and not logged_5xx,
+    )
+    results.check(
+        "load: failed requests (no response)", str(failures), target="0", ok=failures == 0
+    )
+    results.check(
+        "load: progress updates, posted vs found",
+        f"{len(attempted)} posted, {len(saved)} saved (success response), "
+        f"{len(saved & found)} found, {len(lost)} lost; "
+        f"{sum(stats.refused.values())} refused (form re-shown)",
+        target="0 lost",
+        ok=not lost and len(saved) > 0,
+    )
+    results.check(
+        "load: scheduler process alive afterwards",
+        "yes" if scheduler_alive else "no",
+        target="yes",
+        ok=scheduler_alive,
+    )
+    results.table(
+        f"Load test: {clients} clients, {elapsed:.0f} s, PostgreSQL, make serve "
+        f"(gunicorn {workers} workers + scheduler); p50 / p95 / p99 and ratio to "
+        f"GET /healthz",
+        ["kind", "requests", "p50", "p95", "p99"],
+        table,
+    )
+    results.table(
+        "Load test per page (alone: median of 5 requests by one client before the "
+        "load, nothing else running)",
+        ["page", "kind", "requests", "p50", "p95", "p99", "p50 / healthz p50", "alone"],
+        pages,
+    )
+    results.table(
+        "Load test totals",
+        ["figure", "value"],
+        [
+            ["requests", f"{total:,} ({total / elapsed:.0f}/s)"],
+            ["5xx responses (client / access log)", f"{len(stats.server_errors)} / {logged_5xx}"],
+            ["failed requests (no response)", failures],
+            ["other statuses", dict(stats.unexpected) or 0],
+            ["tracebacks in the server's log", tracebacks],
+            [
+                "progress updates posted / saved / found / lost",
+                f"{len(attempted)} / {len(saved)} / {len(saved & found)} / {len(lost)}",
+            ],
+            ["updates refused (form re-shown)", dict(stats.refused) or 0],
+            ["saved without a success response", len(unconfirmed)],
+            [
+                "scheduler jobs (its first catch-up, before the measured minute)",
+                "; ".join(
+                    f"{name}: {status} ({trigger}, {duration or 0:.1f} s)"
+                    for name, status, trigger, duration, _message in jobs
+                ),
+            ],
+        ],
+    )
     results.notes.extend(stats.notes)
     if stats.server_errors:
         print("first 5xx:", stats.server_errors[:10])
     if tracebacks:
         start = error_log.find("Traceback (most recent call last)")
-        print(error_log[start:start + 3000])
+        print(error_log[start : start + 3000])
     results.save()
     return 1 if results.failed else 0
 

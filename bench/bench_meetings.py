@@ -7,6 +7,7 @@ measured side by side in one run through the test client. Target: .ics and .docx
 
     .venv/bin/python bench/bench_meetings.py [--rounds 10]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,13 +53,17 @@ def main() -> int:
         app = app_for(path)
         meeting_id = world["meeting_ids"][str(world["department_ids"][0])]
         with app.app_context():
-            items = db.session.scalar(select(func.count(AgendaItem.id))
-                                      .where(AgendaItem.meeting_id == meeting_id))
+            items = db.session.scalar(
+                select(func.count(AgendaItem.id)).where(AgendaItem.meeting_id == meeting_id)
+            )
         client = app.test_client()
         login(client, world["director_emails"][0], BENCH_PASSWORD)
         base = f"/meetings/{meeting_id}"
-        urls = {"printable page": f"{base}/print/agenda", ".ics": f"{base}/invite.ics",
-                ".docx": f"{base}/agenda.docx"}
+        urls = {
+            "printable page": f"{base}/print/agenda",
+            ".ics": f"{base}/invite.ics",
+            ".docx": f"{base}/agenda.docx",
+        }
         for url in urls.values():  # warm up templates and caches
             _time(client, url, 1)
         timings = {name: [] for name in urls}
@@ -72,9 +77,14 @@ def main() -> int:
         line = f"  {name:<15} {seconds * 1000:8.1f} ms   {seconds / reference:5.2f}x the printable page"
         if name != "printable page":
             good = seconds / reference <= TARGET
-            results.ratio(f"meeting {name} ({items} agenda items)", seconds * 1000,
-                          reference * 1000, "printable agenda page", target=f"<= {TARGET:g}x",
-                          ok=good)
+            results.ratio(
+                f"meeting {name} ({items} agenda items)",
+                seconds * 1000,
+                reference * 1000,
+                "printable agenda page",
+                target=f"<= {TARGET:g}x",
+                ok=good,
+            )
             line += "   (target <= 3x: " + ("ok" if good else "TOO SLOW") + ")"
         print(line)
     results.save()

@@ -8,6 +8,7 @@ kiosk mode so no log-in is needed; the page is the latest round's page of a depa
 
     .venv/bin/python bench/bench_public.py [--seconds 30] [--connections 64]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 from bench.common import Results  # noqa: E402
 from bench.generate import app_for, copy_database  # noqa: E402
 
-WSGI = '''
+WSGI = """
 from tracker import create_app
 app = create_app()
 
 @app.route("/bench/hello")
 def hello():
     return "hello"
-'''
+"""
 
 
 def _free_port() -> int:
@@ -54,8 +55,9 @@ def _prepare(tmp: Path) -> tuple[dict, dict]:
         db.session.scalar(db.select(Organisation)).public_without_login = True
         db.session.commit()
         db.engine.dispose()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{path}", SECRET_KEY="bench",
-               PYTHONPATH=f"{tmp}:{ROOT}")
+    env = dict(
+        os.environ, DATABASE_URL=f"sqlite:///{path}", SECRET_KEY="bench", PYTHONPATH=f"{tmp}:{ROOT}"
+    )
     (tmp / "bench_wsgi.py").write_text(WSGI)
     return env, world
 
@@ -63,13 +65,18 @@ def _prepare(tmp: Path) -> tuple[dict, dict]:
 def _wrk(url: str, seconds: int, connections: int) -> tuple[float, int, str]:
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True).stdout
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = 0
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         errors += int(non2xx.group(1))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     if socket_errors:
         errors += sum(int(x) for x in socket_errors.groups())
     p99 = re.search(r"99%\s+(\S+)", out)
@@ -88,9 +95,23 @@ def main() -> int:
         env, world = _prepare(tmp)
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "bench_wsgi:app"],
-            cwd=ROOT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "bench_wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(100):
@@ -102,23 +123,34 @@ def main() -> int:
             page = f"/you-said-we-did/{world['latest_round_id']}/{world['department_ids'][0]}"
             overview = urllib.request.urlopen(base + "/you-said-we-did").read().decode()
             assert page in overview, "the department page is not linked from the overview"
-            hello_rps, hello_errors, hello_p99 = _wrk(base + "/bench/hello", args.seconds,
-                                                      args.connections)
+            hello_rps, hello_errors, hello_p99 = _wrk(
+                base + "/bench/hello", args.seconds, args.connections
+            )
             page_rps, page_errors, page_p99 = _wrk(base + page, args.seconds, args.connections)
         finally:
             server.terminate()
             server.wait(timeout=10)
     results = Results("bench_public")
     print(f"{args.connections} connections, {args.seconds} s each, gunicorn 2 workers x 4 threads")
-    print(f"reference  GET /bench/hello: {hello_rps:8.1f} req/s, errors {hello_errors}, p99 {hello_p99}")
+    print(
+        f"reference  GET /bench/hello: {hello_rps:8.1f} req/s, errors {hello_errors}, p99 {hello_p99}"
+    )
     print(f"department GET {page}: {page_rps:8.1f} req/s, errors {page_errors}, p99 {page_p99}")
-    ratio = results.ratio(f"\"you said, we did\" department page, {args.connections} connections",
-                          page_rps, hello_rps, "GET /bench/hello on the same server",
-                          unit="req/s", target=">= 0.5x (higher is better), zero errors",
-                          ok=page_rps / hello_rps >= 0.5 and page_errors == 0)
-    results.check("errors (non-2xx/3xx and socket errors)",
-                  f"page {page_errors}, reference {hello_errors}", target="0",
-                  ok=page_errors == 0)
+    ratio = results.ratio(
+        f'"you said, we did" department page, {args.connections} connections',
+        page_rps,
+        hello_rps,
+        "GET /bench/hello on the same server",
+        unit="req/s",
+        target=">= 0.5x (higher is better), zero errors",
+        ok=page_rps / hello_rps >= 0.5 and page_errors == 0,
+    )
+    results.check(
+        "errors (non-2xx/3xx and socket errors)",
+        f"page {page_errors}, reference {hello_errors}",
+        target="0",
+        ok=page_errors == 0,
+    )
     print(f"ratio: {ratio:.2f} of the bare route (target >= 0.5, zero errors)")
     results.save()
     return 1 if results.failed else 0

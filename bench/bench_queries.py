@@ -8,6 +8,7 @@ as the person who uses it (a director, an owner, an employee reading "you said, 
 
     .venv/bin/python bench/bench_queries.py
 """
+
 from __future__ import annotations
 
 import re
@@ -35,14 +36,21 @@ def pages(world: dict) -> dict[str, tuple[str, str]]:
         "actions list of a department": (director, f"/departments/{department}/actions"),
         "actions list, all departments": (director, "/actions"),
         "my actions": (owner, "/actions/mine"),
-        "action page (owner, with update form)": (owner, f"/actions/{world['owner_open_action_id']}"),
-        "department results of a round": (director,
-                                           f"/surveys/{round_id}/departments/{department}"),
+        "action page (owner, with update form)": (
+            owner,
+            f"/actions/{world['owner_open_action_id']}",
+        ),
+        "department results of a round": (
+            director,
+            f"/surveys/{round_id}/departments/{department}",
+        ),
         "staff-meeting agenda": (director, f"/meetings/{meeting}"),
         "meeting mode (first item)": (director, f"/meetings/{meeting}/run/1"),
-        "\"you said, we did\" department page": (employee,
-                                                 f"/you-said-we-did/{round_id}/{department}"),
-        "\"you said, we did\" overview": (employee, "/you-said-we-did"),
+        '"you said, we did" department page': (
+            employee,
+            f"/you-said-we-did/{round_id}/{department}",
+        ),
+        '"you said, we did" overview': (employee, "/you-said-we-did"),
     }
 
 
@@ -83,11 +91,15 @@ def main() -> int:
         small_world, small = measure("small", Path(tmp))
         large_world, large = measure("full", Path(tmp))
     scale_s, scale_l = small_world["scale"], large_world["scale"]
-    print(f"small: {scale_s['departments']} departments, {scale_s['actions']} actions, "
-          f"{scale_s['updates']} updates, {scale_s['departments'] * scale_s['rounds'] * scale_s['questions']} findings")
-    print(f"large: {scale_l['departments']} departments, {scale_l['actions']:,} actions, "
-          f"{scale_l['updates']:,} updates, "
-          f"{scale_l['departments'] * scale_l['rounds'] * scale_l['questions']:,} findings")
+    print(
+        f"small: {scale_s['departments']} departments, {scale_s['actions']} actions, "
+        f"{scale_s['updates']} updates, {scale_s['departments'] * scale_s['rounds'] * scale_s['questions']} findings"
+    )
+    print(
+        f"large: {scale_l['departments']} departments, {scale_l['actions']:,} actions, "
+        f"{scale_l['updates']:,} updates, "
+        f"{scale_l['departments'] * scale_l['rounds'] * scale_l['questions']:,} findings"
+    )
     rows = []
     width = max(len(page) for page in small)
     print(f"{'page':<{width}}  small  large")
@@ -96,8 +108,9 @@ def main() -> int:
         n_small, n_large = len(small[page]), len(large[page])
         equal = n_small == n_large
         rows.append([page, n_small, n_large, "equal" if equal else "DIFFERS"])
-        results.check(f"queries: {page}", f"{n_small} small, {n_large} large",
-                      target="equal", ok=equal)
+        results.check(
+            f"queries: {page}", f"{n_small} small, {n_large} large", target="equal", ok=equal
+        )
         print(f"{page:<{width}}  {n_small:5d}  {n_large:5d}{'' if equal else '   DIFFERS'}")
         if not equal:
             more = Counter(map(shape, large[page])) - Counter(map(shape, small[page]))
@@ -109,12 +122,18 @@ def main() -> int:
             print(f"  +{times} {statement}")
         for statement, times in fewer.items():
             print(f"  -{times} {statement}")
-    results.table("Queries per page (second request, logged in)",
-                  ["page", "small data", "large data", "small vs large"], rows)
+    results.table(
+        "Queries per page (second request, logged in)",
+        ["page", "small data", "large data", "small vs large"],
+        rows,
+    )
     results.save()
     if results.failed:
-        print("some pages run more queries at large data: a query per row, or per batch of "
-              "rows (selectinload sends one query per 500 parents)", file=sys.stderr)
+        print(
+            "some pages run more queries at large data: a query per row, or per batch of "
+            "rows (selectinload sends one query per 500 parents)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -11,6 +11,7 @@ day of the run.
 
 Prints the median time of each, their ratio (target: at most 3) and the connections used.
 """
+
 from __future__ import annotations
 
 import random
@@ -59,11 +60,22 @@ def open_everything(today: date) -> None:
     statuses = [ActionStatus.proposed, ActionStatus.planned, ActionStatus.in_progress]
     rng = random.Random(5)
     db.session.execute(
-        update(table).where(table.c.id == bindparam("action_id")).values(
-            deadline=bindparam("new_deadline"), status=bindparam("new_status"),
-            closed_on=None, stuck=False),
-        [{"action_id": i, "new_deadline": today + timedelta(days=quiet_offset(rng)),
-          "new_status": statuses[n % 3]} for n, i in enumerate(ids)],
+        update(table)
+        .where(table.c.id == bindparam("action_id"))
+        .values(
+            deadline=bindparam("new_deadline"),
+            status=bindparam("new_status"),
+            closed_on=None,
+            stuck=False,
+        ),
+        [
+            {
+                "action_id": i,
+                "new_deadline": today + timedelta(days=quiet_offset(rng)),
+                "new_status": statuses[n % 3],
+            }
+            for n, i in enumerate(ids)
+        ],
     )
     db.session.execute(delete(DeadlineRequest))
     db.session.commit()
@@ -91,15 +103,19 @@ def bench_reminders(app, results: Results) -> None:
     today = quiet_day()
     with app.app_context():
         open_everything(today)
-        open_count = db.session.scalar(select(func.count(ImprovementAction.id)).where(
-            ImprovementAction.status.in_(OPEN_STATUSES)))
+        open_count = db.session.scalar(
+            select(func.count(ImprovementAction.id)).where(
+                ImprovementAction.status.in_(OPEN_STATUSES)
+            )
+        )
         print(f"{open_count} open actions (the generated organisation, all opened)")
 
     zone = ZoneInfo("Europe/Amsterdam")
     now = datetime(today.year, today.month, today.day, 7, tzinfo=zone).astimezone(timezone.utc)
     yesterday = now - timedelta(days=1)
     parameters = {
-        "today": today.isoformat(), "overdue": (today - timedelta(days=7)).isoformat(),
+        "today": today.isoformat(),
+        "overdue": (today - timedelta(days=7)).isoformat(),
         **{f"first{d}": (today + timedelta(days=d)).isoformat() for d in (14, 3, 0)},
         **{f"today{d}": (today + timedelta(days=d)).isoformat() for d in (14, 3, 0)},
     }
@@ -132,9 +148,14 @@ def bench_reminders(app, results: Results) -> None:
     run, bare = statistics.median(runs), statistics.median(bares)
     print(f"reminder run, nothing to send   median {run * 1000:8.1f} ms")
     print(f"bare SQL query, due actions     median {bare * 1000:8.1f} ms")
-    ratio = results.ratio(f"reminder run over {open_count:,} open actions, nothing to send",
-                          run * 1000, bare * 1000, "bare SQL query of the due actions",
-                          target=f"<= {TARGET:g}x", ok=run / bare <= TARGET)
+    ratio = results.ratio(
+        f"reminder run over {open_count:,} open actions, nothing to send",
+        run * 1000,
+        bare * 1000,
+        "bare SQL query of the due actions",
+        target=f"<= {TARGET:g}x",
+        ok=run / bare <= TARGET,
+    )
     print(f"ratio {ratio:.2f} (target <= {TARGET:.0f}) {'OK' if ratio <= TARGET else 'TOO SLOW'}")
 
 
@@ -148,24 +169,35 @@ def bench_delivery(app, messages: int, results: Results) -> None:
     try:
         with app.app_context():
             for number in range(messages):
-                services.enqueue(services.OutgoingMessage(
-                    key=f"bench:{number}", kind="reminder", to_email=f"p{number}@bench.example",
-                    to_name=f"Persoon {number}", locale="nl", subject="Herinnering: deadline",
-                    text="Beste collega,\n\nDe deadline nadert.\n", html="<p>Beste collega,</p>",
-                ))
+                services.enqueue(
+                    services.OutgoingMessage(
+                        key=f"bench:{number}",
+                        kind="reminder",
+                        to_email=f"p{number}@bench.example",
+                        to_name=f"Persoon {number}",
+                        locale="nl",
+                        subject="Herinnering: deadline",
+                        text="Beste collega,\n\nDe deadline nadert.\n",
+                        html="<p>Beste collega,</p>",
+                    )
+                )
             db.session.commit()
             started = time.perf_counter()
             report = services.deliver_due()
             elapsed = time.perf_counter() - started
         assert report.sent == messages == len(server.messages), (report, len(server.messages))
-        results.check(f"{messages} messages delivered to a local SMTP server",
-                      f"{report.sent} sent over {server.connections} SMTP connection(s), "
-                      f"{report.sent / elapsed:.0f}/s",
-                      target="all sent, one connection per batch",
-                      ok=server.connections <= -(-messages // app.config["OUTBOX_BATCH_SIZE"]))
-        print(f"delivered {report.sent} messages in {elapsed:.1f} s "
-              f"({report.sent / elapsed:.0f}/s) over {server.connections} SMTP connection(s) "
-              f"(batch size {app.config['OUTBOX_BATCH_SIZE']})")
+        results.check(
+            f"{messages} messages delivered to a local SMTP server",
+            f"{report.sent} sent over {server.connections} SMTP connection(s), "
+            f"{report.sent / elapsed:.0f}/s",
+            target="all sent, one connection per batch",
+            ok=server.connections <= -(-messages // app.config["OUTBOX_BATCH_SIZE"]),
+        )
+        print(
+            f"delivered {report.sent} messages in {elapsed:.1f} s "
+            f"({report.sent / elapsed:.0f}/s) over {server.connections} SMTP connection(s) "
+            f"(batch size {app.config['OUTBOX_BATCH_SIZE']})"
+        )
     finally:
         server.stop()
 

@@ -4,6 +4,7 @@ bench/results/latest.md), counting SQL statements, logging in through the test c
 Every figure is compared with a reference measured in the same run on the same machine; a
 benchmark never holds a figure against a wall-clock limit.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,21 +32,37 @@ class Results:
         self.tables: list[dict] = []
         self.notes: list[str] = []
 
-    def ratio(self, measurement: str, figure: float, reference: float, reference_name: str,
-              *, unit: str = "ms", target: str = "", ok: bool | None = None,
-              higher_is_better: bool = False) -> float:
+    def ratio(
+        self,
+        measurement: str,
+        figure: float,
+        reference: float,
+        reference_name: str,
+        *,
+        unit: str = "ms",
+        target: str = "",
+        ok: bool | None = None,
+        higher_is_better: bool = False,
+    ) -> float:
         ratio = figure / reference if reference else float("inf")
-        self.rows.append({
-            "measurement": measurement, "figure": figure, "reference": reference,
-            "reference_name": reference_name, "unit": unit, "ratio": ratio,
-            "target": target, "ok": ok, "higher_is_better": higher_is_better,
-        })
+        self.rows.append(
+            {
+                "measurement": measurement,
+                "figure": figure,
+                "reference": reference,
+                "reference_name": reference_name,
+                "unit": unit,
+                "ratio": ratio,
+                "target": target,
+                "ok": ok,
+                "higher_is_better": higher_is_better,
+            }
+        )
         return ratio
 
     def check(self, measurement: str, value: str, *, target: str = "", ok: bool | None = None):
         """A figure without a reference (a count that must be zero, equal counts, ...)."""
-        self.rows.append({"measurement": measurement, "value": value, "target": target,
-                          "ok": ok})
+        self.rows.append({"measurement": measurement, "value": value, "target": target, "ok": ok})
 
     def table(self, title: str, header: list[str], rows: list[list]) -> None:
         self.tables.append({"title": title, "header": header, "rows": rows})
@@ -59,16 +76,22 @@ class Results:
         if not folder:
             return
         Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"{self.benchmark}.json").write_text(json.dumps({
-            "benchmark": self.benchmark, "rows": self.rows, "tables": self.tables,
-            "notes": self.notes,
-        }, indent=1))
+        (Path(folder) / f"{self.benchmark}.json").write_text(
+            json.dumps(
+                {
+                    "benchmark": self.benchmark,
+                    "rows": self.rows,
+                    "tables": self.tables,
+                    "notes": self.notes,
+                },
+                indent=1,
+            )
+        )
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |"
-              for row in rows]
+    lines += ["| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ ratios are compared, never a wall-clock limit); this script collects what they r
 
     .venv/bin/python bench/run.py [bench_import bench_load ...]
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,15 @@ from bench.common import markdown_table, verdict  # noqa: E402
 RESULTS = HERE / "results"
 RAW = RESULTS / "raw"
 #: Known benchmarks first, in this order; any other bench_*.py after them.
-ORDER = ["bench_import", "bench_actions", "bench_reminders", "bench_meetings", "bench_public",
-         "bench_queries", "bench_load"]
+ORDER = [
+    "bench_import",
+    "bench_actions",
+    "bench_reminders",
+    "bench_meetings",
+    "bench_public",
+    "bench_queries",
+    "bench_load",
+]
 
 
 def _scripts(only: list[str]) -> list[Path]:
@@ -45,8 +53,9 @@ def _scripts(only: list[str]) -> list[Path]:
 def _run(command: list[str], env: dict) -> tuple[int, str, str, float]:
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent)
-    output = "\n".join(line for line in result.stdout.splitlines()
-                       if not line.startswith("INFO  [alembic"))
+    output = "\n".join(
+        line for line in result.stdout.splitlines() if not line.startswith("INFO  [alembic")
+    )
     return result.returncode, output, result.stderr, time.perf_counter() - started
 
 
@@ -66,7 +75,8 @@ def main(argv: list[str]) -> int:
         env = dict(os.environ, BENCH_DATA=data, BENCH_RESULTS=str(RAW), PYTHONUNBUFFERED="1")
         print("== generate (bench/generate.py, once for every benchmark)", flush=True)
         code, output, errors, seconds = _run(
-            [sys.executable, str(HERE / "generate.py"), "--out", data], env)
+            [sys.executable, str(HERE / "generate.py"), "--out", data], env
+        )
         print(output, flush=True)
         timings.append(("generate", seconds))
         sections.append(f"## generate.py ({seconds:.0f} s)\n\n```\n{output}\n```\n")
@@ -98,16 +108,25 @@ def main(argv: list[str]) -> int:
             continue
         for row in content["rows"]:
             if "figure" in row:
-                figures.append([name, row["measurement"], _figure(row["figure"], row["unit"]),
-                                f"{_figure(row['reference'], row['unit'])} "
-                                f"({row['reference_name']})", f"{row['ratio']:.2f}x",
-                                row["target"], verdict(row["ok"])])
+                figures.append(
+                    [
+                        name,
+                        row["measurement"],
+                        _figure(row["figure"], row["unit"]),
+                        f"{_figure(row['reference'], row['unit'])} ({row['reference_name']})",
+                        f"{row['ratio']:.2f}x",
+                        row["target"],
+                        verdict(row["ok"]),
+                    ]
+                )
             else:
-                checks.append([name, row["measurement"], row["value"], row["target"],
-                               verdict(row["ok"])])
+                checks.append(
+                    [name, row["measurement"], row["value"], row["target"], verdict(row["ok"])]
+                )
         for table in content["tables"]:
-            tables.append(f"### {table['title']}\n\n"
-                          + markdown_table(table["header"], table["rows"]) + "\n")
+            tables.append(
+                f"### {table['title']}\n\n" + markdown_table(table["header"], table["rows"]) + "\n"
+            )
         for note in content.get("notes", []):
             checks.append([name, "note", note, "", ""])
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -119,8 +138,11 @@ def main(argv: list[str]) -> int:
         "Every figure is compared with a reference measured in the same run on the same "
         "machine; only the ratios are held against targets.\n",
         "## Figures beside their references\n",
-        markdown_table(["benchmark", "measurement", "figure", "reference", "ratio", "target",
-                        "verdict"], figures) + "\n",
+        markdown_table(
+            ["benchmark", "measurement", "figure", "reference", "ratio", "target", "verdict"],
+            figures,
+        )
+        + "\n",
         "## Checks\n",
         markdown_table(["benchmark", "check", "value", "target", "verdict"], checks) + "\n",
         *tables,
@@ -128,7 +150,9 @@ def main(argv: list[str]) -> int:
         *sections,
     ]
     (RESULTS / "latest.md").write_text("\n".join(report))
-    print(f"\n{markdown_table(['benchmark', 'measurement', 'figure', 'reference', 'ratio', 'target', 'verdict'], figures)}")
+    print(
+        f"\n{markdown_table(['benchmark', 'measurement', 'figure', 'reference', 'ratio', 'target', 'verdict'], figures)}"
+    )
     print(f"\n{markdown_table(['benchmark', 'check', 'value', 'target', 'verdict'], checks)}")
     print(f"\nWritten to {RESULTS / 'latest.md'}; make bench took {total / 60:.1f} min")
     failed += [row[0] for row in figures + checks if row[-1] == "FAILED" and row[0] not in failed]

@@ -1,5 +1,6 @@
 """Shared fixtures: the app on SQLite or PostgreSQL (TEST_DATABASE_URL), a clean database per
 test, a test client that handles CSRF tokens like a browser does, and log-in helpers."""
+
 from __future__ import annotations
 
 import contextvars
@@ -95,7 +96,11 @@ class Browserish:
 
     def get(self, *args, **kwargs):
         response = _as_separate_request(self.client.get, *args, **kwargs)
-        match = _CSRF.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        match = (
+            _CSRF.search(response.get_data(as_text=True))
+            if response.mimetype == "text/html"
+            else None
+        )
         if match:
             self.csrf_token = match.group(1)
         return response

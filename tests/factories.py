@@ -1,4 +1,5 @@
 """Small builders for test data; each writes through the services, like the app does."""
+
 from __future__ import annotations
 
 import itertools
@@ -46,8 +47,13 @@ def make_user(
     return user
 
 
-def make_finding(department: Department, round_name: str = "KTO 2026", score: float = 6.1,
-                 question_text: str = "Ik word teruggebeld zoals beloofd", **fields):
+def make_finding(
+    department: Department,
+    round_name: str = "KTO 2026",
+    score: float = 6.1,
+    question_text: str = "Ik word teruggebeld zoals beloofd",
+    **fields,
+):
     """A proposed finding on a 1-10 question, in a round created when needed."""
     from datetime import date
 
@@ -59,12 +65,17 @@ def make_finding(department: Department, round_name: str = "KTO 2026", score: fl
     if round_ is None:
         round_ = SurveyRound(name=round_name, held_on=date(2026, 3, 1), label_map={})
         db.session.add(round_)
-    question = Question(round=round_, key=f"Q{next(_numbers)}", text=question_text,
-                        scale=QuestionScale.grade10)
-    values = {"n": 40, "benchmark": 6.9, "proposed": True, "kind": FindingKind.below_benchmark,
-              **fields}
-    finding = Finding(round=round_, department=department, question=question, score=score,
-                      **values)
+    question = Question(
+        round=round_, key=f"Q{next(_numbers)}", text=question_text, scale=QuestionScale.grade10
+    )
+    values = {
+        "n": 40,
+        "benchmark": 6.9,
+        "proposed": True,
+        "kind": FindingKind.below_benchmark,
+        **fields,
+    }
+    finding = Finding(round=round_, department=department, question=question, score=score, **values)
     db.session.add(finding)
     db.session.commit()
     return finding
@@ -86,13 +97,15 @@ def make_action(
     """An action created through the service, by the department's director (or `by`)."""
     from datetime import timedelta
 
+    from tracker import clock
     from tracker.actions import services
     from tracker.actions.models import Visibility
-    from tracker import clock
 
     if by is None:
-        by = department.directors[0] if department.directors else make_user(
-            Role.admin, email=f"admin{next(_numbers)}@example.org"
+        by = (
+            department.directors[0]
+            if department.directors
+            else make_user(Role.admin, email=f"admin{next(_numbers)}@example.org")
         )
     number = next(_numbers)
     action = services.create_action(

@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) for the mail tests, and fixtures that point the
 app at it. Import the fixtures into a test module: `from tests.mailserver import mail_server`.
 """
+
 from __future__ import annotations
 
 import email
@@ -66,8 +67,13 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos), message,
-                            envelope.content, tls=_encrypted(server, session))
+        received = Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            message,
+            envelope.content,
+            tls=_encrypted(server, session),
+        )
         with self.lock:
             self.messages.append(received)
             if not any(s is session for s in self.sessions):

@@ -1,10 +1,10 @@
 """The tracker: follow-up of internal-customer surveys by staff departments."""
-from __future__ import annotations
 
-import os
+from __future__ import annotations
 
 import hmac
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
@@ -83,6 +83,7 @@ def configure_extensions(app: Flask) -> None:
         from sqlalchemy import event
 
         with app.app_context():
+
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
                 cursor = dbapi_connection.cursor()
@@ -145,12 +146,12 @@ def current_app_languages() -> dict:
 def configure_blueprints(app: Flask) -> None:
     from tracker.actions.routes import bp as actions_bp
     from tracker.auth.routes import bp as auth_bp
+    from tracker.cocreation.routes import bp as cocreation_bp
     from tracker.dashboard.routes import bp as dashboard_bp
     from tracker.operations.routes import bp as operations_bp
     from tracker.organisation.routes import bp as organisation_bp
-    from tracker.surveys.routes import bp as surveys_bp
     from tracker.public.routes import bp as public_bp
-    from tracker.cocreation.routes import bp as cocreation_bp
+    from tracker.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(operations_bp)
@@ -186,7 +187,8 @@ def configure_request_log(app: Flask) -> None:
 
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     default_handler.setFormatter(
-        logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
+        logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s")
+    )
     log = logging.getLogger("tracker.requests")
     from tracker.operations import metrics
 
@@ -200,9 +202,19 @@ def configure_request_log(app: Flask) -> None:
     def log_request(response):
         started = g.get("request_started")
         duration = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else "-"
-        log.info("%s %s %s %.1fms user=%s", request.method, request.path, response.status_code,
-                 duration, user_id)
+        user_id = (
+            current_user.get_id().split(":")[0]
+            if current_user and current_user.is_authenticated
+            else "-"
+        )
+        log.info(
+            "%s %s %s %.1fms user=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            duration,
+            user_id,
+        )
         return response
 
 
@@ -231,10 +243,13 @@ def configure_errors(app: Flask) -> None:
         logging.getLogger("tracker.security").warning(
             "csrf refused path=%s reason=%s", request.path, error.description
         )
-        return render_error(400, _l(
-            "The form was sent without a valid security token, perhaps because it was open "
-            "too long. Go back, reload the page and try again."
-        ))
+        return render_error(
+            400,
+            _l(
+                "The form was sent without a valid security token, perhaps because it was open "
+                "too long. Go back, reload the page and try again."
+            ),
+        )
 
     @app.errorhandler(500)
     def server_error(error):

@@ -11,14 +11,14 @@ change saved on one server is seen on another within a second, without a query p
 The read carries the SQL comment `data-version` so the query counter of the tests and the
 benchmarks can leave it out: it is a time-bounded poll per process, not part of a page.
 """
+
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 from flask import Flask, current_app, has_app_context
-import re
-
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -26,15 +26,23 @@ from sqlalchemy.sql.elements import TextClause
 from tracker.extensions import db
 
 #: Written often, shown on no page that is cached: they do not move the version.
-BOOKKEEPING_TABLES = frozenset({
-    "data_version", "outbox_message", "job_run", "scheduler_lease", "login_attempt",
-    "audit_event", "password_token",
-})
+BOOKKEEPING_TABLES = frozenset(
+    {
+        "data_version",
+        "outbox_message",
+        "job_run",
+        "scheduler_lease",
+        "login_attempt",
+        "audit_event",
+        "password_token",
+    }
+)
 MARK = "/* data-version */"
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|TRUNCATE)\b", re.IGNORECASE)
 _READ = text(f"SELECT version {MARK} FROM data_version WHERE id = 1")
-_BUMP = text(f"UPDATE data_version {MARK} SET version = version + 1, changed_at = :now "
-             "WHERE id = 1")
+_BUMP = text(
+    f"UPDATE data_version {MARK} SET version = version + 1, changed_at = :now WHERE id = 1"
+)
 
 _lock = threading.Lock()
 #: (version, monotonic time it was read); None: read it again.
@@ -75,10 +83,13 @@ def touch(app: Flask | None = None) -> None:
     with app.app_context():
         floor = int(time.time() * 1000)
         with db.engine.begin() as connection:
-            connection.execute(text(
-                f"UPDATE data_version {MARK} SET version = CASE WHEN version + 1 > :floor "
-                "THEN version + 1 ELSE :floor END, changed_at = :now WHERE id = 1"
-            ), {"floor": floor, "now": utcnow()})
+            connection.execute(
+                text(
+                    f"UPDATE data_version {MARK} SET version = CASE WHEN version + 1 > :floor "
+                    "THEN version + 1 ELSE :floor END, changed_at = :now WHERE id = 1"
+                ),
+                {"floor": floor, "now": utcnow()},
+            )
     _forget()
 
 
@@ -129,9 +140,13 @@ def _after_rollback(session) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for name, listener in (("before_flush", _before_flush), ("do_orm_execute", _do_orm_execute),
-                           ("before_commit", _before_commit), ("after_commit", _after_commit),
-                           ("after_rollback", _after_rollback)):
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("do_orm_execute", _do_orm_execute),
+        ("before_commit", _before_commit),
+        ("after_commit", _after_commit),
+        ("after_rollback", _after_rollback),
+    ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
 

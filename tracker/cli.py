@@ -1,5 +1,6 @@
 """flask commands: create-admin, demo, import-survey, import-users, scheduler, backup,
 restore."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,8 @@ def register(app: Flask) -> None:
 @click.argument("email")
 @click.option("--name", default="Beheerder", show_default=True)
 @click.password_option(
-    "--password", envvar="TRACKER_ADMIN_PASSWORD",
+    "--password",
+    envvar="TRACKER_ADMIN_PASSWORD",
     help="Asked for when not given (or set TRACKER_ADMIN_PASSWORD).",
 )
 def create_admin(email: str, name: str, password: str) -> None:
@@ -39,7 +41,11 @@ def create_admin(email: str, name: str, password: str) -> None:
         raise click.ClickException("The password must have at least 10 characters.")
     try:
         user = auth_services.create_user(
-            None, email=email, name=name, role=Role.admin, password=password,
+            None,
+            email=email,
+            name=name,
+            role=Role.admin,
+            password=password,
             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
         )
     except DomainError as error:
@@ -67,38 +73,68 @@ def demo(if_empty: bool) -> None:
         click.echo(f"  {email:<28} {role:<10} password: {demo_data.PASSWORD}")
 
 
-FORMATS = ["auto", "findings", "qualtrics", "surveymonkey", "googleforms", "msforms", "limesurvey",
-           "generic"]
+FORMATS = [
+    "auto",
+    "findings",
+    "qualtrics",
+    "surveymonkey",
+    "googleforms",
+    "msforms",
+    "limesurvey",
+    "generic",
+]
 
 
 @click.command("import-survey")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--round", "round_name", required=True, help="Name of the survey round.")
-@click.option("--format", "file_format", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option(
+    "--format", "file_format", type=click.Choice(FORMATS), default="auto", show_default=True
+)
 @click.option("--department-column", help="Header (or column id) of the department question.")
 @click.option("--department", help="The whole file is about this one department.")
 @click.option("--create-departments", is_flag=True, help="Create departments the file names.")
 @click.option("--held-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the results.")
-@click.option("--fieldwork-started-on", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="First day of the fieldwork (actions done later are too late for this round).")
+@click.option(
+    "--fieldwork-started-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day of the fieldwork (actions done later are too late for this round).",
+)
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
-def import_survey(path, round_name, file_format, department_column, department,
-                  create_departments, held_on, fieldwork_started_on, dry_run, as_json):
+def import_survey(
+    path,
+    round_name,
+    file_format,
+    department_column,
+    department,
+    create_departments,
+    held_on,
+    fieldwork_started_on,
+    dry_run,
+    as_json,
+):
     """Import a survey export (CSV or XLSX) into a round: findings per department."""
     from tracker.surveys import services
 
     data = path.read_bytes()
     request = services.ImportRequest(
-        round_name=round_name, held_on=held_on.date() if held_on else None,
+        round_name=round_name,
+        held_on=held_on.date() if held_on else None,
         fieldwork_started_on=fieldwork_started_on.date() if fieldwork_started_on else None,
         format=file_format,
-        department_column=department_column, department=department,
+        department_column=department_column,
+        department=department,
         create_departments=create_departments,
     )
     show_progress = sys.stderr.isatty() and not as_json
-    bar = click.progressbar(length=max(1, data.count(b"\n")), label=f"{path.name}",
-                            file=sys.stderr, show_pos=True) if show_progress else None
+    bar = (
+        click.progressbar(
+            length=max(1, data.count(b"\n")), label=f"{path.name}", file=sys.stderr, show_pos=True
+        )
+        if show_progress
+        else None
+    )
 
     def progress(done: int, expected: int) -> None:
         bar.length = expected
@@ -113,7 +149,8 @@ def import_survey(path, round_name, file_format, department_column, department,
     except services.UnknownDepartments as error:
         db.session.rollback()
         raise click.ClickException(
-            str(error.message) + "\nUse --create-departments to create them.") from None
+            str(error.message) + "\nUse --create-departments to create them."
+        ) from None
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
@@ -163,11 +200,18 @@ def _import_report(summary, dry_run: bool) -> dict:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
-@click.option("--deactivate-missing", is_flag=True,
-              help="Deactivate active people who are in no row of the file (never the last "
-                   "administrator, never --by).")
-@click.option("--by", "by_email", metavar="EMAIL",
-              help="The administrator running the import (never deactivated or demoted by it).")
+@click.option(
+    "--deactivate-missing",
+    is_flag=True,
+    help="Deactivate active people who are in no row of the file (never the last "
+    "administrator, never --by).",
+)
+@click.option(
+    "--by",
+    "by_email",
+    metavar="EMAIL",
+    help="The administrator running the import (never deactivated or demoted by it).",
+)
 def import_users(path, dry_run, as_json, deactivate_missing, by_email):
     """Create, update (and deactivate) people from an HR file: CSV or XLSX with the columns
     naam/name, e-mailadres/email, afdeling/department, rol/role. New people are mailed an
@@ -177,13 +221,15 @@ def import_users(path, dry_run, as_json, deactivate_missing, by_email):
     acting_user = None
     if by_email:
         acting_user = db.session.scalar(
-            select(User).where(User.email == auth_services.normalise_email(by_email)))
+            select(User).where(User.email == auth_services.normalise_email(by_email))
+        )
         if acting_user is None or not acting_user.active or not acting_user.is_admin:
             raise click.ClickException(f"{by_email} is not an active administrator.")
     try:
         parsed = people_import.parse_people(path.read_bytes())
         report = provisioning.import_people(
-            acting_user, parsed, deactivate_missing=deactivate_missing, dry_run=dry_run)
+            acting_user, parsed, deactivate_missing=deactivate_missing, dry_run=dry_run
+        )
     except (people_import.PeopleFileError, DomainError) as error:
         db.session.rollback()
         raise click.ClickException(f"{path.name}: {error.message}") from None
@@ -195,15 +241,20 @@ def import_users(path, dry_run, as_json, deactivate_missing, by_email):
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
     verb = "Would import" if dry_run else "Imported"
-    click.echo(f"{verb} {path.name}: {len(report.created)} created, {len(report.changed)} "
-               f"changed, {report.unchanged} unchanged, {len(report.refused)} refused, "
-               f"{len(report.deactivated)} deactivated.")
+    click.echo(
+        f"{verb} {path.name}: {len(report.created)} created, {len(report.changed)} "
+        f"changed, {report.unchanged} unchanged, {len(report.refused)} refused, "
+        f"{len(report.deactivated)} deactivated."
+    )
     for person in report.created:
-        click.echo(f"  + {person['email']} ({person['name']}, {person['role']}"
-                   f"{', ' + person['department'] if person['department'] else ''})")
+        click.echo(
+            f"  + {person['email']} ({person['name']}, {person['role']}"
+            f"{', ' + person['department'] if person['department'] else ''})"
+        )
     for change in report.changed:
-        what = "; ".join(f"{name}: {_words(old)} -> {_words(new)}"
-                         for name, (old, new) in change.changes.items())
+        what = "; ".join(
+            f"{name}: {_words(old)} -> {_words(new)}" for name, (old, new) in change.changes.items()
+        )
         click.echo(f"  ~ {change.email}: {what}")
     for refused in report.refused:
         click.echo(f"  ! row {refused.row}: {refused.reason}")
@@ -220,10 +271,18 @@ def _words(value) -> str:
 
 
 @click.command("scheduler")
-@click.option("--run-once", is_flag=True,
-              help="Run every job that is due now once, then exit (for cron and checks).")
-@click.option("--job", "only", multiple=True, metavar="NAME",
-              help="With --run-once: run this job (due or not); may be repeated.")
+@click.option(
+    "--run-once",
+    is_flag=True,
+    help="Run every job that is due now once, then exit (for cron and checks).",
+)
+@click.option(
+    "--job",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="With --run-once: run this job (due or not); may be repeated.",
+)
 def scheduler(run_once: bool, only: tuple[str, ...]) -> None:
     """Run the scheduler in the foreground: reminders, escalations, digests, the outbox.
 
@@ -233,7 +292,8 @@ def scheduler(run_once: bool, only: tuple[str, ...]) -> None:
     unknown = set(only) - set(jobs.JOBS)
     if unknown:
         raise click.ClickException(
-            f"Unknown job(s): {', '.join(sorted(unknown))}. Jobs: {', '.join(jobs.JOBS)}.")
+            f"Unknown job(s): {', '.join(sorted(unknown))}. Jobs: {', '.join(jobs.JOBS)}."
+        )
     app = current_app._get_current_object()
     if not run_once:
         if only:

@@ -4,6 +4,7 @@ Deadlines, reminder points, meeting days and "done this quarter" are calendar da
 organisation's time zone (Organisation settings, default Europe/Amsterdam); moments are
 stored in UTC. Every area asks this module instead of converting by itself.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,16 @@ from zoneinfo import ZoneInfo
 
 from tracker.types import utcnow
 
-__all__ = ["utcnow", "zone", "today", "local_date", "local_moment", "local_midnight",
-           "Window", "window"]
+__all__ = [
+    "utcnow",
+    "zone",
+    "today",
+    "local_date",
+    "local_moment",
+    "local_midnight",
+    "Window",
+    "window",
+]
 
 
 def zone() -> ZoneInfo:

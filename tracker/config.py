@@ -1,4 +1,5 @@
 """Settings from the environment, with safe defaults for `make run`."""
+
 import os
 import secrets
 from pathlib import Path
@@ -24,7 +25,7 @@ def _secret_key(instance_path: Path) -> str:
 
 
 def _days(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
-    """"14,3,0" -> (14, 3, 0)."""
+    """ "14,3,0" -> (14, 3, 0)."""
     if not value:
         return default
     return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
@@ -49,7 +50,9 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]
+        ),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", DEFAULTS["MAIL_TIMEOUT"])),
         # Absolute links in e-mail, and the OpenID Connect redirect URI.
         "BASE_URL": os.environ.get("BASE_URL", DEFAULTS["BASE_URL"]).rstrip("/"),
@@ -58,7 +61,8 @@ def from_environment(instance_path: Path) -> dict:
         "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
         "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
         "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
-        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME") or DEFAULTS["OIDC_PROVIDER_NAME"],
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME")
+        or DEFAULTS["OIDC_PROVIDER_NAME"],
         "OIDC_GROUPS_CLAIM": os.environ.get("OIDC_GROUPS_CLAIM") or DEFAULTS["OIDC_GROUPS_CLAIM"],
         "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or DEFAULTS["OIDC_SCOPES"],
         "OIDC_ONLY": _bool("OIDC_ONLY"),

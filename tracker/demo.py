@@ -1,4 +1,5 @@
 """The demo municipality: departments and people of every role, for `make run`."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,8 +9,8 @@ from flask import current_app
 
 from tracker import clock
 from tracker.auth.models import Role
-from tracker.extensions import db
 from tracker.auth.services import create_user
+from tracker.extensions import db
 from tracker.organisation.services import create_department, create_directorate, save_settings
 
 PASSWORD = "tracker-demo"
@@ -35,7 +36,10 @@ DEPARTMENTS = [
 def load() -> None:
     hash_method = current_app.config["PASSWORD_HASH_METHOD"]
     save_settings(
-        None, name="Gemeente Zuiderveen", default_locale="nl", anonymity_threshold=5,
+        None,
+        name="Gemeente Zuiderveen",
+        default_locale="nl",
+        anonymity_threshold=5,
         timezone="Europe/Amsterdam",
     )
     directorate = create_directorate(None, "Dienstendirectie")
@@ -46,7 +50,11 @@ def load() -> None:
 
     def person(email, name, role, directs=(), staff_of=()):
         return create_user(
-            None, email=email, name=name, role=role, password=PASSWORD,
+            None,
+            email=email,
+            name=name,
+            role=role,
+            password=PASSWORD,
             hash_method=hash_method,
             directs=[departments[s] for s in directs],
             staff_of=[departments[s] for s in staff_of],
@@ -77,10 +85,18 @@ DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 #: Two rounds of the internal-customer survey, as Qualtrics exports (made by
 #: tracker.surveys.importers.synthetic), imported through the real importer.
 SURVEY_FILES = [
-    ("Intern klantonderzoek 2025", date(2025, 2, 10), date(2025, 3, 14),
-     "klantonderzoek-2025-qualtrics.csv"),
-    ("Intern klantonderzoek 2026", date(2026, 2, 9), date(2026, 3, 13),
-     "klantonderzoek-2026-qualtrics.csv"),
+    (
+        "Intern klantonderzoek 2025",
+        date(2025, 2, 10),
+        date(2025, 3, 14),
+        "klantonderzoek-2025-qualtrics.csv",
+    ),
+    (
+        "Intern klantonderzoek 2026",
+        date(2026, 2, 9),
+        date(2026, 3, 13),
+        "klantonderzoek-2026-qualtrics.csv",
+    ),
 ]
 
 
@@ -93,29 +109,34 @@ def _demo_surveys() -> None:
     summary = None
     for name, fieldwork, held_on, file_name in SURVEY_FILES:
         summary = import_survey(
-            None, (DEMO_DATA / file_name).read_bytes(), file_name,
+            None,
+            (DEMO_DATA / file_name).read_bytes(),
+            file_name,
             ImportRequest(round_name=name, held_on=held_on, fieldwork_started_on=fieldwork),
         )
     latest = summary.round
     reasons = {
         "ICT": "De openingstijden volgen de cao-afspraken over werktijden; die kunnen wij als "
-               "afdeling niet veranderen. Wel is de servicedesk nu ook via de chat bereikbaar.",
+        "afdeling niet veranderen. Wel is de servicedesk nu ook via de chat bereikbaar.",
         "HR": "De regels voor verlof staan in de cao; die kunnen wij niet versoepelen. Wel "
-              "leggen we ze beter uit op intranet.",
+        "leggen we ze beter uit op intranet.",
         "FIN": "Betalen binnen 30 dagen is de wettelijke termijn en die halen we; sneller "
-               "betalen kost extra formatie die er niet is.",
+        "betalen kost extra formatie die er niet is.",
         "FZ": "Een tweede vergaderverdieping past niet in het huisvestingsplan tot 2028.",
         "JZ": "Juridisch advies moet zorgvuldig zijn; een termijn korter dan vijf werkdagen "
-              "gaat ten koste van de kwaliteit.",
+        "gaat ten koste van de kwaliteit.",
         "COM": "Een eigen huisstijl per afdeling past niet in het gemeentebrede beleid.",
     }
-    for file_name_of_department, department in summary.departments.items():
+    for department in summary.departments.values():
         director = department.directors[0]
         proposed = db.session.scalars(
-            select(Finding).where(
-                Finding.round_id == latest.id, Finding.department_id == department.id,
+            select(Finding)
+            .where(
+                Finding.round_id == latest.id,
+                Finding.department_id == department.id,
                 Finding.proposed.is_(True),
-            ).order_by(Finding.score)
+            )
+            .order_by(Finding.score)
         ).all()
         weak = [f for f in proposed if f.kind is not FindingKind.strength]
         strong = [f for f in proposed if f.kind is FindingKind.strength]
@@ -135,25 +156,53 @@ def _demo_surveys() -> None:
 #: title, result, done on). The 2026 scores decide the verdict: two helped, two did not, and
 #: the last one was done too late to measure.
 MEASURED_ACTIONS = [
-    ("ICT", "Een e-mail wordt binnen twee werkdagen beantwoord", "owner", "director",
-     "Elke e-mail binnen twee werkdagen beantwoorden",
-     "Een gedeelde mailbox met dagelijkse verdeling: 95% van de e-mails is binnen twee "
-     "werkdagen beantwoord.", date(2025, 9, 12)),
-    ("ICT", "Ik word tijdig geïnformeerd over veranderingen", "ict.specialist", "director",
-     "Wijzigingskalender op intranet",
-     "Elke wijziging aan systemen staat twee weken vooraf op de wijzigingskalender.",
-     date(2025, 11, 3)),
-    ("FIN", "Een e-mail wordt binnen twee werkdagen beantwoord", "controller", "directeur.fin",
-     "Vaste beantwoordingstermijn voor e-mail aan Financiën",
-     "De termijn van twee werkdagen staat in de handtekening van elke medewerker.",
-     date(2025, 10, 6)),
-    ("FZ", "Mijn vraag wordt snel opgepakt", "facilitair", "director",
-     "Meldingen aan Facilitaire Zaken via één formulier",
-     "Alle meldingen komen binnen via één formulier op intranet.", date(2025, 7, 14)),
-    ("JZ", "Ik word op de hoogte gehouden van de voortgang", "jurist", "directeur.fin",
-     "Tussenbericht bij adviezen die langer duren dan een week",
-     "Wie langer dan een week op een advies wacht, krijgt een tussenbericht met de "
-     "verwachte datum.", date(2026, 2, 20)),
+    (
+        "ICT",
+        "Een e-mail wordt binnen twee werkdagen beantwoord",
+        "owner",
+        "director",
+        "Elke e-mail binnen twee werkdagen beantwoorden",
+        "Een gedeelde mailbox met dagelijkse verdeling: 95% van de e-mails is binnen twee "
+        "werkdagen beantwoord.",
+        date(2025, 9, 12),
+    ),
+    (
+        "ICT",
+        "Ik word tijdig geïnformeerd over veranderingen",
+        "ict.specialist",
+        "director",
+        "Wijzigingskalender op intranet",
+        "Elke wijziging aan systemen staat twee weken vooraf op de wijzigingskalender.",
+        date(2025, 11, 3),
+    ),
+    (
+        "FIN",
+        "Een e-mail wordt binnen twee werkdagen beantwoord",
+        "controller",
+        "directeur.fin",
+        "Vaste beantwoordingstermijn voor e-mail aan Financiën",
+        "De termijn van twee werkdagen staat in de handtekening van elke medewerker.",
+        date(2025, 10, 6),
+    ),
+    (
+        "FZ",
+        "Mijn vraag wordt snel opgepakt",
+        "facilitair",
+        "director",
+        "Meldingen aan Facilitaire Zaken via één formulier",
+        "Alle meldingen komen binnen via één formulier op intranet.",
+        date(2025, 7, 14),
+    ),
+    (
+        "JZ",
+        "Ik word op de hoogte gehouden van de voortgang",
+        "jurist",
+        "directeur.fin",
+        "Tussenbericht bij adviezen die langer duren dan een week",
+        "Wie langer dan een week op een advies wacht, krijgt een tussenbericht met de "
+        "verwachte datum.",
+        date(2026, 2, 20),
+    ),
 ]
 
 
@@ -170,8 +219,9 @@ def _demo_measured_actions() -> None:
     from tracker.surveys.models import Finding, Question, Sphere, SurveyRound, Triage
     from tracker.surveys.services import triage_finding
 
-    first_round = db.session.scalar(select(SurveyRound).where(
-        SurveyRound.name == SURVEY_FILES[0][0]))
+    first_round = db.session.scalar(
+        select(SurveyRound).where(SurveyRound.name == SURVEY_FILES[0][0])
+    )
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     departments = {d.short_name: d for d in db.session.scalars(select(Department))}
 
@@ -180,71 +230,141 @@ def _demo_measured_actions() -> None:
 
     for short, question, owner, director, title, result, done_on in MEASURED_ACTIONS:
         finding = db.session.scalar(
-            select(Finding).join(Question, Finding.question_id == Question.id)
-            .where(Finding.round_id == first_round.id,
-                   Finding.department_id == departments[short].id, Question.text == question))
+            select(Finding)
+            .join(Question, Finding.question_id == Question.id)
+            .where(
+                Finding.round_id == first_round.id,
+                Finding.department_id == departments[short].id,
+                Question.text == question,
+            )
+        )
         if finding is None:
             continue
         started = done_on - timedelta(days=120)
         triage_finding(people[director], finding, Triage.act, Sphere.own, None)
         action = services.create_action(
-            people[director], department=departments[short], title=title, owner=people[owner],
-            deadline=done_on + timedelta(days=14), visibility=Visibility.public,
-            public_summary=result, findings=[finding], now=at(started),
+            people[director],
+            department=departments[short],
+            title=title,
+            owner=people[owner],
+            deadline=done_on + timedelta(days=14),
+            visibility=Visibility.public,
+            public_summary=result,
+            findings=[finding],
+            now=at(started),
         )
-        for status, day in ((ActionStatus.planned, started + timedelta(days=7)),
-                            (ActionStatus.in_progress, started + timedelta(days=30))):
-            services.change_status(people[director], action, status,
-                                   expected_version=action.version, now=at(day))
+        for status, day in (
+            (ActionStatus.planned, started + timedelta(days=7)),
+            (ActionStatus.in_progress, started + timedelta(days=30)),
+        ):
+            services.change_status(
+                people[director], action, status, expected_version=action.version, now=at(day)
+            )
         services.post_update(
-            people[owner], action, expected_version=action.version, text=result,
-            new_status=ActionStatus.done, result=result, public=True, now=at(done_on),
+            people[owner],
+            action,
+            expected_version=action.version,
+            text=result,
+            new_status=ActionStatus.done,
+            result=result,
+            public=True,
+            now=at(done_on),
         )
     db.session.flush()
 
 
 #: The library of suggested actions: (title, description, theme, typical days, quick win).
 SUGGESTED_ACTIONS = [
-    ("Elke melding binnen 4 werkuren terugbellen",
-     "Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog geen "
-     "oplossing is: we leggen uit wat er gebeurt en wanneer.", "Dienstverlening", 30, True),
-    ("Publiceren wat interne klanten van ons mogen verwachten en wanneer",
-     "Een korte dienstencatalogus op intranet: wat leveren wij, binnen welke termijn, en "
-     "bij wie kunt u terecht.", "Verwachtingen", 60, False),
-    ("Collega's die klantcontact lastig vinden koppelen aan collega's die het makkelijk vinden",
-     "Koppels die een maand samen de telefoon en de balie doen en daarna ervaringen "
-     "uitwisselen in het werkoverleg.", "Klantgerichtheid", 90, False),
-    ("Klantgerichtheid wordt criterium in de jaargesprekken",
-     "Leidinggevenden bespreken in elk jaargesprek concreet klantgericht gedrag, met "
-     "voorbeelden uit de afgelopen periode.", "Klantgerichtheid", 180, False),
-    ("Vaste contactpersoon per directie",
-     "Elke directie krijgt één vast aanspreekpunt, met naam en telefoonnummer op intranet.",
-     "Bereikbaarheid", 45, True),
-    ("Tussenbericht sturen als een vraag langer duurt dan beloofd",
-     "Duurt de afhandeling langer dan de afgesproken termijn, dan krijgt de vrager vóór die "
-     "termijn een bericht met de nieuwe verwachting.", "Dienstverlening", 21, True),
-    ("Uitleggen waarom iets niet kan, met het alternatief",
-     "Bij een afwijzing noemen we altijd de reden (budget, regels, wet) en wat wél kan.",
-     "Klantgerichtheid", 30, True),
-    ("Feedback vragen na elke afgehandelde vraag",
-     "Eén vraag per e-mail na afhandeling: heeft dit u geholpen? De uitkomsten bespreken we "
-     "maandelijks.", "Communicatie", 45, False),
+    (
+        "Elke melding binnen 4 werkuren terugbellen",
+        "Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog geen "
+        "oplossing is: we leggen uit wat er gebeurt en wanneer.",
+        "Dienstverlening",
+        30,
+        True,
+    ),
+    (
+        "Publiceren wat interne klanten van ons mogen verwachten en wanneer",
+        "Een korte dienstencatalogus op intranet: wat leveren wij, binnen welke termijn, en "
+        "bij wie kunt u terecht.",
+        "Verwachtingen",
+        60,
+        False,
+    ),
+    (
+        "Collega's die klantcontact lastig vinden koppelen aan collega's die het makkelijk vinden",
+        "Koppels die een maand samen de telefoon en de balie doen en daarna ervaringen "
+        "uitwisselen in het werkoverleg.",
+        "Klantgerichtheid",
+        90,
+        False,
+    ),
+    (
+        "Klantgerichtheid wordt criterium in de jaargesprekken",
+        "Leidinggevenden bespreken in elk jaargesprek concreet klantgericht gedrag, met "
+        "voorbeelden uit de afgelopen periode.",
+        "Klantgerichtheid",
+        180,
+        False,
+    ),
+    (
+        "Vaste contactpersoon per directie",
+        "Elke directie krijgt één vast aanspreekpunt, met naam en telefoonnummer op intranet.",
+        "Bereikbaarheid",
+        45,
+        True,
+    ),
+    (
+        "Tussenbericht sturen als een vraag langer duurt dan beloofd",
+        "Duurt de afhandeling langer dan de afgesproken termijn, dan krijgt de vrager vóór die "
+        "termijn een bericht met de nieuwe verwachting.",
+        "Dienstverlening",
+        21,
+        True,
+    ),
+    (
+        "Uitleggen waarom iets niet kan, met het alternatief",
+        "Bij een afwijzing noemen we altijd de reden (budget, regels, wet) en wat wél kan.",
+        "Klantgerichtheid",
+        30,
+        True,
+    ),
+    (
+        "Feedback vragen na elke afgehandelde vraag",
+        "Eén vraag per e-mail na afhandeling: heeft dit u geholpen? De uitkomsten bespreken we "
+        "maandelijks.",
+        "Communicatie",
+        45,
+        False,
+    ),
 ]
 
 #: Reusable explanations for declining: (constraint, title, text).
 DECLINE_TEXTS = [
-    ("budget", "Past niet in de begroting",
-     "Wij begrijpen de wens, maar dit past niet in de begroting van dit jaar. We nemen het "
-     "mee in de begrotingsvoorbereiding voor volgend jaar en laten u weten wat daaruit komt."),
-    ("law", "De wet staat het niet toe",
-     "Wij mogen dit niet anders doen: de wet schrijft deze werkwijze voor. Wel leggen we "
-     "beter uit waarom het zo gaat en wat u zelf kunt doen."),
-    ("policy", "Strijdig met vastgesteld beleid",
-     "Het gemeentebrede beleid schrijft iets anders voor. Wij hebben uw wens doorgegeven aan "
-     "de eigenaar van dat beleid."),
-    ("outside", "Buiten onze invloed",
-     "Dit ligt buiten wat onze afdeling kan veranderen; het besluit ligt bij een andere partij. "
-     "Wij hebben het daar aangekaart en melden het resultaat."),
+    (
+        "budget",
+        "Past niet in de begroting",
+        "Wij begrijpen de wens, maar dit past niet in de begroting van dit jaar. We nemen het "
+        "mee in de begrotingsvoorbereiding voor volgend jaar en laten u weten wat daaruit komt.",
+    ),
+    (
+        "law",
+        "De wet staat het niet toe",
+        "Wij mogen dit niet anders doen: de wet schrijft deze werkwijze voor. Wel leggen we "
+        "beter uit waarom het zo gaat en wat u zelf kunt doen.",
+    ),
+    (
+        "policy",
+        "Strijdig met vastgesteld beleid",
+        "Het gemeentebrede beleid schrijft iets anders voor. Wij hebben uw wens doorgegeven aan "
+        "de eigenaar van dat beleid.",
+    ),
+    (
+        "outside",
+        "Buiten onze invloed",
+        "Dit ligt buiten wat onze afdeling kan veranderen; het besluit ligt bij een andere partij. "
+        "Wij hebben het daar aangekaart en melden het resultaat.",
+    ),
 ]
 
 
@@ -276,8 +396,12 @@ def _demo_actions() -> None:
 
     for title, description, theme_name, days, quick_win in SUGGESTED_ACTIONS:
         services.save_action_template(
-            None, title=title, description=description, theme=theme(theme_name),
-            typical_duration_days=days, quick_win=quick_win,
+            None,
+            title=title,
+            description=description,
+            theme=theme(theme_name),
+            typical_duration_days=days,
+            quick_win=quick_win,
         )
     for constraint, title, text in DECLINE_TEXTS:
         services.save_decline_template(
@@ -287,10 +411,13 @@ def _demo_actions() -> None:
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     departments = {d.short_name: d for d in db.session.scalars(select(Department))}
     act_findings = {
-        short: list(db.session.scalars(
-            select(Finding).where(Finding.department_id == d.id, Finding.triage == Triage.act)
-            .order_by(Finding.round_id.desc(), Finding.id)
-        ))
+        short: list(
+            db.session.scalars(
+                select(Finding)
+                .where(Finding.department_id == d.id, Finding.triage == Triage.act)
+                .order_by(Finding.round_id.desc(), Finding.id)
+            )
+        )
         for short, d in departments.items()
     }
     now = utcnow()
@@ -299,109 +426,250 @@ def _demo_actions() -> None:
     def ago(days: int):
         return now - timedelta(days=days, hours=days % 5)
 
-    def create(short, owner, title, *, days_ago, deadline_in, director, description="",
-               co_owners=(), quick_win=False, priority=Priority.normal, finding=None,
-               summary=None, visibility=Visibility.public, sphere=Sphere.own):
+    def create(
+        short,
+        owner,
+        title,
+        *,
+        days_ago,
+        deadline_in,
+        director,
+        description="",
+        co_owners=(),
+        quick_win=False,
+        priority=Priority.normal,
+        finding=None,
+        summary=None,
+        visibility=Visibility.public,
+        sphere=Sphere.own,
+    ):
         findings = []
         if finding is not None and len(act_findings[short]) > finding:
             findings = [act_findings[short][finding]]
         return services.create_action(
-            people[director], department=departments[short], title=title,
-            description=description, owner=people[owner],
-            co_owners=[people[c] for c in co_owners], deadline=today + timedelta(days=deadline_in),
-            priority=priority, quick_win=quick_win, sphere=sphere, visibility=visibility,
-            public_summary=summary, findings=findings, now=ago(days_ago),
+            people[director],
+            department=departments[short],
+            title=title,
+            description=description,
+            owner=people[owner],
+            co_owners=[people[c] for c in co_owners],
+            deadline=today + timedelta(days=deadline_in),
+            priority=priority,
+            quick_win=quick_win,
+            sphere=sphere,
+            visibility=visibility,
+            public_summary=summary,
+            findings=findings,
+            now=ago(days_ago),
         )
 
-    def update(action, by, days_ago, text, percent=None, status=None, result=None,
-               more_time=None, public=False, stuck=False):
+    def update(
+        action,
+        by,
+        days_ago,
+        text,
+        percent=None,
+        status=None,
+        result=None,
+        more_time=None,
+        public=False,
+        stuck=False,
+    ):
         services.post_update(
-            people[by], action, expected_version=action.version, text=text, percent=percent,
-            new_status=ActionStatus(status) if status else None, result=result,
+            people[by],
+            action,
+            expected_version=action.version,
+            text=text,
+            percent=percent,
+            new_status=ActionStatus(status) if status else None,
+            result=result,
             requested_deadline=today + timedelta(days=more_time) if more_time else None,
-            public=public, stuck=stuck, now=ago(days_ago),
+            public=public,
+            stuck=stuck,
+            now=ago(days_ago),
         )
 
     # --- ICT (director Diederik Jansen; owners Olga Visser and Sanne Peters) ---
     callback = create(
-        "ICT", "owner", "Elke melding binnen 4 werkuren terugbellen", days_ago=120,
-        deadline_in=-30, director="director", quick_win=True, priority=Priority.high, finding=0,
+        "ICT",
+        "owner",
+        "Elke melding binnen 4 werkuren terugbellen",
+        days_ago=120,
+        deadline_in=-30,
+        director="director",
+        quick_win=True,
+        priority=Priority.high,
+        finding=0,
         description="Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog "
-                    "geen oplossing is.",
+        "geen oplossing is.",
         summary="Jullie zeiden: ik hoor niets nadat ik een melding heb gedaan. Wij bellen nu "
-                "binnen 4 werkuren terug.",
+        "binnen 4 werkuren terug.",
     )
     update(callback, "owner", 110, "Belscript gemaakt en afgestemd met het team.", 20, "planned")
-    update(callback, "owner", 95, "Gestart: iedereen van de servicedesk belt terug.", 50,
-           "in_progress", public=True)
-    update(callback, "owner", 40, "Gemeten over vier weken: 93% binnen 4 werkuren "
-           "teruggebeld.", status="done",
-           result="Wij bellen elke melding binnen 4 werkuren terug; in de laatste meting lukte "
-                  "dat in 93% van de gevallen.", public=True)
+    update(
+        callback,
+        "owner",
+        95,
+        "Gestart: iedereen van de servicedesk belt terug.",
+        50,
+        "in_progress",
+        public=True,
+    )
+    update(
+        callback,
+        "owner",
+        40,
+        "Gemeten over vier weken: 93% binnen 4 werkuren teruggebeld.",
+        status="done",
+        result="Wij bellen elke melding binnen 4 werkuren terug; in de laatste meting lukte "
+        "dat in 93% van de gevallen.",
+        public=True,
+    )
 
     expectations = create(
-        "ICT", "ict.specialist", "Publiceren wat interne klanten van ons mogen verwachten en "
-        "wanneer", days_ago=80, deadline_in=20, director="director", co_owners=["owner"],
-        finding=1, summary="Een overzicht op intranet van wat ICT levert, en binnen welke termijn.",
+        "ICT",
+        "ict.specialist",
+        "Publiceren wat interne klanten van ons mogen verwachten en wanneer",
+        days_ago=80,
+        deadline_in=20,
+        director="director",
+        co_owners=["owner"],
+        finding=1,
+        summary="Een overzicht op intranet van wat ICT levert, en binnen welke termijn.",
         description="Dienstencatalogus op intranet met termijnen per soort verzoek.",
     )
     update(expectations, "ict.specialist", 70, "Lijst met diensten opgesteld.", 25, "planned")
-    update(expectations, "ict.specialist", 45, "Termijnen afgestemd met de teamleiders.", 45,
-           "in_progress")
-    update(expectations, "owner", 9, "Eerste versie staat klaar voor review door twee "
-           "directies.", 70, public=True)
+    update(
+        expectations,
+        "ict.specialist",
+        45,
+        "Termijnen afgestemd met de teamleiders.",
+        45,
+        "in_progress",
+    )
+    update(
+        expectations,
+        "owner",
+        9,
+        "Eerste versie staat klaar voor review door twee directies.",
+        70,
+        public=True,
+    )
 
     portal = create(
-        "ICT", "owner", "Status van meldingen zichtbaar maken in het selfserviceportaal",
-        days_ago=90, deadline_in=-10, director="director", priority=Priority.high,
+        "ICT",
+        "owner",
+        "Status van meldingen zichtbaar maken in het selfserviceportaal",
+        days_ago=90,
+        deadline_in=-10,
+        director="director",
+        priority=Priority.high,
         description="Iedere melder ziet in het portaal wie de melding oppakt en wat de status is.",
     )
     update(portal, "owner", 85, "Leverancier gevraagd om een offerte.", 10, "planned")
-    update(portal, "owner", 12, "De leverancier levert de koppeling pas over zes weken.", 30,
-           more_time=45)
+    update(
+        portal,
+        "owner",
+        12,
+        "De leverancier levert de koppeling pas over zes weken.",
+        30,
+        more_time=45,
+    )
 
     buddies = create(
-        "ICT", "ict.specialist", "Collega's die klantcontact lastig vinden koppelen aan "
-        "collega's die het makkelijk vinden", days_ago=100, deadline_in=-5, director="director",
-        description="Koppels die een maand samen de telefoon doen.", visibility=Visibility.internal,
+        "ICT",
+        "ict.specialist",
+        "Collega's die klantcontact lastig vinden koppelen aan collega's die het makkelijk vinden",
+        days_ago=100,
+        deadline_in=-5,
+        director="director",
+        description="Koppels die een maand samen de telefoon doen.",
+        visibility=Visibility.internal,
     )
     update(buddies, "ict.specialist", 92, "Vijf koppels gemaakt.", 20, "planned")
-    update(buddies, "ict.specialist", 60, "Drie koppels zijn gestart, twee wachten op "
-           "roosters.", 40, "in_progress")
-    update(buddies, "ict.specialist", 20, "De roosters van de twee laatste koppels passen niet; "
-           "ik heb hulp van de teamleiders nodig.", 40, stuck=True)
+    update(
+        buddies,
+        "ict.specialist",
+        60,
+        "Drie koppels zijn gestart, twee wachten op roosters.",
+        40,
+        "in_progress",
+    )
+    update(
+        buddies,
+        "ict.specialist",
+        20,
+        "De roosters van de twee laatste koppels passen niet; "
+        "ik heb hulp van de teamleiders nodig.",
+        40,
+        stuck=True,
+    )
 
     second_desk = create(
-        "ICT", "owner", "Tweede servicedesk in het stadskantoor", days_ago=75, deadline_in=60,
-        director="director", sphere=Sphere.management,
+        "ICT",
+        "owner",
+        "Tweede servicedesk in het stadskantoor",
+        days_ago=75,
+        deadline_in=60,
+        director="director",
+        sphere=Sphere.management,
     )
     services.decline_action(
-        people["director"], second_desk, expected_version=second_desk.version,
+        people["director"],
+        second_desk,
+        expected_version=second_desk.version,
         constraint=DeclineConstraint.budget,
         explanation="Een tweede servicedesk kost twee extra formatieplaatsen; dat past niet in "
-                    "de begroting. Wel is de servicedesk sinds maart ook via de chat bereikbaar.",
+        "de begroting. Wel is de servicedesk sinds maart ook via de chat bereikbaar.",
         now=ago(60),
     )
     newsletter = create(
-        "ICT", "ict.specialist", "Maandelijkse nieuwsbrief over storingen", days_ago=70,
-        deadline_in=30, director="director", visibility=Visibility.internal,
+        "ICT",
+        "ict.specialist",
+        "Maandelijkse nieuwsbrief over storingen",
+        days_ago=70,
+        deadline_in=30,
+        director="director",
+        visibility=Visibility.internal,
     )
     services.cancel_action(
-        people["director"], newsletter, expected_version=newsletter.version,
-        reason="Vervangen door de statuspagina in het portaal.", now=ago(50),
+        people["director"],
+        newsletter,
+        expected_version=newsletter.version,
+        reason="Vervangen door de statuspagina in het portaal.",
+        now=ago(50),
     )
-    create("ICT", "owner", "Spreekuur op locatie voor de wijkteams", days_ago=3,
-           deadline_in=45, director="director", quick_win=True)
+    create(
+        "ICT",
+        "owner",
+        "Spreekuur op locatie voor de wijkteams",
+        days_ago=3,
+        deadline_in=45,
+        director="director",
+        quick_win=True,
+    )
     reset = create(
-        "ICT", "ict.specialist", "Wachtwoord zelf herstellen via sms", days_ago=150,
-        deadline_in=14, director="director",
+        "ICT",
+        "ict.specialist",
+        "Wachtwoord zelf herstellen via sms",
+        days_ago=150,
+        deadline_in=14,
+        director="director",
     )
     update(reset, "ict.specialist", 140, "Ingepland voor het tweede kwartaal.", 10, "planned")
     update(reset, "ict.specialist", 120, "Gebouwd en getest.", 60, "in_progress")
-    update(reset, "ict.specialist", 100, "Live.", status="done",
-           result="U kunt uw wachtwoord nu zelf herstellen via een sms-code.")
+    update(
+        reset,
+        "ict.specialist",
+        100,
+        "Live.",
+        status="done",
+        result="U kunt uw wachtwoord nu zelf herstellen via een sms-code.",
+    )
     services.reopen_action(
-        people["director"], reset, expected_version=reset.version,
+        people["director"],
+        reset,
+        expected_version=reset.version,
         status=ActionStatus.in_progress,
         reason="Medewerkers zonder zakelijke telefoon kunnen de sms-code niet ontvangen.",
         now=ago(30),
@@ -410,82 +678,170 @@ def _demo_actions() -> None:
 
     # --- Facilitaire Zaken (Diederik Jansen; Fatima El Amrani) ---
     rooms = create(
-        "FZ", "facilitair", "Vergaderzalen reserveren via één systeem", days_ago=60,
-        deadline_in=30, director="director", finding=0,
+        "FZ",
+        "facilitair",
+        "Vergaderzalen reserveren via één systeem",
+        days_ago=60,
+        deadline_in=30,
+        director="director",
+        finding=0,
     )
     update(rooms, "facilitair", 50, "Twee reserveringssystemen vergeleken.", 20, "planned")
-    update(rooms, "facilitair", 20, "Keuze gemaakt; overzetten van de zalen loopt.", 55,
-           "in_progress", public=True)
+    update(
+        rooms,
+        "facilitair",
+        20,
+        "Keuze gemaakt; overzetten van de zalen loopt.",
+        55,
+        "in_progress",
+        public=True,
+    )
     repairs = create(
-        "FZ", "facilitair", "Storingsmeldingen in het gebouw binnen één werkdag oppakken",
-        days_ago=110, deadline_in=-40, director="director", quick_win=True,
+        "FZ",
+        "facilitair",
+        "Storingsmeldingen in het gebouw binnen één werkdag oppakken",
+        days_ago=110,
+        deadline_in=-40,
+        director="director",
+        quick_win=True,
     )
     update(repairs, "facilitair", 100, "Afspraken gemaakt met de huismeesters.", 30, "planned")
     update(repairs, "facilitair", 80, "Werkt vanaf deze week.", 70, "in_progress")
-    update(repairs, "facilitair", 45, "Evaluatie gedaan.", status="done",
-           result="Storingen in het gebouw worden binnen één werkdag opgepakt.")
+    update(
+        repairs,
+        "facilitair",
+        45,
+        "Evaluatie gedaan.",
+        status="done",
+        result="Storingen in het gebouw worden binnen één werkdag opgepakt.",
+    )
     climate = create(
-        "FZ", "facilitair", "Klimaatbeheersing kantoor Oost vervangen", days_ago=40,
-        deadline_in=200, director="director", sphere=Sphere.outside,
+        "FZ",
+        "facilitair",
+        "Klimaatbeheersing kantoor Oost vervangen",
+        days_ago=40,
+        deadline_in=200,
+        director="director",
+        sphere=Sphere.outside,
     )
     services.decline_action(
-        people["director"], climate, expected_version=climate.version,
+        people["director"],
+        climate,
+        expected_version=climate.version,
         constraint=DeclineConstraint.outside,
         explanation="Het gebouw is gehuurd; de installatie is van de verhuurder. Wij hebben de "
-                    "klachten gemeld en de verhuurder plant vervanging in 2027.",
+        "klachten gemeld en de verhuurder plant vervanging in 2027.",
         now=ago(35),
     )
 
     # --- HR, Finance, Legal, Communication ---
     reviews = create(
-        "HR", "hr.adviseur", "Klantgerichtheid wordt criterium in de jaargesprekken",
-        days_ago=30, deadline_in=120, director="directeur.po",
+        "HR",
+        "hr.adviseur",
+        "Klantgerichtheid wordt criterium in de jaargesprekken",
+        days_ago=30,
+        deadline_in=120,
+        director="directeur.po",
     )
-    update(reviews, "hr.adviseur", 25, "Gespreksformat aangepast, ter bespreking in het MT.",
-           15, "planned")
+    update(
+        reviews,
+        "hr.adviseur",
+        25,
+        "Gespreksformat aangepast, ter bespreking in het MT.",
+        15,
+        "planned",
+    )
     contact = create(
-        "HR", "hr.adviseur", "Vaste contactpersoon per directie", days_ago=75, deadline_in=-12,
-        director="directeur.po", quick_win=True,
+        "HR",
+        "hr.adviseur",
+        "Vaste contactpersoon per directie",
+        days_ago=75,
+        deadline_in=-12,
+        director="directeur.po",
+        quick_win=True,
     )
     update(contact, "hr.adviseur", 70, "Indeling per directie gemaakt.", 30, "planned")
-    update(contact, "hr.adviseur", 50, "Contactpersonen gevraagd; nog twee directies open.", 60,
-           "in_progress")
-    expenses = create(
-        "FIN", "controller", "Declaraties binnen 10 werkdagen uitbetalen", days_ago=100,
-        deadline_in=-20, director="directeur.fin",
+    update(
+        contact,
+        "hr.adviseur",
+        50,
+        "Contactpersonen gevraagd; nog twee directies open.",
+        60,
+        "in_progress",
     )
-    update(expenses, "controller", 90, "Knelpunten in de goedkeuringsstap gevonden.", 20,
-           "planned")
-    update(expenses, "controller", 70, "Goedkeuren kan nu ook op de telefoon.", 60,
-           "in_progress")
-    update(expenses, "controller", 15, "Gemiddeld 7 werkdagen.", status="done",
-           result="Declaraties worden nu gemiddeld binnen 7 werkdagen uitbetaald.", public=True)
-    create("FIN", "controller", "Budgetrapportages uitleggen in gewone taal", days_ago=5,
-           deadline_in=75, director="directeur.fin")
+    expenses = create(
+        "FIN",
+        "controller",
+        "Declaraties binnen 10 werkdagen uitbetalen",
+        days_ago=100,
+        deadline_in=-20,
+        director="directeur.fin",
+    )
+    update(expenses, "controller", 90, "Knelpunten in de goedkeuringsstap gevonden.", 20, "planned")
+    update(expenses, "controller", 70, "Goedkeuren kan nu ook op de telefoon.", 60, "in_progress")
+    update(
+        expenses,
+        "controller",
+        15,
+        "Gemiddeld 7 werkdagen.",
+        status="done",
+        result="Declaraties worden nu gemiddeld binnen 7 werkdagen uitbetaald.",
+        public=True,
+    )
+    create(
+        "FIN",
+        "controller",
+        "Budgetrapportages uitleggen in gewone taal",
+        days_ago=5,
+        deadline_in=75,
+        director="directeur.fin",
+    )
     advice = create(
-        "JZ", "jurist", "Juridisch advies binnen 5 werkdagen, met tussenbericht", days_ago=50,
-        deadline_in=25, director="directeur.fin",
+        "JZ",
+        "jurist",
+        "Juridisch advies binnen 5 werkdagen, met tussenbericht",
+        days_ago=50,
+        deadline_in=25,
+        director="directeur.fin",
     )
     update(advice, "jurist", 45, "Werkwijze afgesproken in het team.", 20, "planned")
     update(advice, "jurist", 18, "Eerste maand: 80% binnen 5 werkdagen.", 50, "in_progress")
     templates = create(
-        "JZ", "jurist", "Voorbeeldcontracten vrij beschikbaar op intranet", days_ago=45,
-        deadline_in=60, director="directeur.fin",
+        "JZ",
+        "jurist",
+        "Voorbeeldcontracten vrij beschikbaar op intranet",
+        days_ago=45,
+        deadline_in=60,
+        director="directeur.fin",
     )
     services.decline_action(
-        people["directeur.fin"], templates, expected_version=templates.version,
+        people["directeur.fin"],
+        templates,
+        expected_version=templates.version,
         constraint=DeclineConstraint.policy,
         explanation="Volgens het inkoopbeleid loopt elk contract via Juridische Zaken, zodat de "
-                    "gemeente geen onnodige risico's loopt. Wel reageren wij binnen 5 werkdagen.",
+        "gemeente geen onnodige risico's loopt. Wel reageren wij binnen 5 werkdagen.",
         now=ago(40),
     )
     column = create(
-        "COM", "communicatie", "Jullie zeiden, wij deden: vaste rubriek op intranet",
-        days_ago=35, deadline_in=15, director="directeur.po", quick_win=True,
+        "COM",
+        "communicatie",
+        "Jullie zeiden, wij deden: vaste rubriek op intranet",
+        days_ago=35,
+        deadline_in=15,
+        director="directeur.po",
+        quick_win=True,
     )
     update(column, "communicatie", 28, "Opzet van de rubriek gemaakt.", 30, "planned")
-    update(column, "communicatie", 10, "Eerste drie berichten geplaatst.", 65, "in_progress",
-           public=True)
+    update(
+        column,
+        "communicatie",
+        10,
+        "Eerste drie berichten geplaatst.",
+        65,
+        "in_progress",
+        public=True,
+    )
     db.session.flush()
 
 
@@ -504,15 +860,22 @@ def _demo_cocreation() -> None:
     latest = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on.desc()))
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     for department in db.session.scalars(select(Department)):
-        respondents = db.session.scalar(select(RoundParticipation.respondents).where(
-            RoundParticipation.round_id == latest.id,
-            RoundParticipation.department_id == department.id))
+        respondents = db.session.scalar(
+            select(RoundParticipation.respondents).where(
+                RoundParticipation.round_id == latest.id,
+                RoundParticipation.department_id == department.id,
+            )
+        )
         if not respondents or not department.directors:
             continue
         comments = db.session.scalars(
-            select(SurveyComment).where(SurveyComment.round_id == latest.id,
-                                        SurveyComment.department_id == department.id)
-            .order_by(SurveyComment.id).limit(20)).all()
+            select(SurveyComment)
+            .where(
+                SurveyComment.round_id == latest.id, SurveyComment.department_id == department.id
+            )
+            .order_by(SurveyComment.id)
+            .limit(20)
+        ).all()
         distinct = {}
         for comment in comments:
             distinct.setdefault(comment.text, comment)
@@ -521,18 +884,26 @@ def _demo_cocreation() -> None:
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     ict.publish_owner_names = True
     public = db.session.scalars(
-        select(ImprovementAction).where(
+        select(ImprovementAction)
+        .where(
             ImprovementAction.department_id == ict.id,
             ImprovementAction.visibility == Visibility.public,
-            ImprovementAction.status.in_((ActionStatus.done, ActionStatus.in_progress)))
-        .order_by(ImprovementAction.id)).all()
+            ImprovementAction.status.in_((ActionStatus.done, ActionStatus.in_progress)),
+        )
+        .order_by(ImprovementAction.id)
+    ).all()
     if public:
-        first = services.react(people["employee"], public[0], Verdict.helps,
-                               "Ik word nu echt teruggebeld, fijn!")
+        first = services.react(
+            people["employee"], public[0], Verdict.helps, "Ik word nu echt teruggebeld, fijn!"
+        )
         services.moderate(people["director"], first, approve=True)
         services.react(people["medewerker.wijk"], public[0], Verdict.helps, None)
-        services.react(people["medewerker.burgerzaken"], public[-1], Verdict.not_yet,
-                       "Ik merk er op de werkvloer nog weinig van.")
+        services.react(
+            people["medewerker.burgerzaken"],
+            public[-1],
+            Verdict.not_yet,
+            "Ik merk er op de werkvloer nog weinig van.",
+        )
         services.follow(people["employee"], action=public[-1])
     services.follow(people["employee"], department=ict)
 
@@ -547,9 +918,7 @@ def _demo_meetings() -> None:
 
     from tracker.actions.models import ImprovementAction
     from tracker.auth.models import User
-    from tracker.meetings import agenda
-    from tracker.meetings import decisions
-    from tracker.meetings import services
+    from tracker.meetings import agenda, decisions, services
     from tracker.meetings.models import AgendaItem, Meeting, Recurrence
     from tracker.organisation.models import Department, Directorate
 
@@ -559,27 +928,43 @@ def _demo_meetings() -> None:
     first = today - timedelta(days=6)
     created = clock.local_moment(today - timedelta(days=7), time(12))
     series = services.save_series(
-        people["director"], title="Stafoverleg dienstendirectie", directorate=directorate,
-        recurrence=Recurrence.weekly, weekday=first.weekday(), starts_on=first,
-        start_time=time(10), duration_minutes=90, location="Kamer 4.02 (stadskantoor)",
+        people["director"],
+        title="Stafoverleg dienstendirectie",
+        directorate=directorate,
+        recurrence=Recurrence.weekly,
+        weekday=first.weekday(),
+        starts_on=first,
+        start_time=time(10),
+        duration_minutes=90,
+        location="Kamer 4.02 (stadskantoor)",
         online_url="https://teams.example/stafoverleg",
-        attendees=[people["director"], people["directeur.po"], people["directeur.fin"],
-                   people["admin"]],
-        agenda_days_before=3, now=created,
+        attendees=[
+            people["director"],
+            people["directeur.po"],
+            people["directeur.fin"],
+            people["admin"],
+        ],
+        agenda_days_before=3,
+        now=created,
     )
     meetings = db.session.scalars(
         select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
     ).all()
     past, coming = meetings[0], meetings[1]
     agenda.build_agenda(None, past, now=past.starts_at - timedelta(days=3))
-    agenda.add_free_item(None, past, title="Planning van het klantonderzoek 2027",
-                           description="Veldwerk in maart; wie levert de vragen aan?")
+    agenda.add_free_item(
+        None,
+        past,
+        title="Planning van het klantonderzoek 2027",
+        description="Veldwerk in maart; wie levert de vragen aan?",
+    )
     db.session.flush()
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     during = past.starts_at + timedelta(minutes=20)
     decided = 0
     for item in db.session.scalars(
-        select(AgendaItem).join(ImprovementAction, ImprovementAction.id == AgendaItem.action_id)
+        select(AgendaItem)
+        .join(ImprovementAction, ImprovementAction.id == AgendaItem.action_id)
         .where(AgendaItem.meeting_id == past.id, ImprovementAction.department_id == ict.id)
         .order_by(AgendaItem.position)
     ):
@@ -588,18 +973,23 @@ def _demo_meetings() -> None:
             continue
         if item.snapshot.get("request"):
             decisions.record_outcome(
-                people["director"], item, expected_version=action.version,
+                people["director"],
+                item,
+                expected_version=action.version,
                 decision="Akkoord met het uitstel; daarna geen verlenging meer.",
-                deadline_request="approve", now=during,
+                deadline_request="approve",
+                now=during,
             )
         else:
             decisions.record_outcome(
-                people["director"], item, expected_version=action.version,
-                decision="Olga meldt volgende week de stand van zaken.", now=during,
+                people["director"],
+                item,
+                expected_version=action.version,
+                decision="Olga meldt volgende week de stand van zaken.",
+                now=during,
             )
         decided += 1
     decisions.close_meeting(None, past, now=past.ends_at)
     decisions.publish_minutes(None, past, now=past.ends_at + timedelta(hours=2))
     agenda.build_agenda(None, coming)
     db.session.commit()
-

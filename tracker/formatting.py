@@ -1,4 +1,5 @@
 """Locale-aware display of dates and numbers, and template helpers."""
+
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -45,4 +46,3 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "user": current_user,
         }
-

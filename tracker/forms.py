@@ -1,4 +1,5 @@
 """Form pieces shared by every area, and the one way a route runs a service."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

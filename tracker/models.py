@@ -1,4 +1,5 @@
 """Imports every area's models so the metadata is complete (for Alembic and create_all)."""
+
 from tracker.auth.models import GroupMapping, LoginAttempt, Role, User, UserIdentity  # noqa: F401
 from tracker.organisation.models import (  # noqa: F401
     Department,

@@ -1,4 +1,5 @@
 """CSV that spreadsheets open safely, shared by every export."""
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,7 @@ def csv_text(headers: list[str], rows: Iterable[list]) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
-        writer.writerow([
-            neutralise(v.isoformat() if isinstance(v, (date, datetime)) else v) for v in row
-        ])
+        writer.writerow(
+            [neutralise(v.isoformat() if isinstance(v, (date, datetime)) else v) for v in row]
+        )
     return out.getvalue()

@@ -1,4 +1,5 @@
 """Column types shared by all areas."""
+
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime

@@ -1,4 +1,5 @@
 """Real headless Chromium (Debian's) driven by Playwright, against the app served on loopback."""
+
 import threading
 from pathlib import Path
 

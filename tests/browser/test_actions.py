@@ -1,5 +1,6 @@
 """An action owner keeps an action up to date in Chromium: My actions, the quick update,
 and the update in the action's history."""
+
 import pytest
 
 from tests.factories import PASSWORD, make_action, make_department, make_user
@@ -21,7 +22,9 @@ def test_owner_posts_a_progress_update_from_my_actions(page, live_server, action
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
 
-    page.get_by_role("navigation", name="Hoofdnavigatie").get_by_role("link", name="Mijn acties").click()
+    page.get_by_role("navigation", name="Hoofdnavigatie").get_by_role(
+        "link", name="Mijn acties"
+    ).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn acties"
     card = page.locator(f"#action-{action.id}")
     card.get_by_text("Voortgang melden").click()

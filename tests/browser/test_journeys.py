@@ -11,6 +11,7 @@ Each journey asserts on what the user sees and on what is stored afterwards. The
 shares the test database, so the test's own session is expired before it reads what the
 browser changed.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,9 @@ from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_action, make_department, make_finding, make_user
 from tests.mailserver import mail_server  # noqa: F401  (fixture)
+from tracker import clock
 from tracker.actions import services as actions
 from tracker.actions.models import ActionStatus, ImprovementAction, ProgressUpdate
-from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.surveys.importers import synthetic
@@ -41,7 +42,8 @@ def _log_in(page, email: str) -> None:
 
 def _nav(page, name: str) -> None:
     page.get_by_role("navigation", name="Hoofdnavigatie").get_by_role(
-        "link", name=name, exact=True).click()
+        "link", name=name, exact=True
+    ).click()
 
 
 def _flash(page, text: str) -> None:
@@ -76,8 +78,9 @@ def director_world(ctx, tmp_path):
     ict = make_department("Informatievoorziening & ICT", "ICT")
     make_department("Personeel en Organisatie", "HR")
     make_department("Financiën", "FIN")
-    director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+    )
     olga = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
     bram = make_user(Role.owner, email="bram@example.org", name="Bram de Vries", staff_of=[ict])
     survey = synthetic.generate(respondents=120, questions=8, departments=3, seed=8)
@@ -91,18 +94,22 @@ def _new_action(page, title: str, owner: str, deadline: date, finding_text: str)
     page.get_by_role("link", name="Nieuwe actie").click()
     _heading(page, "Nieuwe verbeteractie voor Informatievoorziening & ICT")
     page.get_by_label("Titel").fill(title)
-    page.get_by_label("Omschrijving").fill("Wat er concreet verandert, voor wie, en hoe we het merken.")
+    page.get_by_label("Omschrijving").fill(
+        "Wat er concreet verandert, voor wie, en hoe we het merken."
+    )
     page.get_by_label("Actiehouder", exact=True).select_option(label=owner)
     page.get_by_label("Deadline").fill(deadline.isoformat())
     page.get_by_role("group", name="Bevindingen die deze actie opvolgt").get_by_label(
-        re.compile(re.escape(finding_text))).check()
+        re.compile(re.escape(finding_text))
+    ).check()
     page.get_by_role("button", name="Opslaan").click()
     _flash(page, "De verbeteractie is aangemaakt.")
     _heading(page, title)
 
 
 def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
-        page, live_server, director_world):
+    page, live_server, director_world
+):
     world = director_world
     today = clock.today()
     page.goto(f"{live_server}/login")
@@ -118,16 +125,23 @@ def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
     page.get_by_role("button", name="Uploaden en bekijken").click()
 
     _heading(page, "Controleer het voorbeeld")
-    assert page.locator("[data-detected-format]").get_attribute("data-detected-format") == \
-        "qualtrics"
+    assert (
+        page.locator("[data-detected-format]").get_attribute("data-detected-format") == "qualtrics"
+    )
     expect(page.locator("dt:text-is('Respondenten') + dd")).to_have_text("120")
     departments = page.get_by_role("table", name="Afdelingen")
-    for in_file, known in (("ICT", "Informatievoorziening & ICT"),
-                           ("HR", "Personeel en Organisatie"), ("Financiën", "Financiën")):
+    for in_file, known in (
+        ("ICT", "Informatievoorziening & ICT"),
+        ("HR", "Personeel en Organisatie"),
+        ("Financiën", "Financiën"),
+    ):
         row = departments.get_by_role("row").filter(
-            has=page.get_by_role("cell", name=in_file, exact=True))
-        assert row.get_by_label(f"Afdeling voor {in_file}").locator(
-            "option:checked").inner_text() == known
+            has=page.get_by_role("cell", name=in_file, exact=True)
+        )
+        assert (
+            row.get_by_label(f"Afdeling voor {in_file}").locator("option:checked").inner_text()
+            == known
+        )
     assert page.get_by_text("Sommige afdelingen in het bestand zijn niet bekend").count() == 0
     assert db.session.scalar(select(SurveyRound)) is None  # nothing saved before confirming
     page.get_by_role("button", name="Importeren", exact=True).click()
@@ -137,8 +151,11 @@ def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
     _stored()
     round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.name == ROUND))
     assert round_ is not None and round_.held_on == date(2026, 3, 15)
-    ict_findings = db.session.scalars(select(Finding).where(
-        Finding.round_id == round_.id, Finding.department_id == world["ict"].id)).all()
+    ict_findings = db.session.scalars(
+        select(Finding).where(
+            Finding.round_id == round_.id, Finding.department_id == world["ict"].id
+        )
+    ).all()
     assert len(ict_findings) == 8
 
     # Decide on a finding of ICT: act on it.
@@ -185,7 +202,8 @@ def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
     page.get_by_label("Overleg van").select_option(label="Informatievoorziening & ICT")
     page.get_by_label("Herhaling").select_option(value="weekly")
     page.get_by_label("Dag van de week").select_option(
-        value=str((today + timedelta(days=2)).weekday()))
+        value=str((today + timedelta(days=2)).weekday())
+    )
     page.get_by_label("Vanaf").fill((today + timedelta(days=1)).isoformat())
     page.get_by_label("Tijd", exact=True).fill("10:00")
     page.get_by_label("Plaats").fill("Kamer 2.14")
@@ -233,7 +251,8 @@ def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
 
     _stored()
     stored_item = db.session.scalar(
-        select(AgendaItem).where(AgendaItem.action_id == created[first_title].id))
+        select(AgendaItem).where(AgendaItem.action_id == created[first_title].id)
+    )
     assert stored_item.outcome == decision
     assert stored_item.state is ItemState.decided
     assert page.console_errors == []
@@ -245,12 +264,17 @@ def test_director_imports_triages_plans_and_decides_in_the_staff_meeting(
 @pytest.fixture
 def owner_world(ctx, app, live_server):
     ict = make_department("Informatievoorziening & ICT", "ICT")
-    director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+    )
     owner = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
-    action = make_action(ict, owner, by=director,
-                         title="Elke melding binnen 4 werkuren terugbellen",
-                         deadline=clock.today() + timedelta(days=3))
+    action = make_action(
+        ict,
+        owner,
+        by=director,
+        title="Elke melding binnen 4 werkuren terugbellen",
+        deadline=clock.today() + timedelta(days=3),
+    )
     _move(action, director, ActionStatus.planned, ActionStatus.in_progress)
     # Links in mail are built on BASE_URL: here, the live server.
     saved = app.config["BASE_URL"]
@@ -260,7 +284,8 @@ def owner_world(ctx, app, live_server):
 
 
 def test_owner_follows_the_reminder_link_and_closes_the_action(
-        page, live_server, owner_world, mail_server):  # noqa: F811
+    page, live_server, owner_world, mail_server
+):  # noqa: F811
     from tracker.scheduler.jobs import run_in_context
     from tracker.types import utcnow
 
@@ -311,10 +336,15 @@ def test_owner_follows_the_reminder_link_and_closes_the_action(
     assert stored.status is ActionStatus.done
     assert stored.result == result
     assert stored.progress == 100
-    updates = db.session.scalars(select(ProgressUpdate).where(
-        ProgressUpdate.action_id == action.id).order_by(ProgressUpdate.id)).all()
+    updates = db.session.scalars(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.action_id == action.id)
+        .order_by(ProgressUpdate.id)
+    ).all()
     assert [u.text for u in updates][-2:] == [
-        "Belscript getest met de servicedesk.", "Iedereen werkt nu met het belscript."]
+        "Belscript getest met de servicedesk.",
+        "Iedereen werkt nu met het belscript.",
+    ]
     assert page.console_errors == []
 
 
@@ -324,26 +354,37 @@ def test_owner_follows_the_reminder_link_and_closes_the_action(
 @pytest.fixture
 def employee_world(ctx):
     ict = make_department("Informatievoorziening & ICT", "ICT")
-    director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+    )
     owner = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
     make_user(Role.employee, email="emp@example.org", name="Emre Yilmaz")
     finding = make_finding(ict, triage=Triage.act)
-    db.session.add(RoundParticipation(round_id=finding.round_id, department_id=ict.id,
-                                      respondents=40))
+    db.session.add(
+        RoundParticipation(round_id=finding.round_id, department_id=ict.id, respondents=40)
+    )
     db.session.commit()
-    done = make_action(ict, owner, by=director, title="Terugbellen binnen 4 uur",
-                       findings=[finding])
-    _move(done, director, ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done,
-          result="Elke melding wordt nu binnen 4 werkuren teruggebeld.")
-    planned = make_action(ict, owner, by=director, title="Verwachtingen publiceren",
-                          findings=[finding])
+    done = make_action(
+        ict, owner, by=director, title="Terugbellen binnen 4 uur", findings=[finding]
+    )
+    _move(
+        done,
+        director,
+        ActionStatus.planned,
+        ActionStatus.in_progress,
+        ActionStatus.done,
+        result="Elke melding wordt nu binnen 4 werkuren teruggebeld.",
+    )
+    planned = make_action(
+        ict, owner, by=director, title="Verwachtingen publiceren", findings=[finding]
+    )
     _move(planned, director, ActionStatus.planned)
     return {"ict": ict, "done": done, "planned": planned}
 
 
 def test_employee_reads_what_was_done_and_reacts_to_a_planned_action(
-        page, live_server, employee_world):
+    page, live_server, employee_world
+):
     from tracker.cocreation.models import CommentStatus, Reaction
 
     planned = employee_world["planned"]

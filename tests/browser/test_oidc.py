@@ -1,5 +1,6 @@
 """Sign in through the identity provider in Chromium: our log-in page, the provider's own
 login page (panva's oidc-provider on loopback), and back, with a group mapping applied."""
+
 import pytest
 
 from tests.factories import make_department
@@ -19,8 +20,10 @@ def provider(live_server):
 def sso(app, live_server, provider, monkeypatch):
     provider.reset()
     for key, value in {
-        "OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_PROVIDER_NAME": "Gemeente-ID",
+        "OIDC_ISSUER": provider.issuer,
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_PROVIDER_NAME": "Gemeente-ID",
         "BASE_URL": live_server,
     }.items():
         monkeypatch.setitem(app.config, key, value)
@@ -31,14 +34,25 @@ def test_sign_in_through_the_providers_login_page(ctx, page, live_server, sso):
     ict = make_department("Informatievoorziening & ICT", "ICT")
     save_group_mapping(None, None, group_name="ict-directie", role=Role.director, department=ict)
     db.session.commit()
-    sso.set_account("dirk-1", email="dirk@example.org", email_verified=True,
-                    name="Dirk Jansen", groups=["ict-directie"])
+    sso.set_account(
+        "dirk-1",
+        email="dirk@example.org",
+        email_verified=True,
+        name="Dirk Jansen",
+        groups=["ict-directie"],
+    )
 
     # Only our own pages must be free of console errors (the provider's development pages
     # ask for web fonts that cannot load here).
     ours = []
-    page.on("console", lambda m: ours.append(m.text) if m.type == "error"
-            and m.location.get("url", "").startswith(live_server) else None)
+    page.on(
+        "console",
+        lambda m: (
+            ours.append(m.text)
+            if m.type == "error" and m.location.get("url", "").startswith(live_server)
+            else None
+        ),
+    )
     page.goto(f"{live_server}/login")
     page.get_by_role("link", name="Inloggen met Gemeente-ID").click()
     # The provider's own page, on its own origin.

@@ -1,5 +1,6 @@
 """The "you said, we did" pages in Chromium: axe-core finds no serious or critical WCAG 2.1 AA
 violation on any of them, for the demo data, with and without JavaScript-free interaction."""
+
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def _violations(page):
     )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -64,8 +66,9 @@ def test_employee_reacts_without_javascript(browser, live_server, demo):
         _log_in(page, live_server, "employee@demo.example")
         page.goto(f"{live_server}/you-said-we-did")
         page.get_by_role("link", name="Informatievoorziening & ICT").first.click()
-        action = page.locator("li.public-action[data-status='planned'], "
-                              "li.public-action[data-status='in_progress']").first
+        action = page.locator(
+            "li.public-action[data-status='planned'], li.public-action[data-status='in_progress']"
+        ).first
         action.locator("summary").click()
         action.get_by_label("Dit helpt", exact=True).check()
         action.get_by_label("Opmerking (niet verplicht)").fill("Fijn dat dit wordt opgepakt.")
@@ -75,7 +78,9 @@ def test_employee_reacts_without_javascript(browser, live_server, demo):
         context.close()
 
 
-def test_moderation_and_kiosk_pages_have_no_serious_accessibility_violations(page, live_server, demo):
+def test_moderation_and_kiosk_pages_have_no_serious_accessibility_violations(
+    page, live_server, demo
+):
     from tracker.organisation.models import Department, Organisation
 
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
@@ -104,16 +109,25 @@ def test_mapping_across_rounds_has_no_serious_accessibility_violations(page, liv
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     _log_in(page, live_server, "admin@demo.example")
     page.goto(f"{live_server}/surveys/import")
-    csv = Path(__file__).resolve().parents[2] / "tracker" / "demo_data" / "klantonderzoek-2026-qualtrics.csv"
-    renamed = csv.read_bytes().replace("Facilitaire Zaken".encode(), b"Facilitair Bedrijf")
+    csv = (
+        Path(__file__).resolve().parents[2]
+        / "tracker"
+        / "demo_data"
+        / "klantonderzoek-2026-qualtrics.csv"
+    )
+    renamed = csv.read_bytes().replace(b"Facilitaire Zaken", b"Facilitair Bedrijf")
     page.get_by_label("Export van het onderzoek").set_input_files(
-        {"name": "kto-2027.csv", "mimeType": "text/csv", "buffer": renamed})
+        {"name": "kto-2027.csv", "mimeType": "text/csv", "buffer": renamed}
+    )
     page.get_by_label("Onderzoeksronde").fill("Intern klantonderzoek 2027")
     page.get_by_label("Datum van de resultaten").fill("2027-03-12")
     page.get_by_role("button", name="Uploaden en bekijken").click()
     page.wait_for_url("**/surveys/import/**")
-    assert page.get_by_role("heading", name="Dezelfde vraag als in een eerdere ronde").count() \
-        + page.get_by_role("columnheader", name="Dezelfde vraag als in een eerdere ronde").count() >= 1
+    assert (
+        page.get_by_role("heading", name="Dezelfde vraag als in een eerdere ronde").count()
+        + page.get_by_role("columnheader", name="Dezelfde vraag als in een eerdere ronde").count()
+        >= 1
+    )
     assert _violations(page) == []
     page.goto(f"{live_server}/surveys/{latest.id}/questions")
     assert _violations(page) == []

@@ -1,4 +1,5 @@
 """Log in as each role in Chromium and see the navigation that fits the role."""
+
 import pytest
 
 from tests.factories import PASSWORD, make_department, make_user
@@ -10,8 +11,12 @@ def people(ctx):
     ict = make_department("Informatievoorziening & ICT", "ICT")
     return {
         Role.employee: make_user(Role.employee, email="emp@example.org", name="Emre Yilmaz"),
-        Role.owner: make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict]),
-        Role.director: make_user(Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]),
+        Role.owner: make_user(
+            Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict]
+        ),
+        Role.director: make_user(
+            Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+        ),
         Role.admin: make_user(Role.admin, email="adm@example.org", name="Anna Beheer"),
     }
 

@@ -1,5 +1,6 @@
 """The import wizard in Chromium: with JavaScript the upload shows its progress and still
 lands on the preview; without JavaScript the plain form does the same."""
+
 import pytest
 
 from tests.factories import PASSWORD, make_department, make_user
@@ -21,8 +22,14 @@ def test_upload_reaches_the_preview(browser, live_server, director, tmp_path, ja
     context = browser.new_context(java_script_enabled=javascript, locale="nl-NL")
     page = context.new_page()
     posts = []
-    page.on("request", lambda r: posts.append(r.resource_type)
-            if r.method == "POST" and r.url.endswith("/surveys/import") else None)
+    page.on(
+        "request",
+        lambda r: (
+            posts.append(r.resource_type)
+            if r.method == "POST" and r.url.endswith("/surveys/import")
+            else None
+        ),
+    )
     try:
         page.goto(f"{live_server}/login")
         page.get_by_label("E-mailadres").fill("dir@example.org")

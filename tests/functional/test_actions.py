@@ -1,5 +1,6 @@
 """The action pages through the test client: creating from a finding, the quick update,
 history, conflicts, bad and hostile input, who sees what, filters, exports, libraries."""
+
 import csv
 import io
 import re
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.factories import make_action, make_department, make_finding, make_user
+from tracker import clock
 from tracker.actions import services
 from tracker.actions.models import (
     ActionChange,
@@ -23,7 +25,6 @@ from tracker.actions.models import (
     ProgressUpdate,
     Visibility,
 )
-from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.surveys.models import Theme, Triage
@@ -36,13 +37,16 @@ def world(ctx):
     return {
         "ict": ict,
         "hr": hr,
-        "director": make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
-                              directs=[ict]),
+        "director": make_user(
+            Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+        ),
         "hr_director": make_user(Role.director, email="hrdir@example.org", directs=[hr]),
-        "owner": make_user(Role.owner, email="owner@example.org", name="Olga Visser",
-                           staff_of=[ict]),
-        "colleague": make_user(Role.owner, email="col@example.org", name="Sanne Peters",
-                               staff_of=[ict]),
+        "owner": make_user(
+            Role.owner, email="owner@example.org", name="Olga Visser", staff_of=[ict]
+        ),
+        "colleague": make_user(
+            Role.owner, email="col@example.org", name="Sanne Peters", staff_of=[ict]
+        ),
         "employee": make_user(Role.employee, email="emp@example.org", name="Emre Yilmaz"),
         "admin": make_user(Role.admin, email="admin@example.org", name="Anna Beheer"),
     }
@@ -104,8 +108,9 @@ def _version_in(html: str, prefix: str = "") -> str:
 
 
 def test_director_creates_an_action_from_a_finding(world, client):
-    finding = make_finding(world["ict"], triage=Triage.act,
-                           question_text="Ik word teruggebeld zoals beloofd")
+    finding = make_finding(
+        world["ict"], triage=Triage.act, question_text="Ik word teruggebeld zoals beloofd"
+    )
     client.login("dir@example.org")
     page = _html(client.get(f"/departments/{world['ict'].id}/actions/new?finding={finding.id}"))
     assert "Ik word teruggebeld zoals beloofd" in page
@@ -149,8 +154,9 @@ def test_bad_input_gets_a_clear_message_and_writes_nothing(world, client, overri
         elif value == "other department":
             overrides[key] = str(make_finding(world["hr"]).id)
     client.login("dir@example.org")
-    response = client.post(f"/departments/{world['ict'].id}/actions/new",
-                           _new_data(world, **overrides))
+    response = client.post(
+        f"/departments/{world['ict'].id}/actions/new", _new_data(world, **overrides)
+    )
     assert response.status_code == 200
     assert message in _html(response)
     assert _count(ImprovementAction) == 0 and _count(ActionChange) == 0
@@ -162,8 +168,12 @@ def test_html_and_script_are_shown_escaped_everywhere(world, client, make_client
     services.post_update(world["owner"], action, expected_version=1, text=hostile)
     db.session.commit()
     client.login("dir@example.org")
-    pages = [f"/actions/{action.id}", f"/departments/{world['ict'].id}/actions", "/actions",
-             f"/actions/{action.id}/edit"]
+    pages = [
+        f"/actions/{action.id}",
+        f"/departments/{world['ict'].id}/actions",
+        "/actions",
+        f"/actions/{action.id}/edit",
+    ]
     for url in pages:
         html = _html(client.get(url))
         assert "<script>alert" not in html and "<b onmouseover" not in html, url
@@ -180,9 +190,14 @@ def test_a_forged_form_for_another_departments_action_is_refused(world, client):
     for url, data in [
         (f"/actions/{action.id}/edit", _form_data(action, title="Gekaapt")),
         (f"/actions/{action.id}/cancel", {"cancel-reason": "weg", "cancel-version": "1"}),
-        (f"/actions/{action.id}/decline", {"constraint": "budget", "explanation": "x",
-                                            "version": "1"}),
-        (f"/actions/{action.id}/updates", {f"u{action.id}-text": "x", f"u{action.id}-version": "1"}),
+        (
+            f"/actions/{action.id}/decline",
+            {"constraint": "budget", "explanation": "x", "version": "1"},
+        ),
+        (
+            f"/actions/{action.id}/updates",
+            {f"u{action.id}-text": "x", f"u{action.id}-version": "1"},
+        ),
         (f"/departments/{world['ict'].id}/actions/new", _new_data(world)),
     ]:
         assert client.post(url, data).status_code == 403, url
@@ -201,17 +216,20 @@ def test_owner_updates_from_my_actions_and_sees_it_in_the_history(world, client)
     client.login("owner@example.org")
     page = _html(client.get("/actions/mine"))
     assert "Terugbelnorm invoeren" in page
-    response = client.post(f"/actions/{action.id}/updates", {
-        f"u{action.id}-text": "Belscript gemaakt en getest met twee collega's",
-        f"u{action.id}-percent": "30",
-        f"u{action.id}-new_status": "planned",
-        f"u{action.id}-version": _version_in(page, f"u{action.id}-"),
-        f"u{action.id}-origin": "mine",
-    })
+    response = client.post(
+        f"/actions/{action.id}/updates",
+        {
+            f"u{action.id}-text": "Belscript gemaakt en getest met twee collega's",
+            f"u{action.id}-percent": "30",
+            f"u{action.id}-new_status": "planned",
+            f"u{action.id}-version": _version_in(page, f"u{action.id}-"),
+            f"u{action.id}-origin": "mine",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/actions/mine#action-{action.id}")
     page = _html(client.get(f"/actions/{action.id}"))
-    history = page[page.index('id="history"'):]
+    history = page[page.index('id="history"') :]
     assert "Belscript gemaakt en getest met twee collega" in history
     assert "Voorgesteld → Gepland" in history and "0 → 30" in history
 
@@ -219,17 +237,25 @@ def test_owner_updates_from_my_actions_and_sees_it_in_the_history(world, client)
 def test_my_actions_are_sorted_by_deadline_with_overdue_highlighted(world, client):
     today = clock.today()
     past = datetime.now(timezone.utc) - timedelta(days=40)
-    later = make_action(world["ict"], world["owner"], title="Later", deadline=today + timedelta(days=50))
-    overdue = make_action(world["ict"], world["owner"], title="Te laat", now=past,
-                          deadline=today - timedelta(days=2))
-    co_owned = make_action(world["ict"], world["colleague"], title="Samen",
-                           co_owners=[world["owner"]], deadline=today + timedelta(days=5))
+    later = make_action(
+        world["ict"], world["owner"], title="Later", deadline=today + timedelta(days=50)
+    )
+    overdue = make_action(
+        world["ict"], world["owner"], title="Te laat", now=past, deadline=today - timedelta(days=2)
+    )
+    co_owned = make_action(
+        world["ict"],
+        world["colleague"],
+        title="Samen",
+        co_owners=[world["owner"]],
+        deadline=today + timedelta(days=5),
+    )
     make_action(world["ict"], world["colleague"], title="Niet van mij")
     client.login("owner@example.org")
     page = _html(client.get("/actions/mine"))
     order = [int(x) for x in re.findall(r'data-action="(\d+)"', page)]
     assert order == [overdue.id, co_owned.id, later.id]
-    card = page[page.index(f'id="action-{overdue.id}"'):page.index(f'id="action-{co_owned.id}"')]
+    card = page[page.index(f'id="action-{overdue.id}"') : page.index(f'id="action-{co_owned.id}"')]
     assert "border-danger" in card and "Te laat" in card and "data-overdue" in card
     assert "Niet van mij" not in page
 
@@ -237,10 +263,15 @@ def test_my_actions_are_sorted_by_deadline_with_overdue_highlighted(world, clien
 def test_update_errors_keep_the_input(world, client):
     action = make_action(world["ict"], world["owner"])
     client.login("owner@example.org")
-    response = client.post(f"/actions/{action.id}/updates", {
-        f"u{action.id}-text": "Klaar!", f"u{action.id}-new_status": "planned",
-        f"u{action.id}-percent": "150", f"u{action.id}-version": "1",
-    })
+    response = client.post(
+        f"/actions/{action.id}/updates",
+        {
+            f"u{action.id}-text": "Klaar!",
+            f"u{action.id}-new_status": "planned",
+            f"u{action.id}-percent": "150",
+            f"u{action.id}-version": "1",
+        },
+    )
     assert response.status_code == 200
     assert "Klaar!" in _html(response)
     assert _count(ProgressUpdate) == 0
@@ -257,25 +288,30 @@ def test_two_people_editing_at_once_get_a_conflict_and_nothing_is_lost(world, cl
 
     first = admin.post(f"/actions/{action.id}/edit", _form_data(action, title="Titel van Anna"))
     assert first.status_code == 302
-    second = client.post(f"/actions/{action.id}/edit",
-                         _form_data(action, title="Titel van Diederik", version="1"))
+    second = client.post(
+        f"/actions/{action.id}/edit", _form_data(action, title="Titel van Diederik", version="1")
+    )
     html = _html(second)
     assert second.status_code == 200
     assert "Iemand anders heeft deze actie gewijzigd" in html
-    conflict = html[html.index("data-conflict"):]
+    conflict = html[html.index("data-conflict") :]
     assert "Anna Beheer" in conflict and "Titel van Anna" in conflict
     assert 'value="Titel van Diederik"' in html  # the second person's input is kept
     db.session.expire_all()
     assert db.session.get(ImprovementAction, action.id).title == "Titel van Anna"
 
     # Saving again, now knowingly on top of Anna's change, works.
-    again = client.post(f"/actions/{action.id}/edit",
-                        _form_data(action, title="Titel van Diederik", version=_version_in(html)))
+    again = client.post(
+        f"/actions/{action.id}/edit",
+        _form_data(action, title="Titel van Diederik", version=_version_in(html)),
+    )
     assert again.status_code == 302
     db.session.expire_all()
     assert db.session.get(ImprovementAction, action.id).title == "Titel van Diederik"
     titles = db.session.scalars(
-        select(ActionChange.new_value).where(ActionChange.field == "title").order_by(ActionChange.id)
+        select(ActionChange.new_value)
+        .where(ActionChange.field == "title")
+        .order_by(ActionChange.id)
     ).all()
     assert titles == ["Titel van Anna", "Titel van Diederik"]
 
@@ -285,9 +321,13 @@ def test_an_update_on_a_stale_page_is_a_conflict_with_the_text_kept(world, clien
     client.login("owner@example.org")
     services.update_action(world["director"], action, expected_version=1, title="Nieuwe titel")
     db.session.commit()
-    response = client.post(f"/actions/{action.id}/updates", {
-        f"u{action.id}-text": "Mijn voortgang", f"u{action.id}-version": "1",
-    })
+    response = client.post(
+        f"/actions/{action.id}/updates",
+        {
+            f"u{action.id}-text": "Mijn voortgang",
+            f"u{action.id}-version": "1",
+        },
+    )
     html = _html(response)
     assert "Iemand anders heeft deze actie gewijzigd" in html and "Nieuwe titel" in html
     assert "Mijn voortgang" in html
@@ -297,17 +337,23 @@ def test_an_update_on_a_stale_page_is_a_conflict_with_the_text_kept(world, clien
 def test_decline_with_an_explanation_from_the_library(world, client, make_client):
     action = make_action(world["ict"], world["owner"])
     template = services.save_decline_template(
-        None, constraint=DeclineConstraint.law, title="Wettelijke termijn",
+        None,
+        constraint=DeclineConstraint.law,
+        title="Wettelijke termijn",
         text="De wet schrijft deze bewaartermijn voor; wij mogen hier niet van afwijken.",
     )
     db.session.commit()
     client.login("dir@example.org")
     page = _html(client.get(f"/actions/{action.id}/decline?explanation={template.id}"))
     assert "De wet schrijft deze bewaartermijn voor" in page
-    response = client.post(f"/actions/{action.id}/decline", {
-        "constraint": "law", "version": "1",
-        "explanation": "De wet schrijft deze bewaartermijn voor; wij bewaren daarom 7 jaar.",
-    })
+    response = client.post(
+        f"/actions/{action.id}/decline",
+        {
+            "constraint": "law",
+            "version": "1",
+            "explanation": "De wet schrijft deze bewaartermijn voor; wij bewaren daarom 7 jaar.",
+        },
+    )
     assert response.status_code == 302
     employee = make_client()
     employee.login("emp@example.org")
@@ -318,17 +364,30 @@ def test_decline_with_an_explanation_from_the_library(world, client, make_client
 def test_cancel_and_reopen_through_the_action_page(world, client):
     action = make_action(world["ict"], world["owner"])
     client.login("dir@example.org")
-    missing = client.post(f"/actions/{action.id}/cancel", {"cancel-reason": "", "cancel-version": "1"})
+    missing = client.post(
+        f"/actions/{action.id}/cancel", {"cancel-reason": "", "cancel-version": "1"}
+    )
     assert "interne reden" in _html(missing)
-    assert client.post(f"/actions/{action.id}/cancel",
-                       {"cancel-reason": "Dubbel met de actie van P&O", "cancel-version": "1"}
-                       ).status_code == 302
+    assert (
+        client.post(
+            f"/actions/{action.id}/cancel",
+            {"cancel-reason": "Dubbel met de actie van P&O", "cancel-version": "1"},
+        ).status_code
+        == 302
+    )
     page = _html(client.get(f"/actions/{action.id}"))
     assert "Dubbel met de actie van P&amp;O" in page and "reopen-status" in page
-    assert client.post(f"/actions/{action.id}/reopen", {
-        "reopen-status": "proposed", "reopen-reason": "P&O stopt ermee",
-        "reopen-version": _version_in(page, "reopen-"),
-    }).status_code == 302
+    assert (
+        client.post(
+            f"/actions/{action.id}/reopen",
+            {
+                "reopen-status": "proposed",
+                "reopen-reason": "P&O stopt ermee",
+                "reopen-version": _version_in(page, "reopen-"),
+            },
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(ImprovementAction, action.id).status is ActionStatus.proposed
 
@@ -338,17 +397,23 @@ def test_deadline_request_is_decided_on_the_action_page(world, client, make_clie
     owner = make_client()
     owner.login("owner@example.org")
     wanted = action.deadline + timedelta(days=21)
-    owner.post(f"/actions/{action.id}/updates", {
-        f"u{action.id}-text": "Leverancier levert later", f"u{action.id}-version": "1",
-        f"u{action.id}-requested_deadline": wanted.isoformat(),
-    })
+    owner.post(
+        f"/actions/{action.id}/updates",
+        {
+            f"u{action.id}-text": "Leverancier levert later",
+            f"u{action.id}-version": "1",
+            f"u{action.id}-requested_deadline": wanted.isoformat(),
+        },
+    )
     request_ = db.session.scalar(select(DeadlineRequest))
     assert request_ is not None and request_.requested_deadline == wanted
     client.login("dir@example.org")
     page = _html(client.get(f"/actions/{action.id}"))
     assert f'data-deadline-request="{request_.id}"' in page
-    response = client.post(f"/actions/{action.id}/deadline-requests/{request_.id}",
-                           {"note": "Akkoord", "approve": "Goedkeuren"})
+    response = client.post(
+        f"/actions/{action.id}/deadline-requests/{request_.id}",
+        {"note": "Akkoord", "approve": "Goedkeuren"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(ImprovementAction, action.id).deadline == wanted
@@ -361,13 +426,23 @@ def test_deadline_request_is_decided_on_the_action_page(world, client, make_clie
 def test_employees_see_only_public_fields_of_public_actions(world, client):
     public = make_action(world["ict"], world["owner"], title="Openbare actie")
     proposal = make_action(world["ict"], world["owner"], title="Nog maar een voorstel")
-    services.update_action(world["director"], public, expected_version=1,
-                           public_summary="Wij bellen u terug.",
-                           description="Interne details over de planning")
-    services.post_update(world["owner"], public, expected_version=public.version,
-                         text="Ingepland", new_status=ActionStatus.planned)
-    internal = make_action(world["ict"], world["owner"], title="Interne actie",
-                           visibility=Visibility.internal)
+    services.update_action(
+        world["director"],
+        public,
+        expected_version=1,
+        public_summary="Wij bellen u terug.",
+        description="Interne details over de planning",
+    )
+    services.post_update(
+        world["owner"],
+        public,
+        expected_version=public.version,
+        text="Ingepland",
+        new_status=ActionStatus.planned,
+    )
+    internal = make_action(
+        world["ict"], world["owner"], title="Interne actie", visibility=Visibility.internal
+    )
     db.session.commit()
     client.login("emp@example.org")
     page = _html(client.get(f"/actions/{public.id}"))
@@ -397,28 +472,57 @@ def test_navigation_shows_my_actions_and_the_overview_by_role(world, client, mak
 def listed(world):
     today = clock.today()
     past = datetime.now(timezone.utc) - timedelta(days=90)
-    f2026 = _themed(make_finding(world["ict"], round_name="KTO 2026", triage=Triage.act),
-                    "Bereikbaarheid")
-    f2024 = _themed(make_finding(world["ict"], round_name="KTO 2024", triage=Triage.act,
-                                 question_text="Informatie is duidelijk"), "Communicatie")
+    f2026 = _themed(
+        make_finding(world["ict"], round_name="KTO 2026", triage=Triage.act), "Bereikbaarheid"
+    )
+    f2024 = _themed(
+        make_finding(
+            world["ict"],
+            round_name="KTO 2024",
+            triage=Triage.act,
+            question_text="Informatie is duidelijk",
+        ),
+        "Communicatie",
+    )
     actions = {
-        "overdue": make_action(world["ict"], world["owner"], title="Achterstallig", now=past,
-                               deadline=today - timedelta(days=5), findings=[f2026]),
-        "soon": make_action(world["ict"], world["colleague"], title="Binnenkort",
-                            deadline=today + timedelta(days=6), quick_win=True),
-        "later": make_action(world["ict"], world["owner"], title="Later",
-                             deadline=today + timedelta(days=80), findings=[f2024]),
-        "other": make_action(world["hr"], make_user(Role.owner, email="hr@example.org"),
-                             by=world["hr_director"], title="Andere afdeling"),
+        "overdue": make_action(
+            world["ict"],
+            world["owner"],
+            title="Achterstallig",
+            now=past,
+            deadline=today - timedelta(days=5),
+            findings=[f2026],
+        ),
+        "soon": make_action(
+            world["ict"],
+            world["colleague"],
+            title="Binnenkort",
+            deadline=today + timedelta(days=6),
+            quick_win=True,
+        ),
+        "later": make_action(
+            world["ict"],
+            world["owner"],
+            title="Later",
+            deadline=today + timedelta(days=80),
+            findings=[f2024],
+        ),
+        "other": make_action(
+            world["hr"],
+            make_user(Role.owner, email="hr@example.org"),
+            by=world["hr_director"],
+            title="Andere afdeling",
+        ),
     }
-    services.cancel_action(world["director"], actions["later"], expected_version=1,
-                           reason="Vervalt")
+    services.cancel_action(
+        world["director"], actions["later"], expected_version=1, reason="Vervalt"
+    )
     db.session.commit()
     return actions, f2026, f2024
 
 
 def _rows(html: str) -> list[int]:
-    table = html[html.index("data-actions"):]
+    table = html[html.index("data-actions") :]
     return [int(x) for x in re.findall(r'<tr class="[^"]*" data-action="(\d+)"', table)]
 
 
@@ -441,7 +545,7 @@ def test_department_overview_filters_and_sorts(world, client, listed):
     assert ids("?due_within=abc") == [a["overdue"], a["soon"], a["later"]]  # bad value ignored
     page = _html(client.get(base))
     assert 'data-counter="open">2<' in page and 'data-counter="overdue">1<' in page
-    overdue_row = page[page.index(f'data-action="{a["overdue"]}"') - 40:]
+    overdue_row = page[page.index(f'data-action="{a["overdue"]}"') - 40 :]
     assert "table-danger" in overdue_row[:80]
 
 
@@ -449,7 +553,9 @@ def test_overview_of_all_departments_and_department_filter(world, client, listed
     actions, _, _ = listed
     client.login("hrdir@example.org")
     assert set(_rows(_html(client.get("/actions")))) == {a.id for a in actions.values()}
-    assert _rows(_html(client.get(f"/actions?department={world['hr'].id}"))) == [actions["other"].id]
+    assert _rows(_html(client.get(f"/actions?department={world['hr'].id}"))) == [
+        actions["other"].id
+    ]
 
 
 def test_lists_are_paginated(world, client):
@@ -463,7 +569,7 @@ def test_lists_are_paginated(world, client):
 
 
 def test_export_csv_and_xlsx_follow_the_filter_and_neutralise_formulas(world, client):
-    hostile = ["=HYPERLINK(\"http://evil.example\")", "+31 6 1234", "-2+3", "@SUM(A1)"]
+    hostile = ['=HYPERLINK("http://evil.example")', "+31 6 1234", "-2+3", "@SUM(A1)"]
     for title in hostile:
         make_action(world["ict"], world["owner"], title=title)
     make_action(world["ict"], world["colleague"], title="Van Sanne")
@@ -471,8 +577,9 @@ def test_export_csv_and_xlsx_follow_the_filter_and_neutralise_formulas(world, cl
     url = f"/departments/{world['ict'].id}/actions/export"
     response = client.get(f"{url}.csv?owner={world['owner'].id}&sort=title")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
-                           delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
     assert rows[0][:3] == ["Nummer", "Afdeling", "Titel"]
     titles = sorted(row[2] for row in rows[1:])
     assert titles == sorted("'" + t for t in hostile)  # Sanne's action is filtered out
@@ -488,11 +595,11 @@ def test_roll_up_per_department(world, client, listed):
     make_finding(world["hr"], triage=Triage.act, question_text="Nog niet opgepakt")
     client.login("dir@example.org")
     page = _html(client.get("/actions/rollup"))
-    hr_row = page[page.index(f'data-department="{world["hr"].id}"'):]
-    hr_row = hr_row[:hr_row.index("</tr>")]
+    hr_row = page[page.index(f'data-department="{world["hr"].id}"') :]
+    hr_row = hr_row[: hr_row.index("</tr>")]
     assert 'data-cell="unfollowed">1<' in hr_row and 'data-cell="open">1<' in hr_row
-    ict_row = page[page.index(f'data-department="{world["ict"].id}"'):]
-    ict_row = ict_row[:ict_row.index("</tr>")]
+    ict_row = page[page.index(f'data-department="{world["ict"].id}"') :]
+    ict_row = ict_row[: ict_row.index("</tr>")]
     assert 'data-cell="overdue">1<' in ict_row and 'data-cell="unfollowed">0<' in ict_row
 
 
@@ -504,46 +611,83 @@ def test_admin_adds_and_edits_suggested_actions(world, client):
     db.session.add(theme)
     db.session.commit()
     client.login("admin@example.org")
-    response = client.post("/admin/action-templates/new", {
-        "title": "Klantgerichtheid wordt criterium in de jaargesprekken",
-        "description": "Leidinggevenden bespreken klantgericht gedrag in elk jaargesprek.",
-        "theme_id": str(theme.id), "typical_duration_days": "120", "active": "y",
-    })
+    response = client.post(
+        "/admin/action-templates/new",
+        {
+            "title": "Klantgerichtheid wordt criterium in de jaargesprekken",
+            "description": "Leidinggevenden bespreken klantgericht gedrag in elk jaargesprek.",
+            "theme_id": str(theme.id),
+            "typical_duration_days": "120",
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     template = db.session.scalar(select(ActionTemplate))
     assert template.theme_id == theme.id and template.typical_duration_days == 120
-    assert client.post(f"/admin/action-templates/{template.id}", {
-        "title": template.title, "description": "Aangepast", "theme_id": "0",
-        "typical_duration_days": "0", "active": "y",
-    }).status_code == 200  # duration 0 is refused
-    client.post(f"/admin/action-templates/{template.id}", {
-        "title": template.title, "description": "Aangepast", "theme_id": "0",
-        "typical_duration_days": "90", "quick_win": "y", "active": "y",
-    })
+    assert (
+        client.post(
+            f"/admin/action-templates/{template.id}",
+            {
+                "title": template.title,
+                "description": "Aangepast",
+                "theme_id": "0",
+                "typical_duration_days": "0",
+                "active": "y",
+            },
+        ).status_code
+        == 200
+    )  # duration 0 is refused
+    client.post(
+        f"/admin/action-templates/{template.id}",
+        {
+            "title": template.title,
+            "description": "Aangepast",
+            "theme_id": "0",
+            "typical_duration_days": "90",
+            "quick_win": "y",
+            "active": "y",
+        },
+    )
     db.session.expire_all()
     template = db.session.get(ActionTemplate, template.id)
-    assert (template.description, template.theme_id, template.quick_win) == ("Aangepast", None, True)
-    client.post("/admin/decline-templates/new", {
-        "constraint": "outside", "title": "Buiten onze invloed",
-        "text": "Dit besluit ligt bij het Rijk.", "active": "y",
-    })
+    assert (template.description, template.theme_id, template.quick_win) == (
+        "Aangepast",
+        None,
+        True,
+    )
+    client.post(
+        "/admin/decline-templates/new",
+        {
+            "constraint": "outside",
+            "title": "Buiten onze invloed",
+            "text": "Dit besluit ligt bij het Rijk.",
+            "active": "y",
+        },
+    )
     assert db.session.scalar(select(DeclineTemplate.title)) == "Buiten onze invloed"
 
 
 def test_creating_from_a_finding_offers_its_themes_templates_first(world, client):
     finding = _themed(make_finding(world["ict"], triage=Triage.act), "Bereikbaarheid")
-    services.save_action_template(None, title="Elke melding binnen 4 werkuren terugbellen",
-                                  theme=finding.question.theme, typical_duration_days=14,
-                                  quick_win=True)
-    services.save_action_template(None, title="Klantgerichtheid in jaargesprekken",
-                                  typical_duration_days=120)
+    services.save_action_template(
+        None,
+        title="Elke melding binnen 4 werkuren terugbellen",
+        theme=finding.question.theme,
+        typical_duration_days=14,
+        quick_win=True,
+    )
+    services.save_action_template(
+        None, title="Klantgerichtheid in jaargesprekken", typical_duration_days=120
+    )
     db.session.commit()
     client.login("dir@example.org")
     url = f"/departments/{world['ict'].id}/actions/new?finding={finding.id}"
     page = _html(client.get(url))
-    suggested = page[page.index("data-suggested"):]
-    assert suggested.index("binnen 4 werkuren") < suggested.index("Klantgerichtheid in jaargesprekken")
-    assert "binnen 4 werkuren" in suggested[:suggested.index("</ul>")]
+    suggested = page[page.index("data-suggested") :]
+    assert suggested.index("binnen 4 werkuren") < suggested.index(
+        "Klantgerichtheid in jaargesprekken"
+    )
+    assert "binnen 4 werkuren" in suggested[: suggested.index("</ul>")]
     template = db.session.scalar(select(ActionTemplate).where(ActionTemplate.quick_win.is_(True)))
     prefilled = _html(client.get(f"{url}&template={template.id}"))
     assert 'value="Elke melding binnen 4 werkuren terugbellen"' in prefilled
@@ -558,19 +702,30 @@ def test_finding_partial_lists_actions_and_offers_creating_one(world, app):
 
     finding = make_finding(world["ict"], triage=Triage.act)
     visible = make_action(world["ict"], world["owner"], title="Zichtbaar", findings=[finding])
-    services.post_update(world["owner"], visible, expected_version=1, text="Gepland",
-                         new_status=ActionStatus.planned)
+    services.post_update(
+        world["owner"], visible, expected_version=1, text="Gepland", new_status=ActionStatus.planned
+    )
     db.session.commit()
-    make_action(world["ict"], world["owner"], title="Alleen intern", findings=[finding],
-                visibility=Visibility.internal)
-    for email, sees_internal, may_create in [("dir@example.org", True, True),
-                                             ("emp@example.org", False, False)]:
+    make_action(
+        world["ict"],
+        world["owner"],
+        title="Alleen intern",
+        findings=[finding],
+        visibility=Visibility.internal,
+    )
+    for email, sees_internal, may_create in [
+        ("dir@example.org", True, True),
+        ("emp@example.org", False, False),
+    ]:
         with app.test_request_context():
             from tracker.auth.models import User
 
             login_user(db.session.scalar(select(User).where(User.email == email)))
-            html = render_template("actions/_finding_actions.html", finding=finding,
-                                   actions=actions_by_finding([finding.id])[finding.id])
+            html = render_template(
+                "actions/_finding_actions.html",
+                finding=finding,
+                actions=actions_by_finding([finding.id])[finding.id],
+            )
         assert "Zichtbaar" in html and f"/actions/{visible.id}" in html
         assert ("Alleen intern" in html) is sees_internal
         assert (f"finding={finding.id}" in html) is may_create
@@ -587,7 +742,9 @@ def test_list_dates_read_like_the_date_filter(app, lang):
         session["lang"] = lang
         out = render_template_string(
             "{{ d|date }}|{{ d|list_date }}|{{ t|date }}|{{ t|list_date }}|{{ none|list_date }}",
-            d=date(2026, 3, 1), t=late, none=None,
+            d=date(2026, 3, 1),
+            t=late,
+            none=None,
         )
     plain, listed, plain_time, listed_time, empty = out.split("|")
     assert plain == listed and plain_time == listed_time and empty == "–"
@@ -597,7 +754,11 @@ def test_list_dates_read_like_the_date_filter(app, lang):
 def test_pages_without_a_conflict_show_no_conflict_box(world, client):
     action = make_action(world["ict"], world["owner"])
     client.login("dir@example.org")
-    for url in (f"/actions/{action.id}", f"/actions/{action.id}/edit", f"/actions/{action.id}/decline",
-                f"/departments/{world['ict'].id}/actions/new"):
+    for url in (
+        f"/actions/{action.id}",
+        f"/actions/{action.id}/edit",
+        f"/actions/{action.id}/decline",
+        f"/departments/{world['ict'].id}/actions/new",
+    ):
         html = _html(client.get(url))
         assert "data-conflict" not in html and "Intussen door iemand anders" not in html, url

@@ -1,5 +1,6 @@
 """Every page of the actions area runs the same number of SQL queries with 10 actions as with
 1,000 (and with many updates and findings): no query per row."""
+
 import pytest
 
 from bench.generate import bulk_actions, bulk_updates
@@ -13,8 +14,13 @@ from tracker.surveys.models import Triage
 
 @pytest.fixture
 def world(ctx):
-    save_settings(None, name="Gemeente Zuiderveen", default_locale="nl", anonymity_threshold=5,
-                  timezone="Europe/Amsterdam")
+    save_settings(
+        None,
+        name="Gemeente Zuiderveen",
+        default_locale="nl",
+        anonymity_threshold=5,
+        timezone="Europe/Amsterdam",
+    )
     ict = make_department("Informatievoorziening & ICT", "ICT")
     hr = make_department("Personeel & Organisatie", "P&O")
     owner = make_user(Role.owner, email="owner@example.org", staff_of=[ict])
@@ -22,8 +28,14 @@ def world(ctx):
     make_user(Role.director, email="dir@example.org", directs=[ict])
     hr_owner = make_user(Role.owner, email="hr@example.org", staff_of=[hr])
     findings = [make_finding(ict, triage=Triage.act, question_text=f"Vraag {n}") for n in range(3)]
-    return {"ict": ict, "hr": hr, "owner": owner, "colleague": colleague, "hr_owner": hr_owner,
-            "findings": findings}
+    return {
+        "ict": ict,
+        "hr": hr,
+        "owner": owner,
+        "colleague": colleague,
+        "hr_owner": hr_owner,
+        "findings": findings,
+    }
 
 
 def _add_actions(world, count: int) -> list[int]:
@@ -31,13 +43,21 @@ def _add_actions(world, count: int) -> list[int]:
     as many in another department."""
     today = clock.today()
     ids = bulk_actions(
-        department_ids=[world["ict"].id], owner_ids=[world["owner"].id], count=count, today=today,
+        department_ids=[world["ict"].id],
+        owner_ids=[world["owner"].id],
+        count=count,
+        today=today,
         findings_by_department={world["ict"].id: [f.id for f in world["findings"]]},
         co_owner_ids=[world["colleague"].id],
     )
     bulk_updates(ids, [world["owner"].id], count * 2)
-    bulk_actions(department_ids=[world["hr"].id], owner_ids=[world["hr_owner"].id], count=count,
-                 today=today, seed=7)
+    bulk_actions(
+        department_ids=[world["hr"].id],
+        owner_ids=[world["hr_owner"].id],
+        count=count,
+        today=today,
+        seed=7,
+    )
     db.session.commit()
     return ids
 
@@ -46,9 +66,11 @@ def _pages(world, first_action: int) -> dict[str, tuple[str, str]]:
     ict = world["ict"].id
     return {
         "department overview": ("dir@example.org", f"/departments/{ict}/actions"),
-        "filtered overview": ("dir@example.org",
-                              f"/departments/{ict}/actions?status=open&sort=owner&quick_win=y"
-                              f"&round={world['findings'][0].round_id}"),
+        "filtered overview": (
+            "dir@example.org",
+            f"/departments/{ict}/actions?status=open&sort=owner&quick_win=y"
+            f"&round={world['findings'][0].round_id}",
+        ),
         "all departments": ("dir@example.org", "/actions?sort=department"),
         "roll-up": ("dir@example.org", "/actions/rollup"),
         "my actions": ("owner@example.org", "/actions/mine"),
@@ -86,8 +108,9 @@ def test_query_counts_do_not_grow_with_the_number_of_actions(world, make_client,
     print("queries per page:", with_10)
 
 
-def test_dashboard_and_results_page_stay_constant_past_a_batch_of_500(world, make_client,
-                                                                     count_queries):
+def test_dashboard_and_results_page_stay_constant_past_a_batch_of_500(
+    world, make_client, count_queries
+):
     # selectinload fetches related rows 500 parents at a time: a page loading more than 500
     # actions that way would gain a query per 500. 3,600 actions hold over 500 done ones.
     ict, round_id = world["ict"].id, world["findings"][0].round_id

@@ -1,4 +1,5 @@
 """Administrator pages: users, departments, settings; and a director's staff page."""
+
 import re
 
 from sqlalchemy import func, select
@@ -21,9 +22,15 @@ def test_admin_creates_a_director_of_two_departments(ctx, client, app):
     _admin(client)
     response = client.post(
         "/admin/users/new",
-        {"email": "Dirk@Example.org", "name": "Dirk Directeur", "role": "director",
-         "active": "y", "locale": "en", "directs": [ict.id, fz.id],
-         "password": "an admin's choice"},  # no such field any more: ignored
+        {
+            "email": "Dirk@Example.org",
+            "name": "Dirk Directeur",
+            "role": "director",
+            "active": "y",
+            "locale": "en",
+            "directs": [ict.id, fz.id],
+            "password": "an admin's choice",
+        },  # no such field any more: ignored
         follow_redirects=True,
     )
     assert "Gebruiker Dirk Directeur is aangemaakt." in response.get_data(as_text=True)
@@ -55,7 +62,8 @@ def test_bad_user_form_shows_field_errors_and_writes_nothing(ctx, client):
     assert "Ongeldig e-mailadres." in html
     assert "Dit veld is vereist." in html
     response = client.post(
-        "/admin/users/new", {"email": "taken@example.org", "name": "Dubbel", "role": "employee", "locale": ""}
+        "/admin/users/new",
+        {"email": "taken@example.org", "name": "Dubbel", "role": "employee", "locale": ""},
     )
     assert "Er is al een gebruiker met dit e-mailadres." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(User.id))) == before
@@ -76,8 +84,12 @@ def test_html_in_names_is_shown_escaped(ctx, client):
     _admin(client)
     client.post(
         "/admin/departments/new",
-        {"name": "<script>alert(1)</script>ICT", "short_name": "ICT", "directorate_id": 0,
-         "active": "y"},
+        {
+            "name": "<script>alert(1)</script>ICT",
+            "short_name": "ICT",
+            "directorate_id": 0,
+            "active": "y",
+        },
     )
     html = client.get("/departments").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;ICT" in html
@@ -86,12 +98,18 @@ def test_html_in_names_is_shown_escaped(ctx, client):
 
 def test_department_create_edit_and_duplicate_name(ctx, client):
     _admin(client)
-    client.post("/admin/settings", {"directorate-name": "Dienstendirectie", "directorate-submit": "y"})
+    client.post(
+        "/admin/settings", {"directorate-name": "Dienstendirectie", "directorate-submit": "y"}
+    )
     directorate = db.session.scalar(select(Directorate))
     response = client.post(
         "/admin/departments/new",
-        {"name": "Juridische Zaken", "short_name": "JZ", "directorate_id": directorate.id,
-         "active": "y"},
+        {
+            "name": "Juridische Zaken",
+            "short_name": "JZ",
+            "directorate_id": directorate.id,
+            "active": "y",
+        },
         follow_redirects=True,
     )
     assert "Afdeling Juridische Zaken is aangemaakt." in response.get_data(as_text=True)
@@ -111,29 +129,50 @@ def test_department_create_edit_and_duplicate_name(ctx, client):
     assert jz.short_name == "JUR" and jz.active is False and jz.directorate is None
 
 
-RULES = {"finding_below_benchmark": "0,8", "finding_dropped": "0.4", "finding_lowest_count": "2",
-         "finding_strength_above": "1", "reminder_days_before": "14, 3, 0", "escalation_days": "14"}
+RULES = {
+    "finding_below_benchmark": "0,8",
+    "finding_dropped": "0.4",
+    "finding_lowest_count": "2",
+    "finding_strength_above": "1",
+    "reminder_days_before": "14, 3, 0",
+    "escalation_days": "14",
+}
 
 
 def test_settings_are_validated_and_saved(ctx, client):
     _admin(client)
     response = client.post(
         "/admin/settings",
-        {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "0",
-         "timezone": "Europe/Amsterdam", "submit": "y", **RULES},
+        {
+            "name": "Gemeente Test",
+            "default_locale": "en",
+            "anonymity_threshold": "0",
+            "timezone": "Europe/Amsterdam",
+            "submit": "y",
+            **RULES,
+        },
     )
     assert "Nummer moet tussen 1 en 100 liggen." in response.get_data(as_text=True)
     assert db.session.scalar(select(Organisation)) is None
     client.post(
         "/admin/settings",
-        {"name": "Gemeente Test", "default_locale": "en", "anonymity_threshold": "7",
-         "timezone": "Europe/Amsterdam", "submit": "y", **RULES},
+        {
+            "name": "Gemeente Test",
+            "default_locale": "en",
+            "anonymity_threshold": "7",
+            "timezone": "Europe/Amsterdam",
+            "submit": "y",
+            **RULES,
+        },
     )
     organisation = db.session.scalar(select(Organisation))
     assert (organisation.name, organisation.anonymity_threshold) == ("Gemeente Test", 7)
-    assert (organisation.finding_below_benchmark, organisation.finding_dropped,
-            organisation.finding_lowest_count, organisation.finding_strength_above) == (
-        0.8, 0.4, 2, 1.0)
+    assert (
+        organisation.finding_below_benchmark,
+        organisation.finding_dropped,
+        organisation.finding_lowest_count,
+        organisation.finding_strength_above,
+    ) == (0.8, 0.4, 2, 1.0)
     assert (organisation.reminder_days_before, organisation.escalation_days) == ("14,3,0", 14)
     # A visitor without a language of their own now gets the English default.
     client.post("/logout")
@@ -146,16 +185,23 @@ def test_reminder_settings_are_validated_and_saved(ctx, client):
     page = client.get("/admin/settings").get_data(as_text=True)
     # Before anything is saved the page shows the installation's defaults.
     assert 'value="14, 3, 0"' in page
-    base = {"name": "Gemeente Test", "default_locale": "nl", "anonymity_threshold": "5",
-            "timezone": "Europe/Amsterdam", "submit": "y", **RULES}
+    base = {
+        "name": "Gemeente Test",
+        "default_locale": "nl",
+        "anonymity_threshold": "5",
+        "timezone": "Europe/Amsterdam",
+        "submit": "y",
+        **RULES,
+    }
     refused = client.post("/admin/settings", {**base, "reminder_days_before": "14, drie"})
     assert "hele aantallen dagen van 0 tot 365" in refused.get_data(as_text=True)
     assert db.session.scalar(select(Organisation)) is None
     refused = client.post("/admin/settings", {**base, "reminder_days_before": "1,2,3,4,5,6,7"})
     assert "Hoogstens zes herinneringen" in refused.get_data(as_text=True)
     assert db.session.scalar(select(Organisation)) is None
-    saved = client.post("/admin/settings", {**base, "reminder_days_before": "1; 7;7",
-                                            "escalation_days": "5"})
+    saved = client.post(
+        "/admin/settings", {**base, "reminder_days_before": "1; 7;7", "escalation_days": "5"}
+    )
     assert saved.status_code == 302
     organisation = db.session.scalar(select(Organisation))
     assert (organisation.reminder_days_before, organisation.escalation_days) == ("7,1", 5)

@@ -1,4 +1,5 @@
 """Log-in, log-out, sessions, rate limits, redirects and security headers, over HTTP."""
+
 import logging
 import re
 
@@ -115,7 +116,9 @@ def test_deactivation_ends_sessions_and_keeps_memberships(ctx, client, make_clie
     assert "is gedeactiveerd" in response.get_data(as_text=True)
 
     assert owner_client.get("/account").status_code == 302
-    assert "Het e-mailadres of wachtwoord" in owner_client.login("owner@example.org").get_data(as_text=True)
+    assert "Het e-mailadres of wachtwoord" in owner_client.login("owner@example.org").get_data(
+        as_text=True
+    )
     db.session.expire_all()
     kept = db.session.get(User, owner.id)
     assert kept.active is False
@@ -148,7 +151,10 @@ def test_pages_need_a_login_and_come_back_after_it(ctx, client):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
     client.get(response.headers["Location"])
-    back = client.post(response.headers["Location"], {"email": "bas@example.org", "password": "correct horse battery"})
+    back = client.post(
+        response.headers["Location"],
+        {"email": "bas@example.org", "password": "correct horse battery"},
+    )
     assert back.headers["Location"] == "/departments"
 
 
@@ -160,7 +166,9 @@ def test_security_headers_and_cookie_flags(ctx, client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
-    login = client.post("/login", {"email": "ruud@example.org", "password": "correct horse battery"})
+    login = client.post(
+        "/login", {"email": "ruud@example.org", "password": "correct horse battery"}
+    )
     cookie = login.headers.get("Set-Cookie")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     html = response.get_data(as_text=True)
@@ -188,8 +196,12 @@ def test_changing_password_logs_out_other_sessions(ctx, client, make_client):
     client.login("mila@example.org")
     response = client.post(
         "/account",
-        {"pw-current_password": "correct horse battery", "pw-new_password": "a brand new secret",
-         "pw-confirm": "a brand new secret", "pw-submit": "y"},
+        {
+            "pw-current_password": "correct horse battery",
+            "pw-new_password": "a brand new secret",
+            "pw-confirm": "a brand new secret",
+            "pw-submit": "y",
+        },
         follow_redirects=True,
     )
     assert "Uw wachtwoord is gewijzigd" in response.get_data(as_text=True)
@@ -203,8 +215,12 @@ def test_wrong_current_password_is_a_field_error(ctx, client):
     client.login("noor@example.org")
     response = client.post(
         "/account",
-        {"pw-current_password": "not it at all", "pw-new_password": "a brand new secret",
-         "pw-confirm": "a brand new secret", "pw-submit": "y"},
+        {
+            "pw-current_password": "not it at all",
+            "pw-new_password": "a brand new secret",
+            "pw-confirm": "a brand new secret",
+            "pw-submit": "y",
+        },
     )
     assert response.status_code == 200
     assert "Het huidige wachtwoord is niet juist." in response.get_data(as_text=True)

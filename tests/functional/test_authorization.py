@@ -3,6 +3,7 @@
 A new route without an entry here fails the suite, so nobody adds a page without deciding
 who may use it.
 """
+
 import pytest
 
 from tests.factories import make_action, make_department, make_finding, make_user
@@ -183,8 +184,7 @@ def _group_mapping(ict) -> int:
     from tracker.auth.group_mappings import save_group_mapping
     from tracker.extensions import db
 
-    mapping = save_group_mapping(None, None, group_name="ict-staf", role=Role.owner,
-                                 department=ict)
+    mapping = save_group_mapping(None, None, group_name="ict-staf", role=Role.owner, department=ict)
     db.session.commit()
     return mapping.id
 
@@ -193,17 +193,22 @@ def _meetings_world(ict, users) -> dict:
     from datetime import date, time, timedelta
 
     from tracker.extensions import db
-    from tracker.meetings import agenda
-    from tracker.meetings import services
+    from tracker.meetings import agenda, services
     from tracker.meetings.models import Meeting, Recurrence
 
     series = services.save_series(
-        users["director"], title="Stafoverleg ICT", department=ict,
-        recurrence=Recurrence.weekly, weekday=0, starts_on=date.today() + timedelta(days=1),
-        start_time=time(10), attendees=[users["director"], users["employee"]],
+        users["director"],
+        title="Stafoverleg ICT",
+        department=ict,
+        recurrence=Recurrence.weekly,
+        weekday=0,
+        starts_on=date.today() + timedelta(days=1),
+        start_time=time(10),
+        attendees=[users["director"], users["employee"]],
     )
     meeting = db.session.scalar(
-        db.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
+        db.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+    )
     agenda.build_agenda(users["director"], meeting)
     feed_token = services.feed_for(users["director"]).token
     db.session.commit()
@@ -223,11 +228,16 @@ def _public_world(users, values) -> dict:
     from tracker.extensions import db
     from tracker.surveys.models import SurveyComment
 
-    reaction = Reaction(action_id=values["action_id"], user_id=users["employee"].id,
-                        verdict=Verdict.helps, comment="Goed idee",
-                        comment_status=CommentStatus.pending)
-    comment = SurveyComment(round_id=values["round_id"], department_id=values["department_id"],
-                            text="Snel geholpen")
+    reaction = Reaction(
+        action_id=values["action_id"],
+        user_id=users["employee"].id,
+        verdict=Verdict.helps,
+        comment="Goed idee",
+        comment_status=CommentStatus.pending,
+    )
+    comment = SurveyComment(
+        round_id=values["round_id"], department_id=values["department_id"], text="Snel geholpen"
+    )
     db.session.add_all([reaction, comment])
     db.session.commit()
     # A fresh scheduler lease, so /readyz/scheduler answers 200.
@@ -236,7 +246,9 @@ def _public_world(users, values) -> dict:
     from tracker.scheduler.models import SchedulerLease
     from tracker.types import utcnow
 
-    db.session.add(SchedulerLease(name="scheduler", holder="test", expires_at=utcnow() + timedelta(minutes=5)))
+    db.session.add(
+        SchedulerLease(name="scheduler", holder="test", expires_at=utcnow() + timedelta(minutes=5))
+    )
     db.session.commit()
     return {"reaction_id": reaction.id, "comment_id": comment.id}
 
@@ -247,10 +259,17 @@ def _notifications_world(users, values) -> dict:
     from tracker.notifications.models import OutboxMessage
     from tracker.notifications.rendering import signed_link
 
-    services.enqueue(services.OutgoingMessage(
-        key="authorization", kind="reminder", to_email="owner@example.org", to_name="Owner",
-        locale="nl", subject="Herinnering", text="Tekst",
-    ))
+    services.enqueue(
+        services.OutgoingMessage(
+            key="authorization",
+            kind="reminder",
+            to_email="owner@example.org",
+            to_name="Owner",
+            locale="nl",
+            subject="Herinnering",
+            text="Tekst",
+        )
+    )
     db.session.commit()
     link = signed_link(f"/actions/{values['action_id']}#h-update", users["owner"].id)
     return {
@@ -268,8 +287,13 @@ def _actions_world(ict, users, finding) -> dict:
     from tracker.extensions import db
 
     action = make_action(ict, users["owner"], findings=[finding], visibility=Visibility.internal)
-    services.post_update(users["owner"], action, expected_version=action.version,
-                         text="Meer tijd nodig", requested_deadline=action.deadline + timedelta(days=9))
+    services.post_update(
+        users["owner"],
+        action,
+        expected_version=action.version,
+        text="Meer tijd nodig",
+        requested_deadline=action.deadline + timedelta(days=9),
+    )
     template = services.save_action_template(None, title="Terugbellen binnen 4 uur")
     explanation = services.save_decline_template(
         None, constraint=DeclineConstraint.budget, title="Budget", text="Geen budget."
@@ -297,7 +321,9 @@ def pytest_generate_tests(metafunc):
 def test_route_access(ctx, app, make_client, endpoint, role):
     users, values = _world()
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    url = rule.build({k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False)[1]
+    url = rule.build(
+        {k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False
+    )[1]
     if endpoint == "bootstrap.static":
         url = url.replace("app.css", "css/bootstrap.min.css")
     client = make_client()
@@ -311,7 +337,9 @@ def test_route_access(ctx, app, make_client, endpoint, role):
     allowed = role in EXPECTED[endpoint]
     redirected_to_login = response.status_code == 302 and "/login" in response.headers["Location"]
     if allowed:
-        assert response.status_code in (200, 302), f"{method} {url} as {role}: {response.status_code}"
+        assert response.status_code in (200, 302), (
+            f"{method} {url} as {role}: {response.status_code}"
+        )
         if endpoint not in ("auth.login", "auth.logout"):
             assert not redirected_to_login, f"{method} {url} as {role} was sent to log in"
     elif role == "anonymous":

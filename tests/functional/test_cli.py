@@ -1,4 +1,5 @@
 """Command-line tools: create-admin and demo."""
+
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role, User

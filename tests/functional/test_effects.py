@@ -1,5 +1,6 @@
 """The effect of an action shows on its page and in the department's results, and nowhere
 for groups under the anonymity threshold."""
+
 from __future__ import annotations
 
 import re
@@ -10,12 +11,12 @@ from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_finding, make_user
 from tracker.actions import services as actions
+from tracker.actions.effects import Verdict, action_effects
 from tracker.actions.models import ActionStatus
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.organisation.models import Department
 from tracker.organisation.services import save_settings
-from tracker.actions.effects import Verdict, action_effects
 from tracker.surveys.models import SurveyRound
 
 QUESTION = "Ik word teruggebeld zoals beloofd"
@@ -25,22 +26,36 @@ def _done_on(action, director, day: date):
     now = datetime(day.year, day.month, day.day, 10, tzinfo=timezone.utc)
     for status in (ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done):
         db.session.refresh(action)
-        extra = {"result": "Elke melding wordt binnen 4 uur teruggebeld."} \
-            if status is ActionStatus.done else {}
-        actions.change_status(director, action, status, expected_version=action.version,
-                              now=now, **extra)
+        extra = (
+            {"result": "Elke melding wordt binnen 4 uur teruggebeld."}
+            if status is ActionStatus.done
+            else {}
+        )
+        actions.change_status(
+            director, action, status, expected_version=action.version, now=now, **extra
+        )
         db.session.commit()
     return action
 
 
 @pytest.fixture
 def world(ctx):
-    db.session.add_all([
-        SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1),
-                    fieldwork_started_on=date(2025, 2, 1), label_map={}),
-        SurveyRound(name="KTO 2026", held_on=date(2026, 3, 1),
-                    fieldwork_started_on=date(2026, 2, 1), label_map={}),
-    ])
+    db.session.add_all(
+        [
+            SurveyRound(
+                name="KTO 2025",
+                held_on=date(2025, 3, 1),
+                fieldwork_started_on=date(2025, 2, 1),
+                label_map={},
+            ),
+            SurveyRound(
+                name="KTO 2026",
+                held_on=date(2026, 3, 1),
+                fieldwork_started_on=date(2026, 2, 1),
+                label_map={},
+            ),
+        ]
+    )
     db.session.commit()
     ict = make_department("Informatievoorziening & ICT", "ICT")
     director = make_user(Role.director, email="dir@example.org", directs=[ict])
@@ -52,8 +67,14 @@ def world(ctx):
     make_finding(ict, "KTO 2026", score=6.2, sd=1.0, question_text="De servicedesk is bereikbaar")
     action = make_action(ict, owner, by=director, title="Terugbelgarantie", findings=[before])
     _done_on(action, director, date(2025, 10, 1))
-    return {"ict": ict, "director": director, "owner": owner, "action": action,
-            "before": before, "after": after}
+    return {
+        "ict": ict,
+        "director": director,
+        "owner": owner,
+        "action": action,
+        "before": before,
+        "after": after,
+    }
 
 
 def test_the_action_page_shows_the_effect_with_its_interval_and_verdict(world, client):
@@ -92,20 +113,27 @@ def test_nothing_under_the_anonymity_threshold(world, client, change):
         after.score, after.sd, after.n, after.suppressed = None, None, 3, True
     else:
         # The 2026 group had 36 answers.
-        save_settings(None, name="Gemeente Zuiderveen", default_locale="nl",
-                      anonymity_threshold=37, timezone="Europe/Amsterdam")
+        save_settings(
+            None,
+            name="Gemeente Zuiderveen",
+            default_locale="nl",
+            anonymity_threshold=37,
+            timezone="Europe/Amsterdam",
+        )
     db.session.commit()
     client.login("dir@example.org")
     html = client.get(f"/actions/{world['action'].id}").get_data(as_text=True)
     assert "data-effects" not in html and "+0,6" not in html
-    html = client.get(
-        f"/surveys/{world['after'].round_id}/departments/{world['ict'].id}").get_data(as_text=True)
+    html = client.get(f"/surveys/{world['after'].round_id}/departments/{world['ict'].id}").get_data(
+        as_text=True
+    )
     assert "data-effects" not in html
 
 
 def test_an_action_done_after_the_fieldwork_began_is_too_late(world, client):
-    late = make_action(world["ict"], world["owner"], by=world["director"], title="Laat",
-                       findings=[world["before"]])
+    late = make_action(
+        world["ict"], world["owner"], by=world["director"], title="Laat", findings=[world["before"]]
+    )
     _done_on(late, world["director"], date(2026, 2, 10))
     client.login("dir@example.org")
     html = client.get(f"/actions/{late.id}").get_data(as_text=True)
@@ -119,9 +147,10 @@ def test_other_questions_leave_out_the_ones_with_an_action(world):
     from tracker.surveys.models import Finding
 
     servicedesk = db.session.scalar(
-        select(Finding).where(Finding.round_id == other.id, Finding.score == 6.0))
+        select(Finding).where(Finding.round_id == other.id, Finding.score == 6.0)
+    )
     make_action(world["ict"], world["owner"], by=world["director"], findings=[servicedesk])
-    effect, = action_effects([world["action"]], threshold=5)[world["action"].id]
+    (effect,) = action_effects([world["action"]], threshold=5)[world["action"].id]
     assert effect.verdict is Verdict.improved
     assert effect.others is None
 
@@ -133,18 +162,30 @@ def test_you_said_we_did_shows_the_effect_of_a_public_action(world, client):
     before = world["before"]
     before.triage = Triage.act
     for finding in (before, world["after"]):
-        db.session.add(RoundParticipation(round_id=finding.round_id,
-                                          department_id=world["ict"].id, respondents=40))
+        db.session.add(
+            RoundParticipation(
+                round_id=finding.round_id, department_id=world["ict"].id, respondents=40
+            )
+        )
     db.session.commit()
     assert world["action"].visibility is Visibility.public
     client.login("own@example.org")
-    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(as_text=True)
+    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(
+        as_text=True
+    )
     assert "Effect in KTO 2026: +0,6 (±0,5) op" in html and 'data-effect="improved"' in html
     # Under the anonymity threshold the effect is not shown.
-    save_settings(None, name="Gemeente", default_locale="nl", anonymity_threshold=50,
-                  timezone="Europe/Amsterdam")
+    save_settings(
+        None,
+        name="Gemeente",
+        default_locale="nl",
+        anonymity_threshold=50,
+        timezone="Europe/Amsterdam",
+    )
     db.session.commit()
-    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(as_text=True)
+    html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(
+        as_text=True
+    )
     assert "Effect in KTO 2026" not in html
 
 
@@ -156,15 +197,25 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
     db.session.commit()
     client.login("director@demo.example", "tracker-demo")
     verdicts = {}
-    for title in ("Elke e-mail binnen twee werkdagen beantwoorden", "Wijzigingskalender op intranet",
-                  "Vaste beantwoordingstermijn voor e-mail aan Financiën",
-                  "Meldingen aan Facilitaire Zaken via één formulier",
-                  "Tussenbericht bij adviezen die langer duren dan een week"):
-        action = db.session.scalar(select(ImprovementAction).where(ImprovementAction.title == title))
+    for title in (
+        "Elke e-mail binnen twee werkdagen beantwoorden",
+        "Wijzigingskalender op intranet",
+        "Vaste beantwoordingstermijn voor e-mail aan Financiën",
+        "Meldingen aan Facilitaire Zaken via één formulier",
+        "Tussenbericht bij adviezen die langer duren dan een week",
+    ):
+        action = db.session.scalar(
+            select(ImprovementAction).where(ImprovementAction.title == title)
+        )
         html = client.get(f"/actions/{action.id}").get_data(as_text=True)
         verdicts[title] = re.findall(r'data-verdict="(\w+)"', html)
     assert sorted(v for found in verdicts.values() for v in found) == [
-        "improved", "improved", "no_clear_change", "no_clear_change", "too_late"]
+        "improved",
+        "improved",
+        "no_clear_change",
+        "no_clear_change",
+        "too_late",
+    ]
     # "You said, we did" shows the effect of these public actions too.
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     first = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on).limit(1))

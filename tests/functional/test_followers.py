@@ -1,5 +1,6 @@
 """Followers hear, through the outbox and a real SMTP server, when a followed action is done
 or declined, and once a month what a followed department did."""
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -10,9 +11,9 @@ from tests.mailserver import mail_server  # noqa: F401 (fixture)
 from tracker.actions import services as actions
 from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.auth.models import Role
+from tracker.cocreation import followers
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
-from tracker.cocreation import followers
 from tracker.scheduler.jobs import run_in_context
 from tracker.surveys.models import Triage
 
@@ -27,14 +28,20 @@ def world(ctx, client):
     english.locale = "en"
     db.session.commit()
     finding = make_finding(ict, triage=Triage.act)
-    action = make_action(ict, owner, by=director, title="Terugbellen binnen 4 uur",
-                         findings=[finding])
+    action = make_action(
+        ict, owner, by=director, title="Terugbellen binnen 4 uur", findings=[finding]
+    )
     for status in (ActionStatus.planned, ActionStatus.in_progress):
         db.session.refresh(action)
         actions.change_status(director, action, status, expected_version=action.version)
         db.session.commit()
-    return {"ict": ict, "director": director, "employee": employee, "english": english,
-            "action": action}
+    return {
+        "ict": ict,
+        "director": director,
+        "employee": employee,
+        "english": english,
+        "action": action,
+    }
 
 
 def _follow(client, email, url):
@@ -46,8 +53,13 @@ def _follow(client, email, url):
 def _finish(world, **kwargs):
     action = world["action"]
     db.session.refresh(action)
-    actions.change_status(world["director"], action, kwargs.pop("status", ActionStatus.done),
-                          expected_version=action.version, **kwargs)
+    actions.change_status(
+        world["director"],
+        action,
+        kwargs.pop("status", ActionStatus.done),
+        expected_version=action.version,
+        **kwargs,
+    )
     db.session.commit()
 
 
@@ -59,8 +71,10 @@ def test_followers_hear_once_that_an_action_is_done(world, client, mail_server, 
     assert first.exit_code == 0, first.output
     run_in_context("deliver")
     subjects = {m.to: m.message["Subject"] for m in mail_server.messages}
-    assert subjects == {"emp@example.org": "Klaar: Terugbellen binnen 4 uur",
-                        "en@example.org": "Done: Terugbellen binnen 4 uur"}
+    assert subjects == {
+        "emp@example.org": "Klaar: Terugbellen binnen 4 uur",
+        "en@example.org": "Done: Terugbellen binnen 4 uur",
+    }
     dutch = mail_server.recorder.to("emp@example.org")[0]
     assert "Elke melding wordt binnen 4 werkuren teruggebeld." in dutch.text()
     assert f"#action-{world['action'].id}" in dutch.text()
@@ -76,13 +90,18 @@ def test_a_declined_action_says_why_and_unfollowers_hear_nothing(world, client):
     _follow(client, "en@example.org", f"/follow/actions/{world['action'].id}")
     client.login("en@example.org")
     client.post(f"/follow/actions/{world['action'].id}/stop")
-    _finish(world, status=ActionStatus.declined, constraint=DeclineConstraint.budget,
-            explanation="Daar is dit jaar geen budget voor.")
+    _finish(
+        world,
+        status=ActionStatus.declined,
+        constraint=DeclineConstraint.budget,
+        explanation="Daar is dit jaar geen budget voor.",
+    )
     followers.notify_followers(datetime.now(timezone.utc), None)
     db.session.commit()
     rows = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.recipient_email, m.subject) for m in rows] == [
-        ("emp@example.org", "Besluit: niet uitgevoerd: Terugbellen binnen 4 uur")]
+        ("emp@example.org", "Besluit: niet uitgevoerd: Terugbellen binnen 4 uur")
+    ]
     assert "Daar is dit jaar geen budget voor." in rows[0].body_text
 
 

@@ -1,4 +1,5 @@
 """Staff meetings through the pages: planning, the agenda, meeting mode, minutes, exports."""
+
 from __future__ import annotations
 
 import io
@@ -10,35 +11,40 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_user
+from tracker import clock
 from tracker.actions import services as actions
 from tracker.actions.models import ImprovementAction
-from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
-from tracker.meetings import agenda
-from tracker.meetings import decisions
-from tracker.meetings import services
+from tracker.meetings import agenda, decisions, services
 from tracker.meetings.models import AgendaItem, CalendarFeed, Meeting, MeetingSeries, Recurrence
 from tracker.notifications.models import OutboxMessage
 
 
 def _world():
     ict = make_department("ICT", "ICT")
-    director = make_user(Role.director, email="director@example.org", name="Diederik",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="director@example.org", name="Diederik", directs=[ict]
+    )
     owner = make_user(Role.owner, email="owner@example.org", name="Olga", staff_of=[ict])
     other_owner = make_user(Role.owner, email="sanne@example.org", name="Sanne", staff_of=[ict])
     secretary = make_user(Role.employee, email="secretary@example.org", name="Sam")
     outsider = make_user(Role.employee, email="outsider@example.org")
     series = services.save_series(
-        director, title="Stafoverleg ICT", department=ict, recurrence=Recurrence.weekly,
+        director,
+        title="Stafoverleg ICT",
+        department=ict,
+        recurrence=Recurrence.weekly,
         weekday=(date.today() + timedelta(days=2)).weekday(),
-        starts_on=date.today() + timedelta(days=1), start_time=time(10),
-        attendees=[director, secretary], location="Kamer 2.14",
+        starts_on=date.today() + timedelta(days=1),
+        start_time=time(10),
+        attendees=[director, secretary],
+        location="Kamer 2.14",
     )
     db.session.commit()
     meeting = db.session.scalar(
-        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at))
+        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+    )
     mine = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=clock.today())
     theirs = make_action(ict, other_owner, title="Wachtrij korter", deadline=clock.today())
     return locals()
@@ -51,11 +57,18 @@ def test_director_plans_a_series_and_a_past_start_is_refused(ctx, client):
     page = client.get("/meetings/series/new")
     assert page.status_code == 200
     data = {
-        "title": "Stafoverleg ICT", "body": f"department:{ict.id}", "recurrence": "monthly",
-        "weekday": "1", "week_of_month": "2",
-        "starts_on": (date.today() - timedelta(days=3)).isoformat(), "start_time": "09:30",
-        "duration_minutes": "90", "location": "Raadzaal", "online_url": "",
-        "attendee_ids": [str(director.id)], "agenda_days_before": "3",
+        "title": "Stafoverleg ICT",
+        "body": f"department:{ict.id}",
+        "recurrence": "monthly",
+        "weekday": "1",
+        "week_of_month": "2",
+        "starts_on": (date.today() - timedelta(days=3)).isoformat(),
+        "start_time": "09:30",
+        "duration_minutes": "90",
+        "location": "Raadzaal",
+        "online_url": "",
+        "attendee_ids": [str(director.id)],
+        "agenda_days_before": "3",
     }
     refused = client.post("/meetings/series/new", data)
     assert refused.status_code == 200
@@ -80,8 +93,9 @@ def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
     assert "Terugbellen binnen 4 uur" in page and "Olga" in page
     assert f'href="/actions/{w["mine"].id}"' in page
     client.post(f"{url}/agenda/items", {"title": "Rondvraag", "description": ""})
-    items = db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
-                               .order_by(AgendaItem.position)).all()
+    items = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+    ).all()
     free = next(i for i in items if i.title == "Rondvraag")
     client.post(f"{url}/agenda/items/{free.id}/up")
     client.post(f"{url}/agenda/items/{items[0].id}/remove")
@@ -92,19 +106,28 @@ def test_agenda_build_edit_send_and_meeting_mode(ctx, client):
     assert {m.recipient_email for m in mails} == {"director@example.org", "secretary@example.org"}
 
     # Meeting mode: step to the item of "Wachtrij korter"; record a decision.
-    visible = db.session.scalars(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False))
-        .order_by(AgendaItem.position, AgendaItem.id)).all()
+    visible = db.session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False))
+        .order_by(AgendaItem.position, AgendaItem.id)
+    ).all()
     number = next(n for n, i in enumerate(visible, 1) if i.action_id == w["theirs"].id)
     step = client.get(f"{url}/run/{number}").get_data(as_text=True)
     assert re.search(r"data-item-title>([^<]+)<", step)[1] == "Wachtrij korter"
     action = db.session.get(ImprovementAction, w["theirs"].id)
     new_deadline = clock.today() + timedelta(days=40)
-    response = client.post(f"{url}/run/{number}", {
-        "version": str(action.version), "decision": "Twee weken extra, dan klaar.",
-        "new_deadline": new_deadline.isoformat(), "owner_id": "", "new_status": "",
-        "deadline_request": "", "constraint": "",
-    })
+    response = client.post(
+        f"{url}/run/{number}",
+        {
+            "version": str(action.version),
+            "decision": "Twee weken extra, dan klaar.",
+            "new_deadline": new_deadline.isoformat(),
+            "owner_id": "",
+            "new_status": "",
+            "deadline_request": "",
+            "constraint": "",
+        },
+    )
     assert response.status_code == 302
     history = client.get(f"/actions/{action.id}").get_data(as_text=True)
     assert "Twee weken extra, dan klaar." in history
@@ -122,13 +145,21 @@ def test_an_outcome_on_a_changed_action_shows_the_current_state_and_keeps_the_te
     client.login(director.email)
     seen = w["mine"].version
     action = db.session.get(ImprovementAction, w["mine"].id)
-    actions.post_update(owner, action, expected_version=action.version, text="Al 80% klaar",
-                        percent=80)
+    actions.post_update(
+        owner, action, expected_version=action.version, text="Al 80% klaar", percent=80
+    )
     db.session.commit()
-    response = client.post(f"/meetings/{meeting.id}/run/{number}", {
-        "version": str(seen), "decision": "Mijn getypte besluit", "owner_id": "",
-        "new_status": "", "deadline_request": "", "constraint": "",
-    })
+    response = client.post(
+        f"/meetings/{meeting.id}/run/{number}",
+        {
+            "version": str(seen),
+            "decision": "Mijn getypte besluit",
+            "owner_id": "",
+            "new_status": "",
+            "deadline_request": "",
+            "constraint": "",
+        },
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Deze actie is gewijzigd nadat de agenda werd opgesteld" in text
@@ -138,10 +169,17 @@ def test_an_outcome_on_a_changed_action_shows_the_current_state_and_keeps_the_te
     # Asked again with the current version: recorded.
     current = db.session.get(ImprovementAction, w["mine"].id).version
     assert f'value="{current}"' in text
-    again = client.post(f"/meetings/{meeting.id}/run/{number}", {
-        "version": str(current), "decision": "Mijn getypte besluit", "owner_id": "",
-        "new_status": "", "deadline_request": "", "constraint": "",
-    })
+    again = client.post(
+        f"/meetings/{meeting.id}/run/{number}",
+        {
+            "version": str(current),
+            "decision": "Mijn getypte besluit",
+            "owner_id": "",
+            "new_status": "",
+            "deadline_request": "",
+            "constraint": "",
+        },
+    )
     assert again.status_code == 302
     assert db.session.get(AgendaItem, rows[number - 1].id).outcome == "Mijn getypte besluit"
 
@@ -207,8 +245,9 @@ def test_calendar_feed_by_secret_token_and_rotation(ctx, client, make_client):
     secretary = make_client()
     secretary.login("secretary@example.org")
     secretary.get("/calendar")
-    other = db.session.scalar(select(CalendarFeed.token).where(
-        CalendarFeed.user_id == w["secretary"].id))
+    other = db.session.scalar(
+        select(CalendarFeed.token).where(CalendarFeed.user_id == w["secretary"].id)
+    )
     events = Calendar.from_ical(anonymous.get(f"/calendar/{other}.ics").data).walk("VEVENT")
     assert any(str(e["SUMMARY"]) == "Stafoverleg ICT" for e in events)
     client.post("/calendar/rotate")
@@ -228,16 +267,18 @@ def test_minutes_close_edit_conflict_and_publish(ctx, client, make_client):
     other = make_client()
     other.login(make_user(Role.admin, email="admin@example.org").email)
     other.get(url)
-    assert other.post(url, {"version": version, "text": "Tekst van de beheerder"}
-                      ).status_code == 302
+    assert (
+        other.post(url, {"version": version, "text": "Tekst van de beheerder"}).status_code == 302
+    )
     clash = client.post(url, {"version": version, "text": "Mijn tekst"})
     text = clash.get_data(as_text=True)
     assert clash.status_code == 200
     assert "Tekst van de beheerder" in text and "Mijn tekst" in text
     assert db.session.get(Meeting, meeting.id).minutes == "Tekst van de beheerder\n"
     client.post(f"/meetings/{meeting.id}/minutes/publish")
-    sent = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "meeting_minutes")).all()
+    sent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "meeting_minutes")
+    ).all()
     assert {m.recipient_email for m in sent} == {"director@example.org", "secretary@example.org"}
     assert all("Tekst van de beheerder" in m.body_text for m in sent)
 
@@ -247,13 +288,27 @@ def test_moving_and_cancelling_a_meeting(ctx, client):
     meeting = w["meeting"]
     client.login("director@example.org")
     url = f"/meetings/{meeting.id}/edit"
-    past = client.post(url, {"day": (date.today() - timedelta(days=2)).isoformat(),
-                             "start_time": "10:00", "duration_minutes": "60",
-                             "location": "Kamer 1", "online_url": ""})
+    past = client.post(
+        url,
+        {
+            "day": (date.today() - timedelta(days=2)).isoformat(),
+            "start_time": "10:00",
+            "duration_minutes": "60",
+            "location": "Kamer 1",
+            "online_url": "",
+        },
+    )
     assert "Dit moment ligt in het verleden" in past.get_data(as_text=True)
-    moved = client.post(url, {"day": (date.today() + timedelta(days=20)).isoformat(),
-                              "start_time": "14:00", "duration_minutes": "60",
-                              "location": "Kamer 1", "online_url": ""})
+    moved = client.post(
+        url,
+        {
+            "day": (date.today() + timedelta(days=20)).isoformat(),
+            "start_time": "14:00",
+            "duration_minutes": "60",
+            "location": "Kamer 1",
+            "online_url": "",
+        },
+    )
     assert moved.status_code == 302
     assert db.session.get(Meeting, meeting.id).location == "Kamer 1"
     client.post(f"/meetings/{meeting.id}/cancel")
@@ -270,14 +325,22 @@ def test_attendees_hear_of_a_moved_or_cancelled_meeting_once_invited(ctx, client
     client.post(f"{url}/agenda/build")
     assert client.post(f"{url}/agenda/send").status_code == 302
     day = date.today() + timedelta(days=20)
-    moved = client.post(f"{url}/edit", {"day": day.isoformat(), "start_time": "14:00",
-                                        "duration_minutes": "60", "location": "Raadzaal",
-                                        "online_url": ""}, follow_redirects=True)
+    moved = client.post(
+        f"{url}/edit",
+        {
+            "day": day.isoformat(),
+            "start_time": "14:00",
+            "duration_minutes": "60",
+            "location": "Raadzaal",
+            "online_url": "",
+        },
+        follow_redirects=True,
+    )
     assert "nieuwe tijd en een bijgewerkte uitnodiging" in moved.get_data(as_text=True)
-    changes = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "meeting_changed")).all()
-    assert {m.recipient_email for m in changes} == {"director@example.org",
-                                                     "secretary@example.org"}
+    changes = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "meeting_changed")
+    ).all()
+    assert {m.recipient_email for m in changes} == {"director@example.org", "secretary@example.org"}
     notice = changes[0]
     assert notice.subject.startswith("Verplaatst: Stafoverleg ICT")
     assert "Raadzaal" in notice.body_text
@@ -285,16 +348,32 @@ def test_attendees_hear_of_a_moved_or_cancelled_meeting_once_invited(ctx, client
     assert "METHOD:REQUEST" in ics["content"] and "SEQUENCE:1" in ics["content"]
     assert f"DTSTART;TZID=Europe/Amsterdam:{day:%Y%m%d}T140000" in ics["content"]
     # Saving the same time and place again sends nothing new.
-    client.post(f"{url}/edit", {"day": day.isoformat(), "start_time": "14:00",
-                                "duration_minutes": "60", "location": "Raadzaal",
-                                "online_url": ""})
-    assert len(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "meeting_changed")).all()) == 2
+    client.post(
+        f"{url}/edit",
+        {
+            "day": day.isoformat(),
+            "start_time": "14:00",
+            "duration_minutes": "60",
+            "location": "Raadzaal",
+            "online_url": "",
+        },
+    )
+    assert (
+        len(
+            db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "meeting_changed")
+            ).all()
+        )
+        == 2
+    )
 
     cancelled = client.post(f"{url}/cancel", follow_redirects=True)
     assert "afmelding voor hun agenda" in cancelled.get_data(as_text=True)
-    notices = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "meeting_changed").order_by(OutboxMessage.id)).all()
+    notices = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "meeting_changed")
+        .order_by(OutboxMessage.id)
+    ).all()
     assert len(notices) == 4
     assert notices[-1].subject.startswith("Afgelast: Stafoverleg ICT")
     assert "METHOD:CANCEL" in notices[-1].attachments[0]["content"]

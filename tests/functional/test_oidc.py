@@ -2,6 +2,7 @@
 Node, tests/oidc/provider.mjs) on loopback: the test client starts the flow, the provider's
 own login page is filled in over HTTP, and the provider's answer comes back to our callback.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,8 +86,12 @@ def user_count() -> int:
 
 
 def person(provider, sub="anna-1", **claims):
-    values = {"email": "anna@example.org", "email_verified": True, "name": "Anna de Vries",
-              "groups": []}
+    values = {
+        "email": "anna@example.org",
+        "email_verified": True,
+        "name": "Anna de Vries",
+        "groups": [],
+    }
     values.update(claims)
     provider.set_account(sub, **values)
     return sub
@@ -227,8 +232,9 @@ def test_no_email_from_the_provider_is_refused(ctx, client, sso):
 
 def test_claims_without_a_subject_are_refused(ctx):
     with pytest.raises(SignInRefused) as refused:
-        sign_in_with_claims({"email": "anna@example.org", "email_verified": True},
-                            "https://id.example.org")
+        sign_in_with_claims(
+            {"email": "anna@example.org", "email_verified": True}, "https://id.example.org"
+        )
     assert refused.value.reason == "missing sub"
     assert user_count() == 0
 
@@ -240,21 +246,26 @@ def _memberships(user_id):
     return {
         (m.department.short_name, m.role, m.from_groups)
         for m in db.session.scalars(
-            select(DepartmentMembership).where(DepartmentMembership.user_id == user_id))
+            select(DepartmentMembership).where(DepartmentMembership.user_id == user_id)
+        )
     }
 
 
 def test_group_mappings_give_role_and_department_and_follow_the_groups(
-        ctx, client, make_client, sso):
+    ctx, client, make_client, sso
+):
     ict = make_department("ICT", "ICT")
     hr = make_department("Personeel en Organisatie", "P&O")
     finance = make_department("Financiën", "FIN")
-    group_mappings.save_group_mapping(None, None, group_name="ICT-Directie",
-                                      role=Role.director, department=ict)
-    group_mappings.save_group_mapping(None, None, group_name="po-eigenaren",
-                                      role=Role.owner, department=hr)
-    group_mappings.save_group_mapping(None, None, group_name="medewerkers", role=Role.employee,
-                                      department=None)
+    group_mappings.save_group_mapping(
+        None, None, group_name="ICT-Directie", role=Role.director, department=ict
+    )
+    group_mappings.save_group_mapping(
+        None, None, group_name="po-eigenaren", role=Role.owner, department=hr
+    )
+    group_mappings.save_group_mapping(
+        None, None, group_name="medewerkers", role=Role.employee, department=None
+    )
     db.session.commit()
 
     person(sso, "anna-1", groups=["ict-directie", "medewerkers"])
@@ -268,6 +279,7 @@ def test_group_mappings_give_role_and_department_and_follow_the_groups(
     # An administrator adds a membership by hand: the groups never take that away.
     admin = make_user(Role.admin)
     from tracker.auth.services import set_memberships  # the user form's own rule
+
     set_memberships(anna, directs=[ict], staff_of=[finance])
     db.session.commit()
 
@@ -275,8 +287,10 @@ def test_group_mappings_give_role_and_department_and_follow_the_groups(
     assert sign_in(make_client(), sso, "anna-1").status_code == 302
     db.session.refresh(anna)
     assert anna.role is Role.owner
-    assert _memberships(anna.id) == {("P&O", MembershipRole.staff, True),
-                                     ("FIN", MembershipRole.staff, False)}
+    assert _memberships(anna.id) == {
+        ("P&O", MembershipRole.staff, True),
+        ("FIN", MembershipRole.staff, False),
+    }
 
     sso.set_account("anna-1", groups=[])
     assert sign_in(make_client(), sso, "anna-1").status_code == 302
@@ -288,8 +302,9 @@ def test_group_mappings_give_role_and_department_and_follow_the_groups(
 
 def test_the_admin_role_comes_only_from_a_mapping_and_goes_with_it(ctx, client, make_client, sso):
     make_user(Role.admin, email="beheer@example.org")
-    group_mappings.save_group_mapping(None, None, group_name="tracker-beheer", role=Role.admin,
-                                      department=None)
+    group_mappings.save_group_mapping(
+        None, None, group_name="tracker-beheer", role=Role.admin, department=None
+    )
     db.session.commit()
     person(sso, "anna-1", groups=["tracker-beheer"])
     assert sign_in(client, sso, "anna-1").status_code == 302
@@ -304,11 +319,11 @@ def test_the_admin_role_comes_only_from_a_mapping_and_goes_with_it(ctx, client, 
 
 
 def test_the_last_active_administrator_is_never_demoted_by_groups(ctx):
-    group_mappings.save_group_mapping(None, None, group_name="ict", role=Role.employee,
-                                      department=None)
+    group_mappings.save_group_mapping(
+        None, None, group_name="ict", role=Role.employee, department=None
+    )
     admin = make_user(Role.admin, email="enige@example.org")
-    claims = {"sub": "x-1", "email": "enige@example.org", "email_verified": True,
-              "groups": ["ict"]}
+    claims = {"sub": "x-1", "email": "enige@example.org", "email_verified": True, "groups": ["ict"]}
     user = sign_in_with_claims(claims, "https://id.example.org")
     assert user.id == admin.id and user.role is Role.admin
 
@@ -318,8 +333,7 @@ def test_the_last_active_administrator_is_never_demoted_by_groups(ctx):
 
 def test_people_without_a_mapped_group_are_listed_for_the_admin(ctx, client, make_client, sso):
     ict = make_department("ICT", "ICT")
-    group_mappings.save_group_mapping(None, None, group_name="ict", role=Role.owner,
-                                      department=ict)
+    group_mappings.save_group_mapping(None, None, group_name="ict", role=Role.owner, department=ict)
     db.session.commit()
     person(sso, "anna-1", name="Anna de Vries", groups=["marketing", "sport"])
     person(sso, "olga-1", email="olga@example.org", name="Olga Visser", groups=["ict"])
@@ -332,7 +346,7 @@ def test_people_without_a_mapped_group_are_listed_for_the_admin(ctx, client, mak
     admin = make_client()
     admin.login("beheer@example.org")
     page = page_text(admin.get("/admin/group-mappings"))
-    unmapped = page[page.index("Ingelogd zonder gekoppelde groep"):]
+    unmapped = page[page.index("Ingelogd zonder gekoppelde groep") :]
     assert "Anna de Vries" in unmapped
     assert "<code>marketing</code>, <code>sport</code>" in unmapped
     assert "Olga Visser" not in unmapped
@@ -345,35 +359,59 @@ def test_the_admin_manages_group_mappings(ctx, make_client):
     admin.login("beheer@example.org")
     assert 'href="/admin/group-mappings"' in page_text(admin.get("/admin/users"))
 
-    empty = admin.post("/admin/group-mappings/new", {"group_name": " ", "role": "owner",
-                                                     "department_id": "None"})
+    empty = admin.post(
+        "/admin/group-mappings/new", {"group_name": " ", "role": "owner", "department_id": "None"}
+    )
     assert empty.status_code == 200
-    assert re.search(r'id="group_name-error"[^>]*>\s*Dit veld is vereist', empty.get_data(as_text=True))
+    assert re.search(
+        r'id="group_name-error"[^>]*>\s*Dit veld is vereist', empty.get_data(as_text=True)
+    )
 
-    created = admin.post("/admin/group-mappings/new", {"group_name": "ICT-medewerkers",
-                                                       "role": "owner", "department_id": ict.id})
+    created = admin.post(
+        "/admin/group-mappings/new",
+        {"group_name": "ICT-medewerkers", "role": "owner", "department_id": ict.id},
+    )
     assert created.status_code == 302
     listing = page_text(admin.get("/admin/group-mappings"))
     assert "De koppeling van groep ICT-medewerkers is opgeslagen" in listing
-    assert re.search(r'<code>ICT-medewerkers</code></a></td> <td>Actiehouder</td> <td>ICT</td>', listing)
+    assert re.search(
+        r"<code>ICT-medewerkers</code></a></td> <td>Actiehouder</td> <td>ICT</td>", listing
+    )
 
-    duplicate = admin.post("/admin/group-mappings/new", {"group_name": "ict-MEDEWERKERS",
-                                                         "role": "admin", "department_id": "None"})
-    assert re.search(r'id="group_name-error"[^>]*>\s*Deze groep heeft al een koppeling',
-                     duplicate.get_data(as_text=True))
+    duplicate = admin.post(
+        "/admin/group-mappings/new",
+        {"group_name": "ict-MEDEWERKERS", "role": "admin", "department_id": "None"},
+    )
+    assert re.search(
+        r'id="group_name-error"[^>]*>\s*Deze groep heeft al een koppeling',
+        duplicate.get_data(as_text=True),
+    )
 
     mapping = db.session.scalar(select(GroupMapping))
     edit_page = page_text(admin.get(f"/admin/group-mappings/{mapping.id}"))
     assert 'value="ICT-medewerkers"' in edit_page
-    assert admin.post(f"/admin/group-mappings/{mapping.id}", {
-        "group_name": "ICT-directie", "role": "director", "department_id": ict.id,
-    }).status_code == 302
+    assert (
+        admin.post(
+            f"/admin/group-mappings/{mapping.id}",
+            {
+                "group_name": "ICT-directie",
+                "role": "director",
+                "department_id": ict.id,
+            },
+        ).status_code
+        == 302
+    )
     db.session.refresh(mapping)
     assert (mapping.group_name, mapping.role, mapping.department_id) == (
-        "ICT-directie", Role.director, ict.id)
+        "ICT-directie",
+        Role.director,
+        ict.id,
+    )
 
     # Without the CSRF token nothing is deleted.
-    assert admin.post(f"/admin/group-mappings/{mapping.id}/delete", {}, csrf=False).status_code == 400
+    assert (
+        admin.post(f"/admin/group-mappings/{mapping.id}/delete", {}, csrf=False).status_code == 400
+    )
     assert admin.post(f"/admin/group-mappings/{mapping.id}/delete", {}).status_code == 302
     assert db.session.scalar(select(func.count(GroupMapping.id))) == 0
     assert "Nog geen groepskoppelingen" in page_text(admin.get("/admin/group-mappings"))
@@ -484,11 +522,14 @@ def test_an_unreachable_provider_gets_a_clear_page(ctx, client, app, sso, monkey
 def test_the_app_starts_while_the_provider_is_down(ctx, app):
     from tracker import create_app
 
-    down = create_app({
-        **{k: app.config[k] for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "TESTING")},
-        "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}",
-        "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET,
-    })
+    down = create_app(
+        {
+            **{k: app.config[k] for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "TESTING")},
+            "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}",
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
     response = down.test_client().get("/login")
     assert response.status_code == 200
     assert "Inloggen met SSO" in page_text(response)
@@ -509,7 +550,8 @@ def test_without_oidc_settings_nothing_changes(ctx, client, app):
 
 
 def test_oidc_only_hides_the_password_form_except_for_administrators(
-        ctx, app, make_client, sso, monkeypatch):
+    ctx, app, make_client, sso, monkeypatch
+):
     monkeypatch.setitem(app.config, "OIDC_ONLY", True)
     make_user(Role.admin, email="beheer@example.org")
     make_user(Role.director, email="piet@example.org")
@@ -522,14 +564,16 @@ def test_oidc_only_hides_the_password_form_except_for_administrators(
     assert 'name="password"' in break_glass
     assert "Alleen beheerders kunnen hier met een wachtwoord inloggen" in break_glass
 
-    refused = visitor.post("/login?local=1", {"email": "piet@example.org",
-                                              "password": "correct horse battery"})
+    refused = visitor.post(
+        "/login?local=1", {"email": "piet@example.org", "password": "correct horse battery"}
+    )
     assert refused.status_code == 200
     assert "Het e-mailadres of wachtwoord is niet juist." in page_text(refused)
     assert visitor.get("/").status_code == 302
 
-    admitted = visitor.post("/login?local=1", {"email": "beheer@example.org",
-                                               "password": "correct horse battery"})
+    admitted = visitor.post(
+        "/login?local=1", {"email": "beheer@example.org", "password": "correct horse battery"}
+    )
     assert admitted.status_code == 302
     assert visitor.client.get("/admin/users").status_code == 200
 

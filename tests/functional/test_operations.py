@@ -1,4 +1,5 @@
 """Production path: health and readiness, backup and restore, the request log."""
+
 import logging
 
 from sqlalchemy import inspect, select, text
@@ -29,8 +30,9 @@ def test_readyz_is_ready_without_any_scheduler_and_the_scheduler_has_its_own_che
     scheduler = client.get("/readyz/scheduler")
     assert scheduler.status_code == 503
     assert scheduler.json["checks"]["scheduler"]["detail"] == "no scheduler has run"
-    lease = SchedulerLease(name="scheduler", holder="tracker-host-7:4242",
-                           expires_at=utcnow() + timedelta(seconds=60))
+    lease = SchedulerLease(
+        name="scheduler", holder="tracker-host-7:4242", expires_at=utcnow() + timedelta(seconds=60)
+    )
     db.session.add(lease)
     db.session.commit()
     fresh = client.get("/readyz/scheduler")
@@ -98,8 +100,9 @@ def test_every_request_is_logged_without_secrets(ctx, client, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "tracker.requests"]
     assert any(line.startswith("POST /login 302") for line in lines)
     user_id = db.session.scalar(select(User.id).where(User.email == "log@example.org"))
-    assert any(line.startswith("GET /departments 200") and f"user={user_id}" in line
-               for line in lines)
+    assert any(
+        line.startswith("GET /departments 200") and f"user={user_id}" in line for line in lines
+    )
     joined = "\n".join(lines)
     assert "correct horse" not in joined and "geheim" not in joined
 
@@ -121,26 +124,44 @@ def test_metrics_count_requests_per_route_and_read_jobs_outbox_and_data_version(
 
     client.get("/healthz")
     client.get("/healthz")
-    outbox.enqueue(outbox.OutgoingMessage(key="k1", kind="reminder", to_email="a@example.org",
-                                          to_name="A", locale="nl", subject="S", text="T"))
-    db.session.add(JobRun(name="reminders", last_status="error",
-                          last_success_at=utcnow() - timedelta(days=1)))
-    db.session.add(SchedulerLease(name="scheduler", holder="tracker-host-7:4242",
-                                  expires_at=utcnow() + timedelta(seconds=60)))
+    outbox.enqueue(
+        outbox.OutgoingMessage(
+            key="k1",
+            kind="reminder",
+            to_email="a@example.org",
+            to_name="A",
+            locale="nl",
+            subject="S",
+            text="T",
+        )
+    )
+    db.session.add(
+        JobRun(name="reminders", last_status="error", last_success_at=utcnow() - timedelta(days=1))
+    )
+    db.session.add(
+        SchedulerLease(
+            name="scheduler",
+            holder="tracker-host-7:4242",
+            expires_at=utcnow() + timedelta(seconds=60),
+        )
+    )
     db.session.commit()
     response = client.get("/metrics")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    healthz = [line for line in body.splitlines()
-               if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line]
+    healthz = [
+        line
+        for line in body.splitlines()
+        if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line
+    ]
     assert healthz and float(healthz[0].rsplit(" ", 1)[1]) >= 2
-    assert 'tracker_request_duration_seconds_bucket{' in body
+    assert "tracker_request_duration_seconds_bucket{" in body
     assert 'tracker_job_failing{job="reminders"} 1.0' in body
     assert 'tracker_outbox_messages{status="held"} 1.0' in body
     assert "tracker_scheduler_lease_expires_timestamp_seconds" in body
     assert "tracker_data_version" in body
     # Nothing about the host, the process or the libraries.
-    for secret in ("tracker-host-7", "4242", "python_info", "process_", "/work", "version=\""):
+    for secret in ("tracker-host-7", "4242", "python_info", "process_", "/work", 'version="'):
         assert secret not in body
     # Only the allowed networks.
     outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})

@@ -1,4 +1,5 @@
 """Languages, locale formatting, error pages, static assets."""
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -37,17 +38,23 @@ def test_language_form_refuses_unknown_languages(ctx, client):
 
 @pytest.mark.parametrize(
     "locale, expected_date, expected_number, expected_time",
-    [("nl", "22 nov 2026", "7,4", "22 nov 2026, 13:05:00"),
-     ("en", "Nov 22, 2026", "7.4", "Nov 22, 2026, 1:05:00\u202fPM")],
+    [
+        ("nl", "22 nov 2026", "7,4", "22 nov 2026, 13:05:00"),
+        ("en", "Nov 22, 2026", "7.4", "Nov 22, 2026, 1:05:00\u202fPM"),
+    ],
 )
-def test_dates_and_numbers_follow_the_language(app, locale, expected_date, expected_number, expected_time):
+def test_dates_and_numbers_follow_the_language(
+    app, locale, expected_date, expected_number, expected_time
+):
     with app.test_request_context(headers={"Cookie": ""}):
         from flask import session
 
         session["lang"] = locale
         out = render_template_string(
             "{{ d|date }}|{{ n|number }}|{{ t|datetime }}",
-            d=date(2026, 11, 22), n=7.44, t=datetime(2026, 11, 22, 12, 5, tzinfo=timezone.utc),
+            d=date(2026, 11, 22),
+            n=7.44,
+            t=datetime(2026, 11, 22, 12, 5, tzinfo=timezone.utc),
         )
     # 12:05 UTC is 13:05 in Amsterdam in November.
     assert out == f"{expected_date}|{expected_number}|{expected_time}"
@@ -73,7 +80,9 @@ def test_too_large_request_is_a_413_page(ctx, client, app):
 
 
 def test_unexpected_error_is_a_500_page_not_a_trace(tmp_path):
-    broken = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/b.db"})
+    broken = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/b.db"}
+    )
 
     @broken.route("/boom")
     def boom():

@@ -1,6 +1,7 @@
 """Provisioning people (issue 14, points 6-9), as administrators and people meet it: the HR
 file import on the command line and on the admin page, invitations and password resets read
 from a real SMTP server on loopback, and what happens when someone leaves."""
+
 from __future__ import annotations
 
 import hashlib
@@ -87,8 +88,9 @@ PEOPLE_ROWS = [
 ]
 
 
-def csv_bytes(rows, header=("naam", "e-mailadres", "afdeling", "rol"), delimiter=";",
-              encoding="utf-8-sig") -> bytes:
+def csv_bytes(
+    rows, header=("naam", "e-mailadres", "afdeling", "rol"), delimiter=";", encoding="utf-8-sig"
+) -> bytes:
     lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
@@ -123,11 +125,23 @@ def run_json(app, tmp_path, data: bytes, *args, name="people.csv") -> dict:
 
 FORMATS = {
     "utf-8 with BOM, semicolons": lambda: (csv_bytes(PEOPLE_ROWS), "people.csv"),
-    "windows-1252, commas, English headers": lambda: (csv_bytes(
-        [(n, e, d, {"actiehouder": "Owner", "directeur": "DIRECTOR", "medewerker": "employee"}[r])
-         for n, e, d, r in PEOPLE_ROWS],
-        header=("Name", "E-mail", "Department", "Role"), delimiter=",", encoding="cp1252"),
-        "people.csv"),
+    "windows-1252, commas, English headers": lambda: (
+        csv_bytes(
+            [
+                (
+                    n,
+                    e,
+                    d,
+                    {"actiehouder": "Owner", "directeur": "DIRECTOR", "medewerker": "employee"}[r],
+                )
+                for n, e, d, r in PEOPLE_ROWS
+            ],
+            header=("Name", "E-mail", "Department", "Role"),
+            delimiter=",",
+            encoding="cp1252",
+        ),
+        "people.csv",
+    ),
     "xlsx": lambda: (xlsx_bytes(PEOPLE_ROWS), "people.xlsx"),
 }
 
@@ -137,10 +151,16 @@ def test_import_creates_people_from_each_file_format(org, app, tmp_path, file_fo
     data, name = FORMATS[file_format]()
     report = run_json(app, tmp_path, data, name=name)
     assert [p["email"] for p in report["created"]] == [
-        "jose.muller@example.org", "zoe@example.org", "piet@example.org"]
+        "jose.muller@example.org",
+        "zoe@example.org",
+        "piet@example.org",
+    ]
     people = {u.email: u for u in db.session.scalars(select(User))}
-    jose, zoe, piet = (people["jose.muller@example.org"], people["zoe@example.org"],
-                       people["piet@example.org"])
+    jose, zoe, piet = (
+        people["jose.muller@example.org"],
+        people["zoe@example.org"],
+        people["piet@example.org"],
+    )
     # Accents survive every encoding.
     assert (jose.name, zoe.name) == ("José Müller", "Zoë de Wit")
     assert (jose.role, zoe.role, piet.role) == (Role.owner, Role.director, Role.employee)
@@ -151,21 +171,36 @@ def test_import_creates_people_from_each_file_format(org, app, tmp_path, file_fo
     # Nobody has a password: each is invited.
     assert all(u.password_hash is None for u in (jose, zoe, piet))
     assert {m.recipient_email for m in outbox("invitation")} == {
-        "jose.muller@example.org", "zoe@example.org", "piet@example.org"}
+        "jose.muller@example.org",
+        "zoe@example.org",
+        "piet@example.org",
+    }
 
 
 def test_dry_run_writes_nothing_and_says_what_would_change(org, app, tmp_path):
     make_user(Role.owner, email="zoe@example.org", name="Zoe Wit", staff_of=[org["ict"]])
     before = counts()
-    result = run_import(app, tmp_path, csv_bytes(PEOPLE_ROWS), "--dry-run",
-                        "--deactivate-missing", "--by", "admin@example.org")
+    result = run_import(
+        app,
+        tmp_path,
+        csv_bytes(PEOPLE_ROWS),
+        "--dry-run",
+        "--deactivate-missing",
+        "--by",
+        "admin@example.org",
+    )
     assert result.exit_code == 0, result.output
-    assert "Would import people.csv: 2 created, 1 changed, 0 unchanged, 0 refused, " \
-           "0 deactivated." in result.output
-    assert "+ jose.muller@example.org (José Müller, owner, Informatievoorziening & ICT)" \
+    assert (
+        "Would import people.csv: 2 created, 1 changed, 0 unchanged, 0 refused, "
+        "0 deactivated." in result.output
+    )
+    assert (
+        "+ jose.muller@example.org (José Müller, owner, Informatievoorziening & ICT)"
         in result.output
-    assert "~ zoe@example.org: name: Zoe Wit -> Zoë de Wit; role: owner -> director" \
-        in result.output
+    )
+    assert (
+        "~ zoe@example.org: name: Zoe Wit -> Zoë de Wit; role: owner -> director" in result.output
+    )
     assert counts() == before
     assert db.session.scalar(select(User).where(User.email == "zoe@example.org")).name == "Zoe Wit"
 
@@ -176,27 +211,46 @@ def test_running_the_same_file_twice_changes_nothing_the_second_time(org, app, t
     assert len(first["created"]) == 3
     after_first = counts()
     second = run_json(app, tmp_path, data)
-    assert second == {"dry_run": False, "created": [], "changed": [], "unchanged": 3,
-                      "refused": [], "deactivated": [], "not_deactivated": []}
+    assert second == {
+        "dry_run": False,
+        "created": [],
+        "changed": [],
+        "unchanged": 3,
+        "refused": [],
+        "deactivated": [],
+        "not_deactivated": [],
+    }
     assert counts() == after_first  # no second invitation either
 
 
 def test_bad_rows_are_refused_with_their_row_numbers_and_good_rows_go_in(org, app, tmp_path):
-    data = csv_bytes([
-        ("Goed Een", "een@example.org", "ICT", "medewerker"),          # row 2
-        ("Fout Adres", "geen-adres", "ICT", "medewerker"),             # row 3
-        ("Onbekend", "onbekend@example.org", "Marketing", "medewerker"),  # row 4
-        ("", "", "", ""),                                              # row 5: blank, skipped
-        ("Rol Fout", "rol@example.org", "ICT", "koning"),              # row 6
-        ("Dubbel", "dubbel@example.org", "ICT", ""),                   # row 7
-        ("Dubbel Twee", "DUBBEL@example.org", "P&O", ""),              # row 8
-        ("Goed Twee", "twee@example.org", "", ""),                     # row 9
-    ], delimiter=",")
+    data = csv_bytes(
+        [
+            ("Goed Een", "een@example.org", "ICT", "medewerker"),  # row 2
+            ("Fout Adres", "geen-adres", "ICT", "medewerker"),  # row 3
+            ("Onbekend", "onbekend@example.org", "Marketing", "medewerker"),  # row 4
+            ("", "", "", ""),  # row 5: blank, skipped
+            ("Rol Fout", "rol@example.org", "ICT", "koning"),  # row 6
+            ("Dubbel", "dubbel@example.org", "ICT", ""),  # row 7
+            ("Dubbel Twee", "DUBBEL@example.org", "P&O", ""),  # row 8
+            ("Goed Twee", "twee@example.org", "", ""),  # row 9
+        ],
+        delimiter=",",
+    )
     report = run_json(app, tmp_path, data)
-    assert set(report) == {"dry_run", "created", "changed", "unchanged", "refused",
-                           "deactivated", "not_deactivated"}
+    assert set(report) == {
+        "dry_run",
+        "created",
+        "changed",
+        "unchanged",
+        "refused",
+        "deactivated",
+        "not_deactivated",
+    }
     assert [(p["row"], p["email"]) for p in report["created"]] == [
-        (2, "een@example.org"), (9, "twee@example.org")]
+        (2, "een@example.org"),
+        (9, "twee@example.org"),
+    ]
     refused = {r["row"]: r["reason"] for r in report["refused"]}
     assert sorted(refused) == [3, 4, 6, 7, 8]
     assert "geen-adres" in refused[3]
@@ -204,7 +258,10 @@ def test_bad_rows_are_refused_with_their_row_numbers_and_good_rows_go_in(org, ap
     assert "koning" in refused[6]
     assert "(7, 8)" in refused[7] and "(7, 8)" in refused[8]
     assert {u.email for u in db.session.scalars(select(User))} == {
-        "admin@example.org", "een@example.org", "twee@example.org"}
+        "admin@example.org",
+        "een@example.org",
+        "twee@example.org",
+    }
     twee = db.session.scalar(select(User).where(User.email == "twee@example.org"))
     assert twee.role is Role.employee and memberships(twee) == set()
 
@@ -231,8 +288,9 @@ def test_changes_move_the_managed_membership_and_keep_those_set_by_hand(org, app
     assert run_json(app, tmp_path, data)["unchanged"] == 1
     # A director adds Jan to P&O's staff by hand.
     user = db.session.get(User, person.id)
-    user.memberships.append(DepartmentMembership(department_id=org["hr"].id,
-                                                 role=MembershipRole.staff))
+    user.memberships.append(
+        DepartmentMembership(department_id=org["hr"].id, role=MembershipRole.staff)
+    )
     db.session.commit()
     # HR moves Jan to Financiën and makes him its director.
     moved = run_json(app, tmp_path, csv_bytes([("Jan", "jan@example.org", "FIN", "directeur")]))
@@ -240,7 +298,8 @@ def test_changes_move_the_managed_membership_and_keep_those_set_by_hand(org, app
     assert change["row"] == 2 and change["changes"]["role"] == ["owner", "director"]
     assert change["changes"]["departments"] == [
         ["Informatievoorziening & ICT", "Personeel & Organisatie"],
-        ["Financiën (directeur)", "Personeel & Organisatie"]]
+        ["Financiën (directeur)", "Personeel & Organisatie"],
+    ]
     assert memberships(person) == {("FIN", MembershipRole.director), ("P&O", MembershipRole.staff)}
     # An empty department cell leaves memberships alone; a lower role ends directing.
     run_json(app, tmp_path, csv_bytes([("Jan", "jan@example.org", "", "medewerker")]))
@@ -255,9 +314,12 @@ def test_deactivate_missing_never_the_runner_and_never_the_last_admin(org, app, 
     data = csv_bytes([("Stays", "stays@example.org", "", "")])
     report = run_json(app, tmp_path, data, "--deactivate-missing", "--by", "admin@example.org")
     assert {p["email"] for p in report["deactivated"]} == {
-        "leaves@example.org", "other-admin@example.org"}
-    assert report["not_deactivated"] == [{"email": "admin@example.org", "name": "Anna Beheer",
-                                          "reason": "U voert de import uit."}]
+        "leaves@example.org",
+        "other-admin@example.org",
+    }
+    assert report["not_deactivated"] == [
+        {"email": "admin@example.org", "name": "Anna Beheer", "reason": "U voert de import uit."}
+    ]
     active = {u.email for u in db.session.scalars(select(User).where(User.active.is_(True)))}
     assert active == {"admin@example.org", "stays@example.org"}
     assert db.session.get(User, leaves.id).active is False
@@ -267,18 +329,24 @@ def test_deactivate_missing_never_the_runner_and_never_the_last_admin(org, app, 
     db.session.commit()
     report = run_json(app, tmp_path, data, "--deactivate-missing")
     assert [p["email"] for p in report["deactivated"]] == ["admin@example.org"]
-    assert report["not_deactivated"] == [{
-        "email": "other-admin@example.org", "name": "Otto Beheer",
-        "reason": "De laatste actieve beheerder wordt nooit gedeactiveerd."}]
-    assert db.session.scalars(select(User.email).where(
-        User.role == Role.admin, User.active.is_(True))).all() == ["other-admin@example.org"]
+    assert report["not_deactivated"] == [
+        {
+            "email": "other-admin@example.org",
+            "name": "Otto Beheer",
+            "reason": "De laatste actieve beheerder wordt nooit gedeactiveerd.",
+        }
+    ]
+    assert db.session.scalars(
+        select(User.email).where(User.role == Role.admin, User.active.is_(True))
+    ).all() == ["other-admin@example.org"]
 
 
 def test_the_file_never_demotes_the_last_admin_or_the_runner(org, app, tmp_path):
     data = csv_bytes([("Anna Beheer", "admin@example.org", "", "medewerker")])
     report = run_json(app, tmp_path, data)
-    assert report["refused"] == [{"row": 2, "reason":
-                                  "Anna Beheer is de laatste actieve beheerder en blijft dat."}]
+    assert report["refused"] == [
+        {"row": 2, "reason": "Anna Beheer is de laatste actieve beheerder en blijft dat."}
+    ]
     make_user(Role.admin, email="second@example.org")
     report = run_json(app, tmp_path, data, "--by", "admin@example.org")
     assert report["refused"][0]["reason"] == "U kunt uw eigen beheerdersrechten niet afnemen."
@@ -286,12 +354,19 @@ def test_the_file_never_demotes_the_last_admin_or_the_runner(org, app, tmp_path)
 
 
 def test_a_person_deactivated_by_the_import_is_signed_out_at_the_next_request(
-        org, app, tmp_path, client):
+    org, app, tmp_path, client
+):
     make_user(email="leaves@example.org", name="Leaves")
     client.login("leaves@example.org")
     assert client.get("/").status_code == 200
-    run_json(app, tmp_path, csv_bytes([("Anna Beheer", "admin@example.org", "", "beheerder")]),
-             "--deactivate-missing", "--by", "admin@example.org")
+    run_json(
+        app,
+        tmp_path,
+        csv_bytes([("Anna Beheer", "admin@example.org", "", "beheerder")]),
+        "--deactivate-missing",
+        "--by",
+        "admin@example.org",
+    )
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
@@ -313,19 +388,24 @@ def test_admin_previews_then_confirms_the_import_in_dutch(org, client):
     assert response.status_code == 302
     preview = client.get(response.headers["Location"])
     page = preview.get_data(as_text=True)
-    assert "Er is nog niets opgeslagen. De import zou 3 mensen aanmaken, 0 wijzigen en 1 " \
-           "deactiveren; 0 blijven zoals ze zijn en 1 rijen worden geweigerd." in page
+    assert (
+        "Er is nog niets opgeslagen. De import zou 3 mensen aanmaken, 0 wijzigen en 1 "
+        "deactiveren; 0 blijven zoals ze zijn en 1 rijen worden geweigerd." in page
+    )
     assert "Onbekende rol “koning”" in page and "<td>5</td>" in page
     assert "José Müller" in page and "Leaves (leaves@example.org)" in page
     assert counts() == before  # the preview writes nothing
-    done = client.post(response.headers["Location"], {"deactivate_missing": "1"},
-                       follow_redirects=True)
-    assert "people.csv is geïmporteerd: 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 rijen " \
-           "geweigerd, 1 gedeactiveerd." in done.get_data(as_text=True)
-    assert db.session.scalar(select(User).where(User.email == "zoe@example.org")).role \
-        is Role.director
-    assert db.session.scalar(select(User).where(User.email == "leaves@example.org")).active \
-        is False
+    done = client.post(
+        response.headers["Location"], {"deactivate_missing": "1"}, follow_redirects=True
+    )
+    assert (
+        "people.csv is geïmporteerd: 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 rijen "
+        "geweigerd, 1 gedeactiveerd." in done.get_data(as_text=True)
+    )
+    assert (
+        db.session.scalar(select(User).where(User.email == "zoe@example.org")).role is Role.director
+    )
+    assert db.session.scalar(select(User).where(User.email == "leaves@example.org")).active is False
     assert len(outbox("invitation")) == 3
     # The upload is gone: confirming again imports nothing twice.
     again = client.post(response.headers["Location"], {"deactivate_missing": "1"})
@@ -338,24 +418,31 @@ def test_admin_previews_then_confirms_the_import_in_english(org, client):
     client.login("admin@example.org")
     response = _upload(client, xlsx_bytes(PEOPLE_ROWS[:1]), name="hr.xlsx")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Nothing is saved yet. The import would create 1, change 0 and deactivate 0 " \
-           "people; 0 stay as they are and 0 rows are refused." in page
+    assert (
+        "Nothing is saved yet. The import would create 1, change 0 and deactivate 0 "
+        "people; 0 stay as they are and 0 rows are refused." in page
+    )
     assert "Excel (.xlsx)" in page
     assert counts()["User"] == 1
     done = client.post(response.headers["Location"], {}, follow_redirects=True)
-    assert "hr.xlsx is imported: 1 created, 0 changed, 0 unchanged, 0 rows refused, " \
-           "0 deactivated." in done.get_data(as_text=True)
+    assert (
+        "hr.xlsx is imported: 1 created, 0 changed, 0 unchanged, 0 rows refused, "
+        "0 deactivated." in done.get_data(as_text=True)
+    )
     assert counts()["User"] == 2
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "Het bestand is leeg."),
-    (b"   \n", "Het bestand is leeg."),
-    (b"PK\x03\x04" + b"\x00" * 200, "Het Excelbestand is beschadigd"),
-    (b"\x00\x01\x02\x03" * 500, "Dit bestand is geen tekst, CSV of Excel (.xlsx)."),
-    (b"a;b\n1;2\n", "Ontbreekt: naam, e-mailadres"),
-    (b"naam;e-mailadres\n" + b"x" * (5 * 1024 * 1024), "groter dan 5 MB"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "Het bestand is leeg."),
+        (b"   \n", "Het bestand is leeg."),
+        (b"PK\x03\x04" + b"\x00" * 200, "Het Excelbestand is beschadigd"),
+        (b"\x00\x01\x02\x03" * 500, "Dit bestand is geen tekst, CSV of Excel (.xlsx)."),
+        (b"a;b\n1;2\n", "Ontbreekt: naam, e-mailadres"),
+        (b"naam;e-mailadres\n" + b"x" * (5 * 1024 * 1024), "groter dan 5 MB"),
+    ],
+)
 def test_a_broken_or_empty_file_gets_a_clear_message_on_the_page(org, client, data, message):
     client.login("admin@example.org")
     before = counts()
@@ -379,18 +466,31 @@ def test_an_upload_is_only_its_uploaders(org, client, make_client):
 # --- Invitations --------------------------------------------------------------------------
 
 
-def test_admin_form_has_no_password_and_the_new_person_chooses_one(org, app, client, make_client,
-                                                                    mail_server):
+def test_admin_form_has_no_password_and_the_new_person_chooses_one(
+    org, app, client, make_client, mail_server
+):
     client.login("admin@example.org")
     form = client.get("/admin/users/new").get_data(as_text=True)
     assert 'type="password"' not in form
-    assert 'type="password"' not in client.get(
-        f"/admin/users/{org['admin'].id}").get_data(as_text=True)
-    response = client.post("/admin/users/new", {
-        "email": "Nina@Example.org", "name": "Nina Nieuw", "role": "owner", "active": "y",
-        "locale": "en", "staff_of": [org["ict"].id]}, follow_redirects=True)
-    assert "Nina Nieuw krijgt een mail met een link om een wachtwoord te kiezen." \
+    assert 'type="password"' not in client.get(f"/admin/users/{org['admin'].id}").get_data(
+        as_text=True
+    )
+    response = client.post(
+        "/admin/users/new",
+        {
+            "email": "Nina@Example.org",
+            "name": "Nina Nieuw",
+            "role": "owner",
+            "active": "y",
+            "locale": "en",
+            "staff_of": [org["ict"].id],
+        },
+        follow_redirects=True,
+    )
+    assert (
+        "Nina Nieuw krijgt een mail met een link om een wachtwoord te kiezen."
         in response.get_data(as_text=True)
+    )
     nina = db.session.scalar(select(User).where(User.email == "nina@example.org"))
     assert nina.password_hash is None
     deliver(app)
@@ -405,8 +505,11 @@ def test_admin_form_has_no_password_and_the_new_person_chooses_one(org, app, cli
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in stored.token_hash
     assert stored.purpose is TokenPurpose.invite
-    assert timedelta(hours=71, minutes=59) < stored.expires_at - stored.created_at \
+    assert (
+        timedelta(hours=71, minutes=59)
+        < stored.expires_at - stored.created_at
         <= timedelta(hours=72)
+    )
 
     nina_browser = make_client()
     page = nina_browser.get(path)
@@ -416,8 +519,9 @@ def test_admin_form_has_no_password_and_the_new_person_chooses_one(org, app, cli
     assert "Field must be between 10 and 200 characters long." in short.get_data(as_text=True)
     differ = nina_browser.post(path, {"new_password": NEW_PASSWORD, "confirm": "something else"})
     assert "The passwords differ." in differ.get_data(as_text=True)
-    done = nina_browser.post(path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                             follow_redirects=True)
+    done = nina_browser.post(
+        path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True
+    )
     text = done.get_data(as_text=True)
     assert "Your password is saved and you are logged in." in text
     assert "Welcome, Nina Nieuw" in text
@@ -426,8 +530,9 @@ def test_admin_form_has_no_password_and_the_new_person_chooses_one(org, app, cli
     again = make_client()
     used = again.get(path).get_data(as_text=True)
     assert "This link has been used already" in used and 'href="/reset-password"' in used
-    refused = again.post(path, {"new_password": "another password 1", "confirm":
-                                "another password 1"})
+    refused = again.post(
+        path, {"new_password": "another password 1", "confirm": "another password 1"}
+    )
     assert "This link has been used already" in refused.get_data(as_text=True)
     assert again.login("nina@example.org", "another password 1").status_code == 200
     assert make_client().login("nina@example.org", NEW_PASSWORD).status_code == 302
@@ -462,10 +567,14 @@ def test_admin_resends_an_invitation_and_the_older_link_stops_working(org, app, 
     assert "Nog geen wachtwoord gekozen" in users
     edit = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
     assert "Ada Again heeft nog geen wachtwoord gekozen (uitgenodigd" in edit
-    response = client.post(f"/admin/users/{person.id}/invite",
-                           {"next": f"/admin/users/{person.id}"}, follow_redirects=True)
-    assert "Er is een uitnodiging onderweg naar again@example.org." \
-        in response.get_data(as_text=True)
+    response = client.post(
+        f"/admin/users/{person.id}/invite",
+        {"next": f"/admin/users/{person.id}"},
+        follow_redirects=True,
+    )
+    assert "Er is een uitnodiging onderweg naar again@example.org." in response.get_data(
+        as_text=True
+    )
     mails = outbox("invitation")
     assert len(mails) == 2
     second = link_in(mails[1].body_text, app)
@@ -493,7 +602,8 @@ def _ask_reset(client, email: str):
 
 
 def test_reset_by_mail_replaces_the_password_and_signs_out_other_sessions(
-        org, app, client, make_client, mail_server):
+    org, app, client, make_client, mail_server
+):
     person = make_user(email="vera@example.org", name="Vera Vergeten")
     other_session = make_client()
     other_session.login("vera@example.org")
@@ -503,7 +613,8 @@ def test_reset_by_mail_replaces_the_password_and_signs_out_other_sessions(
     response = _ask_reset(client, "Vera@Example.org ")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Als het adres bekend is, is er een mail onderweg" in client.get("/login").get_data(
-        as_text=True)
+        as_text=True
+    )
     deliver(app)
     [mail] = mail_server.recorder.to("vera@example.org")
     assert mail.message["Subject"] == "Kies een nieuw wachtwoord"
@@ -513,8 +624,9 @@ def test_reset_by_mail_replaces_the_password_and_signs_out_other_sessions(
     assert stored.expires_at - stored.created_at == timedelta(hours=1)
     page = client.get(path).get_data(as_text=True)
     assert "Kies een nieuw wachtwoord" in page and "vera@example.org" in page
-    done = client.post(path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                       follow_redirects=True)
+    done = client.post(
+        path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True
+    )
     assert "Welkom, Vera Vergeten" in done.get_data(as_text=True)
     # The other session is signed out; the old password no longer works, the new one does.
     signed_out = other_session.get("/")
@@ -522,8 +634,9 @@ def test_reset_by_mail_replaces_the_password_and_signs_out_other_sessions(
     assert make_client().login("vera@example.org", PASSWORD).status_code == 200
     assert make_client().login("vera@example.org", NEW_PASSWORD).status_code == 302
     # The link works once.
-    reuse = make_client().post(path, {"new_password": "yet another one", "confirm":
-                                      "yet another one"})
+    reuse = make_client().post(
+        path, {"new_password": "yet another one", "confirm": "yet another one"}
+    )
     assert "Deze link is al gebruikt" in reuse.get_data(as_text=True)
     assert db.session.get(User, person.id).password_hash != ""
 
@@ -554,8 +667,9 @@ def test_known_unknown_and_deactivated_addresses_get_the_same_answer(org, client
     assert [m.recipient_email for m in outbox("password-reset")] == ["known@example.org"]
 
 
-def test_known_and_unknown_addresses_take_the_same_path_and_time(org, app, make_client,
-                                                                 count_queries):
+def test_known_and_unknown_addresses_take_the_same_path_and_time(
+    org, app, make_client, count_queries
+):
     """Until the answer is sent, a known and an unknown address run the very same SQL; the
     rest (lookup, link, mail) happens once the response is closed. Over interleaved runs the
     medians of the time to the answer stay close (compared with each other, no wall-clock
@@ -604,8 +718,7 @@ def test_reset_requests_are_limited_per_address_and_per_client(org, app, make_cl
     # An unknown address is limited the same way (the answer tells nothing).
     for _ in range(5):
         _ask_reset(browser, "nobody@example.org")
-    assert "Te veel aanvragen" in _ask_reset(browser, "nobody@example.org").get_data(
-        as_text=True)
+    assert "Te veel aanvragen" in _ask_reset(browser, "nobody@example.org").get_data(as_text=True)
     # Per client address: many addresses from one client.
     app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
     try:
@@ -614,13 +727,16 @@ def test_reset_requests_are_limited_per_address_and_per_client(org, app, make_cl
         for number in range(3):
             assert _ask_reset(attacker, f"random{number}@example.org").status_code == 302
         assert "Te veel aanvragen" in _ask_reset(attacker, "kim2@example.org").get_data(
-            as_text=True)
+            as_text=True
+        )
     finally:
         app.config["LOGIN_MAX_FAILURES_PER_IP"] = 20
     # Reset requests do not count as failed log-ins: Kim still logs in.
     assert make_client().login("kim@example.org").status_code == 302
-    assert db.session.scalar(select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.kind == "reset")) == 5 + 5 + 3
+    assert (
+        db.session.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.kind == "reset"))
+        == 5 + 5 + 3
+    )
 
 
 # --- Leaving ------------------------------------------------------------------------------
@@ -628,17 +744,21 @@ def test_reset_requests_are_limited_per_address_and_per_client(org, app, make_cl
 
 @pytest.fixture
 def team(org):
-    director = make_user(Role.director, email="dir@example.org", name="Dirk Directeur",
-                         directs=[org["ict"]])
-    owner = make_user(Role.owner, email="olga@example.org", name="Olga Owner",
-                      staff_of=[org["ict"]])
-    colleague = make_user(Role.owner, email="cor@example.org", name="Cor Collega",
-                          staff_of=[org["ict"]])
+    director = make_user(
+        Role.director, email="dir@example.org", name="Dirk Directeur", directs=[org["ict"]]
+    )
+    owner = make_user(
+        Role.owner, email="olga@example.org", name="Olga Owner", staff_of=[org["ict"]]
+    )
+    colleague = make_user(
+        Role.owner, email="cor@example.org", name="Cor Collega", staff_of=[org["ict"]]
+    )
     return {**org, "director": director, "owner": owner, "colleague": colleague}
 
 
 def test_deactivated_by_the_admin_signed_out_at_the_next_request_and_no_more_mail(
-        team, app, client, make_client):
+    team, app, client, make_client
+):
     owner = team["owner"]
     make_action(team["ict"], owner, by=team["director"], deadline=clock.today())
     olga = make_client()
@@ -656,35 +776,51 @@ def test_deactivated_by_the_admin_signed_out_at_the_next_request_and_no_more_mai
 
 
 def test_open_actions_of_someone_who_left_are_listed_for_reassignment(team, client, count_queries):
-    save_settings(None, name="Gemeente Zuiderveen", default_locale="nl", anonymity_threshold=5,
-                  timezone="Europe/Amsterdam")
+    save_settings(
+        None,
+        name="Gemeente Zuiderveen",
+        default_locale="nl",
+        anonymity_threshold=5,
+        timezone="Europe/Amsterdam",
+    )
     owner, colleague = team["owner"], team["colleague"]
-    left = [make_action(team["ict"], owner, by=team["director"], title=f"Actie van Olga {n}")
-            for n in range(14)]
+    left = [
+        make_action(team["ict"], owner, by=team["director"], title=f"Actie van Olga {n}")
+        for n in range(14)
+    ]
     done = make_action(team["ict"], owner, by=team["director"], title="Klaar")
-    db.session.execute(ImprovementAction.__table__.update().where(
-        ImprovementAction.id == done.id).values(status=ActionStatus.done))
+    db.session.execute(
+        ImprovementAction.__table__.update()
+        .where(ImprovementAction.id == done.id)
+        .values(status=ActionStatus.done)
+    )
     kept = make_action(team["ict"], colleague, by=team["director"], title="Actie van Cor")
     owner.active = False
     db.session.commit()
     # First only two of Olga's open actions count; the other twelve are done for now.
-    db.session.execute(ImprovementAction.__table__.update().where(
-        ImprovementAction.id.in_([a.id for a in left[2:]])).values(status=ActionStatus.done))
+    db.session.execute(
+        ImprovementAction.__table__.update()
+        .where(ImprovementAction.id.in_([a.id for a in left[2:]]))
+        .values(status=ActionStatus.done)
+    )
     db.session.commit()
     client.login("dir@example.org")
     page = client.get(f"/departments/{team['ict'].id}/actions").get_data(as_text=True)
     assert 'data-owner-left-count="2"' in page
     assert "Eigenaar vertrokken — wijs opnieuw toe: 2 open acties" in page
     for action in left[:2]:
-        assert f'href="/actions/{action.id}/edit" data-owner-left>eigenaar vertrokken — ' \
-               f'opnieuw toewijzen</a>' in page
+        assert (
+            f'href="/actions/{action.id}/edit" data-owner-left>eigenaar vertrokken — '
+            f"opnieuw toewijzen</a>" in page
+        )
     assert f'href="/actions/{done.id}/edit" data-owner-left' not in page
     assert f'href="/actions/{kept.id}/edit" data-owner-left' not in page
     overview = client.get("/actions").get_data(as_text=True)
     assert 'data-owner-left-count="2"' in overview
-    assert f'/departments/{team["ict"].id}/actions?owner_left=y' in overview
+    assert f"/departments/{team['ict'].id}/actions?owner_left=y" in overview
     only_left = client.get(f"/departments/{team['ict'].id}/actions?owner_left=y").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert only_left.count("data-action=") == 2
     # The edit form changes the owner; then the action is no longer listed.
     edit = client.get(f"/actions/{left[0].id}/edit").get_data(as_text=True)
@@ -692,8 +828,11 @@ def test_open_actions_of_someone_who_left_are_listed_for_reassignment(team, clie
     # One query for the count, however many actions: the page costs the same with 12 more.
     with count_queries() as few:
         client.get(f"/departments/{team['ict'].id}/actions")
-    db.session.execute(ImprovementAction.__table__.update().where(
-        ImprovementAction.id.in_([a.id for a in left[2:]])).values(status=ActionStatus.planned))
+    db.session.execute(
+        ImprovementAction.__table__.update()
+        .where(ImprovementAction.id.in_([a.id for a in left[2:]]))
+        .values(status=ActionStatus.planned)
+    )
     db.session.commit()
     with count_queries() as many:
         page = client.get(f"/departments/{team['ict'].id}/actions").get_data(as_text=True)

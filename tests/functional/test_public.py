@@ -1,4 +1,5 @@
-""""You said, we did": what shows, what never shows, reactions, follows, caching."""
+""" "You said, we did": what shows, what never shows, reactions, follows, caching."""
+
 import re
 import xml.etree.ElementTree as ET
 
@@ -18,8 +19,11 @@ from tracker.surveys.models import RoundParticipation, SurveyComment, Triage
 def _move(action, director, *statuses, **extra):
     for status in statuses:
         db.session.refresh(action)
-        kwargs = extra if status in (ActionStatus.done, ActionStatus.declined,
-                                     ActionStatus.cancelled) else {}
+        kwargs = (
+            extra
+            if status in (ActionStatus.done, ActionStatus.declined, ActionStatus.cancelled)
+            else {}
+        )
         actions.change_status(director, action, status, expected_version=action.version, **kwargs)
         db.session.commit()
     return action
@@ -28,43 +32,83 @@ def _move(action, director, *statuses, **extra):
 @pytest.fixture
 def world(ctx):
     ict = make_department("Informatievoorziening & ICT", "ICT")
-    director = make_user(Role.director, email="dir@example.org", name="Diederik Jansen",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="dir@example.org", name="Diederik Jansen", directs=[ict]
+    )
     owner = make_user(Role.owner, email="own@example.org", name="Olga Visser", staff_of=[ict])
     employee = make_user(Role.employee, email="emp@example.org", name="Emre Yilmaz")
     finding = make_finding(ict, triage=Triage.act)
-    db.session.add(RoundParticipation(round_id=finding.round_id, department_id=ict.id,
-                                      respondents=40))
+    db.session.add(
+        RoundParticipation(round_id=finding.round_id, department_id=ict.id, respondents=40)
+    )
     db.session.commit()
-    done = make_action(ict, owner, by=director, title="Terugbellen binnen 4 uur",
-                       findings=[finding])
-    _move(done, director, ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done,
-          result="Elke melding wordt nu binnen 4 werkuren teruggebeld.")
-    declined = make_action(ict, owner, by=director, title="Servicedesk 24 uur open",
-                           findings=[finding])
-    _move(declined, director, ActionStatus.declined, constraint=DeclineConstraint.budget,
-          explanation="Daar is geen budget voor; de chat is wel 's avonds open.")
-    internal = make_action(ict, owner, by=director, title="GEHEIM intern project",
-                           findings=[finding], visibility=Visibility.internal)
+    done = make_action(
+        ict, owner, by=director, title="Terugbellen binnen 4 uur", findings=[finding]
+    )
+    _move(
+        done,
+        director,
+        ActionStatus.planned,
+        ActionStatus.in_progress,
+        ActionStatus.done,
+        result="Elke melding wordt nu binnen 4 werkuren teruggebeld.",
+    )
+    declined = make_action(
+        ict, owner, by=director, title="Servicedesk 24 uur open", findings=[finding]
+    )
+    _move(
+        declined,
+        director,
+        ActionStatus.declined,
+        constraint=DeclineConstraint.budget,
+        explanation="Daar is geen budget voor; de chat is wel 's avonds open.",
+    )
+    internal = make_action(
+        ict,
+        owner,
+        by=director,
+        title="GEHEIM intern project",
+        findings=[finding],
+        visibility=Visibility.internal,
+    )
     _move(internal, director, ActionStatus.planned)
-    proposed = make_action(ict, owner, by=director, title="NOG NIET BESLOTEN voorstel",
-                           findings=[finding])
-    cancelled = make_action(ict, owner, by=director, title="GESTOPT om interne reden",
-                            findings=[finding])
+    make_action(ict, owner, by=director, title="NOG NIET BESLOTEN voorstel", findings=[finding])
+    cancelled = make_action(
+        ict, owner, by=director, title="GESTOPT om interne reden", findings=[finding]
+    )
     _move(cancelled, director, ActionStatus.cancelled, reason="INTERNE REDEN reorganisatie")
-    planned = make_action(ict, owner, by=director, title="Verwachtingen publiceren",
-                          findings=[finding])
+    planned = make_action(
+        ict, owner, by=director, title="Verwachtingen publiceren", findings=[finding]
+    )
     _move(planned, director, ActionStatus.planned)
-    db.session.add_all([
-        SurveyComment(round_id=finding.round_id, department_id=ict.id, text="GOEDGEKEURD citaat",
-                      approved=True),
-        SurveyComment(round_id=finding.round_id, department_id=ict.id, text="NIET GOEDGEKEURD citaat",
-                      approved=False),
-    ])
+    db.session.add_all(
+        [
+            SurveyComment(
+                round_id=finding.round_id,
+                department_id=ict.id,
+                text="GOEDGEKEURD citaat",
+                approved=True,
+            ),
+            SurveyComment(
+                round_id=finding.round_id,
+                department_id=ict.id,
+                text="NIET GOEDGEKEURD citaat",
+                approved=False,
+            ),
+        ]
+    )
     db.session.commit()
-    return {"ict": ict, "director": director, "owner": owner, "employee": employee,
-            "finding": finding, "done": done, "declined": declined, "planned": planned,
-            "internal": internal}
+    return {
+        "ict": ict,
+        "director": director,
+        "owner": owner,
+        "employee": employee,
+        "finding": finding,
+        "done": done,
+        "declined": declined,
+        "planned": planned,
+        "internal": internal,
+    }
 
 
 def _url(world):
@@ -87,8 +131,14 @@ def test_department_page_shows_what_was_done_and_never_what_is_internal(world, c
     assert "Daar is geen budget voor" in html
     assert "Verwachtingen publiceren" in html
     assert "GOEDGEKEURD citaat" in html
-    for secret in ("GEHEIM", "NOG NIET BESLOTEN", "GESTOPT", "INTERNE REDEN",
-                   "NIET GOEDGEKEURD", "Olga Visser"):
+    for secret in (
+        "GEHEIM",
+        "NOG NIET BESLOTEN",
+        "GESTOPT",
+        "INTERNE REDEN",
+        "NIET GOEDGEKEURD",
+        "Olga Visser",
+    ):
         assert secret not in html, secret
 
 
@@ -127,8 +177,10 @@ def test_one_reaction_per_employee_and_comments_wait_for_approval(world, client,
     client.login("emp@example.org")
     action_id = world["planned"].id
     client.post(f"/actions/{action_id}/reaction", {"verdict": "helps", "comment": "Fijn!"})
-    client.post(f"/actions/{action_id}/reaction",
-                {"verdict": "not_yet", "comment": "<b>Nog niet</b> genoeg"})
+    client.post(
+        f"/actions/{action_id}/reaction",
+        {"verdict": "not_yet", "comment": "<b>Nog niet</b> genoeg"},
+    )
     reactions = db.session.scalars(select(Reaction)).all()
     assert len(reactions) == 1
     assert reactions[0].verdict.value == "not_yet"
@@ -143,7 +195,10 @@ def test_one_reaction_per_employee_and_comments_wait_for_approval(world, client,
     director.post(f"/reactions/{reactions[0].id}/approve")
     html = other.get(_url(world)).get_data(as_text=True)
     assert "&lt;b&gt;Nog niet&lt;/b&gt; genoeg" in html
-    assert "1 collega&#39;s zeggen dat het nog niet helpt" in html or "zeggen dat het nog niet helpt" in html
+    assert (
+        "1 collega&#39;s zeggen dat het nog niet helpt" in html
+        or "zeggen dat het nog niet helpt" in html
+    )
 
 
 def test_reacting_to_an_internal_action_is_refused(world, client):
@@ -184,8 +239,9 @@ def test_conditional_requests_get_304_until_something_changes(world, client):
     assert again.status_code == 304
     action = world["planned"]
     db.session.refresh(action)
-    actions.post_update(world["owner"], action, expected_version=action.version,
-                        text="Concept klaar", percent=40)
+    actions.post_update(
+        world["owner"], action, expected_version=action.version, text="Concept klaar", percent=40
+    )
     db.session.commit()
     changed = client.get(_url(world), headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
@@ -197,10 +253,16 @@ def test_department_page_queries_do_not_grow_with_actions(world, client, count_q
     with count_queries() as few:
         client.get(_url(world))
     for number in range(30):
-        make_action(world["ict"], world["owner"], by=world["director"], findings=[world["finding"]],
-                    title=f"Extra actie {number}")
-    for action in db.session.scalars(select(type(world["planned"])).where(
-            type(world["planned"]).title.like("Extra%"))).all():
+        make_action(
+            world["ict"],
+            world["owner"],
+            by=world["director"],
+            findings=[world["finding"]],
+            title=f"Extra actie {number}",
+        )
+    for action in db.session.scalars(
+        select(type(world["planned"])).where(type(world["planned"]).title.like("Extra%"))
+    ).all():
         _move(action, world["director"], ActionStatus.planned)
     client.get(_url(world))  # settings are read once after commits; compare warm with warm
     with count_queries() as many:
@@ -258,8 +320,14 @@ def test_kiosk_pages_are_rendered_once_until_anything_changes(world, client, cou
     # A change anywhere moves the stamp: the next visitor gets the new state.
     action = world["planned"]
     db.session.refresh(action)
-    actions.post_update(world["owner"], action, expected_version=action.version,
-                        text="Concept op intranet", percent=60, public=True)
+    actions.post_update(
+        world["owner"],
+        action,
+        expected_version=action.version,
+        text="Concept op intranet",
+        percent=60,
+        public=True,
+    )
     db.session.commit()
     fresh = client.get(url).get_data(as_text=True)
     assert "Concept op intranet" in fresh

@@ -1,6 +1,7 @@
 """Every public page and the feed, for the demo organisation, shows nothing that must stay
 internal: internal actions, internal notes and private updates, names of owners whose
 department does not publish them, unapproved comments and reactions."""
+
 import re
 
 from sqlalchemy import select
@@ -26,15 +27,25 @@ def test_demo_public_pages_leak_nothing_internal(ctx, client):
     from tracker import demo
 
     demo.load()
-    db.session.scalar(select(Organisation)).public_without_login = True  # crawl without a name in the nav
+    db.session.scalar(
+        select(Organisation)
+    ).public_without_login = True  # crawl without a name in the nav
     db.session.commit()
 
     shown_publicly = _texts(select(ProgressUpdate.text).where(ProgressUpdate.public.is_(True)))
     forbidden = (
-        _texts(select(ImprovementAction.title).where(ImprovementAction.visibility == Visibility.internal))
+        _texts(
+            select(ImprovementAction.title).where(
+                ImprovementAction.visibility == Visibility.internal
+            )
+        )
         | _texts(select(ImprovementAction.cancel_reason))
-        | (_texts(select(ProgressUpdate.text).where(ProgressUpdate.public.is_(False))) - shown_publicly)
-        | _texts(select(DeadlineRequest.reason)) | _texts(select(DeadlineRequest.decision_note))
+        | (
+            _texts(select(ProgressUpdate.text).where(ProgressUpdate.public.is_(False)))
+            - shown_publicly
+        )
+        | _texts(select(DeadlineRequest.reason))
+        | _texts(select(DeadlineRequest.decision_note))
         | _texts(select(ActionChange.note))
         | _texts(select(Reaction.comment).where(Reaction.comment_status != CommentStatus.approved))
     )
@@ -45,16 +56,29 @@ def test_demo_public_pages_leak_nothing_internal(ctx, client):
     assert len(forbidden) >= 8, "the demo should have internal material to hide"
 
     pages = {"/you-said-we-did": client.get("/you-said-we-did").get_data(as_text=True)}
-    for href in sorted(set(re.findall(r'href="(/you-said-we-did/\d+/\d+)"', pages["/you-said-we-did"]))):
+    for href in sorted(
+        set(re.findall(r'href="(/you-said-we-did/\d+/\d+)"', pages["/you-said-we-did"]))
+    ):
         pages[href] = client.get(href).get_data(as_text=True)
         pages[href + "/poster"] = client.get(href + "/poster").get_data(as_text=True)
         round_id, department_id = map(int, href.rsplit("/", 2)[1:])
-        approved = _texts(select(SurveyComment.text).where(
-            SurveyComment.round_id == round_id, SurveyComment.department_id == department_id,
-            SurveyComment.approved.is_(True)))
-        unapproved = _texts(select(SurveyComment.text).where(
-            SurveyComment.round_id == round_id, SurveyComment.department_id == department_id,
-            SurveyComment.approved.is_(False))) - approved
+        approved = _texts(
+            select(SurveyComment.text).where(
+                SurveyComment.round_id == round_id,
+                SurveyComment.department_id == department_id,
+                SurveyComment.approved.is_(True),
+            )
+        )
+        unapproved = (
+            _texts(
+                select(SurveyComment.text).where(
+                    SurveyComment.round_id == round_id,
+                    SurveyComment.department_id == department_id,
+                    SurveyComment.approved.is_(False),
+                )
+            )
+            - approved
+        )
         for text in unapproved:
             assert text not in pages[href], f"unapproved comment on {href}: {text}"
     pages["feed"] = client.get("/you-said-we-did/feed.atom").get_data(as_text=True)

@@ -2,6 +2,7 @@
 job pages, the opt-out, `flask scheduler --run-once` in real separate processes against the
 same database and a real SMTP server, a process killed mid-delivery, and `make run`'s
 development server running the scheduler exactly once."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,10 @@ def outbox_rows() -> list[OutboxMessage]:
 def team(ctx):
     ict = make_department("ICT", "ICT")
     director = make_user(Role.director, email="director@example.org", directs=[ict])
-    owners = [make_user(Role.owner, email=f"owner{n}@example.org", name=f"Owner {n}",
-                        staff_of=[ict]) for n in range(3)]
+    owners = [
+        make_user(Role.owner, email=f"owner{n}@example.org", name=f"Owner {n}", staff_of=[ict])
+        for n in range(3)
+    ]
     admin = make_user(Role.admin, email="admin@example.org")
     return {"ict": ict, "director": director, "owners": owners, "admin": admin}
 
@@ -51,9 +54,15 @@ def team(ctx):
 def due_today(team) -> list:
     """One action per owner with a reminder point today (real clock): 3 and 14 days ahead."""
     today = clock.today()
-    return [make_action(team["ict"], owner, title=f"Actie van {owner.name}",
-                        deadline=today + timedelta(days=(3, 14, 3)[n]))
-            for n, owner in enumerate(team["owners"])]
+    return [
+        make_action(
+            team["ict"],
+            owner,
+            title=f"Actie van {owner.name}",
+            deadline=today + timedelta(days=(3, 14, 3)[n]),
+        )
+        for n, owner in enumerate(team["owners"])
+    ]
 
 
 # --- The one-click link -------------------------------------------------------------------
@@ -98,8 +107,11 @@ def test_someone_elses_link_gives_no_more_than_their_own_rights(team, client):
     link = signed_link(f"/actions/{action.id}", team["owners"][0].id)
     employee = make_user(Role.employee, email="nosy@example.org")
     client.login(employee.email)
-    response = client.get(link.rsplit("/", 2)[0].removeprefix("http://127.0.0.1:5000")
-                          + "/u/" + link.rsplit("/", 1)[1])
+    response = client.get(
+        link.rsplit("/", 2)[0].removeprefix("http://127.0.0.1:5000")
+        + "/u/"
+        + link.rsplit("/", 1)[1]
+    )
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 403
 
@@ -170,8 +182,9 @@ def test_owner_opts_out_of_the_weekly_overview_on_the_account_page(team, client)
     client.login(owner.email)
     page = client.get("/account").get_data(as_text=True)
     assert "Stuur mij geen wekelijks overzicht van mijn acties" in page
-    client.post("/account", {"name": owner.name, "locale": "", "digest_opt_out": "y",
-                             "submit": "Opslaan"})
+    client.post(
+        "/account", {"name": owner.name, "locale": "", "digest_opt_out": "y", "submit": "Opslaan"}
+    )
     db.session.expire_all()
     assert db.session.get(User, owner.id).digest_opt_out is True
     client.post("/account", {"name": owner.name, "locale": "", "submit": "Opslaan"})
@@ -228,7 +241,10 @@ def test_a_standby_scheduler_takes_over_and_catches_up_once(team, app, mail_serv
     assert set(runs) == set(jobs.JOBS)
     assert {run.last_trigger for run in runs.values()} == {"catch-up"}
     assert sorted(m.to for m in mail_server.messages if m.to.startswith("owner")) == [
-        "owner0@example.org", "owner1@example.org", "owner2@example.org"]
+        "owner0@example.org",
+        "owner1@example.org",
+        "owner2@example.org",
+    ]
     standby.catch_up()  # nothing is due any more
     assert len([m for m in mail_server.messages if m.to.startswith("owner")]) == 3
 
@@ -242,9 +258,11 @@ def test_run_once_runs_what_is_due_and_delivers(team, app, mail_server):
     assert result.exit_code == 0, result.output
     assert "reminders: queued=3" in result.output
     assert "deliver: sent=" in result.output
-    assert sorted(m.to for m in mail_server.messages if "Herinnering" in m.message["Subject"]
-                  or "Deadline" in m.message["Subject"]) == [
-        "owner0@example.org", "owner1@example.org", "owner2@example.org"]
+    assert sorted(
+        m.to
+        for m in mail_server.messages
+        if "Herinnering" in m.message["Subject"] or "Deadline" in m.message["Subject"]
+    ) == ["owner0@example.org", "owner1@example.org", "owner2@example.org"]
     again = app.test_cli_runner().invoke(args=["scheduler", "--run-once"])
     assert "reminders" not in again.output  # not due again today
     unknown = app.test_cli_runner().invoke(args=["scheduler", "--run-once", "--job", "nope"])
@@ -264,9 +282,14 @@ def test_run_once_stands_down_while_another_scheduler_is_active(team, app):
 
 def _environment(app, server) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "TRACKER_"))}
-    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="test-secret-key",
-               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(server.port), MAIL_TIMEOUT="10",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY="test-secret-key",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(server.port),
+        MAIL_TIMEOUT="10",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("WERKZEUG_RUN_MAIN", None)
     return env
 
@@ -274,8 +297,11 @@ def _environment(app, server) -> dict:
 def _scheduler_process(app, server) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "scheduler", "--run-once"],
-        cwd=ROOT, env=_environment(app, server), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=_environment(app, server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -353,14 +379,16 @@ def test_a_process_killed_between_send_and_record_sends_no_duplicate(team, app, 
     statuses = {r.message_id: r.status for r in outbox_rows()}
     assert statuses.pop(first.message["Message-ID"]) is OutboxStatus.failed
     assert set(statuses.values()) == {OutboxStatus.sent}
-    failed = db.session.scalar(select(OutboxMessage).where(
-        OutboxMessage.message_id == first.message["Message-ID"]))
+    failed = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.message_id == first.message["Message-ID"])
+    )
     assert failed.last_error == outbox.INTERRUPTED
 
 
 def _lease_holder() -> str | None:
-    holder = db.session.scalar(select(SchedulerLease.holder).where(
-        SchedulerLease.expires_at > utcnow()))
+    holder = db.session.scalar(
+        select(SchedulerLease.holder).where(SchedulerLease.expires_at > utcnow())
+    )
     db.session.rollback()
     return holder
 
@@ -374,27 +402,29 @@ def _wait_for(condition, what: str, output=lambda: ""):
     pytest.fail(f"waited in vain for {what}\n{output()}")
 
 
-def test_a_standby_scheduler_process_takes_over_when_the_active_one_stops(team, app,
-                                                                          mail_server):
+def test_a_standby_scheduler_process_takes_over_when_the_active_one_stops(team, app, mail_server):
     due_today(team)
     env = {**_environment(app, mail_server), "SCHEDULER_LEASE_SECONDS": "3"}
     command = [sys.executable, "-m", "flask", "--app", "app", "scheduler"]
-    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     second = None
     try:
         holder = _wait_for(_lease_holder, "the first scheduler to take the lease")
         assert f":{first.pid}:" in holder
-        _wait_for(lambda: len([m for m in mail_server.messages if m.to.startswith("owner")]) == 3,
-                  "the first scheduler to catch up and send the reminders")
-        second = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
+        _wait_for(
+            lambda: len([m for m in mail_server.messages if m.to.startswith("owner")]) == 3,
+            "the first scheduler to catch up and send the reminders",
+        )
+        second = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         time.sleep(2)  # a few of its lease ticks: it stands by
         assert f":{first.pid}:" in _lease_holder()
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
-        _wait_for(lambda: f":{second.pid}:" in (_lease_holder() or ""),
-                  "the standby to take over")
+        _wait_for(lambda: f":{second.pid}:" in (_lease_holder() or ""), "the standby to take over")
         time.sleep(2)  # its catch-up: nothing is due again
     finally:
         for process in (first, second):
@@ -415,13 +445,30 @@ def test_the_development_server_runs_the_scheduler_exactly_once(app, ctx, reload
     env = _environment(app, type("NoServer", (), {"port": 1})())
     env.pop("MAIL_SERVER")
     env["TRACKER_SCHEDULER"] = "1"
-    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port),
-               "--reload" if reload else "--no-reload"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "flask",
+        "--app",
+        "app",
+        "run",
+        "--port",
+        str(port),
+        "--reload" if reload else "--no-reload",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True
+    )
     reader.start()
     try:
         for _ in range(600):  # up to a minute for the server and the first lease tick
@@ -434,7 +481,8 @@ def test_the_development_server_runs_the_scheduler_exactly_once(app, ctx, reload
             pytest.fail("the development server did not start a scheduler:\n" + "".join(lines))
         for _ in range(600):  # the active scheduler catches up: every job runs once
             runs = db.session.scalars(
-                select(JobRun.last_trigger).where(JobRun.last_run_at.is_not(None))).all()
+                select(JobRun.last_trigger).where(JobRun.last_run_at.is_not(None))
+            ).all()
             db.session.rollback()
             if len(runs) == len(jobs.JOBS):  # every job has finished a run
                 break

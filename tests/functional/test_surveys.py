@@ -1,4 +1,5 @@
 """Survey import end to end: CLI and web wizard, findings, anonymity, triage."""
+
 import csv
 import io
 import json
@@ -57,8 +58,17 @@ def _count(model):
 
 
 def test_cli_imports_findings_report_with_anonymity(app, tmp_path, departments):
-    result = _cli(app, tmp_path, "rapport-2025.csv", REPORT_2025, "--round", "KTO 2025",
-                  "--held-on", "2025-03-01", "--json")
+    result = _cli(
+        app,
+        tmp_path,
+        "rapport-2025.csv",
+        REPORT_2025,
+        "--round",
+        "KTO 2025",
+        "--held-on",
+        "2025-03-01",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["format"] == "findings"
@@ -68,25 +78,40 @@ def test_cli_imports_findings_report_with_anonymity(app, tmp_path, departments):
     assert report["departments"]["Juridische Zaken"]["questions"][question]["score"] is None
 
     ict = departments["ICT"]
-    finding = db.session.scalar(select(Finding).join(Question).where(
-        Finding.department_id == ict.id, Question.text == question))
+    finding = db.session.scalar(
+        select(Finding)
+        .join(Question)
+        .where(Finding.department_id == ict.id, Question.text == question)
+    )
     assert (finding.score, finding.n, finding.benchmark, finding.sd) == (6.5, 48, 6.9, 1.5)
     hidden = db.session.scalar(select(Finding).where(Finding.department_id == departments["JZ"].id))
     assert hidden.score is None and hidden.suppressed
     texts = db.session.scalars(select(SurveyComment.text)).all()
     assert texts == ["Prettig contact."]
     record = db.session.scalar(select(SurveyImport))
-    assert (record.file_name, record.detected_format, record.findings) == ("rapport-2025.csv", "findings", 4)
+    assert (record.file_name, record.detected_format, record.findings) == (
+        "rapport-2025.csv",
+        "findings",
+        4,
+    )
 
 
 def test_previous_round_and_plain_language_summary(app, tmp_path, departments, client):
     _cli(app, tmp_path, "r2025.csv", REPORT_2025, "--round", "KTO 2025", "--held-on", "2025-03-01")
-    result = _cli(app, tmp_path, "r2026.csv", REPORT_2026, "--round", "KTO 2026", "--held-on", "2026-03-01")
+    result = _cli(
+        app, tmp_path, "r2026.csv", REPORT_2026, "--round", "KTO 2026", "--held-on", "2026-03-01"
+    )
     assert result.exit_code == 0, result.output
     round_2026 = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2026"))
-    callback = db.session.scalar(select(Finding).join(Question).where(
-        Finding.round_id == round_2026.id, Finding.department_id == departments["ICT"].id,
-        Question.text == "Ik word teruggebeld zoals beloofd"))
+    callback = db.session.scalar(
+        select(Finding)
+        .join(Question)
+        .where(
+            Finding.round_id == round_2026.id,
+            Finding.department_id == departments["ICT"].id,
+            Question.text == "Ik word teruggebeld zoals beloofd",
+        )
+    )
     assert callback.previous_score == 6.5
     assert callback.proposed and callback.kind is FindingKind.below_benchmark
 
@@ -94,13 +119,19 @@ def test_previous_round_and_plain_language_summary(app, tmp_path, departments, c
     client.login(director.email)
     page = client.get(f"/surveys/{round_2026.id}/departments/{departments['ICT'].id}")
     html = page.get_data(as_text=True)
-    assert ("ICT scoort 6,1 op &#39;Ik word teruggebeld zoals beloofd&#39;: 0,8 onder de "
-            "benchmark en 0,4 lager dan in KTO 2025.") in html
+    assert (
+        "ICT scoort 6,1 op &#39;Ik word teruggebeld zoals beloofd&#39;: 0,8 onder de "
+        "benchmark en 0,4 lager dan in KTO 2025."
+    ) in html
     assert "Terugbellen duurt vaak meer dan een dag." in html
     client.post("/language", {"language": "en", "next": "/"})
-    html = client.get(f"/surveys/{round_2026.id}/departments/{departments['ICT'].id}").get_data(as_text=True)
-    assert ("ICT scores 6.1 on &#39;Ik word teruggebeld zoals beloofd&#39;: 0.8 below the "
-            "benchmark and 0.4 lower than in KTO 2025.") in html
+    html = client.get(f"/surveys/{round_2026.id}/departments/{departments['ICT'].id}").get_data(
+        as_text=True
+    )
+    assert (
+        "ICT scores 6.1 on &#39;Ik word teruggebeld zoals beloofd&#39;: 0.8 below the "
+        "benchmark and 0.4 lower than in KTO 2025."
+    ) in html
 
 
 def test_unknown_departments_stop_the_import_and_write_nothing(app, tmp_path, ctx):
@@ -110,7 +141,9 @@ def test_unknown_departments_stop_the_import_and_write_nothing(app, tmp_path, ct
     assert "Financiën" in result.output and "Juridische Zaken" in result.output
     assert "--create-departments" in result.output
     assert (_count(SurveyRound), _count(Finding), _count(SurveyImport)) == (0, 0, 0)
-    created = _cli(app, tmp_path, "r.csv", REPORT_2025, "--round", "KTO 2025", "--create-departments")
+    created = _cli(
+        app, tmp_path, "r.csv", REPORT_2025, "--round", "KTO 2025", "--create-departments"
+    )
     assert created.exit_code == 0, created.output
     assert _count(Department) == 3
 
@@ -127,8 +160,16 @@ def test_dry_run_and_same_file_twice_write_nothing(app, tmp_path, departments):
 
 def test_cli_imports_raw_qualtrics_responses(app, tmp_path, ctx):
     survey = generate(respondents=300, questions=8, departments=3, seed=7)
-    result = _cli(app, tmp_path, "qualtrics.csv", survey.data, "--round", "KTO 2026",
-                  "--create-departments", "--json")
+    result = _cli(
+        app,
+        tmp_path,
+        "qualtrics.csv",
+        survey.data,
+        "--round",
+        "KTO 2026",
+        "--create-departments",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["format"] == "qualtrics" and report["respondents"] == 300
@@ -136,11 +177,19 @@ def test_cli_imports_raw_qualtrics_responses(app, tmp_path, ctx):
     rows = list(csv.reader(io.StringIO(survey.data.decode("utf-8-sig"))))
     header, answers = rows[0], rows[3:]
     dept_col, q_col = header.index("Q1"), header.index(survey.questions[0].key)
-    labels = {"Helemaal mee oneens": 1, "Mee oneens": 2, "Neutraal": 3, "Mee eens": 4,
-              "Helemaal mee eens": 5}
+    labels = {
+        "Helemaal mee oneens": 1,
+        "Mee oneens": 2,
+        "Neutraal": 3,
+        "Mee eens": 4,
+        "Helemaal mee eens": 5,
+    }
     department = survey.departments[0]
-    values = [labels[r[q_col]] if r[q_col] in labels else float(r[q_col])
-              for r in answers if r[dept_col] == department and r[q_col] not in ("", "Weet niet")]
+    values = [
+        labels[r[q_col]] if r[q_col] in labels else float(r[q_col])
+        for r in answers
+        if r[dept_col] == department and r[q_col] not in ("", "Weet niet")
+    ]
     expected = sum(values) / len(values)
     stored = report["departments"][department]["questions"][survey.questions[0].text]
     assert stored["n"] == len(values)
@@ -177,9 +226,17 @@ def test_wizard_upload_preview_and_confirm(client, departments):
     assert "Financiën" in preview and "De servicedesk is goed bereikbaar" in preview
     assert _count(Finding) == 0  # nothing saved before confirming
     token_url = preview_url.split("?")[0]
-    done = client.post(token_url, {"round": "KTO 2026", "held_on": "2026-03-01",
-                                   "format": "auto", "department_column": "",
-                                   "department": "", "confirm": "Importeren"})
+    done = client.post(
+        token_url,
+        {
+            "round": "KTO 2026",
+            "held_on": "2026-03-01",
+            "format": "auto",
+            "department_column": "",
+            "department": "",
+            "confirm": "Importeren",
+        },
+    )
     assert done.status_code == 302, done.get_data(as_text=True)
     assert _count(Finding) == 3
     round_page = client.get(done.headers["Location"]).get_data(as_text=True)
@@ -200,20 +257,34 @@ def test_wizard_maps_an_unknown_department(client, departments):
     refused = client.post(token_url, {"round": "KTO 2026", "format": "auto", "confirm": "y"})
     assert "Financiele administratie" in refused.get_data(as_text=True)
     assert _count(Finding) == 0
-    mapped = client.post(token_url, {
-        "round": "KTO 2026", "format": "auto", "confirm": "y",
-        "map_name-1": "ICT", "map-1": "", "map_name-2": "Financiele administratie",
-        "map-2": str(departments["FIN"].id)})
+    mapped = client.post(
+        token_url,
+        {
+            "round": "KTO 2026",
+            "format": "auto",
+            "confirm": "y",
+            "map_name-1": "ICT",
+            "map-1": "",
+            "map_name-2": "Financiele administratie",
+            "map-2": str(departments["FIN"].id),
+        },
+    )
     assert mapped.status_code == 302
-    assert db.session.scalar(select(func.count(Finding.id)).where(
-        Finding.department_id == departments["FIN"].id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(Finding.id)).where(Finding.department_id == departments["FIN"].id)
+        )
+        == 1
+    )
     assert _count(Department) == 3
 
 
 def test_wizard_refuses_a_file_that_is_not_a_survey(client, departments):
     admin = make_user(Role.admin, email="admin@example.org")
     client.login(admin.email)
-    preview_url = _upload(client, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, name="foto.png").headers["Location"]
+    preview_url = _upload(
+        client, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, name="foto.png"
+    ).headers["Location"]
     html = client.get(preview_url).get_data(as_text=True)
     assert "foto.png" in html and 'role="alert"' in html
     assert 'value="Importeren"' not in html
@@ -234,25 +305,38 @@ def test_upload_over_the_limit_is_a_413(client, departments, app):
 
 def test_director_triages_own_findings_only(app, tmp_path, departments, client, make_client):
     _cli(app, tmp_path, "r.csv", REPORT_2026, "--round", "KTO 2026")
-    finding = db.session.scalar(select(Finding).where(
-        Finding.department_id == departments["ICT"].id, Finding.proposed.is_(True)))
+    finding = db.session.scalar(
+        select(Finding).where(
+            Finding.department_id == departments["ICT"].id, Finding.proposed.is_(True)
+        )
+    )
     director = make_user(Role.director, email="dir@example.org", directs=[departments["ICT"]])
     other = make_user(Role.director, email="other@example.org", directs=[departments["FIN"]])
     client.login(director.email)
     prefix = f"f{finding.id}-"
-    refused = client.post(f"/findings/{finding.id}/triage", {
-        prefix + "triage": "no_action", prefix + "sphere": "outside", prefix + "no_action_reason": ""},
-        follow_redirects=True)
+    refused = client.post(
+        f"/findings/{finding.id}/triage",
+        {
+            prefix + "triage": "no_action",
+            prefix + "sphere": "outside",
+            prefix + "no_action_reason": "",
+        },
+        follow_redirects=True,
+    )
     assert "Geef aan waarom er geen actie komt" in refused.get_data(as_text=True)
     assert db.session.get(Finding, finding.id).triage is Triage.untriaged
-    client.post(f"/findings/{finding.id}/triage", {
-        prefix + "triage": "act", prefix + "sphere": "own", prefix + "no_action_reason": ""})
+    client.post(
+        f"/findings/{finding.id}/triage",
+        {prefix + "triage": "act", prefix + "sphere": "own", prefix + "no_action_reason": ""},
+    )
     stored = db.session.get(Finding, finding.id)
     assert stored.triage is Triage.act and stored.triaged_by_id == director.id
     intruder = make_client()
     intruder.login(other.email)
-    forged = intruder.post(f"/findings/{finding.id}/triage", {
-        prefix + "triage": "no_action", prefix + "no_action_reason": "Geen budget"})
+    forged = intruder.post(
+        f"/findings/{finding.id}/triage",
+        {prefix + "triage": "no_action", prefix + "no_action_reason": "Geen budget"},
+    )
     assert forged.status_code == 403
     assert db.session.get(Finding, finding.id).triage is Triage.act
 
@@ -275,18 +359,32 @@ def test_round_label_map_is_used_by_the_next_import(app, tmp_path, client, depar
     client.login(admin.email)
     refused = client.post(f"/surveys/{round_.id}/labels", {"labels": "Heel goed 5"})
     assert "Regel 1 is niet" in refused.get_data(as_text=True)
-    client.post(f"/surveys/{round_.id}/labels",
-                {"labels": "Heel goed = 5\nMatig = 2\nGeen idee ="})
+    client.post(f"/surveys/{round_.id}/labels", {"labels": "Heel goed = 5\nMatig = 2\nGeen idee ="})
     assert db.session.get(SurveyRound, round_.id).label_map == {
-        "Heel goed": 5.0, "Matig": 2.0, "Geen idee": None}
+        "Heel goed": 5.0,
+        "Matig": 2.0,
+        "Geen idee": None,
+    }
     assert "Heel goed = 5" in client.get(f"/surveys/{round_.id}/labels").get_data(as_text=True)
 
     rows = ["Afdeling,Hoe tevreden bent u over ICT?"] + [
-        f"ICT,{answer}" for answer in ["Heel goed"] * 4 + ["Matig"] * 2 + ["Geen idee"]]
-    result = _cli(app, tmp_path, "ict.csv", "\n".join(rows).encode(), "--round", "KTO 2026",
-                  "--department-column", "Afdeling", "--json")
+        f"ICT,{answer}" for answer in ["Heel goed"] * 4 + ["Matig"] * 2 + ["Geen idee"]
+    ]
+    result = _cli(
+        app,
+        tmp_path,
+        "ict.csv",
+        "\n".join(rows).encode(),
+        "--round",
+        "KTO 2026",
+        "--department-column",
+        "Afdeling",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
-    score = json.loads(result.output)["departments"]["ICT"]["questions"]["Hoe tevreden bent u over ICT?"]
+    score = json.loads(result.output)["departments"]["ICT"]["questions"][
+        "Hoe tevreden bent u over ICT?"
+    ]
     assert score == {"score": pytest.approx((4 * 5 + 2 * 2) / 6), "n": 6}
 
 
@@ -309,9 +407,13 @@ def test_wizard_maps_column_blocks_to_departments(client, departments):
     form["block-3"] = ""  # not a department: ignored
     response = client.post(token_url, form)
     assert response.status_code == 302, response.get_data(as_text=True)
-    counted = dict(db.session.execute(
-        select(Department.short_name, func.count(Finding.id))
-        .join(Finding, Finding.department_id == Department.id).group_by(Department.short_name)).all())
+    counted = dict(
+        db.session.execute(
+            select(Department.short_name, func.count(Finding.id))
+            .join(Finding, Finding.department_id == Department.id)
+            .group_by(Department.short_name)
+        ).all()
+    )
     assert counted == {"ICT": 2, "FIN": 2}
 
 
@@ -323,36 +425,53 @@ def test_entering_benchmarks_proposes_findings_again(app, tmp_path, departments,
     reach = db.session.scalar(select(Question).where(Question.text.like("De servicedesk%")))
     admin = make_user(Role.admin, email="admin@example.org")
     client.login(admin.email)
-    wrong = client.post(f"/surveys/{round_.id}/benchmarks",
-                        {f"benchmark-{callback.id}": "zeven", f"benchmark-{reach.id}": "9"})
+    wrong = client.post(
+        f"/surveys/{round_.id}/benchmarks",
+        {f"benchmark-{callback.id}": "zeven", f"benchmark-{reach.id}": "9"},
+    )
     assert "Vul een getal in" in wrong.get_data(as_text=True)
-    out_of_scale = client.post(f"/surveys/{round_.id}/benchmarks",
-                               {f"benchmark-{callback.id}": "7", f"benchmark-{reach.id}": "9"})
+    out_of_scale = client.post(
+        f"/surveys/{round_.id}/benchmarks",
+        {f"benchmark-{callback.id}": "7", f"benchmark-{reach.id}": "9"},
+    )
     assert "moet liggen tussen 1 en 5" in out_of_scale.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(Finding.id)).where(Finding.benchmark.is_not(None))) == 0
-    saved = client.post(f"/surveys/{round_.id}/benchmarks",
-                        {f"benchmark-{callback.id}": "7,2", f"benchmark-{reach.id}": ""})
+    assert (
+        db.session.scalar(select(func.count(Finding.id)).where(Finding.benchmark.is_not(None))) == 0
+    )
+    saved = client.post(
+        f"/surveys/{round_.id}/benchmarks",
+        {f"benchmark-{callback.id}": "7,2", f"benchmark-{reach.id}": ""},
+    )
     assert saved.status_code == 302
-    ict_callback = db.session.scalar(select(Finding).where(
-        Finding.question_id == callback.id, Finding.department_id == departments["ICT"].id))
+    ict_callback = db.session.scalar(
+        select(Finding).where(
+            Finding.question_id == callback.id, Finding.department_id == departments["ICT"].id
+        )
+    )
     assert ict_callback.benchmark == 7.2
     assert ict_callback.proposed and ict_callback.kind is FindingKind.below_benchmark
 
 
-def test_results_page_shows_each_findings_actions_and_offers_to_create_one(app, tmp_path, departments, client):
+def test_results_page_shows_each_findings_actions_and_offers_to_create_one(
+    app, tmp_path, departments, client
+):
     from tests.factories import make_action
 
     _cli(app, tmp_path, "r.csv", REPORT_2026, "--round", "KTO 2026")
     director = make_user(Role.director, email="dir@example.org", directs=[departments["ICT"]])
     owner = make_user(Role.owner, email="own@example.org", staff_of=[departments["ICT"]])
-    finding = db.session.scalar(select(Finding).where(
-        Finding.department_id == departments["ICT"].id, Finding.proposed.is_(True)))
+    finding = db.session.scalar(
+        select(Finding).where(
+            Finding.department_id == departments["ICT"].id, Finding.proposed.is_(True)
+        )
+    )
     finding.triage = Triage.act
     db.session.commit()
     client.login(director.email)
     url = f"/surveys/{finding.round_id}/departments/{departments['ICT'].id}"
     html = client.get(url).get_data(as_text=True)
     assert f"/departments/{departments['ICT'].id}/actions/new?finding={finding.id}" in html
-    make_action(departments["ICT"], owner, by=director, title="Terugbelbelofte nakomen",
-                findings=[finding])
+    make_action(
+        departments["ICT"], owner, by=director, title="Terugbelbelofte nakomen", findings=[finding]
+    )
     assert "Terugbelbelofte nakomen" in client.get(url).get_data(as_text=True)

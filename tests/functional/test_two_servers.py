@@ -5,6 +5,7 @@ setting, an action's title and its ETag), and both are ready for a load balancer
 
 Runs in the PostgreSQL pass of `make test` (TEST_DATABASE_URL); it makes its own database in
 that cluster."""
+
 from __future__ import annotations
 
 import os
@@ -70,14 +71,21 @@ class _Form(HTMLParser):
                     self.values[name] = attrs.get("value", "")
             else:
                 self.values[name] = attrs.get("value", "")
-        elif tag == "button" and name and attrs.get("type", "submit") == "submit" \
-                and not self._clicked:
+        elif (
+            tag == "button"
+            and name
+            and attrs.get("type", "submit") == "submit"
+            and not self._clicked
+        ):
             self._clicked = True
             self.values[name] = attrs.get("value", "")
         elif tag == "select" and name:
             self._select = name
-        elif tag == "option" and self._select and ("selected" in attrs
-                                                    or self._select not in self.values):
+        elif (
+            tag == "option"
+            and self._select
+            and ("selected" in attrs or self._select not in self.values)
+        ):
             self.values[self._select] = attrs.get("value", "")
         elif tag == "textarea" and name:
             self._textarea = name
@@ -112,25 +120,51 @@ def servers(tmp_path_factory):
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = url.set(database=name).render_as_string(hide_password=False)
     base = tmp_path_factory.mktemp("two-servers")
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "two-servers-secret",
-           "BASE_URL": "http://tracker.example.org"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "two-servers-secret",
+        "BASE_URL": "http://tracker.example.org",
+    }
     env.pop("TRACKER_SCHEDULER", None)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for step in (["db", "upgrade"], ["demo"]):
-        subprocess.run([*flask, *step], cwd=ROOT, env={**env, "INSTANCE_PATH": str(base / "cli")},
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*flask, *step],
+            cwd=ROOT,
+            env={**env, "INSTANCE_PATH": str(base / "cli")},
+            check=True,
+            capture_output=True,
+        )
     processes, addresses = [], []
     for label in ("a", "b"):
         port = _free_port()
         metrics_dir = base / f"metrics-{label}"
         metrics_dir.mkdir()
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:tracker.operations.gunicorn_conf",
-             "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:app"],
-            cwd=ROOT, env={**env, "INSTANCE_PATH": str(base / label),
-                           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "python:tracker.operations.gunicorn_conf",
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "app:app",
+                ],
+                cwd=ROOT,
+                env={
+                    **env,
+                    "INSTANCE_PATH": str(base / label),
+                    "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         addresses.append(f"http://127.0.0.1:{port}")
     try:
         for address in addresses:
@@ -149,8 +183,9 @@ def servers(tmp_path_factory):
         for process in processes:
             process.wait(timeout=30)
         admin.dispose()
-        with create_engine(url.set(database="postgres"),
-                           isolation_level="AUTOCOMMIT").connect() as connection:
+        with create_engine(
+            url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+        ).connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -195,11 +230,13 @@ def test_a_change_on_one_server_is_served_by_the_other(servers):
 
     # An action's title: B's public page and its ETag follow.
     # An action's title: B's public page and its ETag follow.
-    links = [part.split('"')[0] for part in overview.text.split('href="')[1:]
-             if part.startswith("/you-said-we-did/") and part.split('"')[0].count("/") == 3]
+    links = [
+        part.split('"')[0]
+        for part in overview.text.split('href="')[1:]
+        if part.startswith("/you-said-we-did/") and part.split('"')[0].count("/") == 3
+    ]
     department_link, before = next(
-        (link, page) for link in links
-        if 'id="action-' in (page := requests.get(b + link)).text
+        (link, page) for link in links if 'id="action-' in (page := requests.get(b + link)).text
     )
     etag = before.headers["ETag"]
     assert requests.get(b + department_link, headers={"If-None-Match": etag}).status_code == 304
@@ -225,10 +262,15 @@ def test_a_change_on_one_server_is_served_by_the_other(servers):
     for _ in range(6):
         requests.get(b + "/healthz")
     metrics = requests.get(b + "/metrics").text
-    healthz = [line for line in metrics.splitlines()
-               if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line]
+    healthz = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("tracker_requests_total{") and 'route="/healthz"' in line
+    ]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in healthz) >= 6
     assert "tracker_data_version" in metrics and "python_info" not in metrics
 
     # Nothing was shared on disk: each server kept to its own instance folder.
-    assert not (base / "a" / "changes.stamp").exists() and not (base / "b" / "changes.stamp").exists()
+    assert (
+        not (base / "a" / "changes.stamp").exists() and not (base / "b" / "changes.stamp").exists()
+    )

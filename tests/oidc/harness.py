@@ -1,5 +1,6 @@
 """Start the test OpenID provider (provider.mjs, panva's oidc-provider under Node) on a free
 loopback port, change its people between sign-ins, and walk its sign-in pages over HTTP."""
+
 from __future__ import annotations
 
 import contextlib
@@ -54,8 +55,14 @@ class Provider:
         self.state["id_token_audience"] = audience
         self.save()
 
-    def sign_in(self, authorize_url: str, sub: str, redirect_uri: str,
-                session: requests.Session | None = None, cancel: bool = False) -> str:
+    def sign_in(
+        self,
+        authorize_url: str,
+        sub: str,
+        redirect_uri: str,
+        session: requests.Session | None = None,
+        cancel: bool = False,
+    ) -> str:
         """Follow the provider's pages from the authorization URL, log in as `sub` on its
         login form (any password) — or press its Cancel link — and return the URL it sends
         the browser back to."""
@@ -94,25 +101,37 @@ def running_provider(redirect_uris: list[str]):
     allowed to send people back to `redirect_uris`; stopped when the block ends."""
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError(
-            "tests/oidc/node_modules is missing: run `make test` or "
-            "`cd tests/oidc && npm ci` first"
+            "tests/oidc/node_modules is missing: run `make test` or `cd tests/oidc && npm ci` first"
         )
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         provider = Provider(issuer, Path(tmp) / "state.json")
         clients = [
-            {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": redirect_uris},
-            {"client_id": OTHER_CLIENT_ID, "client_secret": OTHER_CLIENT_SECRET,
-             "redirect_uris": redirect_uris},
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "redirect_uris": redirect_uris,
+            },
+            {
+                "client_id": OTHER_CLIENT_ID,
+                "client_secret": OTHER_CLIENT_SECRET,
+                "redirect_uris": redirect_uris,
+            },
         ]
-        log = open(Path(tmp) / "provider.log", "w+")
+        log = open(Path(tmp) / "provider.log", "w+")  # noqa: SIM115 - open while node runs
         process = subprocess.Popen(
             ["node", str(HERE / "provider.mjs")],
             cwd=HERE,
-            env={**os.environ, "PORT": str(port), "ISSUER": issuer,
-                 "CLIENTS": json.dumps(clients), "STATE_FILE": str(provider.state_file)},
-            stdout=log, stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "PORT": str(port),
+                "ISSUER": issuer,
+                "CLIENTS": json.dumps(clients),
+                "STATE_FILE": str(provider.state_file),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_for_discovery(issuer, process, log)

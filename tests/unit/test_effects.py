@@ -1,5 +1,6 @@
 """The effect computation against figures worked out independently: by hand (from a t-table)
 and with SciPy's own Welch test."""
+
 from __future__ import annotations
 
 import math
@@ -54,18 +55,22 @@ def test_hand_worked_large_groups_do_show_an_improvement():
     assert difference.verdict is Verdict.improved
 
 
-@pytest.mark.parametrize("before,after", [
-    (Sample(6.1, 40, 1.2), Sample(6.7, 36, 1.0)),
-    (Sample(3.4, 12, 0.9), Sample(3.1, 9, 1.3)),
-    (Sample(7.0, 200, 1.5), Sample(6.6, 180, 1.7)),
-    (Sample(0.62, 50, 0.49), Sample(0.71, 60, 0.46)),
-    (Sample(5.0, 6, 2.0), Sample(6.9, 7, 0.5)),
-])
+@pytest.mark.parametrize(
+    "before,after",
+    [
+        (Sample(6.1, 40, 1.2), Sample(6.7, 36, 1.0)),
+        (Sample(3.4, 12, 0.9), Sample(3.1, 9, 1.3)),
+        (Sample(7.0, 200, 1.5), Sample(6.6, 180, 1.7)),
+        (Sample(0.62, 50, 0.49), Sample(0.71, 60, 0.46)),
+        (Sample(5.0, 6, 2.0), Sample(6.9, 7, 0.5)),
+    ],
+)
 def test_agrees_with_scipys_welch_test(before, after):
     difference = welch_difference(before, after)
     result = stats.ttest_ind_from_stats(
-        after.score, after.sd, after.n, before.score, before.sd, before.n, equal_var=False)
-    se = math.sqrt(before.sd ** 2 / before.n + after.sd ** 2 / after.n)
+        after.score, after.sd, after.n, before.score, before.sd, before.n, equal_var=False
+    )
+    se = math.sqrt(before.sd**2 / before.n + after.sd**2 / after.n)
     assert difference.value / se == pytest.approx(result.statistic)
     # The p-value from our degrees of freedom is SciPy's: the df are the same.
     assert 2 * stats.t.sf(abs(result.statistic), difference.df) == pytest.approx(result.pvalue)
@@ -90,8 +95,10 @@ def test_equal_scores_are_no_clear_change():
 
 
 def test_without_standard_deviations_there_is_a_difference_but_no_verdict():
-    for before, after in [(Sample(5.0, 80), Sample(7.0, 80)),
-                          (Sample(5.0, 80, 1.0), Sample(7.0, 80, None))]:
+    for before, after in [
+        (Sample(5.0, 80), Sample(7.0, 80)),
+        (Sample(5.0, 80, 1.0), Sample(7.0, 80, None)),
+    ]:
         difference = welch_difference(before, after)
         assert difference.value == pytest.approx(2.0)
         assert difference.half_width is None
@@ -137,8 +144,9 @@ def test_too_late_for_one_round_is_measured_in_the_next():
     measurement = measure(date(2026, 6, 1), BEFORE, [AFTER, LATER], threshold=5)
     assert measurement.after is LATER
     assert measurement.difference.value == pytest.approx(0.8)
-    assert measure(date(2027, 3, 1), BEFORE, [AFTER, LATER], threshold=5).verdict \
-        is Verdict.too_late
+    assert (
+        measure(date(2027, 3, 1), BEFORE, [AFTER, LATER], threshold=5).verdict is Verdict.too_late
+    )
 
 
 def test_an_action_not_done_has_nothing_to_measure():
@@ -151,18 +159,23 @@ def test_without_a_later_round_there_is_nothing():
     assert measure(date(2025, 10, 1), BEFORE, [], threshold=5) is None
 
 
-@pytest.mark.parametrize("before,after", [
-    (Row(None, 3, None, suppressed=True, held_on=date(2025, 3, 1)), AFTER),
-    (BEFORE, Row(None, 3, None, suppressed=True, held_on=date(2026, 3, 1))),
-    (BEFORE, Row(6.7, 4, 1.0, held_on=date(2026, 3, 1))),
-])
+@pytest.mark.parametrize(
+    "before,after",
+    [
+        (Row(None, 3, None, suppressed=True, held_on=date(2025, 3, 1)), AFTER),
+        (BEFORE, Row(None, 3, None, suppressed=True, held_on=date(2026, 3, 1))),
+        (BEFORE, Row(6.7, 4, 1.0, held_on=date(2026, 3, 1))),
+    ],
+)
 def test_groups_under_the_anonymity_threshold_produce_nothing(before, after):
     assert measure(date(2025, 10, 1), before, [after], threshold=5) is None
     assert measure(date(2026, 10, 1), before, [after], threshold=5) is None
 
 
 def test_other_questions_average():
-    others = other_questions_change([(Row(6.0), Row(6.2)), (Row(5.0), Row(5.4)), (Row(7.0), Row(6.9))])
+    others = other_questions_change(
+        [(Row(6.0), Row(6.2)), (Row(5.0), Row(5.4)), (Row(7.0), Row(6.9))]
+    )
     assert others.mean_difference == pytest.approx((0.2 + 0.4 - 0.1) / 3)
     assert others.count == 3
     assert other_questions_change([]) is None

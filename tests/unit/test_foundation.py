@@ -1,4 +1,5 @@
 """Small rules of the foundation, without HTTP."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest

@@ -1,5 +1,6 @@
 """Staff meetings: recurrence, the generated agenda, outcomes through the actions' services,
 roll-over, minutes, and the .ics / .docx outputs."""
+
 from __future__ import annotations
 
 import io
@@ -48,9 +49,14 @@ def _people():
 
 def _series(director, ict, attendees, **overrides):
     values = dict(
-        title="Stafoverleg ICT", department=ict, recurrence=Recurrence.weekly, weekday=0,
-        starts_on=date.today() + timedelta(days=1), start_time=time(10, 0),
-        attendees=attendees, location="Kamer 2.14",
+        title="Stafoverleg ICT",
+        department=ict,
+        recurrence=Recurrence.weekly,
+        weekday=0,
+        starts_on=date.today() + timedelta(days=1),
+        start_time=time(10, 0),
+        attendees=attendees,
+        location="Kamer 2.14",
     )
     values.update(overrides)
     series = services.save_series(director, **values)
@@ -81,8 +87,9 @@ def test_weekly_series_plans_meetings_on_the_weekday_in_local_time(ctx):
 
 def test_monthly_on_the_last_friday(ctx):
     ict, director, owner, secretary = _people()
-    series = _series(director, ict, [director], recurrence=Recurrence.monthly, weekday=4,
-                     week_of_month=-1)
+    series = _series(
+        director, ict, [director], recurrence=Recurrence.monthly, weekday=4, week_of_month=-1
+    )
     days = services.occurrences(series, date(2027, 1, 1), date(2027, 4, 30))
     assert days == [date(2027, 1, 29), date(2027, 2, 26), date(2027, 3, 26), date(2027, 4, 30)]
 
@@ -98,8 +105,13 @@ def test_a_series_starting_in_the_past_is_refused_and_nothing_is_written(ctx):
     ict, director, owner, secretary = _people()
     with pytest.raises(DomainError) as error:
         services.save_series(
-            director, title="Stafoverleg", department=ict, recurrence=Recurrence.weekly,
-            weekday=0, starts_on=date.today() - timedelta(days=7), start_time=time(10),
+            director,
+            title="Stafoverleg",
+            department=ict,
+            recurrence=Recurrence.weekly,
+            weekday=0,
+            starts_on=date.today() - timedelta(days=7),
+            start_time=time(10),
             attendees=[director],
         )
     assert error.value.field == "starts_on"
@@ -115,8 +127,14 @@ def test_a_recurrence_without_any_date_is_refused(ctx):
     weekday = (start.weekday() + 3) % 7
     with pytest.raises(DomainError) as error:
         services.save_series(
-            director, title="Stafoverleg", department=ict, recurrence=Recurrence.weekly,
-            weekday=weekday, starts_on=start, ends_on=end, start_time=time(10),
+            director,
+            title="Stafoverleg",
+            department=ict,
+            recurrence=Recurrence.weekly,
+            weekday=weekday,
+            starts_on=start,
+            ends_on=end,
+            start_time=time(10),
             attendees=[director],
         )
     assert error.value.field == "recurrence"
@@ -134,13 +152,25 @@ def test_moving_a_meeting_into_the_past_is_refused(ctx):
     ict, director, owner, secretary = _people()
     meeting = _first_meeting(_series(director, ict, [director]))
     with pytest.raises(DomainError) as error:
-        services.move_meeting(director, meeting, day=date.today() - timedelta(days=1),
-                              start_time=time(9), duration_minutes=60, location="x",
-                              online_url=None)
+        services.move_meeting(
+            director,
+            meeting,
+            day=date.today() - timedelta(days=1),
+            start_time=time(9),
+            duration_minutes=60,
+            location="x",
+            online_url=None,
+        )
     assert error.value.field == "day"
-    services.move_meeting(director, meeting, day=meeting.occurrence_on + timedelta(days=1),
-                          start_time=time(14), duration_minutes=90, location="Raadzaal",
-                          online_url="https://meet.example/abc")
+    services.move_meeting(
+        director,
+        meeting,
+        day=meeting.occurrence_on + timedelta(days=1),
+        start_time=time(14),
+        duration_minutes=90,
+        location="Raadzaal",
+        online_url="https://meet.example/abc",
+    )
     db.session.commit()
     assert meeting.moved and meeting.sequence == 1
     assert meeting.starts_at.astimezone(clock.zone()).hour == 14
@@ -158,28 +188,45 @@ def _agenda_world():
     today = clock.today()
     # Overdue at the meeting: created with a deadline today, the meeting is later.
     overdue = make_action(ict, owner, title="Terugbellen binnen 4 uur", deadline=today)
-    actions.change_status(director, overdue, ActionStatus.planned,
-                          expected_version=overdue.version)
-    far = make_action(ict, owner, title="Intranet vernieuwen",
-                      deadline=today + timedelta(days=200))
+    actions.change_status(director, overdue, ActionStatus.planned, expected_version=overdue.version)
+    far = make_action(ict, owner, title="Intranet vernieuwen", deadline=today + timedelta(days=200))
     actions.change_status(director, far, ActionStatus.planned, expected_version=far.version)
     asks = make_action(ict, owner, title="Wachtrij korter", deadline=today + timedelta(days=100))
     actions.change_status(director, asks, ActionStatus.planned, expected_version=asks.version)
-    actions.post_update(owner, asks, expected_version=asks.version, text="Leverancier te laat",
-                        requested_deadline=today + timedelta(days=150))
-    proposed = make_action(ict, owner, title="Spreekuur op locatie",
-                           deadline=today + timedelta(days=300))
-    done = make_action(ict, owner, title="Bellijst publiceren",
-                       deadline=today + timedelta(days=300))
+    actions.post_update(
+        owner,
+        asks,
+        expected_version=asks.version,
+        text="Leverancier te laat",
+        requested_deadline=today + timedelta(days=150),
+    )
+    proposed = make_action(
+        ict, owner, title="Spreekuur op locatie", deadline=today + timedelta(days=300)
+    )
+    done = make_action(
+        ict, owner, title="Bellijst publiceren", deadline=today + timedelta(days=300)
+    )
     for status in (ActionStatus.planned, ActionStatus.in_progress):
         actions.change_status(director, done, status, expected_version=done.version)
-    actions.change_status(director, done, ActionStatus.done, expected_version=done.version,
-                          result="De bellijst staat op intranet.")
-    declined = make_action(ict, owner, title="24/7 servicedesk",
-                           deadline=today + timedelta(days=300))
+    actions.change_status(
+        director,
+        done,
+        ActionStatus.done,
+        expected_version=done.version,
+        result="De bellijst staat op intranet.",
+    )
+    declined = make_action(
+        ict, owner, title="24/7 servicedesk", deadline=today + timedelta(days=300)
+    )
     from tracker.actions.models import DeclineConstraint
-    actions.decline_action(director, declined, expected_version=declined.version,
-                           constraint=DeclineConstraint.budget, explanation="Geen budget.")
+
+    actions.decline_action(
+        director,
+        declined,
+        expected_version=declined.version,
+        constraint=DeclineConstraint.budget,
+        explanation="Geen budget.",
+    )
     finding = make_finding(ict, question_text="Ik weet bij wie ik terecht kan")
     finding.triage = Triage.act
     db.session.commit()
@@ -217,8 +264,9 @@ def test_reactions_of_colleagues_are_a_section(ctx):
     cocreation.react(colleague, w["done"], Verdict.helps, "Eindelijk!")
     db.session.commit()
     agenda.build_agenda(w["director"], w["meeting"])
-    item = db.session.scalar(select(AgendaItem).where(
-        AgendaItem.section == AgendaSection.reactions))
+    item = db.session.scalar(
+        select(AgendaItem).where(AgendaItem.section == AgendaSection.reactions)
+    )
     assert item.action_id == w["done"].id
     assert item.snapshot["reactions"]["helps"] == 1
     # The comment waits for moderation: counted, not quoted.
@@ -231,8 +279,7 @@ def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent
     meeting, director = w["meeting"], w["director"]
     agenda.build_agenda(director, meeting)
     free = agenda.add_free_item(director, meeting, title="Rondvraag")
-    proposed = db.session.scalar(select(AgendaItem).where(
-        AgendaItem.action_id == w["proposed"].id))
+    proposed = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["proposed"].id))
     agenda.remove_item(director, proposed)
     db.session.commit()
     agenda.build_agenda(director, meeting)
@@ -258,8 +305,9 @@ def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent
     db.session.rollback()
     # A later change to the action shows live beside the snapshot; the snapshot stays.
     overdue = db.session.get(ImprovementAction, w["overdue"].id)
-    actions.update_action(director, overdue, expected_version=overdue.version,
-                          title="Terugbellen binnen 2 uur")
+    actions.update_action(
+        director, overdue, expected_version=overdue.version, title="Terugbellen binnen 2 uur"
+    )
     db.session.commit()
     row = next(r for r in queries.agenda_rows(meeting) if r.item.action_id == overdue.id)
     assert row.item.title == "Terugbellen binnen 4 uur"
@@ -281,21 +329,30 @@ def test_build_due_agendas_builds_within_the_configured_days_only(ctx):
 
 def _bulk_actions(department, owner, creator, count: int):
     today = clock.today()
-    db.session.add_all([
-        ImprovementAction(
-            department_id=department.id, title=f"Actie {n}", description="", owner_id=owner.id,
-            deadline=today - timedelta(days=1 + n % 20), status=ActionStatus.in_progress,
-            progress=n % 100, created_by_id=creator.id, visibility=Visibility.public,
-            last_update_at=utcnow(),
-        )
-        for n in range(count)
-    ])
+    db.session.add_all(
+        [
+            ImprovementAction(
+                department_id=department.id,
+                title=f"Actie {n}",
+                description="",
+                owner_id=owner.id,
+                deadline=today - timedelta(days=1 + n % 20),
+                status=ActionStatus.in_progress,
+                progress=n % 100,
+                created_by_id=creator.id,
+                visibility=Visibility.public,
+                last_update_at=utcnow(),
+            )
+            for n in range(count)
+        ]
+    )
     db.session.commit()
 
 
 @pytest.mark.parametrize("count", [5, 500])
 def test_agenda_build_takes_the_same_number_of_queries_for_5_and_500_items(
-        ctx, count_queries, count):
+    ctx, count_queries, count
+):
     ict, director, owner, secretary = _people()
     meeting = _first_meeting(_series(director, ict, [director]))
     _bulk_actions(ict, owner, director, count)
@@ -346,19 +403,28 @@ def test_outcome_goes_through_the_action_services_and_into_the_history(ctx):
     action = item.action
     new_owner = make_user(Role.owner, name="Sanne", staff_of=[w["ict"]])
     decisions.record_outcome(
-        director, item, expected_version=action.version, decision="Akkoord, maar dit is de laatste keer.",
-        deadline_request="approve", new_owner=new_owner,
+        director,
+        item,
+        expected_version=action.version,
+        decision="Akkoord, maar dit is de laatste keer.",
+        deadline_request="approve",
+        new_owner=new_owner,
     )
     db.session.commit()
     action = db.session.get(ImprovementAction, w["asks"].id)
     assert action.owner_id == new_owner.id
     assert action.deadline == clock.today() + timedelta(days=150)
     assert not action_queries.pending_deadline_requests(action.id)
-    fields = [c.field for c in db.session.scalars(
-        select(ActionChange).where(ActionChange.action_id == action.id))]
+    fields = [
+        c.field
+        for c in db.session.scalars(select(ActionChange).where(ActionChange.action_id == action.id))
+    ]
     assert {"deadline_request", "deadline", "owner", "staff_meeting"} <= set(fields)
-    note = db.session.scalar(select(ActionChange.note).where(
-        ActionChange.action_id == action.id, ActionChange.field == "staff_meeting"))
+    note = db.session.scalar(
+        select(ActionChange.note).where(
+            ActionChange.action_id == action.id, ActionChange.field == "staff_meeting"
+        )
+    )
     assert note.startswith("besloten in stafoverleg van ")
     assert item.state is ItemState.decided
     assert "Akkoord" in item.outcome
@@ -372,8 +438,13 @@ def test_status_change_follows_the_same_rules(ctx):
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
     # Declining needs a public explanation, as on the action page.
     with pytest.raises(DomainError) as error:
-        decisions.record_outcome(director, item, expected_version=item.action.version,
-                                decision="Niet doen", new_status=ActionStatus.declined)
+        decisions.record_outcome(
+            director,
+            item,
+            expected_version=item.action.version,
+            decision="Niet doen",
+            new_status=ActionStatus.declined,
+        )
     assert error.value.field == "constraint"
     db.session.rollback()
     assert db.session.get(AgendaItem, item.id).state is ItemState.open
@@ -387,16 +458,16 @@ def test_an_outcome_for_an_action_that_changed_is_asked_again(ctx):
     db.session.commit()
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
     seen = item.action_version
-    actions.post_update(owner, item.action, expected_version=item.action.version,
-                        text="Bijna klaar", percent=90)
+    actions.post_update(
+        owner, item.action, expected_version=item.action.version, text="Bijna klaar", percent=90
+    )
     db.session.commit()
     with pytest.raises(decisions.MeetingConflict):
         decisions.record_outcome(director, item, expected_version=seen, decision="Door")
     db.session.rollback()
     item = db.session.get(AgendaItem, item.id)
     assert item.state is ItemState.open
-    decisions.record_outcome(director, item, expected_version=item.action.version,
-                            decision="Door")
+    decisions.record_outcome(director, item, expected_version=item.action.version, decision="Door")
     db.session.commit()
     assert item.state is ItemState.decided
 
@@ -407,22 +478,26 @@ def test_items_not_reached_roll_over_and_minutes_are_drafted(ctx):
     agenda.build_agenda(director, meeting)
     agenda.add_free_item(director, meeting, title="Jaarplanning 2027")
     db.session.commit()
-    overdue = db.session.scalar(select(AgendaItem).where(
-        AgendaItem.action_id == w["overdue"].id))
-    decisions.record_outcome(director, overdue, expected_version=overdue.action.version,
-                            decision="Olga belt de leverancier.")
+    overdue = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["overdue"].id))
+    decisions.record_outcome(
+        director,
+        overdue,
+        expected_version=overdue.action.version,
+        decision="Olga belt de leverancier.",
+    )
     decisions.close_meeting(director, meeting)
     db.session.commit()
     assert "Olga belt de leverancier." in meeting.minutes
     assert "Jaarplanning 2027" in meeting.minutes
     # The next meeting, after this one took place, carries the free item over.
     following = db.session.scalars(
-        select(Meeting).where(Meeting.series_id == meeting.series_id)
-        .order_by(Meeting.starts_at)).all()[1]
+        select(Meeting).where(Meeting.series_id == meeting.series_id).order_by(Meeting.starts_at)
+    ).all()[1]
     agenda.build_agenda(director, following, now=meeting.starts_at + timedelta(hours=2))
     db.session.commit()
-    rolled = [r.item for r in queries.agenda_rows(following)
-              if r.item.section is AgendaSection.rollover]
+    rolled = [
+        r.item for r in queries.agenda_rows(following) if r.item.section is AgendaSection.rollover
+    ]
     assert [i.title for i in rolled if i.action_id is None] == ["Jaarplanning 2027"]
 
 
@@ -440,8 +515,9 @@ def test_minutes_edit_is_locked_optimistically_and_published_to_attendees(ctx):
     assert db.session.get(Meeting, meeting.id).minutes == "Versie van Diederik\n"
     assert decisions.publish_minutes(director, meeting) == 2
     db.session.commit()
-    mail = db.session.scalar(select(OutboxMessage).where(
-        OutboxMessage.recipient_id == w["secretary"].id))
+    mail = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient_id == w["secretary"].id)
+    )
     assert "Versie van Diederik" in mail.body_text and mail.kind == "meeting_minutes"
 
 
@@ -450,8 +526,9 @@ def test_deleted_action_on_an_old_agenda_still_renders_from_the_snapshot(ctx):
     meeting, director = w["meeting"], w["director"]
     agenda.build_agenda(director, meeting)
     db.session.commit()
-    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["far"].id)) \
-        or db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["proposed"].id))
+    item = db.session.scalar(
+        select(AgendaItem).where(AgendaItem.action_id == w["far"].id)
+    ) or db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["proposed"].id))
     item.action_id = None  # what ON DELETE SET NULL leaves behind
     db.session.commit()
     row = next(r for r in queries.agenda_rows(meeting) if r.item.id == item.id)
@@ -476,7 +553,9 @@ def test_invitation_is_valid_icalendar_with_uid_dtstamp_timezone_and_organiser(c
     assert event.decoded("DTSTART") == meeting.starts_at
     assert str(event["ORGANIZER"]) == f"mailto:{director.email}"
     assert {str(a) for a in event.get("ATTENDEE")} == {
-        f"mailto:{director.email}", f"mailto:{secretary.email}"}
+        f"mailto:{director.email}",
+        f"mailto:{secretary.email}",
+    }
     assert "\r\n" in text  # CRLF line endings as RFC 5545 asks
 
 
@@ -500,8 +579,13 @@ def test_an_owner_who_reports_being_stuck_is_on_the_agenda_until_the_next_update
     w = _agenda_world()
     far = w["far"]
     db.session.refresh(far)
-    actions.post_update(w["owner"], far, expected_version=far.version,
-                        text="Wachten op de leverancier; ik kom niet verder.", stuck=True)
+    actions.post_update(
+        w["owner"],
+        far,
+        expected_version=far.version,
+        text="Wachten op de leverancier; ik kom niet verder.",
+        stuck=True,
+    )
     db.session.commit()
     assert far.stuck is True
     agenda.build_agenda(w["director"], w["meeting"])
@@ -516,8 +600,11 @@ def test_an_owner_who_reports_being_stuck_is_on_the_agenda_until_the_next_update
     assert far.stuck is False
     from tracker.actions.models import ActionChange
 
-    changes = db.session.scalars(select(ActionChange.new_value).where(
-        ActionChange.action_id == far.id, ActionChange.field == "stuck")).all()
+    changes = db.session.scalars(
+        select(ActionChange.new_value).where(
+            ActionChange.action_id == far.id, ActionChange.field == "stuck"
+        )
+    ).all()
     assert len(changes) == 2
 
 
@@ -526,12 +613,22 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     from tracker.surveys.models import ImportOutcome, SurveyImport, SurveyRound
 
     ict, director, owner, secretary = _people()
-    db.session.add_all([
-        SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1),
-                    fieldwork_started_on=date(2025, 2, 1), label_map={}),
-        SurveyRound(name="KTO 2026", held_on=date(2026, 3, 1),
-                    fieldwork_started_on=date(2026, 2, 1), label_map={}),
-    ])
+    db.session.add_all(
+        [
+            SurveyRound(
+                name="KTO 2025",
+                held_on=date(2025, 3, 1),
+                fieldwork_started_on=date(2025, 2, 1),
+                label_map={},
+            ),
+            SurveyRound(
+                name="KTO 2026",
+                held_on=date(2026, 3, 1),
+                fieldwork_started_on=date(2026, 2, 1),
+                label_map={},
+            ),
+        ]
+    )
     db.session.commit()
     question = "Ik word teruggebeld zoals beloofd"
     before = make_finding(ict, "KTO 2025", score=6.1, sd=1.2, n=40, question_text=question)
@@ -540,9 +637,14 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     moment = datetime(2025, 10, 1, 10, tzinfo=timezone.utc)
     for status in (Status.planned, Status.in_progress, Status.done):
         db.session.refresh(action)
-        actions.change_status(director, action, status, expected_version=action.version,
-                              now=moment, result="Binnen 4 uur teruggebeld."
-                              if status is Status.done else None)
+        actions.change_status(
+            director,
+            action,
+            status,
+            expected_version=action.version,
+            now=moment,
+            result="Binnen 4 uur teruggebeld." if status is Status.done else None,
+        )
         db.session.commit()
     series = _series(director, ict, [director, secretary])
     meeting = _first_meeting(series)
@@ -551,13 +653,20 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     db.session.commit()
     assert not [r for r in queries.agenda_rows(meeting) if r.item.section is AgendaSection.effects]
     round_2026 = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2026"))
-    db.session.add(SurveyImport(round_id=round_2026.id, file_name="kto-2026.csv", sha256="x" * 64,
-                                outcome=ImportOutcome.imported))
+    db.session.add(
+        SurveyImport(
+            round_id=round_2026.id,
+            file_name="kto-2026.csv",
+            sha256="x" * 64,
+            outcome=ImportOutcome.imported,
+        )
+    )
     db.session.commit()
     agenda.build_agenda(director, meeting)
     db.session.commit()
-    effects = [r.item for r in queries.agenda_rows(meeting)
-               if r.item.section is AgendaSection.effects]
+    effects = [
+        r.item for r in queries.agenda_rows(meeting) if r.item.section is AgendaSection.effects
+    ]
     assert [item.title for item in effects] == ["Terugbelgarantie"]
     measured = effects[0].snapshot["effects"][0]
     assert measured["verdict"] == "improved" and round(measured["value"], 2) == 0.6

@@ -1,10 +1,11 @@
 """The outbox and SMTP delivery, against a real SMTP server on loopback (aiosmtpd)."""
+
 from __future__ import annotations
 
 import socket
 import threading
-from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -18,11 +19,23 @@ from tracker.notifications.rendering import message_id_for
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 
 
-def message(key="reminder:user:1:2026-03-02", to="eva@example.org", name="Eva de Vries",
-            subject="Deadline today: terugbellen", **extra) -> services.OutgoingMessage:
+def message(
+    key="reminder:user:1:2026-03-02",
+    to="eva@example.org",
+    name="Eva de Vries",
+    subject="Deadline today: terugbellen",
+    **extra,
+) -> services.OutgoingMessage:
     return services.OutgoingMessage(
-        key=key, kind="reminder", to_email=to, to_name=name, locale="nl", subject=subject,
-        text="Hallo Eva,\n\nDe deadline is vandaag.\n", html="<p>Hallo Eva,</p>", **extra
+        key=key,
+        kind="reminder",
+        to_email=to,
+        to_name=name,
+        locale="nl",
+        subject=subject,
+        text="Hallo Eva,\n\nDe deadline is vandaag.\n",
+        html="<p>Hallo Eva,</p>",
+        **extra,
     )
 
 
@@ -44,7 +57,8 @@ def test_enqueue_stores_a_key_once(ctx, mail_server):
     assert rows[0].status is OutboxStatus.pending
     assert rows[0].message_id == message_id_for("reminder:user:1:2026-03-02")
     assert services.existing_keys(["reminder:user:1:2026-03-02", "other"]) == {
-        "reminder:user:1:2026-03-02"}
+        "reminder:user:1:2026-03-02"
+    }
 
 
 def test_without_a_mail_server_messages_are_held_in_the_outbox(ctx, app):
@@ -66,7 +80,10 @@ def test_each_message_is_delivered_once_over_one_connection(ctx, mail_server):
     assert (report.sent, report.failed, report.postponed, report.connections) == (3, 0, 0, 1)
     assert mail_server.connections == 1
     assert sorted(m.to for m in mail_server.messages) == [
-        "p0@example.org", "p1@example.org", "p2@example.org"]
+        "p0@example.org",
+        "p1@example.org",
+        "p2@example.org",
+    ]
     assert all(row.status is OutboxStatus.sent and row.sent_at == NOW for row in stored())
     again = services.deliver_due(NOW + timedelta(hours=1))
     assert again.sent == 0
@@ -76,8 +93,16 @@ def test_each_message_is_delivered_once_over_one_connection(ctx, mail_server):
 def test_the_message_is_multipart_with_stable_headers_and_attachment(ctx, mail_server, app):
     app.config["MAIL_DEFAULT_SENDER"] = "Gemeente Zuiderveen <tracker@zuiderveen.example>"
     try:
-        services.enqueue(message(attachments=[services.Attachment(
-            "deadlines.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")]), NOW)
+        services.enqueue(
+            message(
+                attachments=[
+                    services.Attachment(
+                        "deadlines.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+                    )
+                ]
+            ),
+            NOW,
+        )
         db.session.commit()
         services.deliver_due(NOW)
     finally:
@@ -100,10 +125,13 @@ def test_the_message_is_multipart_with_stable_headers_and_attachment(ctx, mail_s
 
 
 def test_titles_and_names_cannot_inject_headers(ctx, mail_server):
-    services.enqueue(message(
-        subject="Terugbellen\r\nBcc: spy@evil.example\r\n\r\nnep-inhoud",
-        name="Eva\nBcc: spy2@evil.example",
-    ), NOW)
+    services.enqueue(
+        message(
+            subject="Terugbellen\r\nBcc: spy@evil.example\r\n\r\nnep-inhoud",
+            name="Eva\nBcc: spy2@evil.example",
+        ),
+        NOW,
+    )
     db.session.commit()
     assert services.deliver_due(NOW).sent == 1
     [received] = mail_server.messages
@@ -198,8 +226,9 @@ def silent_server(app):
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_TIMEOUT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1],
-                      MAIL_TIMEOUT=0.5)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1], MAIL_TIMEOUT=0.5
+    )
     yield accepted
     stop.set()
     thread.join()
@@ -323,15 +352,28 @@ def test_logs_in_when_a_user_name_is_configured(ctx, app):
     port = free_port()
     # Plain-text AUTH on loopback only, for the test (production servers require TLS first).
     # Only PLAIN, so that each delivery run logs in exactly once.
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, auth_required=True,
-                            auth_require_tls=False, authenticator=authenticator,
-                            auth_exclude_mechanism=["LOGIN"])
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=authenticator,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     controller.start()
-    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-                                            "MAIL_PASSWORD", "MAIL_TIMEOUT")}
+    saved = {
+        k: app.config.get(k)
+        for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_TIMEOUT")
+    }
     try:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USERNAME="tracker",
-                          MAIL_PASSWORD="wrong", MAIL_TIMEOUT=5)
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=port,
+            MAIL_USERNAME="tracker",
+            MAIL_PASSWORD="wrong",
+            MAIL_TIMEOUT=5,
+        )
         services.enqueue(message(), NOW)
         db.session.commit()
         refused = services.deliver_due(NOW)
@@ -357,9 +399,28 @@ def certificate(tmp_path, monkeypatch):
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is needed to make a certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(str(cert), str(key))
@@ -374,17 +435,28 @@ def test_starttls_and_ssl_connections(ctx, app, certificate, mode):
 
     recorder, port = Recorder(), free_port()
     if mode == "ssl":
-        controller = Controller(recorder, hostname="127.0.0.1", port=port,
-                                ssl_context=certificate)
+        controller = Controller(recorder, hostname="127.0.0.1", port=port, ssl_context=certificate)
     else:
-        controller = Controller(recorder, hostname="127.0.0.1", port=port,
-                                tls_context=certificate, require_starttls=True)
+        controller = Controller(
+            recorder,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=certificate,
+            require_starttls=True,
+        )
     controller.start()
-    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS",
-                                            "MAIL_USE_SSL", "MAIL_TIMEOUT")}
+    saved = {
+        k: app.config.get(k)
+        for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_TIMEOUT")
+    }
     try:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
-                          MAIL_USE_TLS=mode == "starttls", MAIL_USE_SSL=mode == "ssl")
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=port,
+            MAIL_TIMEOUT=5,
+            MAIL_USE_TLS=mode == "starttls",
+            MAIL_USE_SSL=mode == "ssl",
+        )
         services.enqueue(message(), NOW)
         db.session.commit()
         report = services.deliver_due(NOW)
@@ -412,11 +484,21 @@ def test_mail_person_writes_in_their_language_and_skips_deactivated_people(ctx):
     gone.active = False
     for person in (english, dutch, gone):
         services.mail_person(
-            person, key=f"test:{person.id}", kind="follow_closed", template="follow_closed",
-            subject=lambda: _("Done: %(title)s", title="Wachtrij"), now=NOW,
-            action=SimpleNamespace(title="Wachtrij", result="Korter", status=None,
-                                   explanation=None, department=SimpleNamespace(name="ICT")),
-            done=True, link="http://tracker.test/x",
+            person,
+            key=f"test:{person.id}",
+            kind="follow_closed",
+            template="follow_closed",
+            subject=lambda: _("Done: %(title)s", title="Wachtrij"),
+            now=NOW,
+            action=SimpleNamespace(
+                title="Wachtrij",
+                result="Korter",
+                status=None,
+                explanation=None,
+                department=SimpleNamespace(name="ICT"),
+            ),
+            done=True,
+            link="http://tracker.test/x",
         )
     db.session.commit()
     rows = {row.recipient_email: row for row in stored()}

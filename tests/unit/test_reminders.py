@@ -1,5 +1,6 @@
 """Who gets which reminder, escalation or digest, when (in the organisation's time zone), in
 which language, and that each is queued once."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -10,13 +11,13 @@ from sqlalchemy import select
 
 from tests.factories import make_action, make_department, make_user
 from tests.mailserver import mail_server  # noqa: F401 (fixture)
+from tracker.actions import reminders
 from tracker.actions import services as action_services
 from tracker.actions.models import ActionStatus
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 from tracker.organisation.models import DepartmentMembership, MembershipRole
-from tracker.actions import reminders
 from tracker.scheduler import jobs
 from tracker.scheduler.models import JobRun
 
@@ -27,7 +28,8 @@ DEADLINE = date(2026, 6, 17)  # a Wednesday
 def at(day: date, hour: int = 7, minute: int = 0) -> datetime:
     """A local time in Amsterdam, as the aware UTC moment jobs get."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=AMSTERDAM).astimezone(
-        timezone.utc)
+        timezone.utc
+    )
 
 
 def outbox(kind: str | None = None, to: User | None = None) -> list[OutboxMessage]:
@@ -43,8 +45,9 @@ def outbox(kind: str | None = None, to: User | None = None) -> list[OutboxMessag
 @pytest.fixture
 def world(ctx):
     ict = make_department("ICT", "ICT")
-    director = make_user(Role.director, email="director@example.org", name="Dirk Directeur",
-                         directs=[ict])
+    director = make_user(
+        Role.director, email="director@example.org", name="Dirk Directeur", directs=[ict]
+    )
     owner = make_user(Role.owner, email="eva@example.org", name="Eva Eigenaar", staff_of=[ict])
     owner.locale = "en"
     colleague = make_user(Role.owner, email="co@example.org", name="Cor Collega", staff_of=[ict])
@@ -54,17 +57,24 @@ def world(ctx):
 
 def action(world, deadline=DEADLINE, owner=None, title="Terugbellen binnen 4 uur", **extra):
     created = min(at(deadline) - timedelta(days=60), at(date(2026, 1, 5)))
-    return make_action(world["ict"], owner or world["owner"], title=title, deadline=deadline,
-                       now=created, **extra)
+    return make_action(
+        world["ict"], owner or world["owner"], title=title, deadline=deadline, now=created, **extra
+    )
 
 
 def finish(world, act, when: datetime) -> None:
     """Through the workflow to done, as the owner would."""
     for status in (ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done):
         action_services.post_update(
-            world["owner"], act, expected_version=act.version, text="Voortgang", percent=100,
-            new_status=status, result="Wij bellen nu terug." if status is ActionStatus.done
-            else None, now=when)
+            world["owner"],
+            act,
+            expected_version=act.version,
+            text="Voortgang",
+            percent=100,
+            new_status=status,
+            result="Wij bellen nu terug." if status is ActionStatus.done else None,
+            now=when,
+        )
         db.session.commit()
 
 
@@ -101,8 +111,15 @@ def test_reminders_14_and_3_days_before_and_on_the_day(app, world):
 def test_the_settings_page_chooses_the_reminder_days_and_the_escalation(app, world):
     from tracker.organisation.services import save_settings
 
-    save_settings(None, name="Gemeente", default_locale="nl", anonymity_threshold=5,
-                  timezone="Europe/Amsterdam", reminder_days_before="7, 1", escalation_days=5)
+    save_settings(
+        None,
+        name="Gemeente",
+        default_locale="nl",
+        anonymity_threshold=5,
+        timezone="Europe/Amsterdam",
+        reminder_days_before="7, 1",
+        escalation_days=5,
+    )
     db.session.commit()
     action(world)
     run_daily(app, "reminders", DEADLINE - timedelta(days=20), DEADLINE - timedelta(days=1))
@@ -112,16 +129,18 @@ def test_the_settings_page_chooses_the_reminder_days_and_the_escalation(app, wor
     ]
     run_daily(app, "escalations", DEADLINE, DEADLINE + timedelta(days=20))
     [escalation] = outbox("escalation")
-    assert escalation.key == reminders.escalation_key(world["director"].id,
-                                                      DEADLINE + timedelta(days=5))
+    assert escalation.key == reminders.escalation_key(
+        world["director"].id, DEADLINE + timedelta(days=5)
+    )
 
 
 def test_overdue_actions_are_reminded_weekly(app, world):
     action(world)
     run_daily(app, "reminders", DEADLINE + timedelta(days=1), DEADLINE + timedelta(days=22))
     keys = [m.key for m in outbox("reminder", world["owner"])]
-    assert keys == [reminders.reminder_key(world["owner"].id, DEADLINE + timedelta(days=d))
-                    for d in (7, 14, 21)]
+    assert keys == [
+        reminders.reminder_key(world["owner"].id, DEADLINE + timedelta(days=d)) for d in (7, 14, 21)
+    ]
     [first, *_] = outbox("reminder", world["owner"])
     assert first.subject.startswith("Past the deadline: ")
     assert "7 days past the deadline" in first.body_text
@@ -129,8 +148,12 @@ def test_overdue_actions_are_reminded_weekly(app, world):
 
 def test_one_message_per_person_bundles_every_action_and_co_owners_get_it(app, world):
     a = action(world, DEADLINE, title="Terugbellen binnen 4 uur")
-    b = action(world, DEADLINE + timedelta(days=3), title="Wachtrij zichtbaar maken",
-               co_owners=[world["colleague"]])
+    b = action(
+        world,
+        DEADLINE + timedelta(days=3),
+        title="Wachtrij zichtbaar maken",
+        co_owners=[world["colleague"]],
+    )
     action(world, DEADLINE + timedelta(days=5), title="Niets vandaag")
     jobs.run_job(app, "reminders", at(DEADLINE))
     [mine] = outbox("reminder", world["owner"])
@@ -197,39 +220,45 @@ def test_the_day_is_the_organisations_day_across_the_dst_change(app, world):
     jobs.run_job(app, "reminders", datetime(2026, 10, 24, 5, 0, tzinfo=timezone.utc))
     assert outbox("reminder") == []
     # 22:30 UTC on Saturday is already Sunday 00:30 in Amsterdam (CEST, UTC+2).
-    assert jobs.run_job(app, "reminders",
-                        datetime(2026, 10, 24, 22, 30, tzinfo=timezone.utc)) == {"queued": 1}
+    assert jobs.run_job(app, "reminders", datetime(2026, 10, 24, 22, 30, tzinfo=timezone.utc)) == {
+        "queued": 1
+    }
     [message] = outbox("reminder")
     assert message.subject == f"Deadline today: {act.title}"
     assert message.key.endswith(":2026-10-25")
     # 23:30 UTC on Sunday is Monday 00:30 (CET, UTC+1): a new day, nothing due that day.
-    assert jobs.run_job(app, "reminders",
-                        datetime(2026, 10, 25, 23, 30, tzinfo=timezone.utc)) == {"queued": 0}
+    assert jobs.run_job(app, "reminders", datetime(2026, 10, 25, 23, 30, tzinfo=timezone.utc)) == {
+        "queued": 0
+    }
 
 
 def test_daily_jobs_fire_at_seven_local_time_on_both_sides_of_the_dst_change(app, ctx):
     job = jobs.JOBS["reminders"]
-    saturday = jobs.next_run(job, datetime(2026, 10, 24, 0, 0, tzinfo=timezone.utc),
-                             app.config, AMSTERDAM)
+    saturday = jobs.next_run(
+        job, datetime(2026, 10, 24, 0, 0, tzinfo=timezone.utc), app.config, AMSTERDAM
+    )
     sunday = jobs.next_run(job, saturday + timedelta(minutes=1), app.config, AMSTERDAM)
     assert saturday.astimezone(timezone.utc) == datetime(2026, 10, 24, 5, 0, tzinfo=timezone.utc)
     assert sunday.astimezone(timezone.utc) == datetime(2026, 10, 25, 6, 0, tzinfo=timezone.utc)
     # Due: once the Sunday fire time passed after a Saturday run; not before.
     ran = datetime(2026, 10, 24, 5, 0, 5, tzinfo=timezone.utc)
-    assert not jobs.is_due(job, ran, datetime(2026, 10, 25, 5, 59, tzinfo=timezone.utc),
-                           app.config, AMSTERDAM)
-    assert jobs.is_due(job, ran, datetime(2026, 10, 25, 6, 0, tzinfo=timezone.utc),
-                       app.config, AMSTERDAM)
+    assert not jobs.is_due(
+        job, ran, datetime(2026, 10, 25, 5, 59, tzinfo=timezone.utc), app.config, AMSTERDAM
+    )
+    assert jobs.is_due(
+        job, ran, datetime(2026, 10, 25, 6, 0, tzinfo=timezone.utc), app.config, AMSTERDAM
+    )
     # After days of downtime: due, once (the next run moves past all of them).
-    assert jobs.is_due(job, ran, datetime(2026, 10, 30, 12, 0, tzinfo=timezone.utc),
-                       app.config, AMSTERDAM)
+    assert jobs.is_due(
+        job, ran, datetime(2026, 10, 30, 12, 0, tzinfo=timezone.utc), app.config, AMSTERDAM
+    )
 
 
 def test_the_message_links_to_the_action_and_to_a_signed_update_link(app, world):
     act = action(world)
     jobs.run_job(app, "reminders", at(DEADLINE))
     [message] = outbox("reminder")
-    assert f"http://127.0.0.1:5000/actions/{act.id}\"" in message.body_html
+    assert f'http://127.0.0.1:5000/actions/{act.id}"' in message.body_html
     assert "http://127.0.0.1:5000/u/" in message.body_text
     assert "http://127.0.0.1:5000/actions/mine" in message.body_text
 
@@ -304,8 +333,9 @@ def test_escalation_to_the_directors_once_at_fourteen_days_overdue(app, world):
     run_daily(app, "escalations", DEADLINE, DEADLINE + timedelta(days=30))
     [escalation] = outbox("escalation")
     assert escalation.recipient_id == world["director"].id
-    assert escalation.key == reminders.escalation_key(world["director"].id,
-                                                      DEADLINE + timedelta(days=14))
+    assert escalation.key == reminders.escalation_key(
+        world["director"].id, DEADLINE + timedelta(days=14)
+    )
     assert escalation.locale == "nl"
     assert escalation.subject == (f"Escalatie: {act.title} is 14 dagen over de deadline")
     assert "Eva Eigenaar" in escalation.body_text
@@ -314,13 +344,20 @@ def test_escalation_to_the_directors_once_at_fourteen_days_overdue(app, world):
 
 def test_escalation_bundles_a_directors_actions_across_departments(app, world):
     hr = make_department("Personeel en Organisatie", "P&O")
-    db.session.add(DepartmentMembership(department=hr, user=world["director"],
-                                        role=MembershipRole.director))
+    db.session.add(
+        DepartmentMembership(department=hr, user=world["director"], role=MembershipRole.director)
+    )
     db.session.commit()
     action(world, title="ICT te laat")
     hr_owner = make_user(Role.owner, email="hr@example.org", staff_of=[hr])
-    make_action(hr, hr_owner, by=make_user(Role.admin, email="a@example.org"),
-                title="P&O te laat", deadline=DEADLINE, now=at(DEADLINE - timedelta(days=30)))
+    make_action(
+        hr,
+        hr_owner,
+        by=make_user(Role.admin, email="a@example.org"),
+        title="P&O te laat",
+        deadline=DEADLINE,
+        now=at(DEADLINE - timedelta(days=30)),
+    )
     jobs.run_job(app, "escalations", at(DEADLINE + timedelta(days=14)))
     [escalation] = outbox("escalation")
     assert "ICT te laat" in escalation.body_text and "P&O te laat" in escalation.body_text
@@ -364,12 +401,22 @@ def test_housekeeping_job_forgets_failed_log_ins_older_than_30_days(app, world):
     from tracker.auth.models import LoginAttempt
 
     now = at(DEADLINE)
-    db.session.add_all([
-        LoginAttempt(email="old@example.org", ip_address="10.0.0.1", succeeded=False,
-                     created_at=now - timedelta(days=31)),
-        LoginAttempt(email="new@example.org", ip_address="10.0.0.1", succeeded=False,
-                     created_at=now - timedelta(days=2)),
-    ])
+    db.session.add_all(
+        [
+            LoginAttempt(
+                email="old@example.org",
+                ip_address="10.0.0.1",
+                succeeded=False,
+                created_at=now - timedelta(days=31),
+            ),
+            LoginAttempt(
+                email="new@example.org",
+                ip_address="10.0.0.1",
+                succeeded=False,
+                created_at=now - timedelta(days=2),
+            ),
+        ]
+    )
     db.session.commit()
     assert jobs.run_job(app, "housekeeping", now) == {"login_attempts_removed": 1}
     db.session.expire_all()

@@ -1,12 +1,16 @@
 """Every user-facing string is in the Dutch catalogue and translated."""
+
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [("tracker/**.py", "python"), ("templates/**.html", "jinja2"),
-           ("templates/**.txt", "jinja2")]
+METHODS = [
+    ("tracker/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
@@ -35,7 +39,8 @@ def test_every_string_in_the_code_is_in_the_dutch_catalogue():
 
 def test_every_dutch_translation_is_filled_in_and_not_fuzzy():
     untranslated = [
-        m.id for m in _catalogue()
+        m.id
+        for m in _catalogue()
         if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
     ]
     fuzzy = [m.id for m in _catalogue() if m.id and m.fuzzy]
@@ -48,8 +53,10 @@ def test_placeholders_survive_translation():
 
     placeholder = re.compile(r"%\((\w+)\)[sd]")
     wrong = [
-        m.id for m in _catalogue()
-        if m.id and isinstance(m.id, str)
+        m.id
+        for m in _catalogue()
+        if m.id
+        and isinstance(m.id, str)
         and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))
     ]
     assert wrong == []

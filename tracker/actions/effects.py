@@ -13,6 +13,7 @@ rise is not credited to the action.
 Everything here is pure except `action_effects`, the one query helper (two queries however many
 actions it is given, plus the two lineage queries).
 """
+
 from __future__ import annotations
 
 import enum
@@ -89,13 +90,13 @@ def welch_difference(before: Sample, after: Sample, confidence: float = CONFIDEN
     value = after.score - before.score
     if before.sd is None or after.sd is None or before.n < 2 or after.n < 2:
         return Difference(value)
-    var_before = before.sd ** 2 / before.n
-    var_after = after.sd ** 2 / after.n
+    var_before = before.sd**2 / before.n
+    var_after = after.sd**2 / after.n
     variance = var_before + var_after
     if variance == 0:
         # Every answer the same in both rounds: the difference is exact.
         return Difference(value, 0.0)
-    df = variance ** 2 / (var_before ** 2 / (before.n - 1) + var_after ** 2 / (after.n - 1))
+    df = variance**2 / (var_before**2 / (before.n - 1) + var_after**2 / (after.n - 1))
     from scipy import stats  # heavy: imported when an effect is computed, not at start-up
 
     t = float(stats.t.ppf((1 + confidence) / 2, df))
@@ -128,8 +129,9 @@ def measure(done_on: date | None, before, later: list, threshold: int) -> Measur
     anonymity threshold."""
     if not later or not measurable(before, threshold):
         return None
-    after = next((row for row in later
-                  if done_on is not None and done_on < fieldwork_start(row)), None)
+    after = next(
+        (row for row in later if done_on is not None and done_on < fieldwork_start(row)), None
+    )
     if after is None:
         after = later[-1]
         if not measurable(after, threshold):
@@ -137,8 +139,9 @@ def measure(done_on: date | None, before, later: list, threshold: int) -> Measur
         return Measurement(before, after, Verdict.too_late if done_on else Verdict.not_done)
     if not measurable(after, threshold):
         return None
-    difference = welch_difference(Sample(before.score, before.n, before.sd),
-                                  Sample(after.score, after.n, after.sd))
+    difference = welch_difference(
+        Sample(before.score, before.n, before.sd), Sample(after.score, after.n, after.sd)
+    )
     return Measurement(before, after, difference.verdict, difference)
 
 
@@ -226,10 +229,15 @@ class ActionEffect:
             return _("No other questions of the department without an action to compare with.")
         value = self.others.mean_difference
         if self.scale is QuestionScale.yesno:
-            return _("Other questions of the department without an action: %(difference)s "
-                     "percentage points on average.", difference=signed(value * 100, 0))
-        return _("Other questions of the department without an action: %(difference)s on "
-                 "average.", difference=signed(value))
+            return _(
+                "Other questions of the department without an action: %(difference)s "
+                "percentage points on average.",
+                difference=signed(value * 100, 0),
+            )
+        return _(
+            "Other questions of the department without an action: %(difference)s on average.",
+            difference=signed(value),
+        )
 
 
 # --- The query helper -----------------------------------------------------------------------
@@ -237,17 +245,22 @@ class ActionEffect:
 
 def _acted_finding_ids(department_ids) -> set[int]:
     """Findings followed up by an action that was not declined or cancelled."""
-    return set(db.session.scalars(
-        select(action_finding.c.finding_id)
-        .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
-        .join(Finding, Finding.id == action_finding.c.finding_id)
-        .where(Finding.department_id.in_(list(department_ids)),
-               ImprovementAction.status.not_in(NOT_MEASURED))
-    ))
+    return set(
+        db.session.scalars(
+            select(action_finding.c.finding_id)
+            .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
+            .join(Finding, Finding.id == action_finding.c.finding_id)
+            .where(
+                Finding.department_id.in_(list(department_ids)),
+                ImprovementAction.status.not_in(NOT_MEASURED),
+            )
+        )
+    )
 
 
-def action_effects(actions, threshold: int,
-                   lines: queries.Lineage | None = None) -> dict[int, list[ActionEffect]]:
+def action_effects(
+    actions, threshold: int, lines: queries.Lineage | None = None
+) -> dict[int, list[ActionEffect]]:
     """Action id -> its effects, one per finding that a later round measured (or that it was
     too late for). The actions' findings and their questions must be loaded (or loadable)."""
     result: dict[int, list[ActionEffect]] = {action.id: [] for action in actions}
@@ -273,7 +286,7 @@ def action_effects(actions, threshold: int,
             key, index = position[finding.id]
             rows = series[key]
             before = rows[index]
-            later = [row for row in rows[index + 1:] if row.held_on > before.held_on]
+            later = [row for row in rows[index + 1 :] if row.held_on > before.held_on]
             measurement = measure(done_on, before, later, threshold)
             if measurement is None:
                 continue
@@ -283,23 +296,37 @@ def action_effects(actions, threshold: int,
                 earlier = by_round.get((before.department_id, before.round_id), {})
                 then = by_round.get((after.department_id, after.round_id), {})
                 others = other_questions_change(
-                    (row, then[question]) for question, row in earlier.items()
-                    if question != key[1] and question in then and row.id not in acted
-                    and row.scale is before.scale and then[question].scale is before.scale
-                    and measurable(row, threshold) and measurable(then[question], threshold)
+                    (row, then[question])
+                    for question, row in earlier.items()
+                    if question != key[1]
+                    and question in then
+                    and row.id not in acted
+                    and row.scale is before.scale
+                    and then[question].scale is before.scale
+                    and measurable(row, threshold)
+                    and measurable(then[question], threshold)
                 )
-            result[action.id].append(ActionEffect(
-                action_id=action.id, finding_id=finding.id, question=before.text,
-                scale=before.scale, before_round_id=before.round_id,
-                before_round=before.round_name, after_round_id=after.round_id,
-                after_round=after.round_name, verdict=measurement.verdict,
-                difference=measurement.difference, others=others,
-            ))
+            result[action.id].append(
+                ActionEffect(
+                    action_id=action.id,
+                    finding_id=finding.id,
+                    question=before.text,
+                    scale=before.scale,
+                    before_round_id=before.round_id,
+                    before_round=before.round_name,
+                    after_round_id=after.round_id,
+                    after_round=after.round_name,
+                    verdict=measurement.verdict,
+                    difference=measurement.difference,
+                    others=others,
+                )
+            )
     return result
 
 
-def department_effects(department_id: int, round_id: int,
-                       threshold: int) -> list[tuple[ImprovementAction, ActionEffect]]:
+def department_effects(
+    department_id: int, round_id: int, threshold: int
+) -> list[tuple[ImprovementAction, ActionEffect]]:
     """The department's done actions with their effects measured from or in this round, and
     those done too late for it. Actions not done are left out: there is nothing to show yet
     (their own page says so). A constant number of queries however many actions there are."""
@@ -314,17 +341,24 @@ def department_effects(department_id: int, round_id: int,
         .where(SurveyRound.held_on <= held_on)
     )
     actions = db.session.scalars(
-        select(ImprovementAction).where(
+        select(ImprovementAction)
+        .where(
             ImprovementAction.department_id.in_(related),
             ImprovementAction.status == ActionStatus.done,
-            ImprovementAction.id.in_(on_findings_until_now))
+            ImprovementAction.id.in_(on_findings_until_now),
+        )
         # subqueryload: one query each whatever the number of actions (selectinload would
         # take one per 500).
-        .options(subqueryload(ImprovementAction.findings),
-                 subqueryload(ImprovementAction.co_owners))
+        .options(
+            subqueryload(ImprovementAction.findings), subqueryload(ImprovementAction.co_owners)
+        )
         .order_by(ImprovementAction.deadline, ImprovementAction.id)
     ).all()
     measured = action_effects(actions, threshold, lines)
-    return [(action, effect) for action in actions for effect in measured[action.id]
-            if round_id in (effect.before_round_id, effect.after_round_id)
-            and effect.verdict is not Verdict.not_done]
+    return [
+        (action, effect)
+        for action in actions
+        for effect in measured[action.id]
+        if round_id in (effect.before_round_id, effect.after_round_id)
+        and effect.verdict is not Verdict.not_done
+    ]

@@ -1,4 +1,5 @@
 """The filtered action list as CSV and XLSX, safe to open in a spreadsheet."""
+
 from __future__ import annotations
 
 import io
@@ -21,12 +22,28 @@ from tracker.actions.queries import ExportData
 from tracker.actions.services import finding_label
 from tracker.spreadsheets import csv_text, neutralise
 
+
 def _headers() -> list[str]:
     return [
-        _("Number"), _("Department"), _("Title"), _("Description"), _("Status"), _("Owner"),
-        _("Co-owners"), _("Deadline"), _("Overdue"), _("Priority"), _("Quick win"),
-        _("Sphere of influence"), _("Visibility"), _("Progress (%)"), _("Last update"),
-        _("Findings"), _("Public summary"), _("Result"), _("Public explanation"),
+        _("Number"),
+        _("Department"),
+        _("Title"),
+        _("Description"),
+        _("Status"),
+        _("Owner"),
+        _("Co-owners"),
+        _("Deadline"),
+        _("Overdue"),
+        _("Priority"),
+        _("Quick win"),
+        _("Sphere of influence"),
+        _("Visibility"),
+        _("Progress (%)"),
+        _("Last update"),
+        _("Findings"),
+        _("Public summary"),
+        _("Result"),
+        _("Public explanation"),
     ]
 
 
@@ -46,8 +63,7 @@ def _row(action: ImprovementAction, data: ExportData, today: date) -> list:
         str(SPHERE_LABELS[action.sphere]),
         str(VISIBILITY_LABELS[action.visibility]),
         action.progress,
-        format_datetime(action.last_update_at, "yyyy-MM-dd HH:mm") if action.last_update_at
-        else "",
+        format_datetime(action.last_update_at, "yyyy-MM-dd HH:mm") if action.last_update_at else "",
         "; ".join(finding_label(f) for f in data.findings.get(action.id, ())),
         action.public_summary or "",
         action.result or "",

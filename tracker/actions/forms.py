@@ -1,6 +1,7 @@
 """Forms of the action pages, and the labels of the actions' enumerations.
 
 Forms check types only; the rules (and their messages) live in the services."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -44,7 +45,7 @@ SPHERE_LABELS = {
     Sphere.outside: _l("Outside our influence"),
 }
 VISIBILITY_LABELS = {
-    Visibility.public: _l("Public (on \"you said, we did\")"),
+    Visibility.public: _l('Public (on "you said, we did")'),
     Visibility.internal: _l("Internal only"),
 }
 CONSTRAINT_LABELS = {
@@ -68,8 +69,7 @@ def _choices(labels: dict) -> list[tuple[str, str]]:
 class ActionForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        description=_l("Concrete behaviour, e.g. \"Call back every ticket within 4 working "
-                       "hours\"."),
+        description=_l('Concrete behaviour, e.g. "Call back every ticket within 4 working hours".'),
     )
     description = TextAreaField(
         _l("Description"),
@@ -90,11 +90,12 @@ class ActionForm(FlaskForm):
     )
     public_summary = TextAreaField(
         _l("Public summary"),
-        description=_l("What internal customers read on \"you said, we did\"."),
+        description=_l('What internal customers read on "you said, we did".'),
         render_kw={"rows": 3},
     )
-    finding_ids = MultiCheckboxField(_l("Findings this action follows up"), coerce=int,
-                                     validate_choice=False)
+    finding_ids = MultiCheckboxField(
+        _l("Findings this action follows up"), coerce=int, validate_choice=False
+    )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -104,19 +105,22 @@ class UpdateForm(FlaskForm):
 
     text = TextAreaField(_l("What happened?"), render_kw={"rows": 2})
     percent = IntegerField(
-        _l("Progress (%)"), validators=[Optional(), NumberRange(min=0, max=100)],
+        _l("Progress (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
         render_kw={"min": 0, "max": 100, "step": 5},
     )
     new_status = SelectField(_l("New status"), choices=[("", _l("(unchanged)"))], default="")
     result = TextAreaField(
-        _l("Result (\"we did …\")"),
-        description=_l("Required to close the action as done."), render_kw={"rows": 2},
+        _l('Result ("we did …")'),
+        description=_l("Required to close the action as done."),
+        render_kw={"rows": 2},
     )
     requested_deadline = DateField(
-        _l("Ask for a new deadline"), validators=[Optional()],
+        _l("Ask for a new deadline"),
+        validators=[Optional()],
         description=_l("The director approves or rejects it."),
     )
-    public = BooleanField(_l("Also show this update on \"you said, we did\""))
+    public = BooleanField(_l('Also show this update on "you said, we did"'))
     stuck = BooleanField(
         _l("I am stuck and need help"),
         description=_l("The action goes on the agenda of the next staff meeting."),
@@ -130,8 +134,9 @@ class DeclineForm(FlaskForm):
     constraint = SelectField(_l("Constraint"), choices=_choices(CONSTRAINT_LABELS))
     explanation = TextAreaField(
         _l("Public explanation"),
-        description=_l("Why this is not done. Internal customers read this: be open about "
-                       "the constraint."),
+        description=_l(
+            "Why this is not done. Internal customers read this: be open about the constraint."
+        ),
         render_kw={"rows": 5},
     )
     version = HiddenField()
@@ -147,8 +152,10 @@ class CancelForm(FlaskForm):
 class ReopenForm(FlaskForm):
     status = SelectField(
         _l("Reopen as"),
-        choices=[(s.value, STATUS_LABELS[s]) for s in
-                 (ActionStatus.in_progress, ActionStatus.planned, ActionStatus.proposed)],
+        choices=[
+            (s.value, STATUS_LABELS[s])
+            for s in (ActionStatus.in_progress, ActionStatus.planned, ActionStatus.proposed)
+        ],
     )
     reason = TextAreaField(_l("Why reopen?"), render_kw={"rows": 2})
     version = HiddenField()
@@ -202,7 +209,8 @@ class FilterForm(FlaskForm):
     department = SelectField(_l("Department"), default="")
     overdue = BooleanField(_l("Overdue only"))
     due_within = IntegerField(
-        _l("Due within (days)"), validators=[Optional(), NumberRange(min=0, max=3650)],
+        _l("Due within (days)"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
         render_kw={"min": 0},
     )
     round = SelectField(_l("Survey round"), default="")
@@ -210,7 +218,8 @@ class FilterForm(FlaskForm):
     quick_win = BooleanField(_l("Quick wins only"))
     sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, default="deadline")
     direction = SelectField(
-        _l("Order"), choices=[("asc", _l("Ascending")), ("desc", _l("Descending"))],
+        _l("Order"),
+        choices=[("asc", _l("Ascending")), ("desc", _l("Descending"))],
         default="asc",
     )
     submit = SubmitField(_l("Filter"))

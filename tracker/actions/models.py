@@ -1,6 +1,7 @@
 """Improvement actions: what a department will change, who owns it, by when; the owner's
 progress updates, deadline requests, and the append-only history of every change.
 Also the libraries of suggested actions and of explanations for declining."""
+
 from __future__ import annotations
 
 import enum
@@ -88,8 +89,13 @@ class ImprovementAction(db.Model):
         # Lists: a department's actions by deadline.
         Index("ix_improvement_action_department_deadline", "department_id", "deadline"),
         # Counters and roll-up read only the index (no row lookups).
-        Index("ix_improvement_action_department_status", "department_id", "status", "deadline",
-              "closed_on"),
+        Index(
+            "ix_improvement_action_department_status",
+            "department_id",
+            "status",
+            "deadline",
+            "closed_on",
+        ),
         # The owner filter of a department's list.
         Index("ix_improvement_action_department_owner", "department_id", "owner_id"),
     )
@@ -114,7 +120,8 @@ class ImprovementAction(db.Model):
     #: Text for the "you said, we did" pages.
     public_summary: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ActionStatus] = mapped_column(
-        Enum(ActionStatus, native_enum=False, length=20), default=ActionStatus.proposed,
+        Enum(ActionStatus, native_enum=False, length=20),
+        default=ActionStatus.proposed,
         index=True,
     )
     #: Percentage done, 0-100, as last reported.
@@ -147,9 +154,7 @@ class ImprovementAction(db.Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     co_owners: Mapped[list[User]] = relationship(secondary=action_co_owner, order_by="User.name")
-    findings: Mapped[list[Finding]] = relationship(
-        secondary=action_finding, order_by="Finding.id"
-    )
+    findings: Mapped[list[Finding]] = relationship(secondary=action_finding, order_by="Finding.id")
 
     def is_overdue(self, today: date) -> bool:
         return self.status.is_open and self.deadline < today

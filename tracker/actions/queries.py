@@ -3,6 +3,7 @@
 Each helper loads what its page shows in a fixed number of queries, however many actions,
 findings or updates there are.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -81,9 +82,7 @@ _STATUS_ORDER = case(
     {status.value: index for index, status in enumerate(ActionStatus)},
     value=ImprovementAction.status,
 )
-_PRIORITY_ORDER = case(
-    {"high": 0, "normal": 1, "low": 2}, value=ImprovementAction.priority
-)
+_PRIORITY_ORDER = case({"high": 0, "normal": 1, "low": 2}, value=ImprovementAction.priority)
 
 #: Eager loading for list rows: every row's owner in the same query, no query per row.
 LIST_OPTIONS = (joinedload(ImprovementAction.owner),)
@@ -113,23 +112,29 @@ def filtered_actions(action_filter: ActionFilter, today: date) -> Select:
             ImprovementAction.deadline <= today + timedelta(days=f.due_within_days),
         )
     if f.round_id:
-        query = query.where(ImprovementAction.id.in_(
-            select(action_finding.c.action_id)
-            .join(Finding, Finding.id == action_finding.c.finding_id)
-            .where(Finding.round_id == f.round_id)
-        ))
+        query = query.where(
+            ImprovementAction.id.in_(
+                select(action_finding.c.action_id)
+                .join(Finding, Finding.id == action_finding.c.finding_id)
+                .where(Finding.round_id == f.round_id)
+            )
+        )
     if f.theme_id:
-        query = query.where(ImprovementAction.id.in_(
-            select(action_finding.c.action_id)
-            .join(Finding, Finding.id == action_finding.c.finding_id)
-            .join(Question, Question.id == Finding.question_id)
-            .where(Question.theme_id == f.theme_id)
-        ))
+        query = query.where(
+            ImprovementAction.id.in_(
+                select(action_finding.c.action_id)
+                .join(Finding, Finding.id == action_finding.c.finding_id)
+                .join(Question, Question.id == Finding.question_id)
+                .where(Question.theme_id == f.theme_id)
+            )
+        )
     if f.quick_win:
         query = query.where(ImprovementAction.quick_win.is_(True))
     if f.owner_left:
-        query = query.where(ImprovementAction.status.in_(OPEN_STATUSES),
-                            ImprovementAction.owner_id.in_(_deactivated_people()))
+        query = query.where(
+            ImprovementAction.status.in_(OPEN_STATUSES),
+            ImprovementAction.owner_id.in_(_deactivated_people()),
+        )
     return _sorted(query, f.sort, f.descending)
 
 
@@ -144,9 +149,11 @@ def owner_left_counts(department_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(ImprovementAction.department_id, func.count(ImprovementAction.id))
-        .where(ImprovementAction.status.in_(OPEN_STATUSES),
-               ImprovementAction.owner_id.in_(_deactivated_people()),
-               ImprovementAction.department_id.in_(department_ids))
+        .where(
+            ImprovementAction.status.in_(OPEN_STATUSES),
+            ImprovementAction.owner_id.in_(_deactivated_people()),
+            ImprovementAction.department_id.in_(department_ids),
+        )
         .group_by(ImprovementAction.department_id)
     )
     return {department_id: int(count) for department_id, count in rows}
@@ -175,10 +182,15 @@ def _sorted(query: Select, sort: str, descending: bool) -> Select:
 def page_of(query: Select, page: int, per_page: int = PER_PAGE, with_department: bool = False):
     """A page of actions with their owners (and departments): two queries, a count and
     the rows."""
-    options = LIST_OPTIONS + ((joinedload(ImprovementAction.department),) if with_department
-                              else ())
+    options = LIST_OPTIONS + (
+        (joinedload(ImprovementAction.department),) if with_department else ()
+    )
     return db.paginate(
-        query.options(*options), page=page, per_page=per_page, error_out=False, count=True,
+        query.options(*options),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        count=True,
     )
 
 
@@ -194,9 +206,14 @@ class ExportData:
 def export_data(query: Select) -> ExportData:
     """Every action of a filtered list with its co-owners and findings, in three queries
     however many rows (no IN-list batches that grow with the list)."""
-    actions = list(db.session.scalars(query.options(
-        joinedload(ImprovementAction.owner), joinedload(ImprovementAction.department),
-    )))
+    actions = list(
+        db.session.scalars(
+            query.options(
+                joinedload(ImprovementAction.owner),
+                joinedload(ImprovementAction.department),
+            )
+        )
+    )
     chosen = query.with_only_columns(ImprovementAction.id).order_by(None).scalar_subquery()
     co_owners: dict[int, list[str]] = defaultdict(list)
     for action_id, name in db.session.execute(
@@ -229,6 +246,7 @@ class Counters:
 def _counters_statement(by_department: bool):
     """Four counts in one statement, each answered from the (department, status, deadline,
     closed_on) index alone. Built once; the values are bound per call."""
+
     def count(*conditions):
         query = select(func.count()).select_from(ImprovementAction).where(*conditions)
         if by_department:
@@ -241,9 +259,11 @@ def _counters_statement(by_department: bool):
     return select(
         count(is_open),
         count(is_open, ImprovementAction.deadline < bindparam("today", type_=Date)),
-        count(ImprovementAction.status == ActionStatus.done,
-              ImprovementAction.closed_on >= bindparam("start", type_=Date),
-              ImprovementAction.closed_on <= bindparam("end", type_=Date)),
+        count(
+            ImprovementAction.status == ActionStatus.done,
+            ImprovementAction.closed_on >= bindparam("start", type_=Date),
+            ImprovementAction.closed_on <= bindparam("end", type_=Date),
+        ),
         count(ImprovementAction.status == ActionStatus.declined),
     )
 
@@ -264,12 +284,14 @@ def counters(department_ids: list[int] | None, today: date) -> Counters:
 
 def my_actions(user: User, page: int, include_closed: bool = False):
     """Actions the user owns or co-owns, by deadline (open ones unless asked otherwise)."""
-    query = select(ImprovementAction).where(or_(
-        ImprovementAction.owner_id == user.id,
-        ImprovementAction.id.in_(
-            select(action_co_owner.c.action_id).where(action_co_owner.c.user_id == user.id)
-        ),
-    ))
+    query = select(ImprovementAction).where(
+        or_(
+            ImprovementAction.owner_id == user.id,
+            ImprovementAction.id.in_(
+                select(action_co_owner.c.action_id).where(action_co_owner.c.user_id == user.id)
+            ),
+        )
+    )
     if not include_closed:
         query = query.where(ImprovementAction.status.in_(OPEN_STATUSES))
     query = query.order_by(ImprovementAction.deadline, ImprovementAction.id)
@@ -277,12 +299,23 @@ def my_actions(user: User, page: int, include_closed: bool = False):
 
 
 def has_actions(user: User) -> bool:
-    return db.session.scalar(select(exists().where(or_(
-        ImprovementAction.owner_id == user.id,
-        ImprovementAction.id.in_(
-            select(action_co_owner.c.action_id).where(action_co_owner.c.user_id == user.id)
-        ),
-    )))) or False
+    return (
+        db.session.scalar(
+            select(
+                exists().where(
+                    or_(
+                        ImprovementAction.owner_id == user.id,
+                        ImprovementAction.id.in_(
+                            select(action_co_owner.c.action_id).where(
+                                action_co_owner.c.user_id == user.id
+                            )
+                        ),
+                    )
+                )
+            )
+        )
+        or False
+    )
 
 
 # --- One action ---------------------------------------------------------------------------
@@ -318,11 +351,13 @@ class TimelineEntry:
 def timeline(action: ImprovementAction) -> list[TimelineEntry]:
     """The audit trail, newest first, in two queries."""
     updates = db.session.scalars(
-        select(ProgressUpdate).where(ProgressUpdate.action_id == action.id)
+        select(ProgressUpdate)
+        .where(ProgressUpdate.action_id == action.id)
         .options(joinedload(ProgressUpdate.author))
     ).all()
     changes = db.session.scalars(
-        select(ActionChange).where(ActionChange.action_id == action.id)
+        select(ActionChange)
+        .where(ActionChange.action_id == action.id)
         .options(joinedload(ActionChange.changed_by))
         .order_by(ActionChange.id)
     ).all()
@@ -330,8 +365,10 @@ def timeline(action: ImprovementAction) -> list[TimelineEntry]:
     for update in updates:
         entries[("u", update.id)] = TimelineEntry(update.created_at, update.author, update)
     for change in changes:
-        key = ("u", change.update_id) if change.update_id else (
-            "c", change.changed_at, change.changed_by_id
+        key = (
+            ("u", change.update_id)
+            if change.update_id
+            else ("c", change.changed_at, change.changed_by_id)
         )
         entry = entries.get(key)
         if entry is None:
@@ -347,7 +384,8 @@ def timeline(action: ImprovementAction) -> list[TimelineEntry]:
 def changes_since(action_id: int, version: int | None) -> list[ActionChange]:
     """What others changed after a form was opened at `version` (for the conflict message)."""
     query = (
-        select(ActionChange).where(ActionChange.action_id == action_id)
+        select(ActionChange)
+        .where(ActionChange.action_id == action_id)
         .options(joinedload(ActionChange.changed_by))
         .order_by(ActionChange.id)
     )
@@ -359,13 +397,17 @@ def changes_since(action_id: int, version: int | None) -> list[ActionChange]:
 
 
 def pending_deadline_requests(action_id: int) -> list[DeadlineRequest]:
-    return list(db.session.scalars(
-        select(DeadlineRequest)
-        .where(DeadlineRequest.action_id == action_id,
-               DeadlineRequest.decision == DeadlineDecision.pending)
-        .options(joinedload(DeadlineRequest.requested_by))
-        .order_by(DeadlineRequest.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(DeadlineRequest)
+            .where(
+                DeadlineRequest.action_id == action_id,
+                DeadlineRequest.decision == DeadlineDecision.pending,
+            )
+            .options(joinedload(DeadlineRequest.requested_by))
+            .order_by(DeadlineRequest.id)
+        )
+    )
 
 
 # --- For the findings pages ---------------------------------------------------------------
@@ -420,12 +462,17 @@ def findings_for_linking(department_id: int, linked_ids=()) -> list[Finding]:
     if linked_ids:
         condition = or_(condition, Finding.id.in_(linked_ids))
     condition = and_(Finding.department_id == department_id, condition)
-    return list(db.session.scalars(
-        select(Finding).join(SurveyRound, SurveyRound.id == Finding.round_id)
-        .where(condition)
-        .options(joinedload(Finding.round), joinedload(Finding.question).joinedload(Question.theme))
-        .order_by(SurveyRound.held_on.desc(), Finding.triage, Finding.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Finding)
+            .join(SurveyRound, SurveyRound.id == Finding.round_id)
+            .where(condition)
+            .options(
+                joinedload(Finding.round), joinedload(Finding.question).joinedload(Question.theme)
+            )
+            .order_by(SurveyRound.held_on.desc(), Finding.triage, Finding.id)
+        )
+    )
 
 
 # --- Choices for the forms ----------------------------------------------------------------
@@ -433,14 +480,14 @@ def findings_for_linking(department_id: int, linked_ids=()) -> list[Finding]:
 
 def owner_candidates(department_id: int) -> tuple[list[User], list[User]]:
     """(the department's staff and directors, every other active user), each by name."""
-    people = db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.name)
-    ).all()
-    members = set(db.session.scalars(
-        select(DepartmentMembership.user_id).where(
-            DepartmentMembership.department_id == department_id
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    members = set(
+        db.session.scalars(
+            select(DepartmentMembership.user_id).where(
+                DepartmentMembership.department_id == department_id
+            )
         )
-    ))
+    )
     return [u for u in people if u.id in members], [u for u in people if u.id not in members]
 
 
@@ -459,9 +506,10 @@ def round_choices() -> list[tuple[int, str]]:
 
 
 def theme_choices() -> list[tuple[int, str]]:
-    return [(row.id, row.name) for row in db.session.execute(
-        select(Theme.id, Theme.name).order_by(Theme.name)
-    )]
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(select(Theme.id, Theme.name).order_by(Theme.name))
+    ]
 
 
 def users_by_id(ids) -> dict[int, User]:
@@ -475,18 +523,23 @@ def findings_by_id(ids) -> list[Finding]:
     ids = list(ids)
     if not ids:
         return []
-    return list(db.session.scalars(
-        select(Finding).where(Finding.id.in_(ids))
-        .options(joinedload(Finding.round), joinedload(Finding.question))
-    ))
+    return list(
+        db.session.scalars(
+            select(Finding)
+            .where(Finding.id.in_(ids))
+            .options(joinedload(Finding.round), joinedload(Finding.question))
+        )
+    )
 
 
 # --- Libraries ----------------------------------------------------------------------------
 
 
 def action_templates(include_inactive: bool = False) -> list[ActionTemplate]:
-    query = select(ActionTemplate).options(joinedload(ActionTemplate.theme)).order_by(
-        ActionTemplate.title
+    query = (
+        select(ActionTemplate)
+        .options(joinedload(ActionTemplate.theme))
+        .order_by(ActionTemplate.title)
     )
     if not include_inactive:
         query = query.where(ActionTemplate.active.is_(True))
@@ -544,8 +597,12 @@ def rollup(today: date) -> list[RollupRow]:
             func.sum(case((is_open, 1), else_=0)),
             func.sum(case((and_(is_open, ImprovementAction.deadline < today), 1), else_=0)),
             func.sum(case((is_done, 1), else_=0)),
-            func.sum(case((and_(is_done, ImprovementAction.closed_on <= ImprovementAction.deadline),
-                           1), else_=0)),
+            func.sum(
+                case(
+                    (and_(is_done, ImprovementAction.closed_on <= ImprovementAction.deadline), 1),
+                    else_=0,
+                )
+            ),
             func.sum(case((ImprovementAction.status == ActionStatus.declined, 1), else_=0)),
             func.max(ImprovementAction.last_update_at),
         ).group_by(ImprovementAction.department_id)
@@ -575,11 +632,12 @@ def user_departments(user: User) -> list[Department]:
     """Departments the user directs (admins: all active ones), for links and filters."""
     query = select(Department).where(Department.active.is_(True)).order_by(Department.name)
     if not user.is_admin:
-        query = query.where(Department.id.in_(
-            select(DepartmentMembership.department_id).where(
-                DepartmentMembership.user_id == user.id,
-                DepartmentMembership.role == MembershipRole.director,
+        query = query.where(
+            Department.id.in_(
+                select(DepartmentMembership.department_id).where(
+                    DepartmentMembership.user_id == user.id,
+                    DepartmentMembership.role == MembershipRole.director,
+                )
             )
-        ))
+        )
     return list(db.session.scalars(query))
-

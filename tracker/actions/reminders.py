@@ -8,6 +8,7 @@ days since its last successful run up to today, so a run missed during downtime 
 by the next run, once: every reminder point that fell in the missed days is in that one
 message. Each message has an idempotency key of (kind, recipient, day or week).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -59,8 +60,10 @@ def _days_between(element, compiler, **kw):
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return (f"CAST(julianday({compiler.process(later, **kw)}) - "
-            f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)")
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
 
 
 @dataclass(frozen=True)
@@ -115,15 +118,17 @@ def _load_actions(ids) -> list[ImprovementAction]:
     ids = list(ids)
     actions: list[ImprovementAction] = []
     for start in range(0, len(ids), 500):
-        actions.extend(db.session.scalars(
-            select(ImprovementAction)
-            .where(ImprovementAction.id.in_(ids[start:start + 500]))
-            .options(
-                joinedload(ImprovementAction.owner),
-                joinedload(ImprovementAction.department),
-                selectinload(ImprovementAction.co_owners),
-            )
-        ).unique())
+        actions.extend(
+            db.session.scalars(
+                select(ImprovementAction)
+                .where(ImprovementAction.id.in_(ids[start : start + 500]))
+                .options(
+                    joinedload(ImprovementAction.owner),
+                    joinedload(ImprovementAction.department),
+                    selectinload(ImprovementAction.co_owners),
+                )
+            ).unique()
+        )
     return sorted(actions, key=lambda a: (a.deadline, a.id))
 
 
@@ -153,9 +158,7 @@ def _line(action: ImprovementAction, today: date, user: User | None = None) -> A
     link = absolute_url("actions.action", action_id=action.id)
     update = None
     if user is not None:
-        update = signed_link(
-            app_path("actions.action", action_id=action.id) + "#h-update", user.id
-        )
+        update = signed_link(app_path("actions.action", action_id=action.id) + "#h-update", user.id)
     return ActionLine(action, (action.deadline - today).days, link, update)
 
 
@@ -174,13 +177,13 @@ def social_proof(department_ids, today: date) -> dict[int, SocialProof]:
         return {}
     rows = db.session.execute(
         select(
-            Department.id, Department.short_name,
+            Department.id,
+            Department.short_name,
             func.count(ImprovementAction.id),
             func.coalesce(func.sum(case((ImprovementAction.deadline >= today, 1), else_=0)), 0),
         )
         .join(ImprovementAction, ImprovementAction.department_id == Department.id)
-        .where(Department.id.in_(department_ids),
-               ImprovementAction.status.in_(OPEN_STATUSES))
+        .where(Department.id.in_(department_ids), ImprovementAction.status.in_(OPEN_STATUSES))
         .group_by(Department.id, Department.short_name)
     )
     proof = {}
@@ -225,8 +228,11 @@ def _owner_subject(due: list[ActionLine], overview: bool) -> str:
     if len(due) == 1:
         line = due[0]
         if line.days_left > 0:
-            return _("Deadline on %(date)s: %(title)s",
-                     date=_format_date(line.action.deadline), title=line.action.title)
+            return _(
+                "Deadline on %(date)s: %(title)s",
+                date=_format_date(line.action.deadline),
+                title=line.action.title,
+            )
         if line.days_left == 0:
             return _("Deadline today: %(title)s", title=line.action.title)
         return _("Past the deadline: %(title)s", title=line.action.title)
@@ -281,19 +287,26 @@ def remind_owners(now: datetime, since: datetime | None) -> dict:
         user = users[uid]
         with force_locale(outbox.recipient_locale(user)):
             due = [_line(a, days.today, user) for a in due_by_user[uid]]
-            overview = [_line(a, days.today, user) for a in
-                        sorted(overview_by_user[uid], key=lambda a: (a.deadline, a.id))]
+            overview = [
+                _line(a, days.today, user)
+                for a in sorted(overview_by_user[uid], key=lambda a: (a.deadline, a.id))
+            ]
             subject = _owner_subject(due, bool(overview))
             calendar = _deadline_calendar(due, now)
         queued += outbox.mail_person(
-            user, key=keys[uid], kind="reminder" if due else "owner-digest",
-            template="owner_reminder", subject=subject, now=now,
+            user,
+            key=keys[uid],
+            kind="reminder" if due else "owner-digest",
+            template="owner_reminder",
+            subject=subject,
+            now=now,
             attachments=[calendar] if calendar else [],
             coming=[line for line in due if line.days_left >= 0],
             overdue=[line for line in due if line.days_left < 0],
             overview=overview,
-            proof=[proof[d] for d in sorted({line.action.department_id for line in due})
-                   if d in proof],
+            proof=[
+                proof[d] for d in sorted({line.action.department_id for line in due}) if d in proof
+            ],
             my_actions=absolute_url("actions.mine"),
             account=absolute_url("auth.account"),
         )
@@ -309,8 +322,9 @@ def _open_actions_of_digest_readers() -> list[ImprovementAction]:
             or_(
                 ImprovementAction.owner_id.in_(readers),
                 ImprovementAction.id.in_(
-                    select(action_co_owner.c.action_id)
-                    .where(action_co_owner.c.user_id.in_(readers))
+                    select(action_co_owner.c.action_id).where(
+                        action_co_owner.c.user_id.in_(readers)
+                    )
                 ),
             ),
         )
@@ -333,9 +347,11 @@ def _directors_of(department_ids) -> dict[int, list[User]]:
     rows = db.session.execute(
         select(DepartmentMembership.department_id, User)
         .join(User, User.id == DepartmentMembership.user_id)
-        .where(DepartmentMembership.department_id.in_(department_ids),
-               DepartmentMembership.role == MembershipRole.director,
-               User.active.is_(True))
+        .where(
+            DepartmentMembership.department_id.in_(department_ids),
+            DepartmentMembership.role == MembershipRole.director,
+            User.active.is_(True),
+        )
         .order_by(User.id)
     )
     directors: dict[int, list[User]] = defaultdict(list)
@@ -352,11 +368,13 @@ def escalate_overdue(now: datetime, since: datetime | None) -> dict:
         return {"queued": 0}
     settings = Settings.current()
     late = timedelta(days=settings.escalation_days)
-    ids = db.session.scalars(select(ImprovementAction.id).where(
-        ImprovementAction.status.in_(OPEN_STATUSES),
-        ImprovementAction.deadline >= days.first - late,
-        ImprovementAction.deadline <= days.today - late,
-    ))
+    ids = db.session.scalars(
+        select(ImprovementAction.id).where(
+            ImprovementAction.status.in_(OPEN_STATUSES),
+            ImprovementAction.deadline >= days.first - late,
+            ImprovementAction.deadline <= days.today - late,
+        )
+    )
     actions = _load_actions(ids)
     directors = _directors_of({a.department_id for a in actions})
     by_director: dict[int, list[ImprovementAction]] = defaultdict(list)
@@ -375,14 +393,26 @@ def escalate_overdue(now: datetime, since: datetime | None) -> dict:
         with force_locale(outbox.recipient_locale(director)):
             lines = [_line(a, days.today) for a in by_director[uid]]
             if len(lines) == 1:
-                subject = _("Escalation: %(title)s is %(days)s days past its deadline",
-                            title=lines[0].action.title, days=lines[0].overdue)
+                subject = _(
+                    "Escalation: %(title)s is %(days)s days past its deadline",
+                    title=lines[0].action.title,
+                    days=lines[0].overdue,
+                )
             else:
-                subject = _("Escalation: %(count)s improvement actions are long past their "
-                            "deadline", count=len(lines))
+                subject = _(
+                    "Escalation: %(count)s improvement actions are long past their deadline",
+                    count=len(lines),
+                )
         queued += outbox.mail_person(
-            director, key=keys[uid], kind="escalation", template="escalation",
-            subject=subject, now=now, lines=lines, escalation_days=settings.escalation_days)
+            director,
+            key=keys[uid],
+            kind="escalation",
+            template="escalation",
+            subject=subject,
+            now=now,
+            lines=lines,
+            escalation_days=settings.escalation_days,
+        )
     return {"queued": queued}
 
 
@@ -417,8 +447,11 @@ def director_digest(now: datetime, since: datetime | None) -> dict:
         select(DepartmentMembership.department_id, User)
         .join(User, User.id == DepartmentMembership.user_id)
         .join(Department, Department.id == DepartmentMembership.department_id)
-        .where(DepartmentMembership.role == MembershipRole.director,
-               User.active.is_(True), Department.active.is_(True))
+        .where(
+            DepartmentMembership.role == MembershipRole.director,
+            User.active.is_(True),
+            Department.active.is_(True),
+        )
     ).all()
     directors: dict[int, User] = {}
     departments_of: dict[int, set[int]] = defaultdict(set)
@@ -431,58 +464,91 @@ def director_digest(now: datetime, since: datetime | None) -> dict:
     if not todo:
         return {"queued": 0}
     department_ids = sorted({d for uid in todo for d in departments_of[uid]})
-    departments = {d.id: d for d in db.session.scalars(
-        select(Department).where(Department.id.in_(department_ids)))}
-    open_counts = dict(db.session.execute(
-        select(ImprovementAction.department_id, func.count(ImprovementAction.id))
-        .where(ImprovementAction.department_id.in_(department_ids),
-               ImprovementAction.status.in_(OPEN_STATUSES))
-        .group_by(ImprovementAction.department_id)
-    ).all())
-    overdue_ids = set(db.session.scalars(select(ImprovementAction.id).where(
-        ImprovementAction.department_id.in_(department_ids),
-        ImprovementAction.status.in_(OPEN_STATUSES),
-        ImprovementAction.deadline < today,
-    )))
-    done_ids = set(db.session.scalars(select(ImprovementAction.id).where(
-        ImprovementAction.department_id.in_(department_ids),
-        ImprovementAction.status == ActionStatus.done,
-        ImprovementAction.closed_on >= start, ImprovementAction.closed_on <= today,
-    )))
-    changed_ids = set(db.session.scalars(
-        select(ActionChange.action_id).distinct()
-        .join(ImprovementAction, ImprovementAction.id == ActionChange.action_id)
-        .where(ImprovementAction.department_id.in_(department_ids),
-               ActionChange.changed_at >= clock.local_midnight(start))
-    )) - done_ids
+    departments = {
+        d.id: d
+        for d in db.session.scalars(select(Department).where(Department.id.in_(department_ids)))
+    }
+    open_counts = dict(
+        db.session.execute(
+            select(ImprovementAction.department_id, func.count(ImprovementAction.id))
+            .where(
+                ImprovementAction.department_id.in_(department_ids),
+                ImprovementAction.status.in_(OPEN_STATUSES),
+            )
+            .group_by(ImprovementAction.department_id)
+        ).all()
+    )
+    overdue_ids = set(
+        db.session.scalars(
+            select(ImprovementAction.id).where(
+                ImprovementAction.department_id.in_(department_ids),
+                ImprovementAction.status.in_(OPEN_STATUSES),
+                ImprovementAction.deadline < today,
+            )
+        )
+    )
+    done_ids = set(
+        db.session.scalars(
+            select(ImprovementAction.id).where(
+                ImprovementAction.department_id.in_(department_ids),
+                ImprovementAction.status == ActionStatus.done,
+                ImprovementAction.closed_on >= start,
+                ImprovementAction.closed_on <= today,
+            )
+        )
+    )
+    changed_ids = (
+        set(
+            db.session.scalars(
+                select(ActionChange.action_id)
+                .distinct()
+                .join(ImprovementAction, ImprovementAction.id == ActionChange.action_id)
+                .where(
+                    ImprovementAction.department_id.in_(department_ids),
+                    ActionChange.changed_at >= clock.local_midnight(start),
+                )
+            )
+        )
+        - done_ids
+    )
     actions = {a.id: a for a in _load_actions(overdue_ids | done_ids | changed_ids)}
     queued = 0
     for uid in todo:
         director = directors[uid]
         with force_locale(outbox.recipient_locale(director)):
             digests = []
-            for department_id in sorted(departments_of[uid],
-                                        key=lambda d: departments[d].name):
+            for department_id in sorted(departments_of[uid], key=lambda d: departments[d].name):
                 digest = DepartmentDigest(
-                    departments[department_id], open=open_counts.get(department_id, 0),
-                    link=absolute_url("actions.department_actions",
-                                      department_id=department_id),
+                    departments[department_id],
+                    open=open_counts.get(department_id, 0),
+                    link=absolute_url("actions.department_actions", department_id=department_id),
                 )
-                for ids, target in ((overdue_ids, digest.overdue),
-                                    (changed_ids, digest.changed),
-                                    (done_ids, digest.done)):
+                for ids, target in (
+                    (overdue_ids, digest.overdue),
+                    (changed_ids, digest.changed),
+                    (done_ids, digest.done),
+                ):
                     target.extend(
-                        _line(actions[i], today) for i in sorted(
-                            ids, key=lambda i: (actions[i].deadline, i))
+                        _line(actions[i], today)
+                        for i in sorted(ids, key=lambda i: (actions[i].deadline, i))
                         if actions[i].department_id == department_id
                     )
                 digests.append(digest)
             if all(d.is_empty for d in digests):
                 continue
-            subject = _("Weekly overview of improvement actions, week %(week)s",
-                        week=today.isocalendar()[1])
+            subject = _(
+                "Weekly overview of improvement actions, week %(week)s", week=today.isocalendar()[1]
+            )
         queued += outbox.mail_person(
-            director, key=keys[uid], kind="director-digest", template="director_digest",
-            subject=subject, now=now, digests=digests, start=start, today=today,
-            overview=absolute_url("actions.overview"))
+            director,
+            key=keys[uid],
+            kind="director-digest",
+            template="director_digest",
+            subject=subject,
+            now=now,
+            digests=digests,
+            start=start,
+            today=today,
+            overview=absolute_url("actions.overview"),
+        )
     return {"queued": queued}

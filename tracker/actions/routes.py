@@ -1,12 +1,12 @@
 """Pages of improvement actions: my actions, the action page with its quick update form and
 history, creating and editing, the workflow steps of the director, the overviews per
 department and across departments, the roll-up, exports, and the admin's libraries."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date as babel_format_date
-
 from flask import (
     Blueprint,
     Response,
@@ -22,7 +22,8 @@ from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker.actions import exports, queries, services
+from tracker import clock
+from tracker.actions import effects, exports, queries, services
 from tracker.actions.forms import (
     CONSTRAINT_LABELS,
     DECISION_LABELS,
@@ -51,7 +52,6 @@ from tracker.actions.models import (
     Priority,
     Visibility,
 )
-from tracker import clock
 from tracker.actions.queries import ActionFilter
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import refuse, role_required
@@ -59,7 +59,6 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
-from tracker.actions import effects
 from tracker.surveys.models import Sphere, Theme
 
 bp = Blueprint("actions", __name__)
@@ -100,9 +99,7 @@ def action_helpers():
         return current_user.is_authenticated and queries.has_actions(current_user)
 
     def may_create_action_in(department_id: int) -> bool:
-        return current_user.is_authenticated and services.may_create_in(
-            current_user, department_id
-        )
+        return current_user.is_authenticated and services.may_create_in(current_user, department_id)
 
     return {
         "my_actions_exist": my_actions_exist,
@@ -134,8 +131,12 @@ def _template_globals(state) -> None:
 
 
 STATUS_CLASSES = {
-    "proposed": "text-bg-secondary", "planned": "text-bg-info", "in_progress": "text-bg-primary",
-    "done": "text-bg-success", "declined": "text-bg-warning", "cancelled": "text-bg-dark",
+    "proposed": "text-bg-secondary",
+    "planned": "text-bg-info",
+    "in_progress": "text-bg-primary",
+    "done": "text-bg-success",
+    "declined": "text-bg-warning",
+    "cancelled": "text-bg-dark",
 }
 
 
@@ -250,7 +251,8 @@ def _status_forms(action: ImprovementAction) -> dict:
     if not form.is_submitted():
         form.version.data = str(action.version)
         form.status.data = (
-            ActionStatus.in_progress.value if action.status is ActionStatus.done
+            ActionStatus.in_progress.value
+            if action.status is ActionStatus.done
             else ActionStatus.proposed.value
         )
     return {"reopen_form": form}
@@ -258,8 +260,10 @@ def _status_forms(action: ImprovementAction) -> dict:
 
 def _render_action(action: ImprovementAction, **forms):
     """The action page for people who see everything of it."""
-    if "update_form" not in forms and action.status.is_open and services.may_update(
-        current_user, action
+    if (
+        "update_form" not in forms
+        and action.status.is_open
+        and services.may_update(current_user, action)
     ):
         forms["update_form"] = _update_form(action)
     for name, form in _status_forms(action).items():
@@ -274,8 +278,7 @@ def _render_action(action: ImprovementAction, **forms):
         decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
         may_manage=may_manage,
         may_update=services.may_update(current_user, action),
-        effects=effects.action_effects(
-            [action], get_organisation().anonymity_threshold)[action.id],
+        effects=effects.action_effects([action], get_organisation().anonymity_threshold)[action.id],
         **forms,
     )
 
@@ -301,7 +304,8 @@ def mine():
     pagination = queries.my_actions(current_user, page, include_closed)
     forms = {
         action.id: _update_form(action, origin="mine")
-        for action in pagination.items if action.status.is_open
+        for action in pagination.items
+        if action.status.is_open
     }
     return render_template(
         "actions/mine.html",
@@ -310,7 +314,8 @@ def mine():
         include_closed=include_closed,
         today=clock.today(),
         departments=queries.user_departments(current_user)
-        if current_user.has_role(Role.director) else [],
+        if current_user.has_role(Role.director)
+        else [],
     )
 
 
@@ -364,8 +369,9 @@ def _person_label(user: User) -> str:
     return user.name if user.active else _("%(name)s (deactivated)", name=user.name)
 
 
-def _fill_action_form(form: ActionForm, department_id: int, action: ImprovementAction | None,
-                      extra_finding_ids=()) -> list:
+def _fill_action_form(
+    form: ActionForm, department_id: int, action: ImprovementAction | None, extra_finding_ids=()
+) -> list:
     staff, others = queries.owner_candidates(department_id)
     owner_choices = {
         None: [(0, _("– choose the owner –"))],
@@ -383,8 +389,11 @@ def _fill_action_form(form: ActionForm, department_id: int, action: ImprovementA
     linked = [f.id for f in action.findings] if action is not None else []
     findings = queries.findings_for_linking(department_id, linked + list(extra_finding_ids))
     form.finding_ids.choices = [
-        (f.id, services.finding_label(f) + (f" ({f.question.theme.name})"
-                                            if f.question and f.question.theme else ""))
+        (
+            f.id,
+            services.finding_label(f)
+            + (f" ({f.question.theme.name})" if f.question and f.question.theme else ""),
+        )
         for f in findings
     ]
     return findings
@@ -428,18 +437,27 @@ def new_action(department_id: int):
             form.deadline.data = clock.today() + timedelta(days=template.typical_duration_days)
     if form.validate_on_submit():
         with saving(form) as outcome:
-            action = services.create_action(current_user, department=department,
-                                            **_action_values(form))
+            action = services.create_action(
+                current_user, department=department, **_action_values(form)
+            )
         if outcome.ok:
             flash(_("The action is created."), "success")
             return redirect(url_for("actions.action", action_id=action.id))
     chosen = set(form.finding_ids.data or [])
-    theme_ids = {f.question.theme_id for f in findings
-                 if f.id in chosen and f.question and f.question.theme_id}
+    theme_ids = {
+        f.question.theme_id
+        for f in findings
+        if f.id in chosen and f.question and f.question.theme_id
+    }
     suggested, other_templates = queries.suggested_templates(theme_ids)
     return render_template(
-        "actions/action_form.html", form=form, department=department, action=None,
-        suggested=suggested, other_templates=other_templates, template=template,
+        "actions/action_form.html",
+        form=form,
+        department=department,
+        action=None,
+        suggested=suggested,
+        other_templates=other_templates,
+        template=template,
         requested=requested,
     )
 
@@ -480,8 +498,15 @@ def edit_action(action_id: int):
                 flash(_("Nothing was changed."), "info")
             return redirect(url_for("actions.action", action_id=action.id))
     return render_template(
-        "actions/action_form.html", form=form, department=action.department, action=action,
-        conflict=conflict, suggested=[], other_templates=[], template=None, requested=[],
+        "actions/action_form.html",
+        form=form,
+        department=action.department,
+        action=action,
+        conflict=conflict,
+        suggested=[],
+        other_templates=[],
+        template=None,
+        requested=[],
     )
 
 
@@ -506,7 +531,9 @@ def decline(action_id: int):
     if form.validate_on_submit():
         with saving(form) as outcome:
             services.decline_action(
-                current_user, action, expected_version=_version(form),
+                current_user,
+                action,
+                expected_version=_version(form),
                 constraint=DeclineConstraint(form.constraint.data),
                 explanation=form.explanation.data,
             )
@@ -516,7 +543,10 @@ def decline(action_id: int):
             flash(_("The action is declined. The explanation is shown with it."), "success")
             return redirect(url_for("actions.action", action_id=action.id))
     return render_template(
-        "actions/decline.html", action=action, form=form, conflict=conflict,
+        "actions/decline.html",
+        action=action,
+        form=form,
+        conflict=conflict,
         templates=queries.decline_templates(),
     )
 
@@ -542,7 +572,9 @@ def _workflow_step(action_id: int, form_class, prefix: str, run, done_message: s
 @login_required
 def cancel(action_id: int):
     return _workflow_step(
-        action_id, CancelForm, "cancel",
+        action_id,
+        CancelForm,
+        "cancel",
         lambda action, form: services.cancel_action(
             current_user, action, expected_version=_version(form), reason=form.reason.data
         ),
@@ -554,10 +586,15 @@ def cancel(action_id: int):
 @login_required
 def reopen(action_id: int):
     return _workflow_step(
-        action_id, ReopenForm, "reopen",
+        action_id,
+        ReopenForm,
+        "reopen",
         lambda action, form: services.reopen_action(
-            current_user, action, expected_version=_version(form),
-            status=ActionStatus(form.status.data), reason=form.reason.data,
+            current_user,
+            action,
+            expected_version=_version(form),
+            status=ActionStatus(form.status.data),
+            reason=form.reason.data,
         ),
         _("The action is reopened."),
     )
@@ -576,7 +613,10 @@ def decide_deadline(action_id: int, request_id: int):
     if form.validate_on_submit():
         with saving() as outcome:
             services.decide_deadline_request(
-                current_user, deadline_request, action, approve=bool(form.approve.data),
+                current_user,
+                deadline_request,
+                action,
+                approve=bool(form.approve.data),
                 note=form.note.data,
             )
         if outcome.ok:
@@ -593,10 +633,11 @@ def decide_deadline(action_id: int, request_id: int):
 def _filters(department_ids: list[int] | None, with_department: bool):
     """The filter form from the query string, and the filter it describes."""
     form = FilterForm(formdata=request.args)
-    form.status.choices = [("", _("All")), (queries.OPEN, _("Open")),
-                           (queries.CLOSED, _("Closed"))] + [
-        (s.value, STATUS_LABELS[s]) for s in ActionStatus
-    ]
+    form.status.choices = [
+        ("", _("All")),
+        (queries.OPEN, _("Open")),
+        (queries.CLOSED, _("Closed")),
+    ] + [(s.value, STATUS_LABELS[s]) for s in ActionStatus]
     form.owner.choices = [("", _("Everyone"))] + [
         (str(i), name) for i, name in queries.staff_owner_choices(department_ids)
     ]
@@ -606,9 +647,11 @@ def _filters(department_ids: list[int] | None, with_department: bool):
     form.theme.choices = [("", _("All themes"))] + [
         (str(i), name) for i, name in queries.theme_choices()
     ]
-    form.department.choices = [("", _("All departments"))] + [
-        (str(i), name) for i, name in department_choices()
-    ] if with_department else [("", "")]
+    form.department.choices = (
+        [("", _("All departments"))] + [(str(i), name) for i, name in department_choices()]
+        if with_department
+        else [("", "")]
+    )
     if with_department:
         form.sort.choices = [*form.sort.choices, ("department", _("Department"))]
     form.validate()  # values that do not fit are ignored (and shown as errors)
@@ -689,7 +732,8 @@ def overview():
     form, action_filter = _filters(None, with_department=True)
     today = clock.today()
     pagination = queries.page_of(
-        queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int),
+        queries.filtered_actions(action_filter, today),
+        request.args.get("page", 1, type=int),
         with_department=True,
     )
     departments = queries.user_departments(current_user)
@@ -738,7 +782,9 @@ def _export(action_filter: ActionFilter, fmt: str, name: str) -> Response:
 def rollup():
     today = clock.today()
     return render_template(
-        "actions/rollup.html", rows=queries.rollup(today), today=today,
+        "actions/rollup.html",
+        rows=queries.rollup(today),
+        today=today,
         counters=queries.counters(None, today),
     )
 
@@ -780,7 +826,8 @@ def _action_template_page(template: ActionTemplate | None):
     if form.validate_on_submit():
         with saving(form) as outcome:
             services.save_action_template(
-                current_user, template,
+                current_user,
+                template,
                 title=form.title.data or "",
                 description=form.description.data or "",
                 theme=db.session.get(Theme, form.theme_id.data) if form.theme_id.data else None,
@@ -792,7 +839,9 @@ def _action_template_page(template: ActionTemplate | None):
             flash(_("The suggested action is saved."), "success")
             return redirect(url_for("actions.action_templates"))
     return render_template(
-        "actions/template_form.html", form=form, template=template,
+        "actions/template_form.html",
+        form=form,
+        template=template,
         heading=template.title if template else _("New suggested action"),
     )
 
@@ -816,7 +865,8 @@ def _decline_template_page(template: DeclineTemplate | None):
     if form.validate_on_submit():
         with saving(form) as outcome:
             services.save_decline_template(
-                current_user, template,
+                current_user,
+                template,
                 constraint=DeclineConstraint(form.constraint.data),
                 title=form.title.data or "",
                 text=form.text.data or "",
@@ -826,6 +876,8 @@ def _decline_template_page(template: DeclineTemplate | None):
             flash(_("The explanation is saved."), "success")
             return redirect(url_for("actions.action_templates"))
     return render_template(
-        "actions/template_form.html", form=form, template=template,
+        "actions/template_form.html",
+        form=form,
+        template=template,
         heading=template.title if template else _("New explanation for declining"),
     )

@@ -6,6 +6,7 @@ explanations for declining.
 Every function takes the acting user, raises DomainError for anything a user can get wrong,
 flushes and never commits: the caller commits once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.auth.permissions import require_admin
+from tracker import clock
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -31,9 +32,8 @@ from tracker.actions.models import (
     ProgressUpdate,
     Visibility,
 )
-from tracker import clock
 from tracker.auth.models import Role, User
-from tracker.auth.permissions import may_manage_department
+from tracker.auth.permissions import may_manage_department, require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department
@@ -60,10 +60,10 @@ class ConflictError(DomainError):
         # after a failed flush the session must be rolled back first (the caller does).
         Exception.__init__(self, "conflict")
         self.field = None
-        self.message = (_l(
+        self.message = _l(
             "Someone else changed this action after you opened it. Their changes are listed "
             "below and are kept. Your input is still in the form: check it and save again."
-        ))
+        )
         self.seen_version = seen_version
 
 
@@ -82,8 +82,12 @@ def may_view_details(user: User, action: ImprovementAction) -> bool:
 
 #: Statuses in which a public action is shown to everyone: a proposal is not decided yet,
 #: a cancellation is internal (the same rule as the "you said, we did" pages).
-PUBLIC_STATUSES = (ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done,
-                   ActionStatus.declined)
+PUBLIC_STATUSES = (
+    ActionStatus.planned,
+    ActionStatus.in_progress,
+    ActionStatus.done,
+    ActionStatus.declined,
+)
 
 
 def is_public(action: ImprovementAction) -> bool:
@@ -147,8 +151,13 @@ def finding_label(finding: Finding) -> str:
 class _History:
     """Collects the changes of one service call: one author, one moment, one version."""
 
-    def __init__(self, action: ImprovementAction, user: User | None, now: datetime,
-                 update: ProgressUpdate | None = None):
+    def __init__(
+        self,
+        action: ImprovementAction,
+        user: User | None,
+        now: datetime,
+        update: ProgressUpdate | None = None,
+    ):
         self.action = action
         self.user = user
         self.now = now
@@ -158,18 +167,20 @@ class _History:
         self.seen_version = action.version
 
     def record(self, field: str, old, new, note: str | None = None) -> None:
-        self.changes.append(ActionChange(
-            action_id=self.action.id,
-            changed_by_id=self.user.id if self.user else None,
-            changed_at=self.now,
-            field=field,
-            old_value=stored_value(old),
-            new_value=stored_value(new),
-            note=note,
-            update=self.update,
-            # The UPDATE that saves these changes raises the version by one.
-            version=(self.action.version or 0) + 1,
-        ))
+        self.changes.append(
+            ActionChange(
+                action_id=self.action.id,
+                changed_by_id=self.user.id if self.user else None,
+                changed_at=self.now,
+                field=field,
+                old_value=stored_value(old),
+                new_value=stored_value(new),
+                note=note,
+                update=self.update,
+                # The UPDATE that saves these changes raises the version by one.
+                version=(self.action.version or 0) + 1,
+            )
+        )
 
     def set(self, field: str, new, note: str | None = None) -> bool:
         """Set an attribute and record it when it changes."""
@@ -221,8 +232,12 @@ def _check_title(title: str) -> str:
         raise DomainError(_l("Give the action a title."), "title")
     if len(title) > MAX_TITLE:
         raise DomainError(
-            _l("The title can have at most %(limit)s characters. Put the details in the "
-               "description.", limit=MAX_TITLE), "title"
+            _l(
+                "The title can have at most %(limit)s characters. Put the details in the "
+                "description.",
+                limit=MAX_TITLE,
+            ),
+            "title",
         )
     return title
 
@@ -248,8 +263,8 @@ def _check_co_owners(co_owners: Iterable[User], owner: User, current=()) -> list
             continue
         if not user.active and user.id not in current:
             raise DomainError(
-                _l("%(name)s's account is deactivated and cannot be a co-owner.",
-                   name=user.name), "co_owner_ids",
+                _l("%(name)s's account is deactivated and cannot be a co-owner.", name=user.name),
+                "co_owner_ids",
             )
         chosen.append(user)
     return sorted(chosen, key=lambda u: u.name)
@@ -330,17 +345,32 @@ def create_action(
     )
     db.session.add(action)
     _flush()
-    db.session.add(ActionChange(
-        action_id=action.id, changed_by_id=acting_user.id, changed_at=now, field="created",
-        new_value=title, version=action.version,
-    ))
+    db.session.add(
+        ActionChange(
+            action_id=action.id,
+            changed_by_id=acting_user.id,
+            changed_at=now,
+            field="created",
+            new_value=title,
+            version=action.version,
+        )
+    )
     _flush()
     return action
 
 
 EDITABLE = (
-    "title", "description", "owner", "co_owners", "deadline", "priority", "quick_win",
-    "sphere", "visibility", "public_summary", "findings",
+    "title",
+    "description",
+    "owner",
+    "co_owners",
+    "deadline",
+    "priority",
+    "quick_win",
+    "sphere",
+    "visibility",
+    "public_summary",
+    "findings",
 )
 
 
@@ -474,10 +504,13 @@ def _transition(
     if FORWARD.get(current) is not new_status:
         following = FORWARD[current]
         raise DomainError(
-            _l("An action that is %(current)s cannot become %(new)s. The next step is "
-               "%(next)s (proposed → planned → in progress → done).",
-               current=STATUS_WORDS[current], new=STATUS_WORDS[new_status],
-               next=STATUS_WORDS[following]),
+            _l(
+                "An action that is %(current)s cannot become %(new)s. The next step is "
+                "%(next)s (proposed → planned → in progress → done).",
+                current=STATUS_WORDS[current],
+                new=STATUS_WORDS[new_status],
+                next=STATUS_WORDS[following],
+            ),
             "new_status",
         )
     if not may_update(acting_user, action):
@@ -486,7 +519,7 @@ def _transition(
         result = _optional_text(result, "result")
         if not result:
             raise DomainError(
-                _l("Describe the result (\"we did …\") to close the action as done."), "result"
+                _l('Describe the result ("we did …") to close the action as done.'), "result"
             )
         history.set("result", result)
         history.set("progress", 100)
@@ -522,23 +555,37 @@ def change_status(
     _check_version(action, expected_version)
     history = _History(action, acting_user, now or utcnow())
     _transition(
-        history, acting_user, new_status, result=result, constraint=constraint,
-        explanation=explanation, reason=reason,
+        history,
+        acting_user,
+        new_status,
+        result=result,
+        constraint=constraint,
+        explanation=explanation,
+        reason=reason,
     )
     return history.save()
 
 
 def decline_action(acting_user, action, *, expected_version, constraint, explanation, now=None):
     return change_status(
-        acting_user, action, ActionStatus.declined, expected_version=expected_version,
-        constraint=constraint, explanation=explanation, now=now,
+        acting_user,
+        action,
+        ActionStatus.declined,
+        expected_version=expected_version,
+        constraint=constraint,
+        explanation=explanation,
+        now=now,
     )
 
 
 def cancel_action(acting_user, action, *, expected_version, reason, now=None):
     return change_status(
-        acting_user, action, ActionStatus.cancelled, expected_version=expected_version,
-        reason=reason, now=now,
+        acting_user,
+        action,
+        ActionStatus.cancelled,
+        expected_version=expected_version,
+        reason=reason,
+        now=now,
     )
 
 
@@ -600,21 +647,32 @@ def post_update(
 
     if new_status is not None and new_status not in FORWARD.values():
         raise DomainError(
-            _l("Declining, cancelling and reopening are done by the director on the "
-               "action page."), "new_status",
+            _l("Declining, cancelling and reopening are done by the director on the action page."),
+            "new_status",
         )
 
     # Read before changing anything, so autoflush cannot save half a change.
-    pending_requests = list(db.session.scalars(
-        select(DeadlineRequest).where(
-            DeadlineRequest.action_id == action.id,
-            DeadlineRequest.decision == DeadlineDecision.pending,
+    pending_requests = (
+        list(
+            db.session.scalars(
+                select(DeadlineRequest).where(
+                    DeadlineRequest.action_id == action.id,
+                    DeadlineRequest.decision == DeadlineDecision.pending,
+                )
+            )
         )
-    )) if requested_deadline is not None else []
+        if requested_deadline is not None
+        else []
+    )
 
     update = ProgressUpdate(
-        action_id=action.id, author_id=acting_user.id, created_at=now, text=text,
-        percent=percent, new_status=new_status, requested_deadline=requested_deadline,
+        action_id=action.id,
+        author_id=acting_user.id,
+        created_at=now,
+        text=text,
+        percent=percent,
+        new_status=new_status,
+        requested_deadline=requested_deadline,
         public=bool(public) and action.visibility is Visibility.public,
         stuck=bool(stuck) and new_status is not ActionStatus.done,
     )
@@ -631,11 +689,17 @@ def post_update(
             history.record(
                 "deadline_request", pending.requested_deadline, DeadlineDecision.withdrawn
             )
-        db.session.add(DeadlineRequest(
-            action_id=action.id, update=update, requested_by_id=acting_user.id,
-            requested_at=now, previous_deadline=action.deadline,
-            requested_deadline=requested_deadline, reason=text,
-        ))
+        db.session.add(
+            DeadlineRequest(
+                action_id=action.id,
+                update=update,
+                requested_by_id=acting_user.id,
+                requested_at=now,
+                previous_deadline=action.deadline,
+                requested_deadline=requested_deadline,
+                reason=text,
+            )
+        )
         history.record("deadline_request", None, requested_deadline)
     db.session.add(update)
     action.last_update_at = now

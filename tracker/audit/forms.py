@@ -11,11 +11,13 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     action = SelectField(_l("What happened"), default="")
-    actor = StringField(_l("Who (user number or name of a client)"),
-                        validators=[Optional(), Length(max=120)])
+    actor = StringField(
+        _l("Who (user number or name of a client)"), validators=[Optional(), Length(max=120)]
+    )
     subject_type = SelectField(_l("Kind of subject"), default="")
-    subject_id = IntegerField(_l("Subject number"),
-                              validators=[Optional(), NumberRange(min=1, max=2**62)])
+    subject_id = IntegerField(
+        _l("Subject number"), validators=[Optional(), NumberRange(min=1, max=2**62)]
+    )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
     text = StringField(_l("Containing"), validators=[Optional(), Length(max=200)])

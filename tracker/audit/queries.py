@@ -1,4 +1,5 @@
 """Reading the audit trail: the admin page and its CSV export, with the same filters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,18 +41,22 @@ class AuditFilter:
             query = query.where(AuditEvent.at >= clock.local_moment(self.since, time()))
         if self.until:
             query = query.where(
-                AuditEvent.at < clock.local_moment(self.until + timedelta(days=1), time()))
+                AuditEvent.at < clock.local_moment(self.until + timedelta(days=1), time())
+            )
         if self.text:
-            query = query.where(or_(
-                cast(AuditEvent.details, String).contains(self.text, autoescape=True),
-                AuditEvent.origin.contains(self.text, autoescape=True),
-            ))
+            query = query.where(
+                or_(
+                    cast(AuditEvent.details, String).contains(self.text, autoescape=True),
+                    AuditEvent.origin.contains(self.text, autoescape=True),
+                )
+            )
         return query
 
 
 def page(audit_filter: AuditFilter, number: int):
-    query = audit_filter.apply(select(AuditEvent)).order_by(AuditEvent.at.desc(),
-                                                            AuditEvent.id.desc())
+    query = audit_filter.apply(select(AuditEvent)).order_by(
+        AuditEvent.at.desc(), AuditEvent.id.desc()
+    )
     return db.paginate(query, page=number, per_page=PER_PAGE, error_out=False)
 
 
@@ -61,9 +66,16 @@ def for_export(audit_filter: AuditFilter) -> list[AuditEvent]:
 
 
 def actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return list(
+        db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    )
 
 
 def subject_types() -> list[str]:
-    return [t for t in db.session.scalars(
-        select(AuditEvent.subject_type).distinct().order_by(AuditEvent.subject_type)) if t]
+    return [
+        t
+        for t in db.session.scalars(
+            select(AuditEvent.subject_type).distinct().order_by(AuditEvent.subject_type)
+        )
+        if t
+    ]

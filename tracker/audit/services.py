@@ -6,6 +6,7 @@ leaves no row, and a change never goes unrecorded).
 happened is the request's client address, or "cli" outside a request ("scheduler" and SCIM
 clients through `acting_as`).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -19,7 +20,8 @@ from tracker.types import utcnow
 
 _origin: contextvars.ContextVar[str] = contextvars.ContextVar("audit_origin", default="cli")
 _actor_label: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "audit_actor_label", default=None)
+    "audit_actor_label", default=None
+)
 
 #: Keys that must never reach the audit trail, whatever a caller passes.
 SECRET_KEYS = frozenset({"password", "password_hash", "token", "secret", "code", "id_token"})
@@ -51,8 +53,9 @@ def _clean(details: dict) -> dict:
     return clean
 
 
-def record(actor, action: str, subject_type: str | None = None, subject_id: int | None = None,
-           **details) -> AuditEvent:
+def record(
+    actor, action: str, subject_type: str | None = None, subject_id: int | None = None, **details
+) -> AuditEvent:
     """Write one audit row (flushed with the caller's transaction). `actor` is the acting
     User, or None for the command line / scheduler / an actor set with `acting_as`."""
     if actor is not None and getattr(actor, "id", None) is not None:
@@ -65,8 +68,13 @@ def record(actor, action: str, subject_type: str | None = None, subject_id: int 
     if actor_id is None and label == "cli" and has_request_context():
         label = "anonymous"
     event = AuditEvent(
-        at=utcnow(), actor_id=actor_id, actor_label=label, action=action,
-        subject_type=subject_type, subject_id=subject_id, origin=origin[:64],
+        at=utcnow(),
+        actor_id=actor_id,
+        actor_label=label,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        origin=origin[:64],
         details=_clean(details),
     )
     db.session.add(event)

@@ -7,6 +7,7 @@ forget to record it; the records go in with the same commit.
 
 Sign-ins are events, not row changes: `record_sign_in` is called where they happen.
 """
+
 from __future__ import annotations
 
 from flask import g, has_request_context
@@ -19,8 +20,10 @@ from tracker.audit.services import record
 #: (`session_token` and `last_login_at` change at every sign-in: not a change of the account.)
 TRACKED = {
     "User": ("user", ("email", "name", "role", "active", "locale", "password_hash")),
-    "Department": ("department", ("name", "short_name", "active", "directorate_id",
-                                  "publish_owner_names", "successor_id")),
+    "Department": (
+        "department",
+        ("name", "short_name", "active", "directorate_id", "publish_owner_names", "successor_id"),
+    ),
     "Organisation": ("settings", None),  # every column
     "GroupMapping": ("group_mapping", ("group_name", "role", "department_id")),
 }
@@ -69,12 +72,17 @@ def _after_flush(session: Session, _context) -> None:
             name = type(obj).__name__
             if name in TRACKED:
                 kind, columns = TRACKED[name]
-                details = {k: v[1] for k, v in _changes(obj, columns).items()
-                           if k != "password"}
+                details = {k: v[1] for k, v in _changes(obj, columns).items() if k != "password"}
                 record(actor, f"{kind}.created", kind, obj.id, **details)
             elif name == "DepartmentMembership":
-                record(actor, "membership.added", "user", obj.user_id,
-                       department_id=obj.department_id, membership=_value(obj.role))
+                record(
+                    actor,
+                    "membership.added",
+                    "user",
+                    obj.user_id,
+                    department_id=obj.department_id,
+                    membership=_value(obj.role),
+                )
         for obj in list(session.dirty):
             name = type(obj).__name__
             if name in TRACKED and session.is_modified(obj):
@@ -83,14 +91,21 @@ def _after_flush(session: Session, _context) -> None:
                 if changed:
                     action = f"{kind}.changed"
                     if kind == "user" and set(changed) == {"active"}:
-                        action = "user.deactivated" if not changed["active"][1] else \
-                            "user.reactivated"
+                        action = (
+                            "user.deactivated" if not changed["active"][1] else "user.reactivated"
+                        )
                     record(actor, action, kind, obj.id, **changed)
         # Deletions, orphans included, as the flush made them (see _deleted).
         for name, obj_id, user_id, department_id, role in session.info.pop("audit_deleted", []):
             if name == "DepartmentMembership":
-                record(actor, "membership.removed", "user", user_id,
-                       department_id=department_id, membership=role)
+                record(
+                    actor,
+                    "membership.removed",
+                    "user",
+                    user_id,
+                    department_id=department_id,
+                    membership=role,
+                )
             else:
                 kind, _columns = TRACKED[name]
                 record(actor, f"{kind}.deleted", kind, obj_id)
@@ -104,23 +119,33 @@ def _deleted(_mapper, _connection, target) -> None:
         return
     session = object_session(target)
     if session is not None:
-        session.info.setdefault("audit_deleted", []).append((
-            name, getattr(target, "id", None), getattr(target, "user_id", None),
-            getattr(target, "department_id", None), _value(getattr(target, "role", None)),
-        ))
+        session.info.setdefault("audit_deleted", []).append(
+            (
+                name,
+                getattr(target, "id", None),
+                getattr(target, "user_id", None),
+                getattr(target, "department_id", None),
+                _value(getattr(target, "role", None)),
+            )
+        )
 
 
-def record_sign_in(user, *, method: str, succeeded: bool, email: str | None = None,
-                   reason: str | None = None) -> None:
+def record_sign_in(
+    user, *, method: str, succeeded: bool, email: str | None = None, reason: str | None = None
+) -> None:
     """A sign-in (password or the identity provider), successful or not."""
     details = {"method": method}
     if reason:
         details["reason"] = reason
     if not succeeded and user is None and email:
         details["email"] = email
-    record(user if succeeded else None, "signin.succeeded" if succeeded else "signin.failed",
-           "user" if user is not None else None, user.id if user is not None else None,
-           **details)
+    record(
+        user if succeeded else None,
+        "signin.succeeded" if succeeded else "signin.failed",
+        "user" if user is not None else None,
+        user.id if user is not None else None,
+        **details,
+    )
 
 
 def init_app(_app) -> None:

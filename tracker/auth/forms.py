@@ -10,11 +10,11 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from tracker.forms import MultiCheckboxField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from tracker.auth.models import Role
 from tracker.auth.queries import group_mapping_named
+from tracker.forms import MultiCheckboxField
 
 MIN_PASSWORD = 10
 
@@ -44,9 +44,7 @@ class LanguageForm(FlaskForm):
     class Meta:
         csrf = False
 
-    language = SelectField(
-        _l("Language"), choices=[("nl", "Nederlands"), ("en", "English")]
-    )
+    language = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")])
     submit = SubmitField(_l("Change language"))
 
 
@@ -63,7 +61,8 @@ class AccountForm(FlaskForm):
 def new_password_field(description=None) -> PasswordField:
     """The password rules, the same wherever someone chooses a password."""
     return PasswordField(
-        _l("New password"), description=description,
+        _l("New password"),
+        description=description,
         validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
     )
 
@@ -98,8 +97,10 @@ class ResetRequestForm(FlaskForm):
 class PeopleImportForm(FlaskForm):
     file = FileField(
         _l("HR file"),
-        description=_l("CSV or Excel (.xlsx) with the columns naam, e-mailadres, afdeling and "
-                       "rol (or name, email, department, role)."),
+        description=_l(
+            "CSV or Excel (.xlsx) with the columns naam, e-mailadres, afdeling and "
+            "rol (or name, email, department, role)."
+        ),
         validators=[FileRequired(_l("Choose a file."))],
     )
     deactivate_missing = BooleanField(

@@ -3,6 +3,7 @@
 `apply_group_mappings` is the one rule, used at every sign-in through the provider (and by a
 directory sync later): it takes plain group names, nothing about where they came from.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,17 +79,17 @@ def apply_group_mappings(user: User, group_names: Iterable[str]) -> list[GroupMa
             )
             user.role = role
 
-    wanted = {
-        (m.department_id, _membership_role(m.role)) for m in matched if m.department_id
-    }
+    wanted = {(m.department_id, _membership_role(m.role)) for m in matched if m.department_id}
     for membership in list(user.memberships):
         if membership.from_groups and (membership.department_id, membership.role) not in wanted:
             user.memberships.remove(membership)
     have = {(m.department_id, m.role) for m in user.memberships}
     for department_id, membership_role in sorted(wanted - have, key=lambda k: (k[0], k[1].value)):
-        user.memberships.append(DepartmentMembership(
-            department_id=department_id, role=membership_role, from_groups=True
-        ))
+        user.memberships.append(
+            DepartmentMembership(
+                department_id=department_id, role=membership_role, from_groups=True
+            )
+        )
     db.session.flush()
     return matched
 
@@ -125,7 +126,10 @@ def save_group_mapping(
     db.session.flush()
     security_log.info(
         "group mapping saved id=%s group=%s role=%s department_id=%s by=%s",
-        mapping.id, group_name, role.value, department.id if department else None,
+        mapping.id,
+        group_name,
+        role.value,
+        department.id if department else None,
         acting_user.id if acting_user else "cli",
     )
     return mapping
@@ -135,8 +139,9 @@ def delete_group_mapping(acting_user: User | None, mapping: GroupMapping) -> Non
     require_admin(acting_user)
     security_log.info(
         "group mapping deleted id=%s group=%s by=%s",
-        mapping.id, mapping.group_name, acting_user.id if acting_user else "cli",
+        mapping.id,
+        mapping.group_name,
+        acting_user.id if acting_user else "cli",
     )
     db.session.delete(mapping)
     db.session.flush()
-

@@ -4,6 +4,7 @@
 returns the user to log in, or raises SignInRefused. The protocol itself (state, nonce,
 PKCE, signatures) is tracker.auth.oidc's job.
 """
+
 from __future__ import annotations
 
 import logging
@@ -114,15 +115,18 @@ def sign_in_with_claims(
         if user is not None:
             if not user.active:
                 raise SignInRefused(DEACTIVATED, f"deactivated user_id={user.id}", 403)
-            security_log.info("identity linked to existing account user_id=%s sub=%s",
-                              user.id, subject)
+            security_log.info(
+                "identity linked to existing account user_id=%s sub=%s", user.id, subject
+            )
         else:
-            user = User(email=email, name=_name(claims, email), role=Role.employee,
-                        password_hash=None)
+            user = User(
+                email=email, name=_name(claims, email), role=Role.employee, password_hash=None
+            )
             db.session.add(user)
             db.session.flush()
-            security_log.info("user created user_id=%s role=employee by=sign-in sub=%s",
-                              user.id, subject)
+            security_log.info(
+                "user created user_id=%s role=employee by=sign-in sub=%s", user.id, subject
+            )
         identity = UserIdentity(issuer=issuer, subject=subject, user=user)
         db.session.add(identity)
 
@@ -140,9 +144,12 @@ def _refuse_if_taken(email: str, user: User) -> None:
     other = db.session.scalar(select(User).where(User.email == email, User.id != user.id))
     if other is not None:
         raise SignInRefused(
-            _l("Your e-mail address at the identity provider (%(email)s) belongs to another "
-               "account in the tracker, so you are not signed in. Ask an administrator to "
-               "sort this out.", email=email),
+            _l(
+                "Your e-mail address at the identity provider (%(email)s) belongs to another "
+                "account in the tracker, so you are not signed in. Ask an administrator to "
+                "sort this out.",
+                email=email,
+            ),
             f"email at provider held by user_id={other.id} (user_id={user.id})",
             409,
         )

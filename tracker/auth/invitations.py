@@ -12,6 +12,7 @@ known: the request only records the request (limited per address and per client 
 log-ins); looking the address up, making the link and the mail happen after the answer has
 gone out (`send_reset_link`, which the page runs when the response is closed).
 """
+
 from __future__ import annotations
 
 import enum
@@ -47,9 +48,11 @@ MAX_TOKEN_LENGTH = 100
 RESET_SENT = _l(
     "If the address is known, a mail with a link to choose a new password is on its way. "
     "The link works for one hour. No mail? Check the address and your spam folder, or ask "
-    "again in a while.")
+    "again in a while."
+)
 RESET_THROTTLED = _l(
-    "Too many requests for a new password. Wait a quarter of an hour and try again.")
+    "Too many requests for a new password. Wait a quarter of an hour and try again."
+)
 
 
 def signs_in_elsewhere(user: User) -> bool:
@@ -81,8 +84,11 @@ def _replace_open_links(user: User, now: datetime) -> None:
     """Earlier links of this person that still work stop working now."""
     db.session.execute(
         update(PasswordToken)
-        .where(PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None),
-               PasswordToken.expires_at > now)
+        .where(
+            PasswordToken.user_id == user.id,
+            PasswordToken.used_at.is_(None),
+            PasswordToken.expires_at > now,
+        )
         .values(expires_at=now),
         execution_options={"synchronize_session": False},
     )
@@ -90,8 +96,13 @@ def _replace_open_links(user: User, now: datetime) -> None:
 
 def _store_link(user: User, purpose: TokenPurpose, digest: str, now: datetime) -> PasswordToken:
     _replace_open_links(user, now)
-    link = PasswordToken(user=user, purpose=purpose, token_hash=digest, created_at=now,
-                         expires_at=now + VALID_FOR[purpose])
+    link = PasswordToken(
+        user=user,
+        purpose=purpose,
+        token_hash=digest,
+        created_at=now,
+        expires_at=now + VALID_FOR[purpose],
+    )
     db.session.add(link)
     db.session.flush()
     return link
@@ -107,24 +118,36 @@ def invite(acting_user: User | None, user: User, now: datetime | None = None) ->
     if acting_user is not None:
         require_admin(acting_user)
     if not user.active:
-        raise DomainError(_l("%(name)s is deactivated; activate the account first.",
-                             name=user.name))
+        raise DomainError(
+            _l("%(name)s is deactivated; activate the account first.", name=user.name)
+        )
     if user.password_hash:
-        raise DomainError(_l(
-            "%(name)s has chosen a password already. Forgotten it? The log-in page has a link "
-            "to choose a new one.", name=user.name))
+        raise DomainError(
+            _l(
+                "%(name)s has chosen a password already. Forgotten it? The log-in page has a link "
+                "to choose a new one.",
+                name=user.name,
+            )
+        )
     now = now or utcnow()
     organisation = get_organisation().name
     token, digest = _new_token()
     link = _store_link(user, TokenPurpose.invite, digest, now)
-    security_log.info("invitation user_id=%s by=%s", user.id,
-                      acting_user.id if acting_user else "cli")
+    security_log.info(
+        "invitation user_id=%s by=%s", user.id, acting_user.id if acting_user else "cli"
+    )
     return mail_person(
-        user, key=f"invite:{user.id}:{link.id}", kind="invitation", template="invitation",
-        subject=lambda: _("Your account for the tracker of %(organisation)s",
-                          organisation=organisation),
-        now=now, link=absolute_url("auth.set_password", token=token),
-        login=absolute_url("auth.login"), hours=72,
+        user,
+        key=f"invite:{user.id}:{link.id}",
+        kind="invitation",
+        template="invitation",
+        subject=lambda: _(
+            "Your account for the tracker of %(organisation)s", organisation=organisation
+        ),
+        now=now,
+        link=absolute_url("auth.set_password", token=token),
+        login=absolute_url("auth.login"),
+        hours=72,
         invited_by=acting_user.name if acting_user else None,
     )
 
@@ -134,18 +157,21 @@ def latest_invitations(user_ids) -> dict[int, datetime]:
     ids = list(user_ids)
     if not ids:
         return {}
-    return dict(db.session.execute(
-        select(PasswordToken.user_id, func.max(PasswordToken.created_at))
-        .where(PasswordToken.purpose == TokenPurpose.invite, PasswordToken.user_id.in_(ids))
-        .group_by(PasswordToken.user_id)
-    ).tuples().all())
+    return dict(
+        db.session.execute(
+            select(PasswordToken.user_id, func.max(PasswordToken.created_at))
+            .where(PasswordToken.purpose == TokenPurpose.invite, PasswordToken.user_id.in_(ids))
+            .group_by(PasswordToken.user_id)
+        )
+        .tuples()
+        .all()
+    )
 
 
 # --- Password reset -----------------------------------------------------------------------
 
 
-def record_reset_request(email: str, ip_address: str, limits,
-                         now: datetime | None = None) -> str:
+def record_reset_request(email: str, ip_address: str, limits, now: datetime | None = None) -> str:
     """Someone asks for a link to choose a new password. Limited like log-ins (per address
     and per client address), and recorded. The same statements run whether or not the
     address belongs to anyone: nothing here looks the address up. Returns the address (as
@@ -157,8 +183,11 @@ def record_reset_request(email: str, ip_address: str, limits,
     if throttled("reset", email, ip_address, limits, failures_only=False):
         security_log.warning("password reset throttled email=%s ip=%s", email, ip_address)
         raise DomainError(RESET_THROTTLED)
-    db.session.add(LoginAttempt(kind="reset", email=email, ip_address=ip_address,
-                                succeeded=False, created_at=now))
+    db.session.add(
+        LoginAttempt(
+            kind="reset", email=email, ip_address=ip_address, succeeded=False, created_at=now
+        )
+    )
     db.session.flush()
     security_log.info("password reset requested email=%s ip=%s", email, ip_address)
     return email
@@ -175,10 +204,15 @@ def send_reset_link(email: str, now: datetime | None = None) -> bool:
         return False
     link = _store_link(user, TokenPurpose.reset, digest, now)
     return mail_person(
-        user, key=f"reset:{user.id}:{link.id}", kind="password-reset",
-        template="password_reset", subject=lambda: _("Choose a new password"),
-        now=now, link=absolute_url("auth.set_password", token=token),
-        reset=absolute_url("auth.reset_password"), minutes=60,
+        user,
+        key=f"reset:{user.id}:{link.id}",
+        kind="password-reset",
+        template="password_reset",
+        subject=lambda: _("Choose a new password"),
+        now=now,
+        link=absolute_url("auth.set_password", token=token),
+        reset=absolute_url("auth.reset_password"),
+        minutes=60,
     )
 
 
@@ -196,9 +230,11 @@ LINK_PROBLEMS = {
     LinkState.used: _l("This link has been used already: a link works once."),
     LinkState.expired: _l(
         "This link has expired. An invitation works for 72 hours and a link to choose a new "
-        "password for one hour; a newer link replaces older ones."),
+        "password for one hour; a newer link replaces older ones."
+    ),
     LinkState.unknown: _l(
-        "This link is not valid. Perhaps only part of it was copied from the mail."),
+        "This link is not valid. Perhaps only part of it was copied from the mail."
+    ),
 }
 
 
@@ -223,7 +259,8 @@ def find_link(token: str, now: datetime | None = None) -> PasswordLink:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return PasswordLink(LinkState.unknown)
     link = db.session.scalar(
-        select(PasswordToken).where(PasswordToken.token_hash == token_hash(token))
+        select(PasswordToken)
+        .where(PasswordToken.token_hash == token_hash(token))
         .options(joinedload(PasswordToken.user))
     )
     if link is None or not link.user.active:
@@ -235,8 +272,9 @@ def find_link(token: str, now: datetime | None = None) -> PasswordLink:
     return PasswordLink(LinkState.valid, link)
 
 
-def set_password(token: str, new_password: str, hash_method: str,
-                 now: datetime | None = None) -> User:
+def set_password(
+    token: str, new_password: str, hash_method: str, now: datetime | None = None
+) -> User:
     """Use a link: the person's password becomes `new_password` (the form checked the
     rules), the link is used up, every other session of the person ends. Returns the person,
     to be signed in."""

@@ -116,9 +116,11 @@ class HrRecord(db.Model):
     director, else as staff); memberships set by hand in other departments are left alone."""
 
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="SET NULL"), index=True)
+        ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
 
 
 class LoginAttempt(db.Model):

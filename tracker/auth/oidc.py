@@ -7,6 +7,7 @@ a failed fetch is tried again at the next sign-in. Everything that can go wrong 
 SignInRefused with a message for the person and a reason for the security log (never a
 token).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -107,7 +108,8 @@ def _load_metadata(client: FlaskOAuth2App, config: Settings) -> dict:
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError) as error:
         raise SignInRefused(
-            PROVIDER_UNREACHABLE, f"provider unreachable: discovery failed ({type(error).__name__})",
+            PROVIDER_UNREACHABLE,
+            f"provider unreachable: discovery failed ({type(error).__name__})",
             502,
         ) from error
     if metadata.get("issuer", "").rstrip("/") != config.issuer:
@@ -115,7 +117,8 @@ def _load_metadata(client: FlaskOAuth2App, config: Settings) -> dict:
         client.server_metadata.clear()
         raise SignInRefused(
             PROVIDER_UNREACHABLE,
-            f"discovery names another issuer: {metadata.get('issuer')!r}", 502,
+            f"discovery names another issuer: {metadata.get('issuer')!r}",
+            502,
         )
     return metadata
 
@@ -144,22 +147,30 @@ def claims_from_callback(config: Settings) -> dict:
         raise SignInRefused(ANSWER_INVALID, f"callback from another issuer {issuer_param[:200]!r}")
     _load_metadata(client, config)
     try:
-        token = client.authorize_access_token(claims_options={
-            # Authlib checks the audience only through `azp` unless told: the ID token
-            # must be meant for this client, from this issuer.
-            "iss": {"essential": True, "values": [client.server_metadata["issuer"]]},
-            "aud": {"essential": True, "value": config.client_id},
-        })
+        token = client.authorize_access_token(
+            claims_options={
+                # Authlib checks the audience only through `azp` unless told: the ID token
+                # must be meant for this client, from this issuer.
+                "iss": {"essential": True, "values": [client.server_metadata["issuer"]]},
+                "aud": {"essential": True, "value": config.client_id},
+            }
+        )
     except MismatchingStateError as refused:
-        raise SignInRefused(STATE_INVALID, "state does not match a sign-in started in this session") from refused
+        raise SignInRefused(
+            STATE_INVALID, "state does not match a sign-in started in this session"
+        ) from refused
     except OAuthError as refused:
         # The token endpoint refused the code (used, expired, issued to another client).
         raise SignInRefused(ANSWER_INVALID, f"token endpoint error={refused.error}") from refused
     except JoseError as refused:
-        raise SignInRefused(ANSWER_INVALID, f"ID token rejected: {refused.error} {refused.description}") from refused
+        raise SignInRefused(
+            ANSWER_INVALID, f"ID token rejected: {refused.error} {refused.description}"
+        ) from refused
     except (requests.RequestException, ValueError) as refused:
         raise SignInRefused(
-            PROVIDER_UNREACHABLE, f"provider unreachable at the token exchange ({type(refused).__name__})", 502
+            PROVIDER_UNREACHABLE,
+            f"provider unreachable at the token exchange ({type(refused).__name__})",
+            502,
         ) from refused
     id_claims = token.get("userinfo")
     if not id_claims:

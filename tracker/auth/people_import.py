@@ -10,6 +10,7 @@ matching them to the organisation's departments needs the database (`provisionin
 Row numbers are those a spreadsheet shows: the header is row 1 (or lower, below blank rows).
 A row that cannot be used is refused with its number and the reason; the others are kept.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -31,17 +32,31 @@ MAX_EMAIL = 254
 
 #: Normalised header (lower case, without spaces, hyphens, underscores or dots) -> column.
 HEADERS = {
-    "naam": "name", "name": "name", "volledigenaam": "name", "fullname": "name",
-    "emailadres": "email", "email": "email", "emailaddress": "email", "mail": "email",
-    "afdeling": "department", "department": "department",
-    "rol": "role", "role": "role",
+    "naam": "name",
+    "name": "name",
+    "volledigenaam": "name",
+    "fullname": "name",
+    "emailadres": "email",
+    "email": "email",
+    "emailaddress": "email",
+    "mail": "email",
+    "afdeling": "department",
+    "department": "department",
+    "rol": "role",
+    "role": "role",
 }
 #: Role as written (lower case) -> the tracker's role value.
 ROLES = {
-    "medewerker": "employee", "employee": "employee",
-    "actiehouder": "owner", "owner": "owner", "action owner": "owner",
-    "directeur": "director", "director": "director",
-    "beheerder": "admin", "admin": "admin", "administrator": "admin",
+    "medewerker": "employee",
+    "employee": "employee",
+    "actiehouder": "owner",
+    "owner": "owner",
+    "action owner": "owner",
+    "directeur": "director",
+    "director": "director",
+    "beheerder": "admin",
+    "admin": "admin",
+    "administrator": "admin",
 }
 
 
@@ -107,8 +122,9 @@ def parse_people(data: bytes) -> PeopleFile:
     if data[:4] == b"PK\x03\x04":
         rows, result = _xlsx_rows(data), PeopleFile(container="xlsx")
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise PeopleFileError(_l(
-            "This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
+        raise PeopleFileError(
+            _l("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again.")
+        )
     else:
         rows, result = _csv_rows(data)
     return _read_rows(rows, result)
@@ -137,10 +153,17 @@ def _read_rows(rows, result: PeopleFile) -> PeopleFile:
     for person in candidates:
         rows_with_address = seen[person.email]
         if len(rows_with_address) > 1:
-            result.refused.append(RefusedRow(person.row, _l(
-                "The address %(email)s is on more than one row (%(rows)s); keep one.",
-                email=person.email, rows=", ".join(str(n) for n in rows_with_address)),
-                person.email))
+            result.refused.append(
+                RefusedRow(
+                    person.row,
+                    _l(
+                        "The address %(email)s is on more than one row (%(rows)s); keep one.",
+                        email=person.email,
+                        rows=", ".join(str(n) for n in rows_with_address),
+                    ),
+                    person.email,
+                )
+            )
         else:
             result.people.append(person)
     result.refused.sort(key=lambda r: r.row)
@@ -155,15 +178,19 @@ def _columns(cells: list[str]) -> dict[str, int]:
             columns[key] = index
     missing = [name for name in ("name", "email") if name not in columns]
     if missing:
-        raise PeopleFileError(_l(
-            "The first row must name the columns: naam (name), e-mailadres (e-mail), and "
-            "optionally afdeling (department) and rol (role). Missing: %(missing)s.",
-            missing=", ".join({"name": "naam", "email": "e-mailadres"}[m] for m in missing)))
+        raise PeopleFileError(
+            _l(
+                "The first row must name the columns: naam (name), e-mailadres (e-mail), and "
+                "optionally afdeling (department) and rol (role). Missing: %(missing)s.",
+                missing=", ".join({"name": "naam", "email": "e-mailadres"}[m] for m in missing),
+            )
+        )
     return columns
 
 
-def _person(number: int, cells: list[str], header: dict[str, int],
-            result: PeopleFile) -> PersonRow | None:
+def _person(
+    number: int, cells: list[str], header: dict[str, int], result: PeopleFile
+) -> PersonRow | None:
     def cell(name: str) -> str:
         index = header.get(name)
         return _clean(cells[index]) if index is not None and index < len(cells) else ""
@@ -193,11 +220,16 @@ def _person(number: int, cells: list[str], header: dict[str, int],
     role_text = cell("role")
     role = ROLES.get(role_text.lower()) if role_text else None
     if role_text and role is None:
-        refuse(_l("Unknown role \u201c%(role)s\u201d: use medewerker, actiehouder, directeur or "
-                  "beheerder (or employee, owner, director, admin).", role=role_text), email)
+        refuse(
+            _l(
+                "Unknown role \u201c%(role)s\u201d: use medewerker, actiehouder, directeur or "
+                "beheerder (or employee, owner, director, admin).",
+                role=role_text,
+            ),
+            email,
+        )
         return None
-    return PersonRow(row=number, name=name, email=email, department=cell("department"),
-                     role=role)
+    return PersonRow(row=number, name=name, email=email, department=cell("department"), role=role)
 
 
 # --- Reading the rows ---------------------------------------------------------------------
@@ -216,17 +248,19 @@ def _csv_rows(data: bytes):
         text = text[1:]
     if "\x00" in text[:4096]:
         raise PeopleFileError(_l("This file is not text, CSV or Excel (.xlsx)."))
-    delimiter = sniff_delimiter(text[:64 * 1024])
-    result = PeopleFile(container="csv", encoding=codecs.lookup(encoding).name,
-                        delimiter=delimiter)
+    delimiter = sniff_delimiter(text[: 64 * 1024])
+    result = PeopleFile(container="csv", encoding=codecs.lookup(encoding).name, delimiter=delimiter)
 
     def rows():
         try:
             yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         except csv.Error as error:
-            raise PeopleFileError(_l(
-                "The file cannot be read as CSV (%(problem)s). Is a quote missing?",
-                problem=str(error))) from error
+            raise PeopleFileError(
+                _l(
+                    "The file cannot be read as CSV (%(problem)s). Is a quote missing?",
+                    problem=str(error),
+                )
+            ) from error
 
     return rows(), result
 

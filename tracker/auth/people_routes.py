@@ -1,6 +1,7 @@
 """Pages for provisioning people, on the auth blueprint: the administrator's HR file import
 (upload, preview, confirm) and invitations; and, for everyone, asking for a password reset and
 choosing a password with a mailed link."""
+
 from __future__ import annotations
 
 import logging
@@ -48,7 +49,8 @@ def reset_password():
     if form.validate_on_submit():
         with saving(form) as outcome:
             email = invitations.record_reset_request(
-                form.email.data, request.remote_addr or "-", _limits())
+                form.email.data, request.remote_addr or "-", _limits()
+            )
         if outcome.ok:
             # The same answer, after the same work, whether or not the address is known.
             flash(str(invitations.RESET_SENT), "info")
@@ -94,14 +96,18 @@ def _set_password_page(token: str, found: invitations.PasswordLink):
     if found.state is invitations.LinkState.valid and form.validate_on_submit():
         with saving(form) as outcome:
             user = invitations.set_password(
-                token, form.new_password.data, current_app.config["PASSWORD_HASH_METHOD"])
+                token, form.new_password.data, current_app.config["PASSWORD_HASH_METHOD"]
+            )
         if outcome.ok:
             login_user(user)
             flash(_("Your password is saved and you are logged in."), "success")
             return redirect(url_for("dashboard.home"))
         found = invitations.find_link(token)
-    response = make_response(render_template("auth/set_password.html", form=form, found=found,
-                                             LinkState=invitations.LinkState))
+    response = make_response(
+        render_template(
+            "auth/set_password.html", form=form, found=found, LinkState=invitations.LinkState
+        )
+    )
     # The page belongs to a secret link: no browser or proxy keeps it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -118,8 +124,13 @@ def invite_user(user_id: int):
         with saving() as outcome:
             invitations.invite(current_user, user)
         if outcome.ok:
-            flash(_("An invitation is on its way to %(email)s. The link in it works for 72 "
-                    "hours.", email=user.email), "success")
+            flash(
+                _(
+                    "An invitation is on its way to %(email)s. The link in it works for 72 hours.",
+                    email=user.email,
+                ),
+                "success",
+            )
     return redirect(safe_next(request.form.get("next")) or url_for("auth.users"))
 
 
@@ -135,19 +146,26 @@ def import_users():
         data = file.read(people_import.MAX_FILE_BYTES + 1)
         problem = None
         if len(data) > people_import.MAX_FILE_BYTES:
-            problem = _("The file is larger than %(size)d MB. Is it the right file?",
-                        size=people_import.MAX_FILE_BYTES // 2**20)
+            problem = _(
+                "The file is larger than %(size)d MB. Is it the right file?",
+                size=people_import.MAX_FILE_BYTES // 2**20,
+            )
         else:
             try:
                 people_import.parse_people(data)
             except people_import.PeopleFileError as error:
                 problem = error.message
         if problem is None:
-            token = uploads.store(current_app.instance_path, file.filename or "upload",
-                                  current_user.id, data)
-            return redirect(url_for(
-                "auth.import_users_preview", token=token,
-                deactivate_missing="1" if form.deactivate_missing.data else None))
+            token = uploads.store(
+                current_app.instance_path, file.filename or "upload", current_user.id, data
+            )
+            return redirect(
+                url_for(
+                    "auth.import_users_preview",
+                    token=token,
+                    deactivate_missing="1" if form.deactivate_missing.data else None,
+                )
+            )
         form.file.errors.append(problem)
     return render_template("auth/import_users.html", form=form)
 
@@ -171,24 +189,40 @@ def import_users_preview(token: str):
     if parsed is not None and form.validate_on_submit():
         with saving(form) as outcome:
             report = provisioning.import_people(
-                current_user, parsed, deactivate_missing=deactivate_missing, dry_run=False)
+                current_user, parsed, deactivate_missing=deactivate_missing, dry_run=False
+            )
         if outcome.ok:
             uploads.discard(current_app.instance_path, token)
-            flash(_("%(file)s is imported: %(created)d created, %(changed)d changed, "
+            flash(
+                _(
+                    "%(file)s is imported: %(created)d created, %(changed)d changed, "
                     "%(unchanged)d unchanged, %(refused)d rows refused, %(deactivated)d "
-                    "deactivated.", file=pending.file_name, created=len(report.created),
-                    changed=len(report.changed), unchanged=report.unchanged,
-                    refused=len(report.refused), deactivated=len(report.deactivated)),
-                  "success")
+                    "deactivated.",
+                    file=pending.file_name,
+                    created=len(report.created),
+                    changed=len(report.changed),
+                    unchanged=report.unchanged,
+                    refused=len(report.refused),
+                    deactivated=len(report.deactivated),
+                ),
+                "success",
+            )
             return redirect(url_for("auth.users"))
     if parsed is not None:
         try:
             # The preview: the same report, nothing written.
             report = provisioning.import_people(
-                current_user, parsed, deactivate_missing=deactivate_missing, dry_run=True)
+                current_user, parsed, deactivate_missing=deactivate_missing, dry_run=True
+            )
         except DomainError as error:
             report, problem = None, error.message
         db.session.rollback()
-    return render_template("auth/import_preview.html", form=form, pending=pending,
-                           parsed=parsed, report=report, problem=problem,
-                           deactivate_missing=deactivate_missing)
+    return render_template(
+        "auth/import_preview.html",
+        form=form,
+        pending=pending,
+        parsed=parsed,
+        report=report,
+        problem=problem,
+        deactivate_missing=deactivate_missing,
+    )

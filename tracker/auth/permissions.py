@@ -1,4 +1,5 @@
 """Who may do what. Routes call these before calling a service."""
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,9 @@ def refuse(reason: str = "") -> None:
     """Log the refusal and answer 403."""
     security_log.warning(
         "permission refused user_id=%s path=%s %s",
-        getattr(current_user, "id", None), request.path, reason,
+        getattr(current_user, "id", None),
+        request.path,
+        reason,
     )
     abort(403)
 

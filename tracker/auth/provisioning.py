@@ -18,6 +18,7 @@ invalid or repeated, the person is deactivated in the tracker (an administrator 
 by hand), or the change would take away the last administrator or the runner's own rights.
 The good rows go in. Running the same file twice changes nothing the second time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,9 +69,15 @@ class ImportReport:
         return {
             "dry_run": self.dry_run,
             "created": self.created,
-            "changed": [{"row": c.row, "email": c.email, "name": c.name,
-                         "changes": {k: list(v) for k, v in c.changes.items()}}
-                        for c in self.changed],
+            "changed": [
+                {
+                    "row": c.row,
+                    "email": c.email,
+                    "name": c.name,
+                    "changes": {k: list(v) for k, v in c.changes.items()},
+                }
+                for c in self.changed
+            ],
             "unchanged": self.unchanged,
             "refused": [{"row": r.row, "reason": str(r.reason)} for r in self.refused],
             "deactivated": self.deactivated,
@@ -82,8 +89,12 @@ class _Departments:
     """The organisation's departments by name, other name and short name (one query)."""
 
     def __init__(self):
-        self.all = {d.id: d for d in db.session.scalars(
-            select(Department).options(selectinload(Department.aliases)))}
+        self.all = {
+            d.id: d
+            for d in db.session.scalars(
+                select(Department).options(selectinload(Department.aliases))
+            )
+        }
         self.by_name: dict[str, list[Department]] = {}
         self.by_alias: dict[str, list[Department]] = {}
         self.by_short: dict[str, list[Department]] = {}
@@ -100,16 +111,26 @@ class _Departments:
             if found:
                 break
         else:
-            raise DomainError(_l(
-                "Unknown department \u201c%(department)s\u201d: use its name or short name as "
-                "on the Departments page.", department=text))
+            raise DomainError(
+                _l(
+                    "Unknown department \u201c%(department)s\u201d: use its name or short name as "
+                    "on the Departments page.",
+                    department=text,
+                )
+            )
         if len(found) > 1:
-            raise DomainError(_l(
-                "\u201c%(department)s\u201d matches more than one department (%(names)s): use "
-                "the full name.", department=text, names=", ".join(d.name for d in found)))
+            raise DomainError(
+                _l(
+                    "\u201c%(department)s\u201d matches more than one department (%(names)s): use "
+                    "the full name.",
+                    department=text,
+                    names=", ".join(d.name for d in found),
+                )
+            )
         if not found[0].active:
-            raise DomainError(_l("The department %(department)s is no longer active.",
-                                 department=found[0].name))
+            raise DomainError(
+                _l("The department %(department)s is no longer active.", department=found[0].name)
+            )
         return found[0]
 
 
@@ -126,12 +147,15 @@ class _Plan:
 def _label(memberships: set[Membership], departments: _Departments) -> list[str]:
     return sorted(
         _("%(department)s (director)", department=departments.all[d].name)
-        if r is MembershipRole.director else departments.all[d].name
-        for d, r in memberships)
+        if r is MembershipRole.director
+        else departments.all[d].name
+        for d, r in memberships
+    )
 
 
-def _memberships_after(user: User | None, role: Role, department: Department | None,
-                       record: HrRecord | None) -> set[Membership]:
+def _memberships_after(
+    user: User | None, role: Role, department: Department | None, record: HrRecord | None
+) -> set[Membership]:
     before = {(m.department_id, m.role) for m in user.memberships} if user else set()
     after = set(before)
     if user is not None and role.rank < Role.director.rank <= user.role.rank:
@@ -142,27 +166,40 @@ def _memberships_after(user: User | None, role: Role, department: Department | N
         if record is not None and record.department_id is not None:
             managed.add(record.department_id)
         after = {(d, r) for d, r in after if d not in managed}
-        after.add((department.id, MembershipRole.director if role is Role.director
-                   else MembershipRole.staff))
+        after.add(
+            (
+                department.id,
+                MembershipRole.director if role is Role.director else MembershipRole.staff,
+            )
+        )
     return after
 
 
-def import_people(acting_user: User | None, parsed: PeopleFile, *,
-                  deactivate_missing: bool = False, dry_run: bool = True,
-                  now: datetime | None = None) -> ImportReport:
+def import_people(
+    acting_user: User | None,
+    parsed: PeopleFile,
+    *,
+    deactivate_missing: bool = False,
+    dry_run: bool = True,
+    now: datetime | None = None,
+) -> ImportReport:
     """Preview (dry_run: nothing is written) or import an HR file. acting_user None: the
     command line without --by. Flushes; the caller commits."""
     if acting_user is not None:
         require_admin(acting_user)
     if deactivate_missing and not parsed.people:
-        raise DomainError(_l(
-            "No row of the file could be used, so nobody is deactivated. Correct the file "
-            "and try again."))
+        raise DomainError(
+            _l(
+                "No row of the file could be used, so nobody is deactivated. Correct the file "
+                "and try again."
+            )
+        )
     now = now or utcnow()
     report = ImportReport(refused=list(parsed.refused), dry_run=dry_run)
     departments = _Departments()
-    users = {u.email: u for u in db.session.scalars(
-        select(User).options(selectinload(User.memberships)))}
+    users = {
+        u.email: u for u in db.session.scalars(select(User).options(selectinload(User.memberships)))
+    }
     records = {r.user_id: r for r in db.session.scalars(select(HrRecord))}
 
     plans: list[_Plan] = []
@@ -174,9 +211,17 @@ def import_people(acting_user: User | None, parsed: PeopleFile, *,
             report.refused.append(RefusedRow(person.row, error.message, person.email))
             continue
         if user is not None and not user.active:
-            report.refused.append(RefusedRow(person.row, _l(
-                "%(name)s is deactivated in the tracker; an administrator can activate them "
-                "on the Users page.", name=user.name), person.email))
+            report.refused.append(
+                RefusedRow(
+                    person.row,
+                    _l(
+                        "%(name)s is deactivated in the tracker; an administrator can activate them "
+                        "on the Users page.",
+                        name=user.name,
+                    ),
+                    person.email,
+                )
+            )
             continue
         role = Role(person.role) if person.role else (user.role if user else Role.employee)
         record = records.get(user.id) if user else None
@@ -189,8 +234,10 @@ def import_people(acting_user: User | None, parsed: PeopleFile, *,
                 changes["role"] = (user.role.value, role.value)
             before = {(m.department_id, m.role) for m in user.memberships}
             if before != memberships:
-                changes["departments"] = (_label(before, departments),
-                                          _label(memberships, departments))
+                changes["departments"] = (
+                    _label(before, departments),
+                    _label(memberships, departments),
+                )
         plans.append(_Plan(person, user, role, memberships, department, changes))
 
     _protect_administrators(acting_user, plans, report)
@@ -198,38 +245,54 @@ def import_people(acting_user: User | None, parsed: PeopleFile, *,
 
     for plan in plans:
         if plan.user is None:
-            report.created.append({
-                "row": plan.person.row, "email": plan.person.email, "name": plan.person.name,
-                "role": plan.role.value,
-                "department": plan.hr_department.name if plan.hr_department else None,
-            })
+            report.created.append(
+                {
+                    "row": plan.person.row,
+                    "email": plan.person.email,
+                    "name": plan.person.name,
+                    "role": plan.role.value,
+                    "department": plan.hr_department.name if plan.hr_department else None,
+                }
+            )
         elif plan.changes:
-            report.changed.append(PersonChange(plan.person.row, plan.person.email,
-                                               plan.person.name, plan.changes))
+            report.changed.append(
+                PersonChange(plan.person.row, plan.person.email, plan.person.name, plan.changes)
+            )
         else:
             report.unchanged += 1
     report.deactivated = [{"email": u.email, "name": u.name} for u in leaving]
     report.refused.sort(key=lambda r: r.row)
     if not dry_run:
         _apply(acting_user, plans, leaving, records, departments, now)
-        log.info("people imported by=%s created=%d changed=%d unchanged=%d refused=%d "
-                 "deactivated=%d", acting_user.id if acting_user else "cli",
-                 len(report.created), len(report.changed), report.unchanged,
-                 len(report.refused), len(report.deactivated))
+        log.info(
+            "people imported by=%s created=%d changed=%d unchanged=%d refused=%d deactivated=%d",
+            acting_user.id if acting_user else "cli",
+            len(report.created),
+            len(report.changed),
+            report.unchanged,
+            len(report.refused),
+            len(report.deactivated),
+        )
     return report
 
 
-def _protect_administrators(acting_user: User | None, plans: list[_Plan],
-                            report: ImportReport) -> None:
+def _protect_administrators(
+    acting_user: User | None, plans: list[_Plan], report: ImportReport
+) -> None:
     """Refuse rows that would take away the runner's own administrator rights or leave no
     active administrator."""
-    staying = {p.user.id for p in plans
-               if p.user is not None and p.user.is_admin and p.role is Role.admin}
-    promoted = {p.user.id for p in plans
-                if p.user is not None and not p.user.is_admin and p.role is Role.admin}
+    staying = {
+        p.user.id for p in plans if p.user is not None and p.user.is_admin and p.role is Role.admin
+    }
+    promoted = {
+        p.user.id
+        for p in plans
+        if p.user is not None and not p.user.is_admin and p.role is Role.admin
+    }
     listed = {p.user.id for p in plans if p.user is not None}
-    others = set(db.session.scalars(select(User.id).where(
-        User.role == Role.admin, User.active.is_(True))))
+    others = set(
+        db.session.scalars(select(User.id).where(User.role == Role.admin, User.active.is_(True)))
+    )
     admins = (others - listed) | staying | promoted
     for plan in list(plans):
         if plan.user is None or not plan.user.is_admin or plan.role is Role.admin:
@@ -237,8 +300,9 @@ def _protect_administrators(acting_user: User | None, plans: list[_Plan],
         if acting_user is not None and plan.user.id == acting_user.id:
             reason = _l("You cannot take away your own administrator rights.")
         elif not admins:
-            reason = _l("%(name)s is the last active administrator and stays one.",
-                        name=plan.user.name)
+            reason = _l(
+                "%(name)s is the last active administrator and stays one.", name=plan.user.name
+            )
         else:
             continue
         plans.remove(plan)
@@ -246,31 +310,53 @@ def _protect_administrators(acting_user: User | None, plans: list[_Plan],
         report.refused.append(RefusedRow(plan.person.row, reason, plan.person.email))
 
 
-def _leaving(acting_user: User | None, parsed: PeopleFile, plans: list[_Plan],
-             users: dict[str, User], report: ImportReport) -> list[User]:
+def _leaving(
+    acting_user: User | None,
+    parsed: PeopleFile,
+    plans: list[_Plan],
+    users: dict[str, User],
+    report: ImportReport,
+) -> list[User]:
     """Active people in no row of the file, except the runner and the last administrator."""
     present = parsed.addresses
-    missing = sorted((u for u in users.values() if u.active and u.email not in present),
-                     key=lambda u: u.id)
+    missing = sorted(
+        (u for u in users.values() if u.active and u.email not in present), key=lambda u: u.id
+    )
     admins_after = {p.user.id for p in plans if p.user is not None and p.role is Role.admin}
     admins_after |= {u.id for u in missing if u.is_admin}
     leaving = []
     for user in missing:
         if acting_user is not None and user.id == acting_user.id:
-            report.kept.append({"email": user.email, "name": user.name,
-                                "reason": _l("You are running the import.")})
+            report.kept.append(
+                {
+                    "email": user.email,
+                    "name": user.name,
+                    "reason": _l("You are running the import."),
+                }
+            )
             continue
         if user.is_admin and admins_after == {user.id}:
-            report.kept.append({"email": user.email, "name": user.name, "reason": _l(
-                "The last active administrator is never deactivated.")})
+            report.kept.append(
+                {
+                    "email": user.email,
+                    "name": user.name,
+                    "reason": _l("The last active administrator is never deactivated."),
+                }
+            )
             continue
         admins_after.discard(user.id)
         leaving.append(user)
     return leaving
 
 
-def _apply(acting_user: User | None, plans: list[_Plan], leaving: list[User],
-           records: dict[int, HrRecord], departments: _Departments, now: datetime) -> None:
+def _apply(
+    acting_user: User | None,
+    plans: list[_Plan],
+    leaving: list[User],
+    records: dict[int, HrRecord],
+    departments: _Departments,
+    now: datetime,
+) -> None:
     def split(memberships: set[Membership]):
         directs = [departments.all[d] for d, r in memberships if r is MembershipRole.director]
         staff = [departments.all[d] for d, r in memberships if r is MembershipRole.staff]
@@ -281,8 +367,14 @@ def _apply(acting_user: User | None, plans: list[_Plan], leaving: list[User],
         user = plan.user
         if user is None:
             user = services.create_user(
-                acting_user, email=plan.person.email, name=plan.person.name, role=plan.role,
-                directs=directs, staff_of=staff, now=now)
+                acting_user,
+                email=plan.person.email,
+                name=plan.person.name,
+                role=plan.role,
+                directs=directs,
+                staff_of=staff,
+                now=now,
+            )
         elif plan.changes:
             user.name = plan.person.name
             user.role = plan.role

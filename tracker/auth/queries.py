@@ -1,4 +1,5 @@
 """Read helpers for the user and sign-in pages."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -9,11 +10,13 @@ from tracker.extensions import db
 
 
 def group_mappings() -> list[GroupMapping]:
-    return list(db.session.scalars(
-        select(GroupMapping)
-        .options(selectinload(GroupMapping.department))
-        .order_by(func.lower(GroupMapping.group_name))
-    ))
+    return list(
+        db.session.scalars(
+            select(GroupMapping)
+            .options(selectinload(GroupMapping.department))
+            .order_by(func.lower(GroupMapping.group_name))
+        )
+    )
 
 
 def group_mapping_named(group_name: str) -> GroupMapping | None:

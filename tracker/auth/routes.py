@@ -1,5 +1,6 @@
 """Log-in (password and OpenID Connect), log-out, own account, language, and the
 administrator's user and group-mapping pages."""
+
 import logging
 from urllib.parse import urlsplit
 
@@ -36,8 +37,8 @@ from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.forms import saving
-from tracker.organisation.models import Department, MembershipRole
 from tracker.notifications.rendering import absolute_url
+from tracker.organisation.models import Department, MembershipRole
 from tracker.organisation.queries import department_choices
 
 bp = Blueprint("auth", __name__)
@@ -83,7 +84,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.email.data, form.password.data, request.remote_addr or "-", _limits(),
+                form.email.data,
+                form.password.data,
+                request.remote_addr or "-",
+                _limits(),
                 admins_only=admins_only,
             )
         except DomainError as error:
@@ -96,8 +100,12 @@ def login():
         not admins_only or request.args.get("local") == "1" or request.method == "POST"
     )
     return render_template(
-        "auth/login.html", form=form, sso=sso, show_password_form=show_password_form,
-        admins_only=admins_only, next_url=next_url,
+        "auth/login.html",
+        form=form,
+        sso=sso,
+        show_password_form=show_password_form,
+        admins_only=admins_only,
+        next_url=next_url,
     )
 
 
@@ -110,7 +118,8 @@ def _sign_in_refused(error: SignInRefused):
     db.session.commit()
     sso = oidc.settings()
     return render_template(
-        "auth/oidc_error.html", message=error.message,
+        "auth/oidc_error.html",
+        message=error.message,
         password_login=not (sso and sso.only),
     ), error.status
 
@@ -205,9 +214,7 @@ def account():
 @role_required(Role.admin)
 def users():
     rows = db.session.scalars(
-        select(User)
-        .options(selectinload(User.memberships))
-        .order_by(User.active.desc(), User.name)
+        select(User).options(selectinload(User.memberships)).order_by(User.active.desc(), User.name)
     ).all()
     departments = dict(department_choices(include_inactive=True))
     return render_template(
@@ -247,8 +254,10 @@ def new_user():
         if outcome.ok:
             flash(_("User %(name)s is created.", name=user.name), "success")
             if user.active:
-                flash(_("%(name)s gets a mail with a link to choose a password.",
-                        name=user.name), "info")
+                flash(
+                    _("%(name)s gets a mail with a link to choose a password.", name=user.name),
+                    "info",
+                )
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
@@ -282,8 +291,12 @@ def edit_user(user_id: int):
         if outcome.ok:
             flash(_("User %(name)s is saved.", name=user.name), "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user,
-                           invited_at=invitations.latest_invitations([user.id]).get(user.id))
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        invited_at=invitations.latest_invitations([user.id]).get(user.id),
+    )
 
 
 @bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
@@ -318,11 +331,15 @@ def _set_active(user_id: int, active: bool):
 @role_required(Role.admin)
 def group_mapping_list():
     pagination = db.paginate(
-        queries.sign_ins_without_mapped_group(), page=request.args.get("page", 1, type=int),
-        per_page=PER_PAGE, error_out=False,
+        queries.sign_ins_without_mapped_group(),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
     )
     return render_template(
-        "auth/group_mappings.html", mappings=queries.group_mappings(), pagination=pagination,
+        "auth/group_mappings.html",
+        mappings=queries.group_mappings(),
+        pagination=pagination,
         sso=oidc.settings(),
     )
 
@@ -345,12 +362,21 @@ def _save_group_mapping(mapping: GroupMapping | None):
         )
         with saving(form) as outcome:  # what the form could not check (a name just taken)
             saved = group_mappings.save_group_mapping(
-                current_user, mapping, group_name=form.group_name.data,
-                role=Role(form.role.data), department=department,
+                current_user,
+                mapping,
+                group_name=form.group_name.data,
+                role=Role(form.role.data),
+                department=department,
             )
         if outcome.ok:
-            flash(_("The mapping of group %(name)s is saved. It applies at each person's next "
-                    "sign-in.", name=saved.group_name), "success")
+            flash(
+                _(
+                    "The mapping of group %(name)s is saved. It applies at each person's next "
+                    "sign-in.",
+                    name=saved.group_name,
+                ),
+                "success",
+            )
             return redirect(url_for("auth.group_mapping_list"))
     return render_template("auth/group_mapping_form.html", form=form, mapping=mapping)
 

@@ -1,4 +1,5 @@
 """Everything that changes users: log-in, accounts, sessions, memberships."""
+
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,8 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.audit.tracking import record_sign_in
-from tracker.auth.permissions import require_admin
 from tracker.auth.models import LoginAttempt, Role, User, new_session_token
+from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
@@ -48,8 +49,9 @@ def _recent_attempts(kind: str, column, value, since, failures_only: bool) -> in
     return db.session.scalar(select(func.count(LoginAttempt.id)).where(*conditions))
 
 
-def throttled(kind: str, email: str, ip_address: str, limits: LoginLimits,
-              failures_only: bool = True) -> bool:
+def throttled(
+    kind: str, email: str, ip_address: str, limits: LoginLimits, failures_only: bool = True
+) -> bool:
     """Whether this address or this client used up its attempts of this kind ("login",
     "reset") within the window."""
     since = utcnow() - limits.window
@@ -84,11 +86,18 @@ def authenticate(
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok:
         security_log.warning(
-            "login failed email=%s ip=%s%s", email, ip_address,
+            "login failed email=%s ip=%s%s",
+            email,
+            ip_address,
             " (password log-in is for administrators only)" if not_admin else "",
         )
-        record_sign_in(user, method="password", succeeded=False, email=email,
-                       reason="administrators only" if not_admin else None)
+        record_sign_in(
+            user,
+            method="password",
+            succeeded=False,
+            email=email,
+            reason="administrators only" if not_admin else None,
+        )
         db.session.flush()
         raise DomainError(LOGIN_FAILED)
     user.last_login_at = utcnow()
@@ -98,8 +107,9 @@ def authenticate(
     return user
 
 
-def prune_login_attempts(older_than: timedelta = timedelta(days=30),
-                         now: datetime | None = None) -> int:
+def prune_login_attempts(
+    older_than: timedelta = timedelta(days=30), now: datetime | None = None
+) -> int:
     """Forget failed log-ins older than the throttle needs (the scheduler's housekeeping)."""
     result = db.session.execute(
         delete(LoginAttempt).where(LoginAttempt.created_at < (now or utcnow()) - older_than)
@@ -174,7 +184,9 @@ def create_user(
     db.session.flush()
     security_log.info(
         "user created user_id=%s role=%s by=%s",
-        user.id, role.value, acting_user.id if acting_user else "cli",
+        user.id,
+        role.value,
+        acting_user.id if acting_user else "cli",
     )
     if user.password_hash is None and user.active:
         from tracker.auth import invitations
@@ -232,13 +244,12 @@ def deactivate(acting_user: User | None, user: User) -> None:
     end_sessions(user)
     user.active = False
     db.session.flush()
-    security_log.info("user deactivated user_id=%s by=%s",
-                      user.id, acting_user.id if acting_user else "cli")
+    security_log.info(
+        "user deactivated user_id=%s by=%s", user.id, acting_user.id if acting_user else "cli"
+    )
 
 
-def change_own_password(
-    user: User, current: str, new: str, hash_method: str
-) -> None:
+def change_own_password(user: User, current: str, new: str, hash_method: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise DomainError(_l("The current password is not correct."), "current_password")
     user.password_hash = hash_password(new, hash_method)

@@ -1,4 +1,5 @@
 """Reactions, follows and moderation. Employees must be logged in to react or follow."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -8,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker.actions.models import ImprovementAction
-from tracker.forms import saving
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.permissions import refuse
 from tracker.auth.routes import safe_next
@@ -16,6 +16,7 @@ from tracker.cocreation import services
 from tracker.cocreation.forms import FollowForm, ReactionForm
 from tracker.cocreation.models import CommentStatus, Reaction, Verdict
 from tracker.extensions import db
+from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.surveys.models import SurveyComment
 
@@ -33,8 +34,9 @@ def react(action_id: int):
     form = ReactionForm()
     if form.validate_on_submit():
         with saving() as outcome:
-            reaction = services.react(current_user, action, Verdict(form.verdict.data),
-                                      form.comment.data)
+            reaction = services.react(
+                current_user, action, Verdict(form.verdict.data), form.comment.data
+            )
         if outcome.ok:
             if reaction.comment_status is CommentStatus.pending:
                 flash(_("Thank you. Your comment appears once a director has read it."), "success")
@@ -54,8 +56,10 @@ def follow_department(department_id: int):
     if FollowForm().validate_on_submit():
         services.follow(current_user, department=department)
         db.session.commit()
-        flash(_("You follow %(name)s: once a month you hear what they did.", name=department.name),
-              "success")
+        flash(
+            _("You follow %(name)s: once a month you hear what they did.", name=department.name),
+            "success",
+        )
     return _back(url_for("public.overview"))
 
 
@@ -104,8 +108,9 @@ def reactions(department_id: int):
         .options(joinedload(Reaction.action), joinedload(Reaction.user))
         .order_by(Reaction.comment_status != CommentStatus.pending, Reaction.updated_at.desc())
     ).all()
-    return render_template("cocreation/reactions.html", department=department, reactions=rows,
-                           form=ConfirmForm())
+    return render_template(
+        "cocreation/reactions.html", department=department, reactions=rows, form=ConfirmForm()
+    )
 
 
 @bp.route("/reactions/<int:reaction_id>/<any(approve, reject):decision>", methods=["POST"])
@@ -118,8 +123,12 @@ def moderate(reaction_id: int, decision: str):
         with saving(category="warning") as outcome:
             services.moderate(current_user, reaction, decision == "approve")
         if outcome.ok:
-            flash(_("The comment is approved and shown.") if decision == "approve"
-                  else _("The comment is not shown."), "success")
+            flash(
+                _("The comment is approved and shown.")
+                if decision == "approve"
+                else _("The comment is not shown."),
+                "success",
+            )
     return redirect(url_for("cocreation.reactions", department_id=reaction.action.department_id))
 
 
@@ -132,7 +141,17 @@ def quote(comment_id: int, quote_decision: str):
     if ConfirmForm().validate_on_submit():
         services.approve_quote(current_user, comment, quote_decision == "quote")
         db.session.commit()
-        flash(_("The quote is shown on 'you said, we did'.") if quote_decision == "quote"
-              else _("The quote is no longer shown."), "success")
-    return redirect(url_for("surveys.department_results", round_id=comment.round_id,
-                            department_id=comment.department_id) + f"#comment-{comment.id}")
+        flash(
+            _("The quote is shown on 'you said, we did'.")
+            if quote_decision == "quote"
+            else _("The quote is no longer shown."),
+            "success",
+        )
+    return redirect(
+        url_for(
+            "surveys.department_results",
+            round_id=comment.round_id,
+            department_id=comment.department_id,
+        )
+        + f"#comment-{comment.id}"
+    )

@@ -1,4 +1,5 @@
 """Reactions and follows: what employees may do, and what directors moderate."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -20,8 +21,9 @@ def _public(action: ImprovementAction) -> None:
         raise DomainError(_l("This action is not public."))
 
 
-def react(acting_user: User, action: ImprovementAction, verdict: Verdict,
-          comment: str | None) -> Reaction:
+def react(
+    acting_user: User, action: ImprovementAction, verdict: Verdict, comment: str | None
+) -> Reaction:
     """Create or change the user's one reaction; a (new) comment waits for approval."""
     _public(action)
     comment = " ".join((comment or "").split())
@@ -59,30 +61,44 @@ def moderate(acting_user: User, reaction: Reaction, approve: bool) -> None:
     db.session.flush()
 
 
-def follow(acting_user: User, *, department: Department | None = None,
-           action: ImprovementAction | None = None) -> Follow:
+def follow(
+    acting_user: User,
+    *,
+    department: Department | None = None,
+    action: ImprovementAction | None = None,
+) -> Follow:
     if (department is None) == (action is None):
         raise ValueError("follow a department or an action")
     if action is not None:
         _public(action)
     query = select(Follow).where(Follow.user_id == acting_user.id)
-    query = query.where(Follow.department_id == department.id) if department else query.where(
-        Follow.action_id == action.id)
+    query = (
+        query.where(Follow.department_id == department.id)
+        if department
+        else query.where(Follow.action_id == action.id)
+    )
     existing = db.session.scalar(query)
     if existing is not None:
         return existing
-    item = Follow(user_id=acting_user.id, department_id=department.id if department else None,
-                  action_id=action.id if action else None)
+    item = Follow(
+        user_id=acting_user.id,
+        department_id=department.id if department else None,
+        action_id=action.id if action else None,
+    )
     db.session.add(item)
     db.session.flush()
     return item
 
 
-def unfollow(acting_user: User, *, department_id: int | None = None,
-             action_id: int | None = None) -> None:
+def unfollow(
+    acting_user: User, *, department_id: int | None = None, action_id: int | None = None
+) -> None:
     query = select(Follow).where(Follow.user_id == acting_user.id)
-    query = (query.where(Follow.department_id == department_id) if department_id is not None
-             else query.where(Follow.action_id == action_id))
+    query = (
+        query.where(Follow.department_id == department_id)
+        if department_id is not None
+        else query.where(Follow.action_id == action_id)
+    )
     for item in db.session.scalars(query):
         db.session.delete(item)
     db.session.flush()

@@ -1,6 +1,5 @@
 from flask import Blueprint, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
-
 from sqlalchemy import select
 
 from tracker.extensions import db
@@ -21,9 +20,13 @@ def _my_departments() -> list[Department]:
     mine = current_user.department_ids
     if not mine:
         return []
-    return list(db.session.scalars(
-        select(Department).where(Department.id.in_(mine), Department.active.is_(True))
-        .order_by(Department.name)))
+    return list(
+        db.session.scalars(
+            select(Department)
+            .where(Department.id.in_(mine), Department.active.is_(True))
+            .order_by(Department.name)
+        )
+    )
 
 
 @bp.route("/favicon.ico")
@@ -31,4 +34,3 @@ def favicon():
     from flask import current_app
 
     return send_from_directory(current_app.static_folder, "favicon.ico")
-

@@ -5,6 +5,7 @@ it before it is sent, and sending it with the invitation.
 Every function takes the acting user (None: the scheduler), raises DomainError for anything
 a user can get wrong, flushes and never commits: the caller commits once.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -38,11 +39,6 @@ from tracker.meetings.models import (
     MeetingStatus,
     Recurrence,
 )
-from tracker.organisation.models import Department
-from tracker.organisation.queries import get_organisation
-from tracker.surveys.models import Finding, Triage
-from tracker.types import utcnow
-
 from tracker.meetings.services import (
     MAX_TEXT,
     check_length,
@@ -52,6 +48,10 @@ from tracker.meetings.services import (
     require_manager,
     schedule_meetings,
 )
+from tracker.organisation.models import Department
+from tracker.organisation.queries import get_organisation
+from tracker.surveys.models import Finding, Triage
+from tracker.types import utcnow
 
 #: An open action without a progress update for this long counts as stuck.
 STUCK_AFTER_DAYS = 28
@@ -61,10 +61,14 @@ STUCK_AFTER_DAYS = 28
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
     return db.session.scalar(
-        select(Meeting).where(
-            Meeting.series_id == meeting.series_id, Meeting.starts_at < meeting.starts_at,
+        select(Meeting)
+        .where(
+            Meeting.series_id == meeting.series_id,
+            Meeting.starts_at < meeting.starts_at,
             Meeting.status == MeetingStatus.scheduled,
-        ).order_by(Meeting.starts_at.desc()).limit(1)
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
     )
 
 
@@ -83,15 +87,18 @@ def _scope(series: MeetingSeries):
     if series.department_id is not None:
         return lambda column: column == series.department_id
     if series.directorate_id is not None:
-        departments = select(Department.id).where(
-            Department.directorate_id == series.directorate_id
-        ).scalar_subquery()
+        departments = (
+            select(Department.id)
+            .where(Department.directorate_id == series.directorate_id)
+            .scalar_subquery()
+        )
         return lambda column: column.in_(departments)
     return lambda column: True
 
 
-def _action_snapshot(action: ImprovementAction, latest: ProgressUpdate | None,
-                     request: DeadlineRequest | None = None) -> dict:
+def _action_snapshot(
+    action: ImprovementAction, latest: ProgressUpdate | None, request: DeadlineRequest | None = None
+) -> dict:
     snapshot = {
         "owner": action.owner.name if action.owner else None,
         "owner_id": action.owner_id,
@@ -105,8 +112,10 @@ def _action_snapshot(action: ImprovementAction, latest: ProgressUpdate | None,
     }
     if request is not None:
         snapshot["request"] = {
-            "id": request.id, "from": request.previous_deadline.isoformat(),
-            "to": request.requested_deadline.isoformat(), "reason": request.reason,
+            "id": request.id,
+            "from": request.previous_deadline.isoformat(),
+            "to": request.requested_deadline.isoformat(),
+            "reason": request.reason,
         }
     if action.status is ActionStatus.declined:
         snapshot["explanation"] = action.decline_explanation
@@ -132,12 +141,15 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
     stuck_before = now - timedelta(days=STUCK_AFTER_DAYS)
 
     pending = {
-        r.action_id: r for r in db.session.scalars(
+        r.action_id: r
+        for r in db.session.scalars(
             select(DeadlineRequest)
             .join(ImprovementAction, ImprovementAction.id == DeadlineRequest.action_id)
-            .where(DeadlineRequest.decision == DeadlineDecision.pending,
-                   ImprovementAction.status.in_(OPEN_STATUSES),
-                   in_scope(ImprovementAction.department_id))
+            .where(
+                DeadlineRequest.decision == DeadlineDecision.pending,
+                ImprovementAction.status.in_(OPEN_STATUSES),
+                in_scope(ImprovementAction.department_id),
+            )
             .order_by(DeadlineRequest.id)
         )
     }
@@ -154,12 +166,15 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
     wanted = or_(
         and_(is_open, ImprovementAction.deadline < next_day),
         ImprovementAction.status == ActionStatus.proposed,
-        and_(ImprovementAction.status.in_((ActionStatus.done, ActionStatus.declined)),
-             ImprovementAction.closed_on >= since_day),
+        and_(
+            ImprovementAction.status.in_((ActionStatus.done, ActionStatus.declined)),
+            ImprovementAction.closed_on >= since_day,
+        ),
         stuck,
         ImprovementAction.id.in_(
-            select(DeadlineRequest.action_id)
-            .where(DeadlineRequest.decision == DeadlineDecision.pending)
+            select(DeadlineRequest.action_id).where(
+                DeadlineRequest.decision == DeadlineDecision.pending
+            )
         ),
     )
     action_query = (
@@ -178,10 +193,16 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
     for reaction in db.session.scalars(
         select(Reaction)
         .join(ImprovementAction, ImprovementAction.id == Reaction.action_id)
-        .where(Reaction.updated_at >= since, in_scope(ImprovementAction.department_id),
-               ImprovementAction.visibility == Visibility.public)
-        .options(joinedload(Reaction.action).options(
-            joinedload(ImprovementAction.owner), joinedload(ImprovementAction.department)))
+        .where(
+            Reaction.updated_at >= since,
+            in_scope(ImprovementAction.department_id),
+            ImprovementAction.visibility == Visibility.public,
+        )
+        .options(
+            joinedload(Reaction.action).options(
+                joinedload(ImprovementAction.owner), joinedload(ImprovementAction.department)
+            )
+        )
         .order_by(Reaction.id)
     ):
         reactions.setdefault(reaction.action_id, []).append(reaction)
@@ -192,34 +213,55 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
     if wanted_ids:
         newest = (
             select(func.max(ProgressUpdate.id))
-            .where(ProgressUpdate.action_id.in_(
-                select(ImprovementAction.id).where(in_scope(ImprovementAction.department_id),
-                                                   or_(wanted, ImprovementAction.id.in_(
-                                                       select(Reaction.action_id).where(
-                                                           Reaction.updated_at >= since)))))
+            .where(
+                ProgressUpdate.action_id.in_(
+                    select(ImprovementAction.id).where(
+                        in_scope(ImprovementAction.department_id),
+                        or_(
+                            wanted,
+                            ImprovementAction.id.in_(
+                                select(Reaction.action_id).where(Reaction.updated_at >= since)
+                            ),
+                        ),
+                    )
+                )
             )
             .group_by(ProgressUpdate.action_id)
         )
-        latest = {u.action_id: u for u in db.session.scalars(
-            select(ProgressUpdate).where(ProgressUpdate.id.in_(newest))
-        )}
+        latest = {
+            u.action_id: u
+            for u in db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.id.in_(newest)))
+        }
 
-    findings = list(db.session.scalars(
-        select(Finding)
-        .where(Finding.triage == Triage.act, in_scope(Finding.department_id),
-               ~select(action_finding.c.action_id)
-               .where(action_finding.c.finding_id == Finding.id).exists())
-        .options(joinedload(Finding.department), joinedload(Finding.round),
-                 joinedload(Finding.question))
-        .order_by(Finding.department_id, Finding.id)
-    ))
+    findings = list(
+        db.session.scalars(
+            select(Finding)
+            .where(
+                Finding.triage == Triage.act,
+                in_scope(Finding.department_id),
+                ~select(action_finding.c.action_id)
+                .where(action_finding.c.finding_id == Finding.id)
+                .exists(),
+            )
+            .options(
+                joinedload(Finding.department),
+                joinedload(Finding.round),
+                joinedload(Finding.question),
+            )
+            .order_by(Finding.department_id, Finding.id)
+        )
+    )
 
     items: list[AgendaItem] = []
     for action in found:
         request = pending.get(action.id)
-        if request is not None or (action.status.is_open and action.stuck) or (
-            action.status is ActionStatus.in_progress and
-            (action.last_update_at or action.created_at) < stuck_before
+        if (
+            request is not None
+            or (action.status.is_open and action.stuck)
+            or (
+                action.status is ActionStatus.in_progress
+                and (action.last_update_at or action.created_at) < stuck_before
+            )
         ):
             section = AgendaSection.attention
         elif action.status.is_open and action.deadline < meeting_day:
@@ -235,20 +277,29 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
         snapshot = _action_snapshot(action, latest.get(action.id), request)
         if section is AgendaSection.attention and request is None:
             snapshot["stuck"] = True
-        items.append(AgendaItem(
-            section=section, action_id=action.id, title=action.title[:300],
-            snapshot=snapshot, action_version=action.version,
-        ))
+        items.append(
+            AgendaItem(
+                section=section,
+                action_id=action.id,
+                title=action.title[:300],
+                snapshot=snapshot,
+                action_version=action.version,
+            )
+        )
     for finding in findings:
-        items.append(AgendaItem(
-            section=AgendaSection.finding, finding_id=finding.id,
-            title=(finding.question.text if finding.question else f"#{finding.id}")[:300],
-            snapshot={
-                "department": finding.department.short_name if finding.department else None,
-                "round": finding.round.name if finding.round else None,
-                "score": finding.score, "benchmark": finding.benchmark,
-            },
-        ))
+        items.append(
+            AgendaItem(
+                section=AgendaSection.finding,
+                finding_id=finding.id,
+                title=(finding.question.text if finding.question else f"#{finding.id}")[:300],
+                snapshot={
+                    "department": finding.department.short_name if finding.department else None,
+                    "round": finding.round.name if finding.round else None,
+                    "score": finding.score,
+                    "benchmark": finding.benchmark,
+                },
+            )
+        )
     for action_id, action in reacted.items():
         said = reactions[action_id]
         snapshot = _action_snapshot(action, latest.get(action_id))
@@ -256,15 +307,21 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
             "helps": sum(1 for r in said if r.verdict.value == "helps"),
             "not_yet": sum(1 for r in said if r.verdict.value == "not_yet"),
             "comments": [
-                {"verdict": r.verdict.value, "text": r.comment} for r in said
+                {"verdict": r.verdict.value, "text": r.comment}
+                for r in said
                 if r.comment and r.comment_status is CommentStatus.approved
             ],
             "waiting": sum(1 for r in said if r.comment_status is CommentStatus.pending),
         }
-        items.append(AgendaItem(
-            section=AgendaSection.reactions, action_id=action_id, title=action.title[:300],
-            snapshot=snapshot, action_version=action.version,
-        ))
+        items.append(
+            AgendaItem(
+                section=AgendaSection.reactions,
+                action_id=action_id,
+                title=action.title[:300],
+                snapshot=snapshot,
+                action_version=action.version,
+            )
+        )
     items.extend(_effect_items(in_scope, since, latest))
     items.sort(key=lambda item: SECTION_ORDER[item.section])
     return items
@@ -276,58 +333,85 @@ def _effect_items(in_scope, since: datetime, latest: dict) -> list[AgendaItem]:
     from tracker.actions.effects import action_effects
     from tracker.surveys.models import SurveyImport
 
-    new_rounds = set(db.session.scalars(
-        select(SurveyImport.round_id).where(SurveyImport.imported_at >= since,
-                                            SurveyImport.round_id.is_not(None))
-    ))
+    new_rounds = set(
+        db.session.scalars(
+            select(SurveyImport.round_id).where(
+                SurveyImport.imported_at >= since, SurveyImport.round_id.is_not(None)
+            )
+        )
+    )
     if not new_rounds:
         return []
     done = db.session.scalars(
         select(ImprovementAction)
-        .where(in_scope(ImprovementAction.department_id),
-               ImprovementAction.status == ActionStatus.done)
-        .options(joinedload(ImprovementAction.owner), joinedload(ImprovementAction.department),
-                 selectinload(ImprovementAction.findings))
+        .where(
+            in_scope(ImprovementAction.department_id), ImprovementAction.status == ActionStatus.done
+        )
+        .options(
+            joinedload(ImprovementAction.owner),
+            joinedload(ImprovementAction.department),
+            selectinload(ImprovementAction.findings),
+        )
         .order_by(ImprovementAction.id)
     ).all()
     effects = action_effects(done, get_organisation().anonymity_threshold)
     items = []
     for action in done:
-        measured = [e for e in effects.get(action.id, [])
-                    if e.measured and e.after_round_id in new_rounds]
+        measured = [
+            e for e in effects.get(action.id, []) if e.measured and e.after_round_id in new_rounds
+        ]
         if not measured:
             continue
         snapshot = _action_snapshot(action, latest.get(action.id))
         snapshot["effects"] = [
-            {"question": e.question, "round": e.after_round, "verdict": e.verdict.value,
-             "value": e.difference.value, "half_width": e.difference.half_width,
-             "yesno": e.scale.value == "yesno"}
+            {
+                "question": e.question,
+                "round": e.after_round,
+                "verdict": e.verdict.value,
+                "value": e.difference.value,
+                "half_width": e.difference.half_width,
+                "yesno": e.scale.value == "yesno",
+            }
             for e in measured
         ]
-        items.append(AgendaItem(
-            section=AgendaSection.effects, action_id=action.id, title=action.title[:300],
-            snapshot=snapshot, action_version=action.version,
-        ))
+        items.append(
+            AgendaItem(
+                section=AgendaSection.effects,
+                action_id=action.id,
+                title=action.title[:300],
+                snapshot=snapshot,
+                action_version=action.version,
+            )
+        )
     return items
 
 
-def _rollover_items(meeting: Meeting, now: datetime, generated_action_ids: set[int],
-                    generated_finding_ids: set[int]) -> list[AgendaItem]:
+def _rollover_items(
+    meeting: Meeting, now: datetime, generated_action_ids: set[int], generated_finding_ids: set[int]
+) -> list[AgendaItem]:
     """Items the previous meeting did not reach (once it has taken place)."""
     previous = previous_meeting(meeting)
     if previous is None or previous.starts_at > now:
         return []
     left = db.session.scalars(
-        select(AgendaItem).where(
-            AgendaItem.meeting_id == previous.id, AgendaItem.removed.is_(False),
+        select(AgendaItem)
+        .where(
+            AgendaItem.meeting_id == previous.id,
+            AgendaItem.removed.is_(False),
             AgendaItem.state.in_((ItemState.open, ItemState.rolled_over)),
-        ).order_by(AgendaItem.position)
+        )
+        .order_by(AgendaItem.position)
     ).all()
     return [
         AgendaItem(
-            section=AgendaSection.rollover, action_id=item.action_id, finding_id=item.finding_id,
-            title=item.title, description=item.description, snapshot=dict(item.snapshot or {}),
-            action_version=item.action_version, rolled_from_id=item.id,
+            section=AgendaSection.rollover,
+            action_id=item.action_id,
+            finding_id=item.finding_id,
+            title=item.title,
+            description=item.description,
+            snapshot=dict(item.snapshot or {}),
+            action_version=item.action_version,
+            rolled_from_id=item.id,
         )
         for item in left
         if not (item.action_id and item.action_id in generated_action_ids)
@@ -335,8 +419,9 @@ def _rollover_items(meeting: Meeting, now: datetime, generated_action_ids: set[i
     ]
 
 
-def build_agenda(acting_user: User | None, meeting: Meeting, now: datetime | None = None
-                 ) -> Meeting:
+def build_agenda(
+    acting_user: User | None, meeting: Meeting, now: datetime | None = None
+) -> Meeting:
     """Build (or rebuild, until it is sent) the agenda. Items added by hand and items a
     director removed stay as they are; generated items are refreshed, new ones appended."""
     now = now or utcnow()
@@ -345,16 +430,19 @@ def build_agenda(acting_user: User | None, meeting: Meeting, now: datetime | Non
         raise DomainError(_l("This meeting is cancelled."))
     if meeting.agenda_sent_at is not None:
         raise DomainError(
-            _l("The agenda has been sent: it is kept as it was sent. Add what is new in the "
-               "meeting itself.")
+            _l(
+                "The agenda has been sent: it is kept as it was sent. Add what is new in the "
+                "meeting itself."
+            )
         )
     existing = db.session.scalars(
-        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
-        .order_by(AgendaItem.position)
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
     ).all()
     generated = agenda_candidates(meeting, now)
     generated += _rollover_items(
-        meeting, now, {item.action_id for item in generated if item.action_id},
+        meeting,
+        now,
+        {item.action_id for item in generated if item.action_id},
         {item.finding_id for item in generated if item.finding_id},
     )
     fresh = {_item_key(i.section, i.action_id, i.finding_id): i for i in generated}
@@ -379,13 +467,22 @@ def build_agenda(acting_user: User | None, meeting: Meeting, now: datetime | Non
         if key in kept_keys:
             continue
         position += 1
-        additions.append({
-            "meeting_id": meeting.id, "position": position, "section": item.section,
-            "action_id": item.action_id, "finding_id": item.finding_id, "title": item.title,
-            "description": item.description, "snapshot": item.snapshot,
-            "action_version": item.action_version, "removed": False, "state": ItemState.open,
-            "rolled_from_id": item.rolled_from_id,
-        })
+        additions.append(
+            {
+                "meeting_id": meeting.id,
+                "position": position,
+                "section": item.section,
+                "action_id": item.action_id,
+                "finding_id": item.finding_id,
+                "title": item.title,
+                "description": item.description,
+                "snapshot": item.snapshot,
+                "action_version": item.action_version,
+                "removed": False,
+                "state": ItemState.open,
+                "rolled_from_id": item.rolled_from_id,
+            }
+        )
     meeting.agenda_built_at = now
     db.session.flush()
     if additions:
@@ -400,20 +497,25 @@ def build_due_agendas(now: datetime | None = None) -> int:
     whose build day has come (series.agenda_days_before) and whose agenda was not built."""
     now = now or utcnow()
     built = 0
-    for series in db.session.scalars(
-        select(MeetingSeries).where(MeetingSeries.active.is_(True))
-    ):
+    for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.active.is_(True))):
         schedule_meetings(series, now)
     due = db.session.scalars(
-        select(Meeting).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
-        .where(Meeting.status == MeetingStatus.scheduled, Meeting.starts_at > now,
-               Meeting.agenda_built_at.is_(None), Meeting.starts_at <= now + timedelta(days=15))
+        select(Meeting)
+        .join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+        .where(
+            Meeting.status == MeetingStatus.scheduled,
+            Meeting.starts_at > now,
+            Meeting.agenda_built_at.is_(None),
+            Meeting.starts_at <= now + timedelta(days=15),
+        )
         .options(joinedload(Meeting.series))
         .order_by(Meeting.starts_at)
     ).all()
     today = clock.local_date(now)
     for meeting in due:
-        if clock.local_date(meeting.starts_at) - today <= timedelta(days=meeting.series.agenda_days_before):
+        if clock.local_date(meeting.starts_at) - today <= timedelta(
+            days=meeting.series.agenda_days_before
+        ):
             build_agenda(None, meeting, now)
             built += 1
     return built
@@ -432,8 +534,9 @@ def visible_items(meeting: Meeting) -> list[AgendaItem]:
     return [i for i in meeting.items if not i.removed]
 
 
-def add_free_item(acting_user: User | None, meeting: Meeting, *, title: str,
-                  description: str | None = None) -> AgendaItem:
+def add_free_item(
+    acting_user: User | None, meeting: Meeting, *, title: str, description: str | None = None
+) -> AgendaItem:
     _require_editable(acting_user, meeting)
     title = clean_text(title)
     if not title:
@@ -442,8 +545,14 @@ def add_free_item(acting_user: User | None, meeting: Meeting, *, title: str,
     description = clean_text(description) or None
     check_length(description, MAX_TEXT, "description")
     position = max((i.position for i in meeting.items), default=0) + 1
-    item = AgendaItem(meeting=meeting, section=AgendaSection.free, title=title,
-                      description=description, snapshot={}, position=position)
+    item = AgendaItem(
+        meeting=meeting,
+        section=AgendaSection.free,
+        title=title,
+        description=description,
+        snapshot={},
+        position=position,
+    )
     db.session.add(item)
     if meeting.agenda_built_at is None:
         meeting.agenda_built_at = utcnow()
@@ -490,14 +599,20 @@ def send_agenda(acting_user: User | None, meeting: Meeting, now: datetime | None
     meeting.agenda_sent_at = now
     db.session.flush()
     return mail_attendees(
-        meeting, now, kind="meeting_agenda",
+        meeting,
+        now,
+        kind="meeting_agenda",
         key=f"meeting-agenda:{meeting.id}:{meeting.sequence}",
-        subject=lambda when: _("Agenda: %(title)s, %(date)s", title=meeting.series.title,
-                               date=when),
-        context={"items": items, "action_link": lambda action_id: absolute_url(
-            "actions.action", action_id=action_id)},
-        attachments=[Attachment("invite.ics", "text/calendar; method=REQUEST",
-                                exports.invitation(meeting, now))],
+        subject=lambda when: _(
+            "Agenda: %(title)s, %(date)s", title=meeting.series.title, date=when
+        ),
+        context={
+            "items": items,
+            "action_link": lambda action_id: absolute_url("actions.action", action_id=action_id),
+        },
+        attachments=[
+            Attachment(
+                "invite.ics", "text/calendar; method=REQUEST", exports.invitation(meeting, now)
+            )
+        ],
     )
-
-

@@ -5,6 +5,7 @@ and the minutes.
 Every function takes the acting user, raises DomainError for anything a user can get wrong,
 flushes and never commits: the caller commits once.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,15 +28,13 @@ from tracker.actions.models import (
 from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.meetings.agenda import visible_items
 from tracker.meetings.models import (
     AgendaItem,
     ItemState,
     Meeting,
     MeetingStatus,
 )
-from tracker.organisation.queries import get_organisation
-from tracker.types import utcnow
-
 from tracker.meetings.services import (
     MAX_TEXT,
     check_length,
@@ -43,7 +42,8 @@ from tracker.meetings.services import (
     mail_attendees,
     require_manager,
 )
-from tracker.meetings.agenda import visible_items
+from tracker.organisation.queries import get_organisation
+from tracker.types import utcnow
 
 
 class MeetingConflict(DomainError):
@@ -59,11 +59,13 @@ class MeetingConflict(DomainError):
 
 
 def meeting_note(meeting: Meeting) -> str:
-    """"decided in staff meeting of 12 Jan 2027", in the organisation's language: it goes
+    """ "decided in staff meeting of 12 Jan 2027", in the organisation's language: it goes
     into the action's history, which everyone reads."""
     with force_locale(get_organisation().default_locale):
-        return _("decided in staff meeting of %(date)s",
-                 date=format_date(clock.local_date(meeting.starts_at), "d MMM y"))
+        return _(
+            "decided in staff meeting of %(date)s",
+            date=format_date(clock.local_date(meeting.starts_at), "d MMM y"),
+        )
 
 
 def record_outcome(acting_user: User, item: AgendaItem, **values) -> AgendaItem:
@@ -111,23 +113,26 @@ def _record_outcome(
             raise DomainError(_l("Write down what was decided."), "decision")
     else:
         if expected_version is not None and action.version != expected_version:
-            raise MeetingConflict(_l(
-                "This action changed after the agenda was built or the page was opened. Its "
-                "current state is shown below; your input is kept. Check it and record the "
-                "decision again."
-            ))
+            raise MeetingConflict(
+                _l(
+                    "This action changed after the agenda was built or the page was opened. Its "
+                    "current state is shown below; your input is kept. Check it and record the "
+                    "decision again."
+                )
+            )
         anything = decision or deadline_request or new_deadline or new_owner or new_status
         if not anything:
-            raise DomainError(
-                _l("Write down the decision, or choose what changes."), "decision"
-            )
+            raise DomainError(_l("Write down the decision, or choose what changes."), "decision")
         with_note = f"{note}: {decision}" if decision else note
         if deadline_request in ("approve", "reject"):
             request = db.session.scalar(
-                select(DeadlineRequest).where(
+                select(DeadlineRequest)
+                .where(
                     DeadlineRequest.action_id == action.id,
                     DeadlineRequest.decision == DeadlineDecision.pending,
-                ).order_by(DeadlineRequest.id.desc()).limit(1)
+                )
+                .order_by(DeadlineRequest.id.desc())
+                .limit(1)
             )
             if request is None:
                 raise DomainError(
@@ -135,13 +140,20 @@ def _record_outcome(
                     "deadline_request",
                 )
             actions.decide_deadline_request(
-                acting_user, request, action, approve=deadline_request == "approve",
-                note=with_note, now=now,
+                acting_user,
+                request,
+                action,
+                approve=deadline_request == "approve",
+                note=with_note,
+                now=now,
             )
             words.append(
-                _("New deadline %(date)s approved.",
-                  date=format_date(request.requested_deadline, "medium"))
-                if deadline_request == "approve" else _("Request for a new deadline rejected.")
+                _(
+                    "New deadline %(date)s approved.",
+                    date=format_date(request.requested_deadline, "medium"),
+                )
+                if deadline_request == "approve"
+                else _("Request for a new deadline rejected.")
             )
         changes = {}
         if new_deadline is not None and new_deadline != action.deadline:
@@ -149,28 +161,46 @@ def _record_outcome(
         if new_owner is not None and new_owner.id != action.owner_id:
             changes["owner"] = new_owner
         if changes:
-            actions.update_action(acting_user, action, expected_version=action.version,
-                                  now=now, **changes)
+            actions.update_action(
+                acting_user, action, expected_version=action.version, now=now, **changes
+            )
             if "deadline" in changes:
-                words.append(_("Deadline moved to %(date)s.",
-                               date=format_date(new_deadline, "medium")))
+                words.append(
+                    _("Deadline moved to %(date)s.", date=format_date(new_deadline, "medium"))
+                )
             if "owner" in changes:
                 words.append(_("Owner is now %(name)s.", name=new_owner.name))
         if new_status is not None and new_status is not action.status:
             actions.change_status(
-                acting_user, action, new_status, expected_version=action.version,
-                result=result, constraint=constraint, explanation=explanation,
-                reason=f"{reason} ({note})" if clean_text(reason) else (
-                    with_note if not action.status.is_open or
-                    new_status is ActionStatus.cancelled else None),
+                acting_user,
+                action,
+                new_status,
+                expected_version=action.version,
+                result=result,
+                constraint=constraint,
+                explanation=explanation,
+                reason=f"{reason} ({note})"
+                if clean_text(reason)
+                else (
+                    with_note
+                    if not action.status.is_open or new_status is ActionStatus.cancelled
+                    else None
+                ),
                 now=now,
             )
             words.append(_("Status: %(status)s.", status=actions.STATUS_WORDS[new_status]))
-        db.session.add(ActionChange(
-            action_id=action.id, changed_by_id=acting_user.id, changed_at=now,
-            field="staff_meeting", old_value=None, new_value=decision or " ".join(words),
-            note=note, version=action.version,
-        ))
+        db.session.add(
+            ActionChange(
+                action_id=action.id,
+                changed_by_id=acting_user.id,
+                changed_at=now,
+                field="staff_meeting",
+                old_value=None,
+                new_value=decision or " ".join(words),
+                note=note,
+                version=action.version,
+            )
+        )
     summary = " ".join(filter(None, [decision, " ".join(words)]))
     item.outcome = summary
     item.state = ItemState.decided
@@ -183,8 +213,9 @@ def _record_outcome(
     return item
 
 
-def close_meeting(acting_user: User | None, meeting: Meeting, now: datetime | None = None
-                  ) -> Meeting:
+def close_meeting(
+    acting_user: User | None, meeting: Meeting, now: datetime | None = None
+) -> Meeting:
     """End of the meeting: items not reached roll over to the next meeting, and the minutes
     are drafted from the outcomes (unless someone wrote them already)."""
     now = now or utcnow()
@@ -205,11 +236,13 @@ def draft_minutes(meeting: Meeting) -> str:
     """The minutes as plain text, from the outcomes, in the organisation's language."""
     with force_locale(get_organisation().default_locale):
         lines = [
-            _("Minutes of %(title)s, %(date)s", title=meeting.series.title,
-              date=format_date(clock.local_date(meeting.starts_at), "long")),
+            _(
+                "Minutes of %(title)s, %(date)s",
+                title=meeting.series.title,
+                date=format_date(clock.local_date(meeting.starts_at), "long"),
+            ),
             "",
-            _("Attendees: %(names)s",
-              names=", ".join(a.name for a in meeting.series.attendees)),
+            _("Attendees: %(names)s", names=", ".join(a.name for a in meeting.series.attendees)),
             "",
             _("Decisions"),
         ]
@@ -227,14 +260,17 @@ def draft_minutes(meeting: Meeting) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_minutes(acting_user: User | None, meeting: Meeting, *, text: str,
-                 expected_version: int | None) -> Meeting:
+def save_minutes(
+    acting_user: User | None, meeting: Meeting, *, text: str, expected_version: int | None
+) -> Meeting:
     require_manager(acting_user, meeting.series)
     if expected_version is None or meeting.version != expected_version:
-        raise MeetingConflict(_l(
-            "Someone else saved the minutes after you opened them. Their text is shown now; "
-            "your text is kept in the form below it. Combine them and save again."
-        ))
+        raise MeetingConflict(
+            _l(
+                "Someone else saved the minutes after you opened them. Their text is shown now; "
+                "your text is kept in the form below it. Combine them and save again."
+            )
+        )
     text = (text or "").strip()
     if not text:
         raise DomainError(_l("The minutes are empty."), "text")
@@ -243,15 +279,16 @@ def save_minutes(acting_user: User | None, meeting: Meeting, *, text: str,
     try:
         db.session.flush()
     except StaleDataError:
-        raise MeetingConflict(_l(
-            "Someone else saved the minutes after you opened them. Their text is shown now; "
-            "your text is kept in the form below it. Combine them and save again."
-        )) from None
+        raise MeetingConflict(
+            _l(
+                "Someone else saved the minutes after you opened them. Their text is shown now; "
+                "your text is kept in the form below it. Combine them and save again."
+            )
+        ) from None
     return meeting
 
 
-def publish_minutes(acting_user: User | None, meeting: Meeting, now: datetime | None = None
-                    ) -> int:
+def publish_minutes(acting_user: User | None, meeting: Meeting, now: datetime | None = None) -> int:
     """Mail the minutes to every attendee (through the outbox)."""
     now = now or utcnow()
     require_manager(acting_user, meeting.series)
@@ -260,10 +297,11 @@ def publish_minutes(acting_user: User | None, meeting: Meeting, now: datetime | 
     meeting.minutes_published_at = now
     db.session.flush()
     return mail_attendees(
-        meeting, now, kind="meeting_minutes",
+        meeting,
+        now,
+        kind="meeting_minutes",
         key=f"meeting-minutes:{meeting.id}:{meeting.version}",
-        subject=lambda when: _("Minutes: %(title)s, %(date)s", title=meeting.series.title,
-                               date=when),
+        subject=lambda when: _(
+            "Minutes: %(title)s, %(date)s", title=meeting.series.title, date=when
+        ),
     )
-
-

@@ -1,6 +1,7 @@
 """The meeting out of the app: an iCalendar invitation (RFC 5545, METHOD:REQUEST, with the
 time zone, organiser and attendees), the personal calendar feed, and the agenda and minutes
 as a Word document."""
+
 from __future__ import annotations
 
 import io
@@ -81,10 +82,16 @@ def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Eve
         event.add("organizer", _address(str(sender).split("<")[-1].strip(">"), "Tracker"))
     if with_attendees:
         for person in series.attendees:
-            event.add("attendee", _address(
-                person.email, person.name, role="REQ-PARTICIPANT", partstat="NEEDS-ACTION",
-                rsvp="FALSE",
-            ))
+            event.add(
+                "attendee",
+                _address(
+                    person.email,
+                    person.name,
+                    role="REQ-PARTICIPANT",
+                    partstat="NEEDS-ACTION",
+                    rsvp="FALSE",
+                ),
+            )
     return event
 
 
@@ -193,16 +200,25 @@ def docx_document(meeting: Meeting, rows, part: str, section_labels: dict) -> by
             lines.append(f"{_('Asks for a new deadline')}: {_day(snap['request']['to'])}")
         if snap.get("reactions"):
             said = snap["reactions"]
-            lines.append(_("%(helps)s say it helps, %(not_yet)s not yet.",
-                           helps=said["helps"], not_yet=said["not_yet"]))
+            lines.append(
+                _(
+                    "%(helps)s say it helps, %(not_yet)s not yet.",
+                    helps=said["helps"],
+                    not_yet=said["not_yet"],
+                )
+            )
             lines += [f"“{c['text']}”" for c in said.get("comments", [])]
         if item.outcome:
             lines.append(_("Decision: %(text)s", text=item.outcome))
-        values = [" · ".join(lines), snap.get("owner") or "",
-                  _day(snap.get("deadline")) if snap.get("deadline") else "",
-                  f"{_status(snap.get('status'))} ({snap.get('progress', 0)}%)"
-                  if snap.get("status") else "",
-                  snap.get("latest_update") or ""]
+        values = [
+            " · ".join(lines),
+            snap.get("owner") or "",
+            _day(snap.get("deadline")) if snap.get("deadline") else "",
+            f"{_status(snap.get('status'))} ({snap.get('progress', 0)}%)"
+            if snap.get("status")
+            else "",
+            snap.get("latest_update") or "",
+        ]
         # A copy of a prepared row with its texts replaced: python-docx's own add_row and
         # cell.text are slow on hundreds of rows.
         tr = deepcopy(prototype)

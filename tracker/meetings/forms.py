@@ -1,6 +1,7 @@
 """Forms of the meeting pages, and the labels of the meetings' enumerations.
 
 Forms check types only; the rules (and their messages) live in the services."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,11 +39,20 @@ RECURRENCE_LABELS = {
     Recurrence.monthly: _l("Every month, on the n-th weekday"),
 }
 WEEKDAY_LABELS = [
-    _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
-    _l("Saturday"), _l("Sunday"),
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
 ]
 WEEK_OF_MONTH_LABELS = [
-    (1, _l("first")), (2, _l("second")), (3, _l("third")), (4, _l("fourth")), (-1, _l("last")),
+    (1, _l("first")),
+    (2, _l("second")),
+    (3, _l("third")),
+    (4, _l("fourth")),
+    (-1, _l("last")),
 ]
 STATE_LABELS = {
     ItemState.open: _l("Not discussed yet"),
@@ -59,26 +69,29 @@ def _int_or_none(value):
 
 
 class SeriesForm(FlaskForm):
-    title = StringField(_l("Name"), description=_l(
-        "E.g. \"Staff meeting of the services directorate\"."))
+    title = StringField(
+        _l("Name"), description=_l('E.g. "Staff meeting of the services directorate".')
+    )
     body = SelectField(_l("Meeting of"), validate_choice=False)
     recurrence = SelectField(
         _l("Recurrence"), choices=[(r.value, label) for r, label in RECURRENCE_LABELS.items()]
     )
     weekday = SelectField(
-        _l("Day of the week"), coerce=int,
+        _l("Day of the week"),
+        coerce=int,
         choices=[(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
     )
     week_of_month = SelectField(
-        _l("Week of the month (monthly meetings)"), coerce=_int_or_none,
+        _l("Week of the month (monthly meetings)"),
+        coerce=_int_or_none,
         choices=WEEK_OF_MONTH_LABELS,
     )
     starts_on = DateField(_l("From"), validators=[Optional()])
     ends_on = DateField(_l("Until (optional)"), validators=[Optional()])
-    start_time = TimeField(_l("Time"), validators=[Optional()],
-                           description=_l("In the organisation's time zone."))
-    duration_minutes = IntegerField(_l("Duration (minutes)"), default=60,
-                                    validators=[Optional()])
+    start_time = TimeField(
+        _l("Time"), validators=[Optional()], description=_l("In the organisation's time zone.")
+    )
+    duration_minutes = IntegerField(_l("Duration (minutes)"), default=60, validators=[Optional()])
     location = StringField(_l("Place"), validators=[Optional()])
     online_url = StringField(_l("Online link (optional)"), validators=[Optional()])
     attendee_ids = MultiCheckboxField(_l("Attendees"), coerce=int, validate_choice=False)
@@ -106,20 +119,20 @@ class FreeItemForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     version = HiddenField()
     decision = TextAreaField(
-        _l("Decision or note"), render_kw={"rows": 3},
+        _l("Decision or note"),
+        render_kw={"rows": 3},
         description=_l("Goes into the minutes and the action's history."),
     )
     deadline_request = SelectField(
         _l("Request for a new deadline"),
-        choices=[("", _l("(no decision)")), ("approve", _l("Approve")),
-                 ("reject", _l("Reject"))],
+        choices=[("", _l("(no decision)")), ("approve", _l("Approve")), ("reject", _l("Reject"))],
         # Only shown when a request is pending; the service checks the value.
         validate_choice=False,
     )
     new_deadline = DateField(_l("New deadline"), validators=[Optional()])
     owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validate_choice=False)
     new_status = SelectField(_l("Status"), validate_choice=False)
-    result = TextAreaField(_l("Result (\"we did …\"), when done"), render_kw={"rows": 2})
+    result = TextAreaField(_l('Result ("we did …"), when done'), render_kw={"rows": 2})
     constraint = SelectField(
         _l("Constraint, when declined"),
         choices=[("", "–")] + [(c.value, label) for c, label in CONSTRAINT_LABELS.items()],

@@ -1,6 +1,7 @@
 """Staff meetings: a meeting series of a body (the services directorate, or one department),
 its meetings, each meeting's agenda items with what was decided on them, the minutes, and
 the per-user secret token of the calendar feed."""
+
 from __future__ import annotations
 
 import enum
@@ -96,9 +97,7 @@ class MeetingSeries(db.Model):
     #: The body: a directorate, or one department (its own meeting); neither: organisation.
     directorate_id: Mapped[int | None] = mapped_column(ForeignKey("directorate.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
-    recurrence: Mapped[Recurrence] = mapped_column(
-        Enum(Recurrence, native_enum=False, length=20)
-    )
+    recurrence: Mapped[Recurrence] = mapped_column(Enum(Recurrence, native_enum=False, length=20))
     #: 0 = Monday … 6 = Sunday.
     weekday: Mapped[int]
     #: For monthly meetings: 1-4, or -1 for the last such weekday of the month.

@@ -1,5 +1,6 @@
 """Who may do what with staff meetings: shared by the services, the read helpers and the
 routes (so `queries.py` needs no services)."""
+
 from __future__ import annotations
 
 from tracker.auth.models import Role, User

@@ -1,6 +1,7 @@
 """Pages of staff meetings: the list, series, one meeting with its agenda (edited before it is
 sent), meeting mode for the chair, the minutes, the printable page, the Word document, the
 invitation, and the personal calendar feed."""
+
 from __future__ import annotations
 
 from flask import (
@@ -45,9 +46,12 @@ bp = Blueprint("meetings", __name__)
 @bp.record_once
 def _template_globals(state) -> None:
     state.app.jinja_env.globals.update(
-        SECTION_LABELS=SECTION_LABELS, ITEM_STATE_LABELS=STATE_LABELS,
-        RECURRENCE_LABELS=RECURRENCE_LABELS, WEEKDAY_LABELS=WEEKDAY_LABELS,
-        MeetingStatus=MeetingStatus, snapshot_date=_snapshot_date,
+        SECTION_LABELS=SECTION_LABELS,
+        ITEM_STATE_LABELS=STATE_LABELS,
+        RECURRENCE_LABELS=RECURRENCE_LABELS,
+        WEEKDAY_LABELS=WEEKDAY_LABELS,
+        MeetingStatus=MeetingStatus,
+        snapshot_date=_snapshot_date,
         snapshot_status=_snapshot_status,
     )
 
@@ -99,7 +103,9 @@ def index():
     now = utcnow()
     coming = queries.upcoming(queries.meetings_of([s.id for s in series], now, limit=30), now)
     return render_template(
-        "meetings/index.html", series=series, coming=coming,
+        "meetings/index.html",
+        series=series,
+        coming=coming,
         my_items=queries.meetings_with_my_items(current_user, now),
         may_create=permissions.may_create_series(current_user),
     )
@@ -141,9 +147,13 @@ def _series_form(series: MeetingSeries | None) -> SeriesForm:
         if series is not None:
             form.recurrence.data = series.recurrence.value
             form.attendee_ids.data = [u.id for u in series.attendees]
-            form.body.data = (f"department:{series.department_id}" if series.department_id
-                              else f"directorate:{series.directorate_id}"
-                              if series.directorate_id else "organisation")
+            form.body.data = (
+                f"department:{series.department_id}"
+                if series.department_id
+                else f"directorate:{series.directorate_id}"
+                if series.directorate_id
+                else "organisation"
+            )
         else:
             form.week_of_month.data = 1
             form.attendee_ids.data = [current_user.id]
@@ -159,16 +169,24 @@ def _save_series(series: MeetingSeries | None):
         ).all()
         with saving(form) as outcome:
             saved = services.save_series(
-                current_user, series, title=form.title.data, department=department,
-                directorate=directorate, recurrence=Recurrence(form.recurrence.data),
-                weekday=form.weekday.data, week_of_month=form.week_of_month.data,
-                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                current_user,
+                series,
+                title=form.title.data,
+                department=department,
+                directorate=directorate,
+                recurrence=Recurrence(form.recurrence.data),
+                weekday=form.weekday.data,
+                week_of_month=form.week_of_month.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
                 start_time=form.start_time.data,
                 duration_minutes=form.duration_minutes.data or 0,
-                location=form.location.data, online_url=form.online_url.data,
+                location=form.location.data,
+                online_url=form.online_url.data,
                 attendees=attendees,
                 agenda_days_before=form.agenda_days_before.data
-                if form.agenda_days_before.data is not None else 3,
+                if form.agenda_days_before.data is not None
+                else 3,
                 chair=series.chair if series else current_user,
             )
         if outcome.ok:
@@ -198,7 +216,8 @@ def series(series_id: int):
     _require_reader(series)
     now = utcnow()
     return render_template(
-        "meetings/series.html", series=series,
+        "meetings/series.html",
+        series=series,
         coming=queries.meetings_of([series.id], now, limit=20),
         past=queries.past_meetings(series.id, now),
         may_manage=permissions.may_manage_series(current_user, series),
@@ -218,9 +237,14 @@ def meeting(meeting_id: int):
         refuse("neither attendee nor owner of an item")
     may_manage = permissions.may_manage_series(current_user, meeting.series)
     return render_template(
-        "meetings/meeting.html", meeting=meeting, rows=rows,
-        grouped=queries.sections(rows), reader=reader, may_manage=may_manage,
-        editable=may_manage and meeting.agenda_sent_at is None
+        "meetings/meeting.html",
+        meeting=meeting,
+        rows=rows,
+        grouped=queries.sections(rows),
+        reader=reader,
+        may_manage=may_manage,
+        editable=may_manage
+        and meeting.agenda_sent_at is None
         and meeting.status is MeetingStatus.scheduled,
         item_form=FreeItemForm(formdata=None) if may_manage else None,
         now=utcnow(),
@@ -237,21 +261,32 @@ def edit_meeting(meeting_id: int):
         local = meeting.starts_at.astimezone(clock.zone())
         form.day.data = local.date()
         form.start_time.data = local.time().replace(tzinfo=None)
-        form.duration_minutes.data = int((meeting.ends_at - meeting.starts_at).total_seconds()
-                                         // 60)
+        form.duration_minutes.data = int(
+            (meeting.ends_at - meeting.starts_at).total_seconds() // 60
+        )
         form.location.data = meeting.location
         form.online_url.data = meeting.online_url
     if form.validate_on_submit():
         with saving(form) as outcome:
             services.move_meeting(
-                current_user, meeting, day=form.day.data, start_time=form.start_time.data,
-                duration_minutes=form.duration_minutes.data or 0, location=form.location.data,
+                current_user,
+                meeting,
+                day=form.day.data,
+                start_time=form.start_time.data,
+                duration_minutes=form.duration_minutes.data or 0,
+                location=form.location.data,
                 online_url=form.online_url.data,
             )
         if outcome.ok:
-            flash(_("The meeting is moved.") + (
-                " " + _("The attendees get the new time and an updated invitation by e-mail.")
-                if meeting.agenda_sent_at else ""), "success")
+            flash(
+                _("The meeting is moved.")
+                + (
+                    " " + _("The attendees get the new time and an updated invitation by e-mail.")
+                    if meeting.agenda_sent_at
+                    else ""
+                ),
+                "success",
+            )
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     return render_template("meetings/meeting_form.html", form=form, meeting=meeting)
 
@@ -271,31 +306,45 @@ def _meeting_step(meeting_id: int, run, done: str):
 def cancel_meeting(meeting_id: int):
     sent = _meeting_or_404(meeting_id).agenda_sent_at is not None
     return _meeting_step(
-        meeting_id, lambda m: services.cancel_meeting(current_user, m),
-        _("The meeting is cancelled.") + (
+        meeting_id,
+        lambda m: services.cancel_meeting(current_user, m),
+        _("The meeting is cancelled.")
+        + (
             " " + _("The attendees get the cancellation for their calendar by e-mail.")
-            if sent else ""))
+            if sent
+            else ""
+        ),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/build", methods=["POST"])
 @login_required
 def build_agenda(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: agenda.build_agenda(current_user, m),
-                         _("The agenda is built from the current state of the actions."))
+    return _meeting_step(
+        meeting_id,
+        lambda m: agenda.build_agenda(current_user, m),
+        _("The agenda is built from the current state of the actions."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/send", methods=["POST"])
 @login_required
 def send_agenda(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: agenda.send_agenda(current_user, m),
-                         _("The agenda is sent to the attendees, with an invitation."))
+    return _meeting_step(
+        meeting_id,
+        lambda m: agenda.send_agenda(current_user, m),
+        _("The agenda is sent to the attendees, with an invitation."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
 @login_required
 def close_meeting(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: decisions.close_meeting(current_user, m),
-                         _("The meeting is closed; items not reached go to the next meeting."))
+    return _meeting_step(
+        meeting_id,
+        lambda m: decisions.close_meeting(current_user, m),
+        _("The meeting is closed; items not reached go to the next meeting."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/items", methods=["POST"])
@@ -306,8 +355,9 @@ def add_item(meeting_id: int):
     form = FreeItemForm()
     if form.validate_on_submit():
         with saving() as outcome:
-            agenda.add_free_item(current_user, meeting, title=form.title.data,
-                                   description=form.description.data)
+            agenda.add_free_item(
+                current_user, meeting, title=form.title.data, description=form.description.data
+            )
         if outcome.ok:
             flash(_("The item is added to the agenda."), "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
@@ -333,8 +383,10 @@ def remove_item(meeting_id: int, item_id: int):
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
 
 
-@bp.route("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/<any(up, down):direction>",
-          methods=["POST"])
+@bp.route(
+    "/meetings/<int:meeting_id>/agenda/items/<int:item_id>/<any(up, down):direction>",
+    methods=["POST"],
+)
 @login_required
 def move_item(meeting_id: int, item_id: int, direction: str):
     meeting = _meeting_or_404(meeting_id)
@@ -355,10 +407,12 @@ def _outcome_form(row) -> OutcomeForm:
     form.new_status.choices = [("", _("(unchanged)"))]
     if action is not None:
         members, others = owner_candidates(action.department_id)
-        form.owner_id.choices += [(u.id, u.name) for u in members + others
-                                  if u.id != action.owner_id]
-        form.new_status.choices += [(s.value, STATUS_LABELS[s]) for s in ActionStatus
-                                    if s is not action.status]
+        form.owner_id.choices += [
+            (u.id, u.name) for u in members + others if u.id != action.owner_id
+        ]
+        form.new_status.choices += [
+            (s.value, STATUS_LABELS[s]) for s in ActionStatus if s is not action.status
+        ]
         if not form.is_submitted():
             form.version.data = str(action.version)
     return form
@@ -393,13 +447,18 @@ def run(meeting_id: int, number: int):
         new_owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
         with saving(form) as outcome:
             decisions.record_outcome(
-                current_user, row.item, expected_version=version,
-                decision=form.decision.data, deadline_request=form.deadline_request.data,
-                new_deadline=form.new_deadline.data, new_owner=new_owner,
+                current_user,
+                row.item,
+                expected_version=version,
+                decision=form.decision.data,
+                deadline_request=form.deadline_request.data,
+                new_deadline=form.new_deadline.data,
+                new_owner=new_owner,
                 new_status=_enum(ActionStatus, form.new_status.data),
                 result=form.result.data,
                 constraint=_enum(DeclineConstraint, form.constraint.data),
-                explanation=form.explanation.data, reason=form.reason.data,
+                explanation=form.explanation.data,
+                reason=form.reason.data,
             )
         if not outcome.ok:
             # Show the item as it is now, keep what was typed; on a conflict, ask again.
@@ -413,13 +472,17 @@ def run(meeting_id: int, number: int):
         else:
             flash(_("The decision is recorded."), "success")
             if number < len(rows):
-                return redirect(url_for("meetings.run", meeting_id=meeting.id,
-                                        number=number + 1))
-            return redirect(url_for("meetings.meeting", meeting_id=meeting.id,
-                                    _anchor="agenda"))
+                return redirect(url_for("meetings.run", meeting_id=meeting.id, number=number + 1))
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="agenda"))
     return render_template(
-        "meetings/run.html", meeting=meeting, row=row, number=number, total=len(rows),
-        rows=rows, form=form, conflict=conflict,
+        "meetings/run.html",
+        meeting=meeting,
+        row=row,
+        number=number,
+        total=len(rows),
+        rows=rows,
+        form=form,
+        conflict=conflict,
     )
 
 
@@ -442,24 +505,27 @@ def minutes(meeting_id: int):
         except (TypeError, ValueError):
             version = None
         with saving(form) as outcome:
-            decisions.save_minutes(current_user, meeting, text=form.text.data,
-                                   expected_version=version)
+            decisions.save_minutes(
+                current_user, meeting, text=form.text.data, expected_version=version
+            )
         if isinstance(outcome.error, decisions.MeetingConflict):
             meeting = _meeting_or_404(meeting_id)
             theirs = meeting.minutes
             form.version.data = str(meeting.version)
         elif outcome.ok:
             flash(_("The minutes are saved."), "success")
-            return redirect(url_for("meetings.meeting", meeting_id=meeting.id,
-                                    _anchor="minutes"))
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="minutes"))
     return render_template("meetings/minutes.html", meeting=meeting, form=form, theirs=theirs)
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["POST"])
 @login_required
 def publish_minutes(meeting_id: int):
-    return _meeting_step(meeting_id, lambda m: decisions.publish_minutes(current_user, m),
-                         _("The minutes are sent to the attendees."))
+    return _meeting_step(
+        meeting_id,
+        lambda m: decisions.publish_minutes(current_user, m),
+        _("The minutes are sent to the attendees."),
+    )
 
 
 # --- Out of the app -----------------------------------------------------------------------
@@ -471,8 +537,9 @@ def printable(meeting_id: int, part: str):
     meeting = _meeting_or_404(meeting_id)
     _require_reader(meeting.series)
     rows = queries.agenda_rows(meeting) if part == "agenda" else []
-    return render_template("meetings/print.html", meeting=meeting, part=part, rows=rows,
-                           grouped=queries.sections(rows))
+    return render_template(
+        "meetings/print.html", meeting=meeting, part=part, rows=rows, grouped=queries.sections(rows)
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/<any(agenda, minutes):part>.docx")
@@ -486,14 +553,16 @@ def document(meeting_id: int, part: str):
     return Response(
         _chunks(data),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                 "Content-Length": str(len(data))},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(len(data)),
+        },
     )
 
 
 def _chunks(data, size: int = 64 * 1024):
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 @bp.route("/meetings/<int:meeting_id>/invite.ics")
@@ -502,7 +571,8 @@ def invitation(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     _require_reader(meeting.series)
     return Response(
-        exports.invitation(meeting, utcnow()), mimetype="text/calendar",
+        exports.invitation(meeting, utcnow()),
+        mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
     )
 
@@ -514,8 +584,10 @@ def calendar():
     db.session.commit()
     from tracker.notifications.rendering import absolute_url
 
-    return render_template("meetings/calendar.html",
-                           feed_url=absolute_url("meetings.calendar_feed", feed_token=feed.token))
+    return render_template(
+        "meetings/calendar.html",
+        feed_url=absolute_url("meetings.calendar_feed", feed_token=feed.token),
+    )
 
 
 @bp.route("/calendar/rotate", methods=["POST"])
@@ -538,4 +610,3 @@ def calendar_feed(feed_token: str):
     response = Response(exports.feed(meetings, owned, now), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     return response
-

@@ -6,12 +6,14 @@ sending the agenda lives in `agenda.py`, deciding in meeting mode and the minute
 Every function takes the acting user (None: the scheduler or the demo), raises DomainError
 for anything a user can get wrong, flushes and never commits: the caller commits once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday as rrule_weekday
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from dateutil.rrule import weekday as rrule_weekday
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +23,6 @@ from tracker import clock
 from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.meetings.permissions import may_create_series, may_manage_series
 from tracker.meetings.models import (
     CalendarFeed,
     Meeting,
@@ -30,6 +31,7 @@ from tracker.meetings.models import (
     Recurrence,
     new_feed_token,
 )
+from tracker.meetings.permissions import may_create_series, may_manage_series
 from tracker.organisation.models import Department, Directorate
 from tracker.types import utcnow
 
@@ -52,15 +54,24 @@ def occurrences(series: MeetingSeries, start: date, end: date) -> list[date]:
     if end < start:
         return []
     if series.recurrence is Recurrence.monthly:
-        rule = rrule(MONTHLY, dtstart=datetime.combine(series.starts_on, time()),
-                     byweekday=rrule_weekday(series.weekday, series.week_of_month or 1))
+        rule = rrule(
+            MONTHLY,
+            dtstart=datetime.combine(series.starts_on, time()),
+            byweekday=rrule_weekday(series.weekday, series.week_of_month or 1),
+        )
     else:
-        rule = rrule(WEEKLY, dtstart=datetime.combine(series.starts_on, time()),
-                     interval=2 if series.recurrence is Recurrence.biweekly else 1,
-                     byweekday=series.weekday)
-    return [moment.date() for moment in rule.between(
-        datetime.combine(start, time()), datetime.combine(end, time()), inc=True
-    )]
+        rule = rrule(
+            WEEKLY,
+            dtstart=datetime.combine(series.starts_on, time()),
+            interval=2 if series.recurrence is Recurrence.biweekly else 1,
+            byweekday=series.weekday,
+        )
+    return [
+        moment.date()
+        for moment in rule.between(
+            datetime.combine(start, time()), datetime.combine(end, time()), inc=True
+        )
+    ]
 
 
 # --- Series -----------------------------------------------------------------------------
@@ -81,8 +92,11 @@ def _check_url(url: str | None) -> str | None:
     url = clean_text(url) or None
     if url and not url.lower().startswith(("https://", "http://")):
         raise DomainError(
-            _l("The online link must start with https:// (copy it from the invitation of "
-               "Teams, Zoom or Meet)."), "online_url",
+            _l(
+                "The online link must start with https:// (copy it from the invitation of "
+                "Teams, Zoom or Meet)."
+            ),
+            "online_url",
         )
     check_length(url, 500, "online_url")
     return url
@@ -122,8 +136,10 @@ def save_series(
             )
     title = clean_text(title)
     if not title:
-        raise DomainError(_l("Give the meeting a name, e.g. \"Staff meeting of the services "
-                             "directorate\"."), "title")
+        raise DomainError(
+            _l('Give the meeting a name, e.g. "Staff meeting of the services directorate".'),
+            "title",
+        )
     check_length(title, MAX_TITLE, "title")
     if not 0 <= (weekday if weekday is not None else -1) <= 6:
         raise DomainError(_l("Choose the day of the week."), "weekday")
@@ -154,8 +170,11 @@ def save_series(
         raise DomainError(_l("Choose who attends the meeting."), "attendee_ids")
 
     candidate = MeetingSeries(
-        recurrence=recurrence, weekday=weekday, week_of_month=week_of_month,
-        starts_on=starts_on, ends_on=ends_on,
+        recurrence=recurrence,
+        weekday=weekday,
+        week_of_month=week_of_month,
+        starts_on=starts_on,
+        ends_on=ends_on,
     )
     today = clock.local_date(now)
     if starts_on < today and (series is None or series.starts_on != starts_on):
@@ -163,12 +182,18 @@ def save_series(
             _l("The first meeting would be in the past. Choose today or a later date."),
             "starts_on",
         )
-    first = [d for d in occurrences(candidate, today, today + timedelta(days=366 * SEARCH_YEARS))
-             if clock.local_moment(d, start_time) > now][:1]
+    first = [
+        d
+        for d in occurrences(candidate, today, today + timedelta(days=366 * SEARCH_YEARS))
+        if clock.local_moment(d, start_time) > now
+    ][:1]
     if not first:
         raise DomainError(
-            _l("This recurrence gives no meeting date from now on. Check the day, the week of "
-               "the month and the end date."), "recurrence",
+            _l(
+                "This recurrence gives no meeting date from now on. Check the day, the week of "
+                "the month and the end date."
+            ),
+            "recurrence",
         )
 
     series = series or MeetingSeries(created_at=now)
@@ -197,8 +222,10 @@ def _replan(series: MeetingSeries, now: datetime) -> None:
     """Coming meetings that were not moved and have no agenda follow the series' rule."""
     untouched = db.session.scalars(
         select(Meeting).where(
-            Meeting.series_id == series.id, Meeting.starts_at > now,
-            Meeting.moved.is_(False), Meeting.agenda_built_at.is_(None),
+            Meeting.series_id == series.id,
+            Meeting.starts_at > now,
+            Meeting.moved.is_(False),
+            Meeting.agenda_built_at.is_(None),
             Meeting.status == MeetingStatus.scheduled,
         )
     ).all()
@@ -208,24 +235,28 @@ def _replan(series: MeetingSeries, now: datetime) -> None:
     schedule_meetings(series, now)
 
 
-def schedule_meetings(series: MeetingSeries, now: datetime, horizon_days: int = HORIZON_DAYS
-                      ) -> list[Meeting]:
+def schedule_meetings(
+    series: MeetingSeries, now: datetime, horizon_days: int = HORIZON_DAYS
+) -> list[Meeting]:
     """Create the meetings of the coming `horizon_days` that do not exist yet."""
     if not series.active:
         return []
     today = clock.local_date(now)
-    known = set(db.session.scalars(
-        select(Meeting.occurrence_on).where(Meeting.series_id == series.id)
-    ))
+    known = set(
+        db.session.scalars(select(Meeting.occurrence_on).where(Meeting.series_id == series.id))
+    )
     created = []
     for day in occurrences(series, today, today + timedelta(days=horizon_days)):
         starts_at = clock.local_moment(day, series.start_time)
         if day in known or starts_at <= now:
             continue
         meeting = Meeting(
-            series=series, occurrence_on=day, starts_at=starts_at,
+            series=series,
+            occurrence_on=day,
+            starts_at=starts_at,
             ends_at=starts_at + timedelta(minutes=series.duration_minutes),
-            location=series.location, online_url=series.online_url,
+            location=series.location,
+            online_url=series.online_url,
         )
         db.session.add(meeting)
         created.append(meeting)
@@ -239,8 +270,14 @@ def require_manager(acting_user: User | None, series: MeetingSeries) -> None:
 
 
 def move_meeting(
-    acting_user: User | None, meeting: Meeting, *, day: date | None, start_time: time | None,
-    duration_minutes: int, location: str | None, online_url: str | None,
+    acting_user: User | None,
+    meeting: Meeting,
+    *,
+    day: date | None,
+    start_time: time | None,
+    duration_minutes: int,
+    location: str | None,
+    online_url: str | None,
     now: datetime | None = None,
 ) -> Meeting:
     now = now or utcnow()
@@ -255,14 +292,15 @@ def move_meeting(
         raise DomainError(_l("A meeting lasts from 15 minutes to 8 hours."), "duration_minutes")
     starts_at = clock.local_moment(day, start_time)
     if starts_at <= now:
-        raise DomainError(
-            _l("This moment is in the past. Choose a later date or time."), "day"
-        )
+        raise DomainError(_l("This moment is in the past. Choose a later date or time."), "day")
     location = clean_text(location) or None
     check_length(location, 200, "location")
     online_url = _check_url(online_url)
-    changed = (starts_at, location, online_url) != (meeting.starts_at, meeting.location,
-                                                    meeting.online_url)
+    changed = (starts_at, location, online_url) != (
+        meeting.starts_at,
+        meeting.location,
+        meeting.online_url,
+    )
     if changed:
         meeting.sequence += 1
     meeting.starts_at = starts_at
@@ -276,8 +314,9 @@ def move_meeting(
     return meeting
 
 
-def cancel_meeting(acting_user: User | None, meeting: Meeting, now: datetime | None = None
-                   ) -> Meeting:
+def cancel_meeting(
+    acting_user: User | None, meeting: Meeting, now: datetime | None = None
+) -> Meeting:
     now = now or utcnow()
     require_manager(acting_user, meeting.series)
     if meeting.status is MeetingStatus.cancelled:
@@ -309,16 +348,30 @@ def _tell_attendees(meeting: Meeting, now: datetime) -> int:
         return _("Moved: %(title)s, now on %(date)s", title=meeting.series.title, date=when)
 
     return mail_attendees(
-        meeting, now, kind="meeting_changed",
+        meeting,
+        now,
+        kind="meeting_changed",
         key=f"meeting-change:{meeting.id}:{meeting.sequence}",
-        subject=subject, context={"cancelled": cancelled},
-        attachments=[Attachment("invite.ics", f"text/calendar; method={method}",
-                                exports.invitation(meeting, now))],
+        subject=subject,
+        context={"cancelled": cancelled},
+        attachments=[
+            Attachment(
+                "invite.ics", f"text/calendar; method={method}", exports.invitation(meeting, now)
+            )
+        ],
     )
 
 
-def mail_attendees(meeting: Meeting, now: datetime, *, kind: str, key: str, subject,
-                    context: dict | None = None, attachments=()) -> int:
+def mail_attendees(
+    meeting: Meeting,
+    now: datetime,
+    *,
+    kind: str,
+    key: str,
+    subject,
+    context: dict | None = None,
+    attachments=(),
+) -> int:
     """One message per attendee through the outbox: template `emails/<kind>`,
     `subject(date of the meeting)` in their language, outbox key `<key>:<person>`.
     Returns the messages stored."""
@@ -329,9 +382,16 @@ def mail_attendees(meeting: Meeting, now: datetime, *, kind: str, key: str, subj
     day = clock.local_date(meeting.starts_at)
     return sum(
         mail_person(
-            person, key=f"{key}:{person.id}", kind=kind, template=kind,
-            subject=lambda: subject(format_date(day, "medium")), now=now,
-            attachments=attachments, meeting=meeting, link=link, **(context or {}),
+            person,
+            key=f"{key}:{person.id}",
+            kind=kind,
+            template=kind,
+            subject=lambda: subject(format_date(day, "medium")),
+            now=now,
+            attachments=attachments,
+            meeting=meeting,
+            link=link,
+            **(context or {}),
         )
         for person in meeting.series.attendees
     )

@@ -1,5 +1,6 @@
 """The outbox: every e-mail is first stored here, under a unique idempotency key, and then
 delivered. The outbox knows nothing of actions or meetings: it holds rendered messages."""
+
 from __future__ import annotations
 
 import enum

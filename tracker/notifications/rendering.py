@@ -5,6 +5,7 @@ Templates live in `templates/emails/<name>.txt` and `<name>.html`. They are rend
 app's Jinja environment directly (no request, no context processors), so jobs can render
 them; everything a template needs is passed in.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """The outbox for admins (/admin/outbox) and the one-click links in e-mail (/u/<token>)."""
+
 from __future__ import annotations
 
 import logging
@@ -11,9 +12,9 @@ from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role
-from tracker.forms import saving
 from tracker.auth.permissions import role_required
 from tracker.extensions import db
+from tracker.forms import saving
 from tracker.notifications import services
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 from tracker.notifications.rendering import LinkExpired, read_signed_link
@@ -60,15 +61,21 @@ def outbox_error(text: str | None) -> str:
     if not text:
         return ""
     if text.startswith(services.GAVE_UP):
-        return _("Gave up after too many temporary failures. Last error: %(error)s",
-                 error=text[len(services.GAVE_UP) + 2:])
+        return _(
+            "Gave up after too many temporary failures. Last error: %(error)s",
+            error=text[len(services.GAVE_UP) + 2 :],
+        )
     return str(ERROR_LABELS.get(text, text))
 
 
 def _context() -> dict:
-    return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
-            "KIND_LABELS": KIND_LABELS, "OutboxStatus": OutboxStatus,
-            "mail_configured": services.mail_configured()}
+    return {
+        "STATUS_LABELS": STATUS_LABELS,
+        "STATUS_BADGES": STATUS_BADGES,
+        "KIND_LABELS": KIND_LABELS,
+        "OutboxStatus": OutboxStatus,
+        "mail_configured": services.mail_configured(),
+    }
 
 
 @bp.route("/admin/outbox")
@@ -80,13 +87,23 @@ def outbox():
         query = query.where(OutboxMessage.status == OutboxStatus[status])
     else:
         status = None
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int),
-                             per_page=PER_PAGE, error_out=False)
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)
-    ).all())
-    return render_template("notifications/outbox.html", pagination=pagination, status=status,
-                           counts=counts, **_context())
+    pagination = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
+    )
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
+                OutboxMessage.status
+            )
+        ).all()
+    )
+    return render_template(
+        "notifications/outbox.html",
+        pagination=pagination,
+        status=status,
+        counts=counts,
+        **_context(),
+    )
 
 
 @bp.route("/admin/outbox/<int:message_id>")

@@ -22,6 +22,7 @@ twice; in the rare crash in that window it may, visibly, not be sent at all.
 Unlike other services, `deliver_due` commits (the claim must be durable before SMTP sees the
 message); callers must not hold uncommitted work in the session when calling it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,10 @@ from tracker.types import utcnow
 log = logging.getLogger("tracker.mail")
 
 #: Stored as last_error by the tracker itself (SMTP errors are stored as the server said them).
-INTERRUPTED = "interrupted while being handed to the mail server; it may have been delivered, " \
+INTERRUPTED = (
+    "interrupted while being handed to the mail server; it may have been delivered, "
     "so it is not sent again automatically"
+)
 GAVE_UP = "gave up after too many temporary failures"
 NO_MAIL_SERVER = "no mail server configured (MAIL_SERVER); kept in the outbox"
 
@@ -87,8 +90,9 @@ def mail_configured() -> bool:
 
 
 def _insert(executor):
-    dialect = executor.get_bind().dialect.name if hasattr(executor, "get_bind") \
-        else executor.dialect.name
+    dialect = (
+        executor.get_bind().dialect.name if hasattr(executor, "get_bind") else executor.dialect.name
+    )
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -106,7 +110,9 @@ def insert_or_ignore(table, values: dict, key_columns: list[str], executor=None)
     executor = executor if executor is not None else db.session
     insert = _insert(executor)
     statement = (
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=key_columns)
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=key_columns)
         # RETURNING tells reliably whether a row went in (psycopg reports no rowcount here).
         .returning(*(table.c[name] for name in key_columns))
     )
@@ -118,10 +124,10 @@ def existing_keys(keys) -> set[str]:
     keys = list(keys)
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        found.update(db.session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))
-        ))
+        chunk = keys[start : start + 500]
+        found.update(
+            db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk)))
+        )
     return found
 
 
@@ -164,8 +170,17 @@ def recipient_locale(user) -> str:
     return default if default in languages else "nl"
 
 
-def mail_person(user, *, key: str, kind: str, template: str, subject,
-                now: datetime | None = None, attachments=(), **context) -> bool:
+def mail_person(
+    user,
+    *,
+    key: str,
+    kind: str,
+    template: str,
+    subject,
+    now: datetime | None = None,
+    attachments=(),
+    **context,
+) -> bool:
     """The one way to mail a person: `templates/emails/<template>` rendered in their
     language, stored in the outbox under `key` (once). `subject` is text, or a callable
     called in their language. Deactivated people get no mail. True when stored."""
@@ -174,13 +189,29 @@ def mail_person(user, *, key: str, kind: str, template: str, subject,
     locale = recipient_locale(user)
     with force_locale(locale):
         subject = one_line(str(subject() if callable(subject) else subject), 300)
-    text, html = render_message(template, locale, recipient=user, subject=subject,
-                                organisation=get_organisation(), **context)
-    return enqueue(OutgoingMessage(
-        key=key, kind=kind, to_email=user.email, to_name=user.name, locale=locale,
-        subject=subject, text=text, html=html, attachments=list(attachments),
-        recipient_id=user.id,
-    ), now)
+    text, html = render_message(
+        template,
+        locale,
+        recipient=user,
+        subject=subject,
+        organisation=get_organisation(),
+        **context,
+    )
+    return enqueue(
+        OutgoingMessage(
+            key=key,
+            kind=kind,
+            to_email=user.email,
+            to_name=user.name,
+            locale=locale,
+            subject=subject,
+            text=text,
+            html=html,
+            attachments=list(attachments),
+            recipient_id=user.id,
+        ),
+        now,
+    )
 
 
 def retry(message: OutboxMessage, now: datetime | None = None) -> None:
@@ -230,7 +261,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     for attachment in message.attachments or []:
         maintype, _, subtype = attachment["mimetype"].partition("/")
         email.add_attachment(
-            attachment["content"].encode("utf-8"), maintype=maintype, subtype=subtype,
+            attachment["content"].encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
             filename=attachment["filename"],
         )
     return email
@@ -249,8 +282,10 @@ class DeliveryReport:
     connections: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.sent} sent, {self.failed} failed, {self.postponed} postponed, "
-                f"{self.connections} SMTP connection(s)")
+        return (
+            f"{self.sent} sent, {self.failed} failed, {self.postponed} postponed, "
+            f"{self.connections} SMTP connection(s)"
+        )
 
     def add(self, other: DeliveryReport) -> None:
         for name in self.__dataclass_fields__:
@@ -306,12 +341,16 @@ def recover_interrupted(now: datetime) -> tuple[int, int]:
 
 def claim(now: datetime, limit: int) -> list[OutboxMessage]:
     """Mark up to `limit` due pending messages as ours ("sending") and commit."""
-    ids = list(db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
     if not ids:
         db.session.commit()
         return []
@@ -321,16 +360,23 @@ def claim(now: datetime, limit: int) -> list[OutboxMessage]:
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.pending)
-        .values(status=OutboxStatus.sending, claim_token=token, claimed_at=now,
-                handed_at=None, attempts=OutboxMessage.attempts + 1),
+        .values(
+            status=OutboxStatus.sending,
+            claim_token=token,
+            claimed_at=now,
+            handed_at=None,
+            attempts=OutboxMessage.attempts + 1,
+        ),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.claim_token == token,
-                                    OutboxMessage.status == OutboxStatus.sending)
-        .order_by(OutboxMessage.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.claim_token == token, OutboxMessage.status == OutboxStatus.sending)
+            .order_by(OutboxMessage.id)
+        )
+    )
 
 
 def _ours(message: OutboxMessage):
@@ -338,10 +384,13 @@ def _ours(message: OutboxMessage):
 
 
 def _set(message: OutboxMessage, *conditions, **values) -> bool:
-    done = db.session.execute(
-        update(OutboxMessage).where(*_ours(message), *conditions).values(**values),
-        execution_options={"synchronize_session": False},
-    ).rowcount == 1
+    done = (
+        db.session.execute(
+            update(OutboxMessage).where(*_ours(message), *conditions).values(**values),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        == 1
+    )
     db.session.commit()
     return done
 
@@ -366,14 +415,23 @@ def _postpone(message: OutboxMessage, now: datetime, error: str) -> None:
     if message.attempts >= int(current_app.config["OUTBOX_MAX_ATTEMPTS"]):
         _failed(message, f"{GAVE_UP}: {error}")
         return
-    _set(message, status=OutboxStatus.pending, handed_at=None, claim_token=None,
-         next_attempt_at=now + _back_off(message.attempts), last_error=error[:2000])
+    _set(
+        message,
+        status=OutboxStatus.pending,
+        handed_at=None,
+        claim_token=None,
+        next_attempt_at=now + _back_off(message.attempts),
+        last_error=error[:2000],
+    )
 
 
 def _describe(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error.decode(errors="replace") if isinstance(
-            error.smtp_error, bytes) else str(error.smtp_error)
+        text = (
+            error.smtp_error.decode(errors="replace")
+            if isinstance(error.smtp_error, bytes)
+            else str(error.smtp_error)
+        )
         return f"{error.smtp_code} {text}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
@@ -452,8 +510,9 @@ def _close(connection: smtplib.SMTP | None) -> None:
     return None
 
 
-def deliver_due(now: datetime | None = None, *, limit: int | None = None,
-                max_batches: int = 20) -> DeliveryReport:
+def deliver_due(
+    now: datetime | None = None, *, limit: int | None = None, max_batches: int = 20
+) -> DeliveryReport:
     """Recover interrupted messages, then send what is due, batch after batch. Commits.
 
     Without a mail server nothing is sent: messages are held in the outbox."""

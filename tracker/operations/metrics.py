@@ -8,6 +8,7 @@ the workers share their counters through PROMETHEUS_MULTIPROC_DIR (multi-process
 collectors, so no host name, process id, path or version leaves through it. Who may read it:
 METRICS_ALLOW, a list of networks (default: this host only).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -27,7 +28,9 @@ from sqlalchemy import func, select
 
 REQUESTS = Counter("tracker_requests", "HTTP requests answered", ["method", "route", "status"])
 DURATION = Histogram(
-    "tracker_request_duration_seconds", "Time to answer a request", ["route"],
+    "tracker_request_duration_seconds",
+    "Time to answer a request",
+    ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -41,32 +44,43 @@ class DatabaseCollector:
         from tracker.notifications.models import OutboxMessage, OutboxStatus
         from tracker.scheduler.models import JobRun, SchedulerLease
 
-        runs = GaugeMetricFamily("tracker_job_last_success_timestamp_seconds",
-                                 "When each job last ran successfully", labels=["job"])
-        failing = GaugeMetricFamily("tracker_job_failing",
-                                    "1 when a job's last run failed", labels=["job"])
+        runs = GaugeMetricFamily(
+            "tracker_job_last_success_timestamp_seconds",
+            "When each job last ran successfully",
+            labels=["job"],
+        )
+        failing = GaugeMetricFamily(
+            "tracker_job_failing", "1 when a job's last run failed", labels=["job"]
+        )
         for run in db.session.scalars(select(JobRun)):
             if run.last_success_at is not None:
                 runs.add_metric([run.name], run.last_success_at.timestamp())
             failing.add_metric([run.name], 1.0 if run.last_status == "error" else 0.0)
         yield runs
         yield failing
-        outbox = GaugeMetricFamily("tracker_outbox_messages", "Messages in the outbox by status",
-                                   labels=["status"])
-        counts = dict(db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).tuples().all())
+        outbox = GaugeMetricFamily(
+            "tracker_outbox_messages", "Messages in the outbox by status", labels=["status"]
+        )
+        counts = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+            .tuples()
+            .all()
+        )
         for status in OutboxStatus:
             outbox.add_metric([status.value], float(counts.get(status, 0)))
         yield outbox
         lease = db.session.scalar(select(func.max(SchedulerLease.expires_at)))
         heartbeat = GaugeMetricFamily(
             "tracker_scheduler_lease_expires_timestamp_seconds",
-            "Until when the active scheduler's last heartbeat holds its lease (0: never ran)")
+            "Until when the active scheduler's last heartbeat holds its lease (0: never ran)",
+        )
         heartbeat.add_metric([], lease.timestamp() if lease else 0.0)
         yield heartbeat
-        version = GaugeMetricFamily("tracker_data_version",
-                                    "The data version (moves with every change pages show)")
+        version = GaugeMetricFamily(
+            "tracker_data_version", "The data version (moves with every change pages show)"
+        )
         version.add_metric([], float(changes.current()))
         yield version
 
@@ -110,7 +124,9 @@ def init_app(app: Flask) -> None:
 
 def answer(remote_address: str | None, allow: str) -> Response:
     """The metrics page, for an address in one of the allowed networks (else 404)."""
-    networks = [ipaddress.ip_network(n.strip(), strict=False) for n in allow.split(",") if n.strip()]
+    networks = [
+        ipaddress.ip_network(n.strip(), strict=False) for n in allow.split(",") if n.strip()
+    ]
     if not _allowed(remote_address, networks):
         abort(404)
     return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 serve, whether or not a scheduler runs anywhere) and /readyz/scheduler (the active
 scheduler's lease was renewed recently). Anonymous answers name no host, process, path or
 library version."""
+
 from __future__ import annotations
 
 from datetime import timedelta

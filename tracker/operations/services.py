@@ -1,5 +1,6 @@
 """Backups and restores of the whole database: SQLite through its online backup API,
 PostgreSQL through pg_dump / pg_restore."""
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,16 @@ def _pg_args(url) -> tuple[list[str], dict]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password
-    args = ["--host", url.host or "localhost", "--port", str(url.port or 5432),
-            "--username", url.username or os.environ.get("USER", "postgres"),
-            "--dbname", url.database]
+    args = [
+        "--host",
+        url.host or "localhost",
+        "--port",
+        str(url.port or 5432),
+        "--username",
+        url.username or os.environ.get("USER", "postgres"),
+        "--dbname",
+        url.database,
+    ]
     return args, env
 
 
@@ -53,9 +61,12 @@ def backup(path: Path) -> str:
         return "sqlite-online-backup"
     if url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
-        result = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner",
-                                 "--file", str(path), *args], env=env, capture_output=True,
-                                text=True)
+        result = subprocess.run(
+            [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(path), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise BackupError(result.stderr.strip())
         return "pg_dump"
@@ -89,9 +100,20 @@ def _restore(path: Path) -> str:
         return "sqlite-online-backup"
     if url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
-        result = subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-                                 "--single-transaction", *args, str(path)], env=env,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                _pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                *args,
+                str(path),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise BackupError(result.stderr.strip())
         return "pg_restore"

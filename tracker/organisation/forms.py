@@ -8,11 +8,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from tracker.forms import DecimalCommaField, MultiCheckboxField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from tracker.forms import DecimalCommaField, MultiCheckboxField
 
-PUBLISH_OWNER_NAMES = _l("Show the names of action owners on \"you said, we did\"")
+PUBLISH_OWNER_NAMES = _l('Show the names of action owners on "you said, we did"')
 
 
 class DepartmentForm(FlaskForm):
@@ -27,13 +27,17 @@ class DepartmentForm(FlaskForm):
     publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
     aliases = TextAreaField(
         _l("Other names in survey files"),
-        description=_l("One per line. An import recognises the department by these names too; "
-                       "the import wizard adds the names you map by hand."),
+        description=_l(
+            "One per line. An import recognises the department by these names too; "
+            "the import wizard adds the names you map by hand."
+        ),
     )
     predecessors = MultiCheckboxField(
         _l("Renamed or merged from"),
-        description=_l("Departments whose survey results continue in this one: the change since "
-                       "the previous round and the effect of their actions are measured here."),
+        description=_l(
+            "Departments whose survey results continue in this one: the change since "
+            "the previous round and the effect of their actions are measured here."
+        ),
         coerce=int,
     )
     submit = SubmitField(_l("Save"))
@@ -70,17 +74,19 @@ class SettingsForm(FlaskForm):
         ],
     )
     public_without_login = BooleanField(
-        _l("\"You said, we did\" can be read without logging in (kiosk mode)"),
+        _l('"You said, we did" can be read without logging in (kiosk mode)'),
         description=_l("Reacting and following still need a log-in."),
     )
     finding_below_benchmark = DecimalCommaField(
         _l("Propose a finding when the score is below the benchmark by at least"),
         description=_l("Points on a 1–10 scale; scaled for 1–5 and yes/no questions."),
-        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
+        places=1,
+        validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
     finding_dropped = DecimalCommaField(
         _l("… or has dropped since the previous round by at least"),
-        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
+        places=1,
+        validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
     finding_lowest_count = IntegerField(
         _l("… and always the lowest results per department, this many"),
@@ -88,7 +94,8 @@ class SettingsForm(FlaskForm):
     )
     finding_strength_above = DecimalCommaField(
         _l("Mark a strength when the score is above the benchmark by at least"),
-        places=1, validators=[InputRequired(), NumberRange(min=0, max=9)],
+        places=1,
+        validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
     reminder_days_before = StringField(
         _l("Remind owners this many days before the deadline"),

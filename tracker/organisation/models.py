@@ -61,26 +61,27 @@ class Department(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     #: Short label for tables and charts, e.g. "ICT" or "P&O".
     short_name: Mapped[str] = mapped_column(String(40))
-    directorate_id: Mapped[int | None] = mapped_column(
-        ForeignKey("directorate.id"), index=True
-    )
+    directorate_id: Mapped[int | None] = mapped_column(ForeignKey("directorate.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     #: Show action owners' names on "you said, we did" (the department's choice).
     publish_owner_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The department this one was renamed to or merged into: its survey results continue
     #: there in later rounds (for the change since the last round and the effect of actions).
     successor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="SET NULL"), index=True)
+        ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     directorate: Mapped[Directorate | None] = relationship(back_populates="departments")
     successor: Mapped[Department | None] = relationship(
-        remote_side=[id], back_populates="predecessors")
+        remote_side=[id], back_populates="predecessors"
+    )
     predecessors: Mapped[list[Department]] = relationship(
-        back_populates="successor", order_by="Department.name")
+        back_populates="successor", order_by="Department.name"
+    )
     aliases: Mapped[list[DepartmentAlias]] = relationship(
-        back_populates="department", cascade="all, delete-orphan",
-        order_by="DepartmentAlias.name")
+        back_populates="department", cascade="all, delete-orphan", order_by="DepartmentAlias.name"
+    )
     memberships: Mapped[list[DepartmentMembership]] = relationship(
         back_populates="department", cascade="all, delete-orphan"
     )
@@ -102,7 +103,8 @@ class DepartmentAlias(db.Model):
     #: As written in the file; matched case-insensitively.
     name: Mapped[str] = mapped_column(String(200), unique=True)
     department_id: Mapped[int] = mapped_column(
-        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
 
     department: Mapped[Department] = relationship(back_populates="aliases")
 
@@ -115,9 +117,7 @@ class DepartmentMembership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    role: Mapped[MembershipRole] = mapped_column(
-        Enum(MembershipRole, native_enum=False, length=20)
-    )
+    role: Mapped[MembershipRole] = mapped_column(Enum(MembershipRole, native_enum=False, length=20))
     #: Set by group mappings (at sign-in through the identity provider), and removed by them
     #: when the groups no longer give it; memberships set by hand are never touched by them.
     from_groups: Mapped[bool] = mapped_column(default=False, server_default=false())

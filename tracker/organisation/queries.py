@@ -1,4 +1,5 @@
 """Read helpers for departments and settings."""
+
 from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -41,7 +42,9 @@ def get_organisation() -> Organisation:
 def department_lineage() -> dict[int, int]:
     """Department id -> the department its results continue in today: itself, or the end of
     its chain of renames and merges (`Department.successor`). One query."""
-    successor = dict(db.session.execute(select(Department.id, Department.successor_id)).tuples().all())
+    successor = dict(
+        db.session.execute(select(Department.id, Department.successor_id)).tuples().all()
+    )
     lineage = {}
     for department_id in successor:
         current, seen = department_id, {department_id}

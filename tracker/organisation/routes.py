@@ -1,4 +1,5 @@
 """Departments for everyone to see; staff lists for their directors; settings for admins."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -62,9 +63,7 @@ def department_staff(department_id: int):
     if not may_manage_department(current_user, department.id):
         refuse("not director of department")
     form = StaffForm()
-    people = db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.name)
-    ).all()
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     form.staff.choices = [(u.id, f"{u.name} ({u.email})") for u in people]
     if request.method == "GET":
         form.staff.data = [u.id for u in department.staff]
@@ -72,8 +71,9 @@ def department_staff(department_id: int):
     if form.validate_on_submit():
         chosen = [u for u in people if u.id in set(form.staff.data)]
         with saving(form) as outcome:
-            services.set_staff(current_user, department, chosen,
-                               publish_owner_names=form.publish_owner_names.data)
+            services.set_staff(
+                current_user, department, chosen, publish_owner_names=form.publish_owner_names.data
+            )
         if outcome.ok:
             flash(_("The staff of %(name)s is saved.", name=department.name), "success")
             return redirect(url_for("organisation.department", department_id=department.id))
@@ -85,21 +85,31 @@ def department_staff(department_id: int):
 
 def _directorate_choices(form: DepartmentForm, department: Department | None = None) -> None:
     form.directorate_id.choices = [(0, _("(none)"))] + [(d.id, d.name) for d in directorates()]
-    form.predecessors.choices = [(i, name) for i, name in department_choices(include_inactive=True)
-                                 if department is None or i != department.id]
+    form.predecessors.choices = [
+        (i, name)
+        for i, name in department_choices(include_inactive=True)
+        if department is None or i != department.id
+    ]
 
 
 def _save_lineage(form: DepartmentForm, department: Department) -> None:
     """Other names and the departments it continues; the previous scores of its rounds follow."""
     services.set_aliases(current_user, department, (form.aliases.data or "").splitlines())
-    earlier = list(db.session.scalars(
-        select(Department).where(Department.id.in_(form.predecessors.data or []))))
+    earlier = list(
+        db.session.scalars(
+            select(Department).where(Department.id.in_(form.predecessors.data or []))
+        )
+    )
     before = {d.id for d in department.predecessors}
     services.set_predecessors(current_user, department, earlier)
     if before != {d.id for d in earlier}:
-        for round_ in db.session.scalars(select(SurveyRound).where(SurveyRound.id.in_(
-            select(Finding.round_id).where(Finding.department_id == department.id)
-        ))):
+        for round_ in db.session.scalars(
+            select(SurveyRound).where(
+                SurveyRound.id.in_(
+                    select(Finding.round_id).where(Finding.department_id == department.id)
+                )
+            )
+        ):
             refresh_previous_scores(round_)
 
 

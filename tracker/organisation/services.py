@@ -1,11 +1,12 @@
 """Everything that changes departments, directorates and settings."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from tracker.auth.permissions import require_admin
 from tracker.auth.models import Role, User
+from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import (
@@ -20,19 +21,23 @@ from tracker.organisation.queries import get_organisation
 
 
 def parse_reminder_days(text: str | None) -> tuple[int, ...]:
-    """"14, 3, 0" -> (14, 3, 0): days before the deadline, largest first, each once."""
+    """ "14, 3, 0" -> (14, 3, 0): days before the deadline, largest first, each once."""
     days = set()
     for part in (text or "").replace(";", ",").split(","):
         part = part.strip()
         if not part:
             continue
         if not part.isdigit() or int(part) > 365:
-            raise DomainError(_l("Give whole numbers of days from 0 to 365, separated by "
-                                 "commas, e.g. 14, 3, 0."), "reminder_days_before")
+            raise DomainError(
+                _l("Give whole numbers of days from 0 to 365, separated by commas, e.g. 14, 3, 0."),
+                "reminder_days_before",
+            )
         days.add(int(part))
     if not days:
-        raise DomainError(_l("Give at least one day, e.g. 0 for a reminder on the deadline."),
-                          "reminder_days_before")
+        raise DomainError(
+            _l("Give at least one day, e.g. 0 for a reminder on the deadline."),
+            "reminder_days_before",
+        )
     if len(days) > 6:
         raise DomainError(_l("At most six reminders before a deadline."), "reminder_days_before")
     return tuple(sorted(days, reverse=True))
@@ -44,17 +49,26 @@ def reminder_settings(organisation: Organisation) -> tuple[tuple[int, ...], int]
     from flask import current_app
 
     config = current_app.config
-    days = (parse_reminder_days(organisation.reminder_days_before)
-            if organisation.reminder_days_before else
-            tuple(sorted({int(d) for d in config["REMINDER_DAYS_BEFORE"]}, reverse=True)))
+    days = (
+        parse_reminder_days(organisation.reminder_days_before)
+        if organisation.reminder_days_before
+        else tuple(sorted({int(d) for d in config["REMINDER_DAYS_BEFORE"]}, reverse=True))
+    )
     escalation = organisation.escalation_days or int(config["ESCALATION_DAYS"])
     return days, max(escalation, 1)
 
 
 def save_settings(
-    acting_user: User | None, *, name: str, default_locale: str, anonymity_threshold: int,
-    timezone: str, rules: dict | None = None, public_without_login: bool | None = None,
-    reminder_days_before: str | None = None, escalation_days: int | None = None,
+    acting_user: User | None,
+    *,
+    name: str,
+    default_locale: str,
+    anonymity_threshold: int,
+    timezone: str,
+    rules: dict | None = None,
+    public_without_login: bool | None = None,
+    reminder_days_before: str | None = None,
+    escalation_days: int | None = None,
 ) -> Organisation:
     """Save the settings; `rules` holds the finding rules (finding_* columns) when given;
     the reminder settings are kept as they are when not given."""
@@ -79,27 +93,33 @@ def save_settings(
     for name_, value in (rules or {}).items():
         if name_ not in FINDING_RULES:
             raise ValueError(name_)
-        setattr(organisation, name_, float(value) if name_ != "finding_lowest_count" else int(value))
+        setattr(
+            organisation, name_, float(value) if name_ != "finding_lowest_count" else int(value)
+        )
     db.session.add(organisation)
     db.session.flush()
     return organisation
 
 
 FINDING_RULES = (
-    "finding_below_benchmark", "finding_dropped", "finding_lowest_count", "finding_strength_above",
+    "finding_below_benchmark",
+    "finding_dropped",
+    "finding_lowest_count",
+    "finding_strength_above",
 )
 
 
 def _check_name_free(name: str, department: Department | None = None) -> None:
-    other = db.session.scalar(
-        select(Department).where(func.lower(Department.name) == name.lower())
-    )
+    other = db.session.scalar(select(Department).where(func.lower(Department.name) == name.lower()))
     if other is not None and other is not department:
         raise DomainError(_l("There is already a department with this name."), "name")
 
 
 def create_department(
-    acting_user: User | None, *, name: str, short_name: str,
+    acting_user: User | None,
+    *,
+    name: str,
+    short_name: str,
     directorate: Directorate | None = None,
 ) -> Department:
     require_admin(acting_user)
@@ -112,8 +132,14 @@ def create_department(
 
 
 def update_department(
-    acting_user: User, department: Department, *, name: str, short_name: str,
-    directorate: Directorate | None, active: bool, publish_owner_names: bool | None = None,
+    acting_user: User,
+    department: Department,
+    *,
+    name: str,
+    short_name: str,
+    directorate: Directorate | None,
+    active: bool,
+    publish_owner_names: bool | None = None,
 ) -> Department:
     require_admin(acting_user)
     name = name.strip()
@@ -139,8 +165,12 @@ def create_directorate(acting_user: User | None, name: str) -> Directorate:
     return directorate
 
 
-def set_staff(acting_user: User, department: Department, staff: list[User],
-              publish_owner_names: bool | None = None) -> None:
+def set_staff(
+    acting_user: User,
+    department: Department,
+    staff: list[User],
+    publish_owner_names: bool | None = None,
+) -> None:
     """A department's director (or an admin) decides who is on its staff."""
     if not (acting_user.is_admin or department.id in acting_user.directed_department_ids):
         raise DomainError(_l("Only this department's director may change its staff."))
@@ -168,8 +198,9 @@ def _may_map_departments(acting_user: User | None) -> None:
         raise DomainError(_l("Only directors and administrators may map departments."))
 
 
-def set_predecessors(acting_user: User | None, department: Department,
-                     predecessors: list[Department]) -> None:
+def set_predecessors(
+    acting_user: User | None, department: Department, predecessors: list[Department]
+) -> None:
     """These departments were renamed to or merged into `department`: their survey results
     continue in it. Departments no longer listed stop continuing in it."""
     _may_map_departments(acting_user)
@@ -181,9 +212,14 @@ def set_predecessors(acting_user: User | None, department: Department,
     current, seen = department.successor, set()
     while current is not None and current.id not in seen:
         if current.id in chosen:
-            raise DomainError(_l(
-                "%(name)s already continues in this department's successor; a department "
-                "cannot continue in itself.", name=current.name), "predecessors")
+            raise DomainError(
+                _l(
+                    "%(name)s already continues in this department's successor; a department "
+                    "cannot continue in itself.",
+                    name=current.name,
+                ),
+                "predecessors",
+            )
         seen.add(current.id)
         current = current.successor
     for earlier in list(department.predecessors):
@@ -196,15 +232,18 @@ def set_predecessors(acting_user: User | None, department: Department,
 
 def _alias_taken(name: str) -> DepartmentAlias | None:
     return db.session.scalar(
-        select(DepartmentAlias).where(func.lower(DepartmentAlias.name) == name.lower()))
+        select(DepartmentAlias).where(func.lower(DepartmentAlias.name) == name.lower())
+    )
 
 
 def remember_name(acting_user: User | None, department: Department, name: str) -> None:
     """Keep a survey file's name for a department, so the next import recognises it."""
     _may_map_departments(acting_user)
     name = name.strip()[:200]
-    if not name or name.casefold() in {department.name.casefold(),
-                                       department.short_name.casefold()}:
+    if not name or name.casefold() in {
+        department.name.casefold(),
+        department.short_name.casefold(),
+    }:
         return
     alias = _alias_taken(name)
     if alias is None:
@@ -228,11 +267,17 @@ def set_aliases(acting_user: User | None, department: Department, names: list[st
         if alias.name.casefold() not in wanted:
             department.aliases.remove(alias)
     db.session.flush()
-    for key, name in wanted.items():
+    for name in wanted.values():
         alias = _alias_taken(name)
         if alias is not None and alias.department_id != department.id:
-            raise DomainError(_l("%(name)s is already a name of %(department)s.",
-                                 name=name, department=alias.department.name), "aliases")
+            raise DomainError(
+                _l(
+                    "%(name)s is already a name of %(department)s.",
+                    name=name,
+                    department=alias.department.name,
+                ),
+                "aliases",
+            )
         if alias is None:
             db.session.add(DepartmentAlias(name=name, department=department))
     db.session.flush()

@@ -1,6 +1,7 @@
 """Read helpers for the "you said, we did" pages. Every query here filters to what may be
 public: public actions (not proposed, not cancelled), triaged findings, approved quotes and
 comments, and nothing of groups under the anonymity threshold."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker.actions.effects import action_effects
 from tracker.actions.models import (
     ActionStatus,
     ImprovementAction,
@@ -16,7 +18,6 @@ from tracker.actions.models import (
     Visibility,
     action_finding,
 )
-from tracker.actions.effects import action_effects
 from tracker.actions.services import PUBLIC_STATUSES
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
@@ -39,7 +40,8 @@ TRIAGED = (Triage.act, Triage.no_action, Triage.strength)
 def public_actions():
     """The filter every public query over actions uses."""
     return (ImprovementAction.visibility == Visibility.public) & ImprovementAction.status.in_(
-        PUBLIC_STATUSES)
+        PUBLIC_STATUSES
+    )
 
 
 @dataclass
@@ -73,8 +75,14 @@ def overview() -> list[RoundHeadlines]:
     ).all()
     # An action that follows up several findings of one round counts once there.
     linked = (
-        select(Finding.round_id, Finding.department_id, ImprovementAction.id.label("action_id"),
-               ImprovementAction.status, ImprovementAction.closed_on, ImprovementAction.deadline)
+        select(
+            Finding.round_id,
+            Finding.department_id,
+            ImprovementAction.id.label("action_id"),
+            ImprovementAction.status,
+            ImprovementAction.closed_on,
+            ImprovementAction.deadline,
+        )
         .join(action_finding, action_finding.c.finding_id == Finding.id)
         .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
         .where(public_actions())
@@ -82,10 +90,13 @@ def overview() -> list[RoundHeadlines]:
         .subquery()
     )
     statuses = db.session.execute(
-        select(linked.c.round_id, linked.c.department_id, linked.c.status,
-               func.count(linked.c.action_id),
-               func.sum(case((linked.c.closed_on <= linked.c.deadline, 1), else_=0)))
-        .group_by(linked.c.round_id, linked.c.department_id, linked.c.status)
+        select(
+            linked.c.round_id,
+            linked.c.department_id,
+            linked.c.status,
+            func.count(linked.c.action_id),
+            func.sum(case((linked.c.closed_on <= linked.c.deadline, 1), else_=0)),
+        ).group_by(linked.c.round_id, linked.c.department_id, linked.c.status)
     ).all()
     departments = {d.id: d for d in db.session.scalars(select(Department))}
     table: dict[tuple[int, int], DepartmentHeadline] = {}
@@ -105,8 +116,9 @@ def overview() -> list[RoundHeadlines]:
             headline.done_on_time = int(on_time or 0)
     result = []
     for round_ in rounds:
-        rows = sorted((h for (r, _d), h in table.items() if r == round_.id),
-                      key=lambda h: h.department.name)
+        rows = sorted(
+            (h for (r, _d), h in table.items() if r == round_.id), key=lambda h: h.department.name
+        )
         if rows:
             result.append(RoundHeadlines(round_, rows))
     return result
@@ -150,9 +162,12 @@ def _last_public_updates(action_ids: list[int]) -> dict[int, ProgressUpdate]:
     latest = (
         select(ProgressUpdate.action_id, func.max(ProgressUpdate.id).label("id"))
         .where(ProgressUpdate.action_id.in_(action_ids), ProgressUpdate.public.is_(True))
-        .group_by(ProgressUpdate.action_id).subquery()
+        .group_by(ProgressUpdate.action_id)
+        .subquery()
     )
-    updates = db.session.scalars(select(ProgressUpdate).join(latest, latest.c.id == ProgressUpdate.id))
+    updates = db.session.scalars(
+        select(ProgressUpdate).join(latest, latest.c.id == ProgressUpdate.id)
+    )
     return {u.action_id: u for u in updates}
 
 
@@ -164,15 +179,18 @@ def _reactions(action_ids: list[int], user_id: int | None):
         return counts, comments, mine
     for action_id, verdict, count in db.session.execute(
         select(Reaction.action_id, Reaction.verdict, func.count(Reaction.id))
-        .where(Reaction.action_id.in_(action_ids)).group_by(Reaction.action_id, Reaction.verdict)
+        .where(Reaction.action_id.in_(action_ids))
+        .group_by(Reaction.action_id, Reaction.verdict)
     ):
         counts[(action_id, verdict)] = count
     shown = db.session.scalars(
-        select(Reaction).where(
+        select(Reaction)
+        .where(
             Reaction.action_id.in_(action_ids),
             (Reaction.comment_status == CommentStatus.approved)
             | (Reaction.user_id == (user_id or -1)),
-        ).order_by(Reaction.updated_at)
+        )
+        .order_by(Reaction.updated_at)
     ).all()
     for reaction in shown:
         if reaction.user_id == user_id:
@@ -182,36 +200,53 @@ def _reactions(action_ids: list[int], user_id: int | None):
     return counts, comments, mine
 
 
-def department_page(round_: SurveyRound, department: Department, organisation: Organisation,
-                    user_id: int | None) -> DepartmentPage:
+def department_page(
+    round_: SurveyRound, department: Department, organisation: Organisation, user_id: int | None
+) -> DepartmentPage:
     threshold = organisation.anonymity_threshold
     respondents = db.session.scalar(
         select(RoundParticipation.respondents).where(
             RoundParticipation.round_id == round_.id,
-            RoundParticipation.department_id == department.id))
+            RoundParticipation.department_id == department.id,
+        )
+    )
     anonymous_enough = respondents is not None and respondents >= threshold
     findings = db.session.scalars(
         select(Finding)
-        .where(Finding.round_id == round_.id, Finding.department_id == department.id,
-               Finding.triage.in_(TRIAGED))
+        .where(
+            Finding.round_id == round_.id,
+            Finding.department_id == department.id,
+            Finding.triage.in_(TRIAGED),
+        )
         .options(joinedload(Finding.question).joinedload(Question.theme))
         .join(Question, Finding.question_id == Question.id)
         .order_by(case((Finding.triage == Triage.strength, 1), else_=0), Question.position)
     ).all()
     finding_ids = [f.id for f in findings]
-    pairs = db.session.execute(
-        select(action_finding.c.finding_id, action_finding.c.action_id)
-        .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
-        .where(action_finding.c.finding_id.in_(finding_ids), public_actions())
-    ).all() if finding_ids else []
+    pairs = (
+        db.session.execute(
+            select(action_finding.c.finding_id, action_finding.c.action_id)
+            .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
+            .where(action_finding.c.finding_id.in_(finding_ids), public_actions())
+        ).all()
+        if finding_ids
+        else []
+    )
     action_ids = sorted({a for _f, a in pairs})
-    actions = {
-        a.id: a for a in db.session.scalars(
-            select(ImprovementAction).where(ImprovementAction.id.in_(action_ids))
-            .options(joinedload(ImprovementAction.owner),
-                     selectinload(ImprovementAction.findings))
-        )
-    } if action_ids else {}
+    actions = (
+        {
+            a.id: a
+            for a in db.session.scalars(
+                select(ImprovementAction)
+                .where(ImprovementAction.id.in_(action_ids))
+                .options(
+                    joinedload(ImprovementAction.owner), selectinload(ImprovementAction.findings)
+                )
+            )
+        }
+        if action_ids
+        else {}
+    )
     updates = _last_public_updates(action_ids)
     counts, comments, mine = _reactions(action_ids, user_id)
     effects = action_effects(list(actions.values()), threshold) if actions else {}
@@ -242,21 +277,31 @@ def department_page(round_: SurveyRound, department: Department, organisation: O
     items = [
         PublicFinding(
             finding=f,
-            sentence=summary(f, department.short_name, previous.name if previous else None,
-                             threshold) if anonymous_enough else summary(
-                _suppressed(f), department.short_name, None, threshold),
+            sentence=summary(
+                f, department.short_name, previous.name if previous else None, threshold
+            )
+            if anonymous_enough
+            else summary(_suppressed(f), department.short_name, None, threshold),
             actions=sorted(by_finding.get(f.id, []), key=lambda p: p.action.deadline),
         )
         for f in findings
     ]
-    quotes = db.session.scalars(
-        select(SurveyComment).where(
-            SurveyComment.round_id == round_.id, SurveyComment.department_id == department.id,
-            SurveyComment.approved.is_(True))
-        .order_by(SurveyComment.id)
-    ).all() if anonymous_enough else []
-    return DepartmentPage(round_, department, respondents, anonymous_enough, items, list(quotes),
-                          follows_department)
+    quotes = (
+        db.session.scalars(
+            select(SurveyComment)
+            .where(
+                SurveyComment.round_id == round_.id,
+                SurveyComment.department_id == department.id,
+                SurveyComment.approved.is_(True),
+            )
+            .order_by(SurveyComment.id)
+        ).all()
+        if anonymous_enough
+        else []
+    )
+    return DepartmentPage(
+        round_, department, respondents, anonymous_enough, items, list(quotes), follows_department
+    )
 
 
 class _suppressed:
@@ -289,8 +334,11 @@ def theme_trend(department_id: int) -> ThemeTrend:
         .join(Finding, Finding.round_id == SurveyRound.id)
         .join(Question, Finding.question_id == Question.id)
         .join(Theme, Question.theme_id == Theme.id)
-        .where(Finding.department_id == department_id, Finding.score.is_not(None),
-               Question.scale != QuestionScale.open)
+        .where(
+            Finding.department_id == department_id,
+            Finding.score.is_not(None),
+            Question.scale != QuestionScale.open,
+        )
         .order_by(SurveyRound.held_on)
     ).all()
     rounds: dict[int, SurveyRound] = {}
@@ -310,10 +358,15 @@ def fingerprint(*parts) -> str:
 
 def feed_entries(limit: int = 50) -> list[ImprovementAction]:
     """Public actions that were done or declined, newest first: the "we did" feed."""
-    return list(db.session.scalars(
-        select(ImprovementAction)
-        .where(public_actions(), ImprovementAction.status.in_(
-            (ActionStatus.done, ActionStatus.declined)))
-        .options(joinedload(ImprovementAction.department))
-        .order_by(ImprovementAction.updated_at.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(ImprovementAction)
+            .where(
+                public_actions(),
+                ImprovementAction.status.in_((ActionStatus.done, ActionStatus.declined)),
+            )
+            .options(joinedload(ImprovementAction.department))
+            .order_by(ImprovementAction.updated_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,5 +1,6 @@
-""""You said, we did": overview, department page, poster and feed. Readable by any
+""" "You said, we did": overview, department page, poster and feed. Readable by any
 logged-in user, or by anyone when the organisation opened them (kiosk mode)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -19,10 +20,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker import changes
 from tracker.extensions import db, login_manager
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
-from tracker import changes
 from tracker.public import charts, queries
 from tracker.surveys.models import SurveyRound
 from tracker.surveys.queries import latest_rounds
@@ -63,8 +64,10 @@ def _etag() -> str:
     """The page's version: any commit anywhere moves it (tracker.changes), and it differs
     per language, per reader and per address. Costs no query."""
     return queries.fingerprint(
-        changes.current(), str(get_locale()),
-        current_user.get_id() if current_user.is_authenticated else None, request.full_path,
+        changes.current(),
+        str(get_locale()),
+        current_user.get_id() if current_user.is_authenticated else None,
+        request.full_path,
     )
 
 
@@ -86,19 +89,37 @@ def department(round_id: int, department_id: int):
         return _not_modified(etag)
     organisation = get_organisation()
     page = queries.department_page(
-        round_, department_, organisation,
-        current_user.id if current_user.is_authenticated else None)
+        round_,
+        department_,
+        organisation,
+        current_user.id if current_user.is_authenticated else None,
+    )
     trend = queries.theme_trend(department_id)
-    chart = charts.line_chart(
-        _("Theme scores of %(department)s per survey round", department=department_.name),
-        _("Average score per theme on a scale of 1 to 10, per survey round. The same figures "
-          "are in the table next to the chart."),
-        [r.name for r in trend.rounds],
-        [charts.Series(theme, [(r.name, trend.values.get((r.id, theme))) for r in trend.rounds])
-         for theme in trend.themes],
-    ) if trend.themes else None
-    body = render_template("public/department.html", page=page, trend=trend, chart=chart,
-                           threshold=organisation.anonymity_threshold).encode()
+    chart = (
+        charts.line_chart(
+            _("Theme scores of %(department)s per survey round", department=department_.name),
+            _(
+                "Average score per theme on a scale of 1 to 10, per survey round. The same figures "
+                "are in the table next to the chart."
+            ),
+            [r.name for r in trend.rounds],
+            [
+                charts.Series(
+                    theme, [(r.name, trend.values.get((r.id, theme))) for r in trend.rounds]
+                )
+                for theme in trend.themes
+            ],
+        )
+        if trend.themes
+        else None
+    )
+    body = render_template(
+        "public/department.html",
+        page=page,
+        trend=trend,
+        chart=chart,
+        threshold=organisation.anonymity_threshold,
+    ).encode()
     if shareable:
         _rendered[etag] = body
         while len(_rendered) > MAX_RENDERED:
@@ -131,10 +152,12 @@ def poster(round_id: int, department_id: int):
     size = request.args.get("size", "A4")
     if size not in ("A4", "A3"):
         size = "A4"
-    page_url = url_for("public.department", round_id=round_id, department_id=department_id,
-                       _external=True)
-    return render_template("public/poster.html", page=page, size=size,
-                           qr=_qr_svg(page_url), page_url=page_url)
+    page_url = url_for(
+        "public.department", round_id=round_id, department_id=department_id, _external=True
+    )
+    return render_template(
+        "public/poster.html", page=page, size=size, qr=_qr_svg(page_url), page_url=page_url
+    )
 
 
 def _qr_svg(url: str) -> str:
@@ -164,16 +187,32 @@ def feed():
         entry = generator.add_entry()
         entry.id(url_for("public.feed", _external=True) + f"#action-{action.id}-{action.version}")
         if action.status.value == "done":
-            entry.title(_("%(department)s did: %(title)s", department=action.department.short_name,
-                          title=action.title))
+            entry.title(
+                _(
+                    "%(department)s did: %(title)s",
+                    department=action.department.short_name,
+                    title=action.title,
+                )
+            )
             entry.content(action.result or action.public_summary or "", type="text")
         else:
-            entry.title(_("%(department)s decided not to: %(title)s",
-                          department=action.department.short_name, title=action.title))
+            entry.title(
+                _(
+                    "%(department)s decided not to: %(title)s",
+                    department=action.department.short_name,
+                    title=action.title,
+                )
+            )
             entry.content(action.decline_explanation or "", type="text")
         if action.department_id in rounds:
-            entry.link(href=url_for("public.department", round_id=rounds[action.department_id],
-                                    department_id=action.department_id, _external=True))
+            entry.link(
+                href=url_for(
+                    "public.department",
+                    round_id=rounds[action.department_id],
+                    department_id=action.department_id,
+                    _external=True,
+                )
+            )
         entry.updated(action.updated_at.astimezone(timezone.utc))
     if not entries:
         from tracker.types import utcnow

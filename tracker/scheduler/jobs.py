@@ -8,6 +8,7 @@ key, and a run only counts when it moves the job's `last_success_at` from the va
 (compare-and-set), so two runs at once do the work once. Tests pass `now` to control the
 clock.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,12 @@ log = logging.getLogger("tracker.scheduler")
 
 def _deliver(now: datetime, since: datetime | None) -> dict:
     report = outbox.deliver_due(now)
-    return {"sent": report.sent, "failed": report.failed, "postponed": report.postponed,
-            "interrupted": report.interrupted}
+    return {
+        "sent": report.sent,
+        "failed": report.failed,
+        "postponed": report.postponed,
+        "interrupted": report.interrupted,
+    }
 
 
 def _build_agendas(now: datetime, since: datetime | None) -> dict:
@@ -79,29 +84,73 @@ def _daily(minute: int, hour_offset: int = 0):
 
 def _weekly(minute: int):
     return lambda config, zone: CronTrigger(
-        day_of_week=int(config["DIGEST_WEEKDAY"]) % 7, hour=int(config["SCHEDULER_HOUR"]),
-        minute=minute, timezone=zone,
+        day_of_week=int(config["DIGEST_WEEKDAY"]) % 7,
+        hour=int(config["SCHEDULER_HOUR"]),
+        minute=minute,
+        timezone=zone,
     )
 
 
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("agendas", _l("Build the agendas of coming staff meetings"), _l("daily"),
-            _build_agendas, False, _daily(0, hour_offset=-1)),
-        Job("reminders", _l("Reminders to action owners (with their weekly overview)"),
-            _l("daily"), reminders.remind_owners, True, _daily(0)),
-        Job("escalations", _l("Escalations of long-overdue actions to directors"),
-            _l("daily"), reminders.escalate_overdue, True, _daily(5)),
-        Job("director_digest", _l("Weekly digest for directors"), _l("weekly"),
-            reminders.director_digest, True, _weekly(10)),
-        Job("followers", _l("Messages to followers: actions done or declined, monthly \"we did\""),
-            _l("daily"), followers.notify_followers, True, _daily(15)),
-        Job("housekeeping", _l("Remove log-in attempts older than 30 days"), _l("daily"),
-            _housekeeping, False, _daily(30)),
+        Job(
+            "agendas",
+            _l("Build the agendas of coming staff meetings"),
+            _l("daily"),
+            _build_agendas,
+            False,
+            _daily(0, hour_offset=-1),
+        ),
+        Job(
+            "reminders",
+            _l("Reminders to action owners (with their weekly overview)"),
+            _l("daily"),
+            reminders.remind_owners,
+            True,
+            _daily(0),
+        ),
+        Job(
+            "escalations",
+            _l("Escalations of long-overdue actions to directors"),
+            _l("daily"),
+            reminders.escalate_overdue,
+            True,
+            _daily(5),
+        ),
+        Job(
+            "director_digest",
+            _l("Weekly digest for directors"),
+            _l("weekly"),
+            reminders.director_digest,
+            True,
+            _weekly(10),
+        ),
+        Job(
+            "followers",
+            _l('Messages to followers: actions done or declined, monthly "we did"'),
+            _l("daily"),
+            followers.notify_followers,
+            True,
+            _daily(15),
+        ),
+        Job(
+            "housekeeping",
+            _l("Remove log-in attempts older than 30 days"),
+            _l("daily"),
+            _housekeeping,
+            False,
+            _daily(30),
+        ),
         # Last, so a run-once delivers what the others queued.
-        Job("deliver", _l("Send the outbox"), _l("every minute"), _deliver, False,
-            lambda config, zone: IntervalTrigger(minutes=1, timezone=zone)),
+        Job(
+            "deliver",
+            _l("Send the outbox"),
+            _l("every minute"),
+            _deliver,
+            False,
+            lambda config, zone: IntervalTrigger(minutes=1, timezone=zone),
+        ),
     )
 }
 
@@ -109,16 +158,23 @@ JOBS: dict[str, Job] = {
 # --- Running one job ----------------------------------------------------------------------
 
 
-def _record_error(name: str, now: datetime, error: Exception, duration: float,
-                  trigger: str) -> None:
+def _record_error(
+    name: str, now: datetime, error: Exception, duration: float, trigger: str
+) -> None:
     """Best effort: the database itself may be what failed."""
     try:
         db.session.rollback()
-        db.session.execute(update(JobRun).where(JobRun.name == name).values(
-            last_run_at=now, last_status="error",
-            last_message=f"{type(error).__name__}: {error}"[:2000],
-            last_duration=duration, last_trigger=trigger,
-        ))
+        db.session.execute(
+            update(JobRun)
+            .where(JobRun.name == name)
+            .values(
+                last_run_at=now,
+                last_status="error",
+                last_message=f"{type(error).__name__}: {error}"[:2000],
+                last_duration=duration,
+                last_trigger=trigger,
+            )
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -138,12 +194,20 @@ def run_in_context(name: str, now: datetime | None = None, trigger: str = "manua
         previous = db.session.scalar(select(JobRun.last_success_at).where(JobRun.name == name))
         result = job.run(now, previous)
         success_at = now if previous is None or now > previous else previous
-        same = (JobRun.last_success_at.is_(None) if previous is None
-                else JobRun.last_success_at == previous)
+        same = (
+            JobRun.last_success_at.is_(None)
+            if previous is None
+            else JobRun.last_success_at == previous
+        )
         moved = db.session.execute(
-            update(JobRun).where(JobRun.name == name, same).values(
-                last_run_at=now, last_success_at=success_at, last_status="ok",
-                last_message=json.dumps(result), last_duration=time.monotonic() - started,
+            update(JobRun)
+            .where(JobRun.name == name, same)
+            .values(
+                last_run_at=now,
+                last_success_at=success_at,
+                last_status="ok",
+                last_message=json.dumps(result),
+                last_duration=time.monotonic() - started,
                 last_trigger=trigger,
             ),
             execution_options={"synchronize_session": False},
@@ -178,8 +242,9 @@ def last_runs() -> dict[str, JobRun]:
     return {row.name: row for row in db.session.scalars(select(JobRun))}
 
 
-def is_due(job: Job, last_success: datetime | None, now: datetime, config: dict,
-           zone: tzinfo) -> bool:
+def is_due(
+    job: Job, last_success: datetime | None, now: datetime, config: dict, zone: tzinfo
+) -> bool:
     """Was a run of this job scheduled after its last successful run, up to now? (Never run:
     yes.) However many runs were missed, the answer is one run: they are coalesced."""
     if job.name == "deliver" or last_success is None:

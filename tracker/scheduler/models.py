@@ -1,5 +1,6 @@
 """The scheduler's state in the database: who may run jobs (a lease) and when each job last
 ran (so runs missed while nothing was running are caught up once)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """The admin's list of scheduled jobs: last and next run, which scheduler is active, and a
 button to run a job now."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ RESULT_LABELS = {
 def describe_result(result: dict) -> str:
     if "error" in result:
         return _("Error: %(error)s", error=result["error"])
-    return ", ".join(f"{RESULT_LABELS.get(key, key)}: {value}" for key, value in result.items()) \
-        or _("nothing to do")
+    return ", ".join(
+        f"{RESULT_LABELS.get(key, key)}: {value}" for key, value in result.items()
+    ) or _("nothing to do")
 
 
 @bp.app_template_filter("job_result")
@@ -55,13 +57,18 @@ def job_list():
     zone = clock.zone()
     runs = jobs.last_runs()
     rows = [
-        {"job": job, "run": runs.get(name),
-         "next": jobs.next_run(job, now, current_app.config, zone)}
+        {
+            "job": job,
+            "run": runs.get(name),
+            "next": jobs.next_run(job, now, current_app.config, zone),
+        }
         for name, job in jobs.JOBS.items()
     ]
     lease = current_lease()
     return render_template(
-        "scheduler/jobs.html", rows=rows, lease=lease,
+        "scheduler/jobs.html",
+        rows=rows,
+        lease=lease,
         lease_active=lease is not None and lease.expires_at > now,
         form=ConfirmForm(),
     )
@@ -80,6 +87,8 @@ def run_job(job: str):
     if jobs.JOBS[name].sends_mail and "error" not in result:
         delivered = jobs.run_job(app, "deliver", trigger="manual")
         result = {**result, **{k: v for k, v in delivered.items() if v}}
-    flash(_("%(job)s: %(result)s", job=jobs.JOBS[name].label, result=describe_result(result)),
-          "danger" if "error" in result else "success")
+    flash(
+        _("%(job)s: %(result)s", job=jobs.JOBS[name].label, result=describe_result(result)),
+        "danger" if "error" in result else "success",
+    )
     return redirect(url_for("scheduler.job_list"))

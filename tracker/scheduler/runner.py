@@ -12,6 +12,7 @@ keys keep it exactly once.
 
 create_app() never starts a scheduler: gunicorn workers and tests do not run one.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -65,18 +66,27 @@ class Lease:
         now = now or utcnow()
         table = SchedulerLease.__table__
         with self.app.app_context(), db.engine.begin() as connection:
-            taken = connection.execute(
-                update(table)
-                .where(table.c.name == self.name,
-                       or_(table.c.expires_at < now, table.c.holder == self.holder))
-                .values(holder=self.holder, expires_at=now + timedelta(seconds=self.seconds))
-            ).rowcount == 1
+            taken = (
+                connection.execute(
+                    update(table)
+                    .where(
+                        table.c.name == self.name,
+                        or_(table.c.expires_at < now, table.c.holder == self.holder),
+                    )
+                    .values(holder=self.holder, expires_at=now + timedelta(seconds=self.seconds))
+                ).rowcount
+                == 1
+            )
             if not taken:
                 taken = insert_or_ignore(
                     table,
-                    {"name": self.name, "holder": self.holder,
-                     "expires_at": now + timedelta(seconds=self.seconds)},
-                    ["name"], executor=connection,
+                    {
+                        "name": self.name,
+                        "holder": self.holder,
+                        "expires_at": now + timedelta(seconds=self.seconds),
+                    },
+                    ["name"],
+                    executor=connection,
                 )
         return taken
 
@@ -107,12 +117,20 @@ def due_jobs(app: Flask, now: datetime | None = None) -> list[str]:
     with app.app_context():
         last = {row.name: row.last_success_at for row in db.session.scalars(select(JobRun))}
         db.session.remove()
-    return [name for name, job in jobs.JOBS.items()
-            if jobs.is_due(job, last.get(name), now, app.config, zone)]
+    return [
+        name
+        for name, job in jobs.JOBS.items()
+        if jobs.is_due(job, last.get(name), now, app.config, zone)
+    ]
 
 
-def run_due(app: Flask, now: datetime | None = None, only=(), trigger: str = "once",
-            lease: Lease | None = None) -> dict[str, dict]:
+def run_due(
+    app: Flask,
+    now: datetime | None = None,
+    only=(),
+    trigger: str = "once",
+    lease: Lease | None = None,
+) -> dict[str, dict]:
     """Run every due job (or just `only`, due or not) once, the outbox last."""
     names = [n for n in jobs.JOBS if n in only] if only else due_jobs(app, now)
     results = {}
@@ -150,17 +168,25 @@ class Runner:
             # Jobs one after the other; the lease is renewed beside them, so a long job
             # does not let it expire.
             "executors": {"default": ThreadPoolExecutor(1), "lease": ThreadPoolExecutor(1)},
-            "job_defaults": {"coalesce": True, "max_instances": 1,
-                             "misfire_grace_time": 6 * 3600},
+            "job_defaults": {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         }
         self.scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(**options)
         for job in jobs.JOBS.values():
-            self.scheduler.add_job(self.scheduled, job.trigger(app.config, zone), args=[job.name],
-                                   id=job.name, name=job.name)
+            self.scheduler.add_job(
+                self.scheduled,
+                job.trigger(app.config, zone),
+                args=[job.name],
+                id=job.name,
+                name=job.name,
+            )
         # Renew (or try to take) the lease; catch up when it is taken.
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=max(self.lease.seconds // 3, 1), timezone=zone),
-            id="lease", name="lease", next_run_time=datetime.now(zone), executor="lease",
+            self.tick,
+            IntervalTrigger(seconds=max(self.lease.seconds // 3, 1), timezone=zone),
+            id="lease",
+            name="lease",
+            next_run_time=datetime.now(zone),
+            executor="lease",
         )
 
     def tick(self) -> None:
@@ -172,8 +198,9 @@ class Runner:
         if held and not self.active:
             log.info("scheduler %s is the active one; catching up", self.lease.holder)
             self.active = True
-            self.scheduler.add_job(self.catch_up, id="catch-up", name="catch-up",
-                                   replace_existing=True)
+            self.scheduler.add_job(
+                self.catch_up, id="catch-up", name="catch-up", replace_existing=True
+            )
         elif not held and self.active:
             log.warning("scheduler %s lost the lease; standing by", self.lease.holder)
             self.active = False
@@ -242,6 +269,10 @@ def start_in_dev_server(app: Flask) -> Runner | None:
         if _started is None:
             _started = Runner(app, blocking=False)
             _started.start()
-            print(f" * Scheduler running in this process (pid {os.getpid()}); "
-                  "jobs and outbox at /admin/jobs", file=sys.stderr, flush=True)
+            print(
+                f" * Scheduler running in this process (pid {os.getpid()}); "
+                "jobs and outbox at /admin/jobs",
+                file=sys.stderr,
+                flush=True,
+            )
     return _started

@@ -46,8 +46,10 @@ class UploadForm(FlaskForm):
     held_on = DateField(_l("Date of the results"), validators=[Optional()])
     fieldwork_started_on = DateField(
         _l("First day of the fieldwork"),
-        description=_l("Actions done after this day are too late to show in this round's "
-                       "scores. Leave empty if unknown: the date of the results is used."),
+        description=_l(
+            "Actions done after this day are too late to show in this round's "
+            "scores. Leave empty if unknown: the date of the results is used."
+        ),
         validators=[Optional()],
     )
     format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="auto")
@@ -99,9 +101,11 @@ class TriageForm(FlaskForm):
 class LabelMapForm(FlaskForm):
     labels = TextAreaField(
         _l("Answer labels"),
-        description=_l("One per line: label = number, e.g. \"Heel goed = 5\". Leave the number "
-                       "out (\"Geen idee =\") to exclude that answer from scores. Applies to "
-                       "the next import into this round."),
+        description=_l(
+            'One per line: label = number, e.g. "Heel goed = 5". Leave the number '
+            'out ("Geen idee =") to exclude that answer from scores. Applies to '
+            "the next import into this round."
+        ),
         validators=[Length(max=20000)],
         render_kw={"rows": 10},
     )
@@ -129,4 +133,6 @@ class LabelMapForm(FlaskForm):
         except ValueError as error:
             from flask_babel import gettext as _
 
-            raise ValidationError(_("Line %(line)d is not \"label = number\".", line=error.args[0]))
+            raise ValidationError(
+                _('Line %(line)d is not "label = number".', line=error.args[0])
+            ) from None

@@ -1,5 +1,6 @@
 """Survey rounds, their questions and themes, the findings per department, verbatim comments,
 and one record per imported file."""
+
 from __future__ import annotations
 
 import enum
@@ -89,7 +90,8 @@ class Question(db.Model):
     #: The same question in an earlier round, mapped by hand because its wording changed
     #: (questions with identical text match without a mapping).
     continues_id: Mapped[int | None] = mapped_column(
-        ForeignKey("question.id", ondelete="SET NULL"), index=True)
+        ForeignKey("question.id", ondelete="SET NULL"), index=True
+    )
 
     round: Mapped[SurveyRound] = relationship(back_populates="questions")
     theme: Mapped[Theme | None] = relationship()

@@ -1,5 +1,6 @@
 """Read helpers for survey pages: rounds, a department's results, and the plain-language
 summary of a finding."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,8 +63,10 @@ class Lineage:
 
     def key(self, department_id: int, question_id: int, text: str) -> tuple[int, str]:
         """The (department, question) a result belongs to in every round."""
-        return (self.departments.get(department_id, department_id),
-                self.questions.get(question_id, text))
+        return (
+            self.departments.get(department_id, department_id),
+            self.questions.get(question_id, text),
+        )
 
     def related(self, department_ids) -> list[int]:
         """The departments whose results continue in the same place as these."""
@@ -76,8 +79,9 @@ def lineage() -> Lineage:
     return Lineage(department_lineage(), question_lineage())
 
 
-def findings_by_question(department_ids, held_before: date | None = None,
-                         lines: Lineage | None = None) -> dict:
+def findings_by_question(
+    department_ids, held_before: date | None = None, lines: Lineage | None = None
+) -> dict:
     """(department, question) key -> the results on that question in every round (or every
     round held before `held_before`), oldest round first, as light rows.
 
@@ -89,10 +93,21 @@ def findings_by_question(department_ids, held_before: date | None = None,
     if not related:
         return {}
     query = (
-        select(Finding.id, Finding.department_id, Finding.round_id, Finding.question_id,
-               Finding.score, Finding.n, Finding.sd, Finding.suppressed, Question.text,
-               Question.scale, SurveyRound.name.label("round_name"), SurveyRound.held_on,
-               SurveyRound.fieldwork_started_on)
+        select(
+            Finding.id,
+            Finding.department_id,
+            Finding.round_id,
+            Finding.question_id,
+            Finding.score,
+            Finding.n,
+            Finding.sd,
+            Finding.suppressed,
+            Question.text,
+            Question.scale,
+            SurveyRound.name.label("round_name"),
+            SurveyRound.held_on,
+            SurveyRound.fieldwork_started_on,
+        )
         .join(Question, Finding.question_id == Question.id)
         .join(SurveyRound, Finding.round_id == SurveyRound.id)
         .where(Finding.department_id.in_(related))
@@ -108,8 +123,10 @@ def findings_by_question(department_ids, held_before: date | None = None,
 
 def previous_round(round_: SurveyRound) -> SurveyRound | None:
     return db.session.scalar(
-        select(SurveyRound).where(SurveyRound.held_on < round_.held_on)
-        .order_by(SurveyRound.held_on.desc()).limit(1)
+        select(SurveyRound)
+        .where(SurveyRound.held_on < round_.held_on)
+        .order_by(SurveyRound.held_on.desc())
+        .limit(1)
     )
 
 
@@ -130,44 +147,55 @@ def round_overview(round_: SurveyRound) -> list[RoundDepartmentRow]:
                 Finding.department_id,
                 func.count(Finding.id).label("results"),
                 func.count(Finding.id).filter(Finding.proposed.is_(True)).label("proposed"),
-                func.count(Finding.id).filter(
-                    Finding.proposed.is_(True), Finding.triage == Triage.untriaged
-                ).label("untriaged"),
-            ).where(Finding.round_id == round_.id).group_by(Finding.department_id)
+                func.count(Finding.id)
+                .filter(Finding.proposed.is_(True), Finding.triage == Triage.untriaged)
+                .label("untriaged"),
+            )
+            .where(Finding.round_id == round_.id)
+            .group_by(Finding.department_id)
         )
     }
     participations = db.session.scalars(
-        select(RoundParticipation).where(RoundParticipation.round_id == round_.id)
+        select(RoundParticipation)
+        .where(RoundParticipation.round_id == round_.id)
         .options(joinedload(RoundParticipation.department))
     ).all()
     rows = []
     for participation in sorted(participations, key=lambda p: p.department.name):
         count = counts.get(participation.department_id)
-        rows.append(RoundDepartmentRow(
-            participation.department, participation.respondents,
-            count.results if count else 0, count.proposed if count else 0,
-            count.untriaged if count else 0,
-        ))
+        rows.append(
+            RoundDepartmentRow(
+                participation.department,
+                participation.respondents,
+                count.results if count else 0,
+                count.proposed if count else 0,
+                count.untriaged if count else 0,
+            )
+        )
     return rows
 
 
 def department_findings(round_id: int, department_id: int) -> list[Finding]:
-    return list(db.session.scalars(
-        select(Finding)
-        .where(Finding.round_id == round_id, Finding.department_id == department_id)
-        .options(joinedload(Finding.question).joinedload(Question.theme))
-        .join(Question, Finding.question_id == Question.id)
-        .order_by(Question.position)
-    ))
+    return list(
+        db.session.scalars(
+            select(Finding)
+            .where(Finding.round_id == round_id, Finding.department_id == department_id)
+            .options(joinedload(Finding.question).joinedload(Question.theme))
+            .join(Question, Finding.question_id == Question.id)
+            .order_by(Question.position)
+        )
+    )
 
 
 def department_comments(round_id: int, department_id: int) -> list[SurveyComment]:
-    return list(db.session.scalars(
-        select(SurveyComment)
-        .where(SurveyComment.round_id == round_id, SurveyComment.department_id == department_id)
-        .options(joinedload(SurveyComment.question))
-        .order_by(SurveyComment.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(SurveyComment)
+            .where(SurveyComment.round_id == round_id, SurveyComment.department_id == department_id)
+            .options(joinedload(SurveyComment.question))
+            .order_by(SurveyComment.id)
+        )
+    )
 
 
 def respondents(round_id: int, department_id: int) -> int | None:
@@ -180,11 +208,14 @@ def respondents(round_id: int, department_id: int) -> int | None:
 
 
 def imports_of_round(round_id: int) -> list[SurveyImport]:
-    return list(db.session.scalars(
-        select(SurveyImport).where(SurveyImport.round_id == round_id)
-        .options(selectinload(SurveyImport.imported_by))
-        .order_by(SurveyImport.imported_at)
-    ))
+    return list(
+        db.session.scalars(
+            select(SurveyImport)
+            .where(SurveyImport.round_id == round_id)
+            .options(selectinload(SurveyImport.imported_by))
+            .order_by(SurveyImport.imported_at)
+        )
+    )
 
 
 def score_text(value: float | None, scale: QuestionScale) -> str:
@@ -202,37 +233,60 @@ def difference_text(value: float, scale: QuestionScale) -> str:
     return number(abs(value), 1)
 
 
-def summary(finding: Finding, department_name: str, previous_round_name: str | None,
-            threshold: int) -> str:
+def summary(
+    finding: Finding, department_name: str, previous_round_name: str | None, threshold: int
+) -> str:
     """One sentence in the reader's language, e.g. "ICT scores 6,1 on '…': 0,8 below the
     benchmark and 0,4 lower than in 2025."."""
     question = finding.question
     if finding.score is None:
-        return _("Fewer than %(threshold)d people answered for %(department)s, so no score is "
-                 "shown for '%(question)s'.", threshold=threshold, department=department_name,
-                 question=question.text)
-    head = _("%(department)s scores %(score)s on '%(question)s'", department=department_name,
-             score=score_text(finding.score, question.scale), question=question.text)
+        return _(
+            "Fewer than %(threshold)d people answered for %(department)s, so no score is "
+            "shown for '%(question)s'.",
+            threshold=threshold,
+            department=department_name,
+            question=question.text,
+        )
+    head = _(
+        "%(department)s scores %(score)s on '%(question)s'",
+        department=department_name,
+        score=score_text(finding.score, question.scale),
+        question=question.text,
+    )
     parts = []
     if finding.benchmark is not None:
         diff = round(finding.score - finding.benchmark, 2)
         if abs(diff) < 0.05:
             parts.append(_("equal to the benchmark"))
         elif diff < 0:
-            parts.append(_("%(diff)s below the benchmark", diff=difference_text(diff, question.scale)))
+            parts.append(
+                _("%(diff)s below the benchmark", diff=difference_text(diff, question.scale))
+            )
         else:
-            parts.append(_("%(diff)s above the benchmark", diff=difference_text(diff, question.scale)))
+            parts.append(
+                _("%(diff)s above the benchmark", diff=difference_text(diff, question.scale))
+            )
     if finding.previous_score is not None:
         diff = round(finding.score - finding.previous_score, 2)
         since = previous_round_name or _("the previous round")
         if abs(diff) < 0.05:
             parts.append(_("the same as in %(round)s", round=since))
         elif diff < 0:
-            parts.append(_("%(diff)s lower than in %(round)s",
-                           diff=difference_text(diff, question.scale), round=since))
+            parts.append(
+                _(
+                    "%(diff)s lower than in %(round)s",
+                    diff=difference_text(diff, question.scale),
+                    round=since,
+                )
+            )
         else:
-            parts.append(_("%(diff)s higher than in %(round)s",
-                           diff=difference_text(diff, question.scale), round=since))
+            parts.append(
+                _(
+                    "%(diff)s higher than in %(round)s",
+                    diff=difference_text(diff, question.scale),
+                    round=since,
+                )
+            )
     if not parts:
         return head + "."
     if len(parts) == 1:
@@ -244,13 +298,17 @@ def question_benchmarks(round_id: int) -> list[tuple[Question, float | None]]:
     """The round's scored questions with their benchmark (the first department's, as they
     usually share one)."""
     questions = db.session.scalars(
-        select(Question).where(Question.round_id == round_id, Question.scale != QuestionScale.open)
+        select(Question)
+        .where(Question.round_id == round_id, Question.scale != QuestionScale.open)
         .order_by(Question.position)
     ).all()
-    current = dict(db.session.execute(
-        select(Finding.question_id, func.max(Finding.benchmark))
-        .where(Finding.round_id == round_id).group_by(Finding.question_id)
-    ).all())
+    current = dict(
+        db.session.execute(
+            select(Finding.question_id, func.max(Finding.benchmark))
+            .where(Finding.round_id == round_id)
+            .group_by(Finding.question_id)
+        ).all()
+    )
     return [(q, current.get(q.id)) for q in questions]
 
 

@@ -1,4 +1,5 @@
 """Survey rounds, the import wizard, a department's results and the triage of findings."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,8 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker.auth.models import Role
 from tracker.auth.forms import ConfirmForm
+from tracker.auth.models import Role
 from tracker.auth.permissions import refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -56,7 +57,8 @@ def template():
         language = "nl"
     name = "bevindingen-sjabloon.csv" if language == "nl" else "findings-template.csv"
     return Response(
-        findings_template(language), mimetype="text/csv",
+        findings_template(language),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -76,18 +78,26 @@ def upload():
             token = uploads.store(
                 current_app.instance_path, file.filename or "upload", current_user.id, data
             )
-            return redirect(url_for(
-                "surveys.preview", token=token, round=form.round_name.data.strip(),
-                held_on=form.held_on.data.isoformat() if form.held_on.data else "",
-                fieldwork=(form.fieldwork_started_on.data.isoformat()
-                           if form.fieldwork_started_on.data else ""),
-                format=form.format.data,
-            ))
+            return redirect(
+                url_for(
+                    "surveys.preview",
+                    token=token,
+                    round=form.round_name.data.strip(),
+                    held_on=form.held_on.data.isoformat() if form.held_on.data else "",
+                    fieldwork=(
+                        form.fieldwork_started_on.data.isoformat()
+                        if form.fieldwork_started_on.data
+                        else ""
+                    ),
+                    format=form.format.data,
+                )
+            )
     return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
 
 
 def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
     """The user's choices from the preview form (query string on first view, then the form)."""
+
     def day(name: str) -> date | None:
         try:
             return date.fromisoformat(source.get(name, "")) if source.get(name) else None
@@ -113,8 +123,11 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
             if earlier.isdigit():
                 questions[value] = int(earlier)
         if key.startswith("map_name-"):
-            earlier = [int(v) for v in source.getlist("continues-" + key.removeprefix("map_name-"))
-                       if v.isdigit()]
+            earlier = [
+                int(v)
+                for v in source.getlist("continues-" + key.removeprefix("map_name-"))
+                if v.isdigit()
+            ]
             if earlier:
                 predecessors[value] = earlier
     department_id = form.department.data if form.department.data else ""
@@ -168,40 +181,65 @@ def preview(token: str):
             )
         if outcome.ok:
             uploads.discard(current_app.instance_path, token)
-            flash(_("%(file)s is imported: %(departments)d departments, %(findings)d results, "
+            flash(
+                _(
+                    "%(file)s is imported: %(departments)d departments, %(findings)d results, "
                     "%(proposed)d proposed findings, %(comments)d comments.",
-                    file=pending.file_name, departments=len(summary.departments),
-                    findings=summary.findings, proposed=summary.proposed,
-                    comments=summary.comments), "success")
+                    file=pending.file_name,
+                    departments=len(summary.departments),
+                    findings=summary.findings,
+                    proposed=summary.proposed,
+                    comments=summary.comments,
+                ),
+                "success",
+            )
             return redirect(url_for("surveys.round_page", round_id=summary.round.id))
 
     parsed, scale_question, unknown, matched = None, None, [], {}
     if file_error is None:
         try:
             round_ = db.session.scalar(
-                select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip()))
+                select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip())
+            )
             parsed = services.parse_upload(
-                pending.data, pending.file_name, import_request, organisation,
-                round_.label_map if round_ else None)
+                pending.data,
+                pending.file_name,
+                import_request,
+                organisation,
+                round_.label_map if round_ else None,
+            )
         except services.ScaleQuestion as error:
             scale_question = error
         except DomainError as error:
             file_error = error.message
         else:
             matched, unknown = services.match_departments(
-                list(parsed.departments), import_request.department_mapping)
+                list(parsed.departments), import_request.department_mapping
+            )
     earlier = []
     if parsed is not None:
         round_ = db.session.scalar(
-            select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip()))
+            select(SurveyRound).where(SurveyRound.name == import_request.round_name.strip())
+        )
         earlier = services.earlier_questions(
-            round_.held_on if round_ else import_request.held_on or date.today())
+            round_.held_on if round_ else import_request.held_on or date.today()
+        )
     return render_template(
-        "surveys/preview.html", form=form, pending=pending, detected=detected, parsed=parsed,
-        file_error=file_error, scale_question=scale_question, unknown=unknown, matched=matched,
-        import_request=import_request, departments=department_choices(),
-        scale_choices=SCALE_CHOICES, threshold=organisation.anonymity_threshold,
-        earlier_questions=earlier, earlier_texts={q.text: q for q in earlier},
+        "surveys/preview.html",
+        form=form,
+        pending=pending,
+        detected=detected,
+        parsed=parsed,
+        file_error=file_error,
+        scale_question=scale_question,
+        unknown=unknown,
+        matched=matched,
+        import_request=import_request,
+        departments=department_choices(),
+        scale_choices=SCALE_CHOICES,
+        threshold=organisation.anonymity_threshold,
+        earlier_questions=earlier,
+        earlier_texts={q.text: q for q in earlier},
         earlier_by_id={q.id: q for q in earlier},
     )
 
@@ -211,7 +249,9 @@ def preview(token: str):
 def round_page(round_id: int):
     round_ = db.session.get(SurveyRound, round_id) or abort(404)
     return render_template(
-        "surveys/round.html", round=round_, rows=queries.round_overview(round_),
+        "surveys/round.html",
+        round=round_,
+        rows=queries.round_overview(round_),
         imports=queries.imports_of_round(round_id),
     )
 
@@ -232,12 +272,22 @@ def question_mapping(round_id: int):
         with saving() as outcome:
             proposed = services.map_questions(current_user, round_, mapping)
         if outcome.ok:
-            flash(_("The questions are mapped. The change since the previous round is computed "
-                    "again; %(n)d findings are proposed.", n=proposed), "success")
+            flash(
+                _(
+                    "The questions are mapped. The change since the previous round is computed "
+                    "again; %(n)d findings are proposed.",
+                    n=proposed,
+                ),
+                "success",
+            )
             return redirect(url_for("surveys.round_page", round_id=round_id))
     return render_template(
-        "surveys/questions.html", round=round_, questions=questions, earlier=earlier,
-        earlier_texts={q.text: q for q in earlier}, form=form,
+        "surveys/questions.html",
+        round=round_,
+        questions=questions,
+        earlier=earlier,
+        earlier_texts={q.text: q for q in earlier},
+        form=form,
     )
 
 
@@ -256,8 +306,12 @@ def department_results(round_id: int, department_id: int):
     findings = queries.department_findings(round_id, department_id)
     previous = queries.previous_round(round_)
     summaries = {
-        f.id: queries.summary(f, department.short_name, previous.name if previous else None,
-                              organisation.anonymity_threshold)
+        f.id: queries.summary(
+            f,
+            department.short_name,
+            previous.name if previous else None,
+            organisation.anonymity_threshold,
+        )
         for f in findings
     }
     may_triage = current_user.is_admin or department_id in current_user.directed_department_ids
@@ -267,10 +321,17 @@ def department_results(round_id: int, department_id: int):
             if finding.proposed:
                 forms[finding.id] = _triage_form(finding)
     return render_template(
-        "surveys/department.html", round=round_, department=department, findings=findings,
-        summaries=summaries, forms=forms, comments=queries.department_comments(round_id, department_id),
-        respondents=queries.respondents(round_id, department_id), previous=previous,
-        score_text=queries.score_text, threshold=organisation.anonymity_threshold,
+        "surveys/department.html",
+        round=round_,
+        department=department,
+        findings=findings,
+        summaries=summaries,
+        forms=forms,
+        comments=queries.department_comments(round_id, department_id),
+        respondents=queries.respondents(round_id, department_id),
+        previous=previous,
+        score_text=queries.score_text,
+        threshold=organisation.anonymity_threshold,
         may_quote=may_triage,
     )
 
@@ -279,8 +340,9 @@ def department_results(round_id: int, department_id: int):
 @login_required
 def effect_method():
     """How the effect of an action is measured, in plain words."""
-    return render_template("surveys/effect_method.html",
-                           threshold=get_organisation().anonymity_threshold)
+    return render_template(
+        "surveys/effect_method.html", threshold=get_organisation().anonymity_threshold
+    )
 
 
 def _triage_form(finding: Finding, formdata=None) -> TriageForm:
@@ -299,12 +361,20 @@ def triage(finding_id: int):
     if not services.may_triage(current_user, finding):
         refuse("not director of the finding's department")
     form = _triage_form(finding, request.form)
-    back = url_for("surveys.department_results", round_id=finding.round_id,
-                   department_id=finding.department_id) + f"#finding-{finding.id}"
+    back = (
+        url_for(
+            "surveys.department_results",
+            round_id=finding.round_id,
+            department_id=finding.department_id,
+        )
+        + f"#finding-{finding.id}"
+    )
     if form.validate():
         with saving() as outcome:
             services.triage_finding(
-                current_user, finding, Triage(form.triage.data),
+                current_user,
+                finding,
+                Triage(form.triage.data),
                 Sphere(form.sphere.data) if form.sphere.data else None,
                 form.no_action_reason.data,
             )
@@ -359,8 +429,16 @@ def benchmarks(round_id: int):
                 form.form_errors.append(error.message)
             else:
                 db.session.commit()
-                flash(_("The benchmarks are saved; %(n)d findings are proposed now.", n=proposed),
-                      "success")
+                flash(
+                    _("The benchmarks are saved; %(n)d findings are proposed now.", n=proposed),
+                    "success",
+                )
                 return redirect(url_for("surveys.round_page", round_id=round_.id))
-    return render_template("surveys/benchmarks.html", round=round_, rows=rows, form=form,
-                           errors=errors, submitted=request.form)
+    return render_template(
+        "surveys/benchmarks.html",
+        round=round_,
+        rows=rows,
+        form=form,
+        errors=errors,
+        submitted=request.form,
+    )

@@ -1,4 +1,5 @@
 """Everything that changes survey data: importing a file, proposing findings, triage."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ from tracker.auth.models import Role, User
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentAlias, Organisation
-from tracker.organisation.services import remember_name, set_predecessors
 from tracker.organisation.queries import get_organisation
+from tracker.organisation.services import remember_name, set_predecessors
 from tracker.surveys import importers, queries
 from tracker.surveys.importers.base import ParsedSurvey, ScaleUnknown, SurveyFileError
 from tracker.surveys.models import (
@@ -43,8 +44,11 @@ class UnknownDepartments(DomainError):
 
     def __init__(self, names: list[str]):
         super().__init__(
-            _l("The file names departments that do not exist: %(names)s. Map them to existing "
-               "departments or let the import create them.", names=", ".join(names))
+            _l(
+                "The file names departments that do not exist: %(names)s. Map them to existing "
+                "departments or let the import create them.",
+                names=", ".join(names),
+            )
         )
         self.names = names
 
@@ -103,15 +107,22 @@ def _may_import(user: User | None) -> None:
         raise DomainError(_l("Only directors and administrators may import survey results."))
 
 
-def parse_upload(data: bytes, file_name: str, request: ImportRequest,
-                 organisation: Organisation, label_map: dict | None = None,
-                 progress=None) -> ParsedSurvey:
+def parse_upload(
+    data: bytes,
+    file_name: str,
+    request: ImportRequest,
+    organisation: Organisation,
+    label_map: dict | None = None,
+    progress=None,
+) -> ParsedSurvey:
     """Parse without touching the database; file problems become DomainErrors."""
     if not data:
         raise DomainError(_l("%(file)s: the file is empty.", file=file_name))
     try:
         return importers.parse(
-            data, file_name, format=request.format,
+            data,
+            file_name,
+            format=request.format,
             department_column=request.department_column or None,
             department=request.department or None,
             department_blocks=request.department_blocks or None,
@@ -126,11 +137,17 @@ def parse_upload(data: bytes, file_name: str, request: ImportRequest,
         raise DomainError(file_error_message(file_name, error)) from None
     except ValueError:
         # Conflicting choices (e.g. a department column and a single department at once).
-        raise DomainError(_l("Choose either the department column, one department for the "
-                             "whole file, or column blocks per department.")) from None
+        raise DomainError(
+            _l(
+                "Choose either the department column, one department for the "
+                "whole file, or column blocks per department."
+            )
+        ) from None
 
 
-def match_departments(names: list[str], mapping: dict[str, int]) -> tuple[dict[str, Department], list[str]]:
+def match_departments(
+    names: list[str], mapping: dict[str, int]
+) -> tuple[dict[str, Department], list[str]]:
     """File names -> departments, by explicit mapping, name or short name, or a name kept
     from an earlier import's mapping (any case)."""
     departments = list(db.session.scalars(select(Department)))
@@ -165,20 +182,21 @@ def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
     return cache[key]
 
 
-def _previous_scores(round_: SurveyRound, department_ids: list[int],
-                     lines: queries.Lineage) -> dict[tuple[int, str], float]:
+def _previous_scores(
+    round_: SurveyRound, department_ids: list[int], lines: queries.Lineage
+) -> dict[tuple[int, str], float]:
     """(department, question) key -> score in the latest earlier round that had it. For a
     department merged from several, the mean of theirs weighted by the number of answers."""
     previous = {}
-    earlier = queries.findings_by_question(department_ids, held_before=round_.held_on,
-                                           lines=lines)
+    earlier = queries.findings_by_question(department_ids, held_before=round_.held_on, lines=lines)
     for key, rows in earlier.items():
         scored = [row for row in rows if row.score is not None]
         if scored:
             latest = [row for row in scored if row.round_id == scored[-1].round_id]
             answers = sum(row.n for row in latest)
-            previous[key] = (sum(row.score * row.n for row in latest) / answers if answers
-                             else latest[-1].score)
+            previous[key] = (
+                sum(row.score * row.n for row in latest) / answers if answers else latest[-1].score
+            )
     return previous
 
 
@@ -186,12 +204,21 @@ def _earlier_question(round_: SurveyRound, question: Question, earlier_id: int) 
     """The earlier round's question a (reworded) question continues, if it may."""
     earlier = db.session.get(Question, earlier_id)
     if earlier is None or earlier.round_id == round_.id or earlier.round.held_on >= round_.held_on:
-        raise DomainError(_l("'%(question)s' can only continue a question of an earlier round.",
-                             question=question.text))
+        raise DomainError(
+            _l(
+                "'%(question)s' can only continue a question of an earlier round.",
+                question=question.text,
+            )
+        )
     if earlier.scale is not question.scale:
-        raise DomainError(_l(
-            "'%(question)s' cannot continue '%(earlier)s': they have different scales, so their "
-            "scores cannot be compared.", question=question.text, earlier=earlier.text))
+        raise DomainError(
+            _l(
+                "'%(question)s' cannot continue '%(earlier)s': they have different scales, so their "
+                "scores cannot be compared.",
+                question=question.text,
+                earlier=earlier.text,
+            )
+        )
     return earlier
 
 
@@ -237,8 +264,9 @@ def propose_findings(findings: list[Finding], organisation: Organisation) -> int
     return sum(1 for f in findings if f.proposed)
 
 
-def import_survey(acting_user: User | None, data: bytes, file_name: str,
-                  request: ImportRequest, progress=None) -> ImportSummary:
+def import_survey(
+    acting_user: User | None, data: bytes, file_name: str, request: ImportRequest, progress=None
+) -> ImportSummary:
     """Import one file as one unit of work: the caller commits, or rolls back on any error."""
     started = time.perf_counter()
     _may_import(acting_user)
@@ -250,11 +278,15 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
         )
     )
     if earlier is not None:
-        raise DomainError(_l(
-            "%(file)s was already imported on %(date)s (as %(earlier)s); nothing was imported "
-            "again.", file=file_name, date=earlier.imported_at.date().isoformat(),
-            earlier=earlier.file_name,
-        ))
+        raise DomainError(
+            _l(
+                "%(file)s was already imported on %(date)s (as %(earlier)s); nothing was imported "
+                "again.",
+                file=file_name,
+                date=earlier.imported_at.date().isoformat(),
+                earlier=earlier.file_name,
+            )
+        )
     name = (request.round_name or "").strip()
     if not name:
         raise DomainError(_l("Give the survey round a name."), "round_name")
@@ -263,16 +295,22 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
     label_map = round_.label_map if round_ is not None else None
     parsed = parse_upload(data, file_name, request, organisation, label_map, progress)
     if not parsed.departments:
-        raise DomainError(_l(
-            "%(file)s: no department could be found. Choose the column with the department, "
-            "or the department the whole file is about.", file=file_name))
+        raise DomainError(
+            _l(
+                "%(file)s: no department could be found. Choose the column with the department, "
+                "or the department the whole file is about.",
+                file=file_name,
+            )
+        )
 
     matched, unknown = match_departments(list(parsed.departments), request.department_mapping)
     if unknown:
         if not request.create_departments:
             raise UnknownDepartments(unknown)
         for department_name in unknown:
-            department = Department(name=department_name.strip(), short_name=department_name.strip()[:40])
+            department = Department(
+                name=department_name.strip(), short_name=department_name.strip()[:40]
+            )
             db.session.add(department)
             matched[department_name] = department
         db.session.flush()
@@ -282,29 +320,45 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
             remember_name(acting_user, matched[department_name], department_name)
     for department_name, earlier_ids in request.department_predecessors.items():
         if department_name in matched and earlier_ids:
-            earlier = list(db.session.scalars(
-                select(Department).where(Department.id.in_(earlier_ids))))
-            set_predecessors(acting_user, matched[department_name],
-                             earlier + list(matched[department_name].predecessors))
+            earlier = list(
+                db.session.scalars(select(Department).where(Department.id.in_(earlier_ids)))
+            )
+            set_predecessors(
+                acting_user,
+                matched[department_name],
+                earlier + list(matched[department_name].predecessors),
+            )
 
     if round_ is None:
         held_on = request.held_on or date.today()
         fieldwork = request.fieldwork_started_on
         if fieldwork is not None and fieldwork > held_on:
             raise DomainError(_l("The fieldwork starts before the results are known."))
-        round_ = SurveyRound(name=name, held_on=held_on, fieldwork_started_on=fieldwork,
-                             source_tool=parsed.format, label_map={})
+        round_ = SurveyRound(
+            name=name,
+            held_on=held_on,
+            fieldwork_started_on=fieldwork,
+            source_tool=parsed.format,
+            label_map={},
+        )
         db.session.add(round_)
         db.session.flush()
     department_ids = [d.id for d in matched.values()]
     already = db.session.scalars(
-        select(Department.name).join(Finding, Finding.department_id == Department.id)
-        .where(Finding.round_id == round_.id, Department.id.in_(department_ids)).distinct()
+        select(Department.name)
+        .join(Finding, Finding.department_id == Department.id)
+        .where(Finding.round_id == round_.id, Department.id.in_(department_ids))
+        .distinct()
     ).all()
     if already:
-        raise DomainError(_l(
-            "Round %(round)s already has results for %(names)s. Import this file into a new "
-            "round, or remove the earlier import first.", round=name, names=", ".join(already)))
+        raise DomainError(
+            _l(
+                "Round %(round)s already has results for %(names)s. Import this file into a new "
+                "round, or remove the earlier import first.",
+                round=name,
+                names=", ".join(already),
+            )
+        )
 
     themes: dict[str, Theme] = {}
     questions = {
@@ -316,8 +370,11 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
             continue
         position += 1
         question = Question(
-            round=round_, key=parsed_question.key[:500], text=parsed_question.text,
-            scale=QuestionScale(parsed_question.kind), position=position,
+            round=round_,
+            key=parsed_question.key[:500],
+            text=parsed_question.text,
+            scale=QuestionScale(parsed_question.kind),
+            position=position,
             theme=_theme(parsed_question.theme, themes),
         )
         db.session.add(question)
@@ -335,22 +392,33 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
     comment_rows = []
     for file_name_of_department, result in parsed.departments.items():
         department = matched[file_name_of_department]
-        db.session.add(RoundParticipation(
-            round_id=round_.id, department_id=department.id, respondents=result.respondents))
+        db.session.add(
+            RoundParticipation(
+                round_id=round_.id, department_id=department.id, respondents=result.respondents
+            )
+        )
         findings = []
         for key, outcome in result.results.items():
             question = questions[key]
             if question.scale is QuestionScale.open:
                 continue
             finding = Finding(
-                round_id=round_.id, department_id=department.id, question=question,
+                round_id=round_.id,
+                department_id=department.id,
+                question=question,
                 score=None if outcome.suppressed else outcome.score,
-                n=outcome.n, sd=None if outcome.suppressed else outcome.sd,
-                benchmark=(outcome.benchmark if outcome.benchmark is not None
-                           else _overall_score(overall.get(key))),
+                n=outcome.n,
+                sd=None if outcome.suppressed else outcome.sd,
+                benchmark=(
+                    outcome.benchmark
+                    if outcome.benchmark is not None
+                    else _overall_score(overall.get(key))
+                ),
                 previous_score=(
-                    outcome.previous if outcome.previous is not None
-                    else previous.get(lines.key(department.id, question.id, question.text))),
+                    outcome.previous
+                    if outcome.previous is not None
+                    else previous.get(lines.key(department.id, question.id, question.text))
+                ),
                 suppressed=outcome.suppressed,
             )
             db.session.add(finding)
@@ -359,21 +427,32 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
         proposed += propose_findings(findings, organisation)
         if not result.suppressed:
             for key, text in result.comments:
-                comment_rows.append({
-                    "round_id": round_.id, "department_id": department.id,
-                    "question_id": questions[key].id if key in questions else None,
-                    "text": text, "approved": False,
-                })
+                comment_rows.append(
+                    {
+                        "round_id": round_.id,
+                        "department_id": department.id,
+                        "question_id": questions[key].id if key in questions else None,
+                        "text": text,
+                        "approved": False,
+                    }
+                )
     if comment_rows:
         # One bulk insert: a large survey has tens of thousands of comments.
         db.session.execute(insert(SurveyComment), comment_rows)
         comment_count = len(comment_rows)
 
     survey_import = SurveyImport(
-        round=round_, file_name=file_name[:300], sha256=sha256, detected_format=parsed.format,
-        encoding=parsed.encoding, imported_by_id=acting_user.id if acting_user else None,
-        respondents=parsed.respondents, departments=len(parsed.departments),
-        findings=finding_count, comments=comment_count, outcome=ImportOutcome.imported,
+        round=round_,
+        file_name=file_name[:300],
+        sha256=sha256,
+        detected_format=parsed.format,
+        encoding=parsed.encoding,
+        imported_by_id=acting_user.id if acting_user else None,
+        respondents=parsed.respondents,
+        departments=len(parsed.departments),
+        findings=finding_count,
+        comments=comment_count,
+        outcome=ImportOutcome.imported,
     )
     db.session.add(survey_import)
     db.session.flush()
@@ -381,19 +460,28 @@ def import_survey(acting_user: User | None, data: bytes, file_name: str,
     import_log.info(
         "survey import file=%s format=%s respondents=%d departments=%d findings=%d "
         "proposed=%d comments=%d seconds=%.2f by=%s",
-        file_name, parsed.format, parsed.respondents, len(parsed.departments), finding_count,
-        proposed, comment_count, seconds, acting_user.id if acting_user else "cli",
+        file_name,
+        parsed.format,
+        parsed.respondents,
+        len(parsed.departments),
+        finding_count,
+        proposed,
+        comment_count,
+        seconds,
+        acting_user.id if acting_user else "cli",
     )
-    return ImportSummary(survey_import, round_, parsed, matched, finding_count, proposed,
-                         comment_count, seconds)
+    return ImportSummary(
+        survey_import, round_, parsed, matched, finding_count, proposed, comment_count, seconds
+    )
 
 
 def may_triage(user: User, finding: Finding) -> bool:
     return user.is_admin or finding.department_id in user.directed_department_ids
 
 
-def triage_finding(acting_user: User, finding: Finding, triage: Triage, sphere: Sphere | None,
-                   reason: str | None) -> Finding:
+def triage_finding(
+    acting_user: User, finding: Finding, triage: Triage, sphere: Sphere | None, reason: str | None
+) -> Finding:
     """The director decides: act on it, consciously no action (with a public reason), or a strength."""
     if not may_triage(acting_user, finding):
         raise DomainError(_l("Only a director of this department may triage its findings."))
@@ -401,7 +489,8 @@ def triage_finding(acting_user: User, finding: Finding, triage: Triage, sphere: 
     if triage is Triage.no_action and not reason:
         raise DomainError(
             _l("Say why no action is taken; internal customers will read this reason."),
-            "no_action_reason")
+            "no_action_reason",
+        )
     finding.triage = triage
     finding.sphere = sphere
     finding.no_action_reason = reason if triage is Triage.no_action else None
@@ -412,16 +501,18 @@ def triage_finding(acting_user: User, finding: Finding, triage: Triage, sphere: 
     return finding
 
 
-def save_label_map(acting_user: User, round_: SurveyRound, label_map: dict[str, float | None]) -> None:
+def save_label_map(
+    acting_user: User, round_: SurveyRound, label_map: dict[str, float | None]
+) -> None:
     if not acting_user.has_role(Role.director):
         raise DomainError(_l("Only directors and administrators may change answer labels."))
     round_.label_map = dict(label_map)
     db.session.flush()
 
 
-
-def set_benchmarks(acting_user: User, round_: SurveyRound,
-                   benchmarks: dict[int, float | None]) -> int:
+def set_benchmarks(
+    acting_user: User, round_: SurveyRound, benchmarks: dict[int, float | None]
+) -> int:
     """Enter the benchmark per question (e.g. the national one) and propose findings again.
 
     Findings a director already triaged keep their decision. Returns the number of findings
@@ -430,8 +521,7 @@ def set_benchmarks(acting_user: User, round_: SurveyRound,
     if not acting_user.has_role(Role.director):
         raise DomainError(_l("Only directors and administrators may enter benchmarks."))
     findings = db.session.scalars(
-        select(Finding).where(Finding.round_id == round_.id)
-        .options(joinedload(Finding.question))
+        select(Finding).where(Finding.round_id == round_.id).options(joinedload(Finding.question))
     ).all()
     for question_id, value in benchmarks.items():
         question = db.session.get(Question, question_id)
@@ -439,9 +529,14 @@ def set_benchmarks(acting_user: User, round_: SurveyRound,
             raise DomainError(_l("This question is not part of the round."))
         bounds = question.scale.bounds
         if value is not None and bounds and not bounds[0] <= value <= bounds[1]:
-            raise DomainError(_l(
-                "The benchmark of '%(question)s' must lie between %(low)s and %(high)s.",
-                question=question.text, low=f"{bounds[0]:g}", high=f"{bounds[1]:g}"))
+            raise DomainError(
+                _l(
+                    "The benchmark of '%(question)s' must lie between %(low)s and %(high)s.",
+                    question=question.text,
+                    low=f"{bounds[0]:g}",
+                    high=f"{bounds[1]:g}",
+                )
+            )
     for finding in findings:
         if finding.question_id in benchmarks:
             finding.benchmark = benchmarks[finding.question_id]
@@ -466,7 +561,8 @@ def earlier_questions(held_on: date) -> list[Question]:
     """Questions of rounds held before `held_on` that a question may continue, newest round
     first (one per wording: the latest round that asked it)."""
     rows = db.session.scalars(
-        select(Question).join(SurveyRound, Question.round_id == SurveyRound.id)
+        select(Question)
+        .join(SurveyRound, Question.round_id == SurveyRound.id)
         .where(SurveyRound.held_on < held_on, Question.scale != QuestionScale.open)
         .options(joinedload(Question.round))
         .order_by(SurveyRound.held_on.desc(), Question.position)
@@ -479,8 +575,7 @@ def earlier_questions(held_on: date) -> list[Question]:
     return result
 
 
-def map_questions(acting_user: User, round_: SurveyRound,
-                  mapping: dict[int, int | None]) -> int:
+def map_questions(acting_user: User, round_: SurveyRound, mapping: dict[int, int | None]) -> int:
     """Say by hand which earlier question each of this round's questions continues (None: a
     new question, or matched by identical text). The change since the previous round is
     computed again and the rules propose findings again; returns how many are proposed."""
@@ -491,8 +586,7 @@ def map_questions(acting_user: User, round_: SurveyRound,
         question = questions.get(question_id)
         if question is None:
             raise DomainError(_l("This question is not part of the round."))
-        question.continues = (_earlier_question(round_, question, earlier_id)
-                              if earlier_id else None)
+        question.continues = _earlier_question(round_, question, earlier_id) if earlier_id else None
     db.session.flush()
     return refresh_previous_scores(round_)
 
@@ -501,15 +595,17 @@ def refresh_previous_scores(round_: SurveyRound) -> int:
     """Compute each finding's previous score again from the questions' and departments'
     mapping. A finding keeps the previous score its file gave when the tracker has none."""
     findings = db.session.scalars(
-        select(Finding).where(Finding.round_id == round_.id)
+        select(Finding)
+        .where(Finding.round_id == round_.id)
         .options(joinedload(Finding.question), joinedload(Finding.department))
     ).all()
     department_ids = sorted({f.department_id for f in findings})
     lines = queries.lineage()
     previous = _previous_scores(round_, department_ids, lines)
     for finding in findings:
-        score = previous.get(lines.key(finding.department_id, finding.question_id,
-                                       finding.question.text))
+        score = previous.get(
+            lines.key(finding.department_id, finding.question_id, finding.question.text)
+        )
         if score is not None or finding.previous_score is None:
             finding.previous_score = score
     return _propose_again(findings)

@@ -3,6 +3,7 @@
 Kept on disk under instance/uploads, named by a random token and tied to the uploader, so a
 large file is sent once and nothing reaches the database before the user confirms.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Paths and small builders shared by the importer tests."""
+
 from __future__ import annotations
 
 import csv
@@ -13,9 +14,20 @@ QUALTRICS_SAMPLE = REAL / "qualtrics" / "sample.csv"
 QUALTRICS_LEGACY = REAL / "qualtrics" / "No_Basis_for_Evaluation (Legacy).csv"
 QUALTRICS_INSIGHTS = REAL / "qualtrics" / "No_Basis_for_Evaluation (Insights).csv"
 SURVEYMONKEY_STEAK = REAL / "surveymonkey" / "steak-risk-survey.csv"
-GOOGLE_FORMS = REAL / "google-forms" / "Autistica_Turing Citizen Science Platform (Responses) - Form Responses 1(3).csv"
+GOOGLE_FORMS = (
+    REAL
+    / "google-forms"
+    / "Autistica_Turing Citizen Science Platform (Responses) - Form Responses 1(3).csv"
+)
 LIMESURVEY = REAL / "limesurvey" / "survey_998192_R_data_file.csv"
-ALL_REAL = [QUALTRICS_SAMPLE, QUALTRICS_LEGACY, QUALTRICS_INSIGHTS, SURVEYMONKEY_STEAK, GOOGLE_FORMS, LIMESURVEY]
+ALL_REAL = [
+    QUALTRICS_SAMPLE,
+    QUALTRICS_LEGACY,
+    QUALTRICS_INSIGHTS,
+    SURVEYMONKEY_STEAK,
+    GOOGLE_FORMS,
+    LIMESURVEY,
+]
 
 
 def read_rows(path: Path, encoding: str = "utf-8-sig", delimiter: str = ",") -> list[list[str]]:

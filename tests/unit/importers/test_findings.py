@@ -1,17 +1,36 @@
 """Aggregated findings (one row per department x question), CSV and XLSX."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from tracker.surveys.importers import ScaleUnknown, SurveyFileError, detect, findings_template, parse
+from tracker.surveys.importers import (
+    ScaleUnknown,
+    SurveyFileError,
+    detect,
+    findings_template,
+    parse,
+)
 
 from .helpers import DATA, xlsx_bytes
 
 FINDINGS_CSV = DATA / "findings_nl_cp1252.csv"
 
-HEADER_NL = ["afdeling", "thema", "vraagcode", "vraag", "score", "n", "benchmark", "vorige", "sd", "schaal", "opmerking"]
+HEADER_NL = [
+    "afdeling",
+    "thema",
+    "vraagcode",
+    "vraag",
+    "score",
+    "n",
+    "benchmark",
+    "vorige",
+    "sd",
+    "schaal",
+    "opmerking",
+]
 
 
 def _csv(lines: list[str], encoding: str = "utf-8") -> bytes:
@@ -37,13 +56,19 @@ def test_dutch_findings_values_themes_and_comments():
     assert not dv01.suppressed
     question = survey.question("DV01")
     assert (question.text, question.theme, question.kind) == (
-        "Mijn melding wordt snel opgepakt", "Dienstverlening", "grade10",
+        "Mijn melding wordt snel opgepakt",
+        "Dienstverlening",
+        "grade10",
     )
     assert survey.question("BR01").kind == "likert5"
     # Percentages on a yes/no question become shares.
     co01 = ict.results["CO01"]
     assert survey.question("CO01").kind == "yesno"
-    assert (co01.score, co01.benchmark, co01.previous) == (pytest.approx(0.72), pytest.approx(0.80), None)
+    assert (co01.score, co01.benchmark, co01.previous) == (
+        pytest.approx(0.72),
+        pytest.approx(0.80),
+        None,
+    )
     # A quoted comment with a ';' and a newline inside stays one comment.
     assert ict.comments == [("DV01", 'Terugbellen duurt "vaak" te lang;\nook bij spoed.')]
     assert survey.departments["Financiën"].results["KG01"].previous is None
@@ -64,9 +89,39 @@ def test_small_department_in_findings_is_suppressed_with_its_comments():
 def test_the_same_findings_as_xlsx_with_english_headers():
     rows = [
         ["Department", "Theme", "Question", "Score", "N", "Benchmark", "Previous", "SD", "Comment"],
-        ["ICT", "Service delivery", "My request is picked up quickly", 6.8, 48, 7.1, 6.5, 1.6, "Call back sooner"],
-        ["ICT", "Accessibility", "The service desk is easy to reach", 3.4, 48, 3.7, None, 0.9, None],
-        ["HR", "Service delivery", "My request is picked up quickly", 7.25, 12, 7.1, 7.0, None, None],
+        [
+            "ICT",
+            "Service delivery",
+            "My request is picked up quickly",
+            6.8,
+            48,
+            7.1,
+            6.5,
+            1.6,
+            "Call back sooner",
+        ],
+        [
+            "ICT",
+            "Accessibility",
+            "The service desk is easy to reach",
+            3.4,
+            48,
+            3.7,
+            None,
+            0.9,
+            None,
+        ],
+        [
+            "HR",
+            "Service delivery",
+            "My request is picked up quickly",
+            7.25,
+            12,
+            7.1,
+            7.0,
+            None,
+            None,
+        ],
     ]
     data = xlsx_bytes(rows)
     detected = detect(data, "findings.xlsx")
@@ -77,17 +132,30 @@ def test_the_same_findings_as_xlsx_with_english_headers():
     # No scale column: inferred from the highest value per question.
     assert survey.question("My request is picked up quickly").kind == "grade10"
     assert survey.question("The service desk is easy to reach").kind == "likert5"
-    assert survey.departments["ICT"].comments == [("My request is picked up quickly", "Call back sooner")]
+    assert survey.departments["ICT"].comments == [
+        ("My request is picked up quickly", "Call back sooner")
+    ]
 
 
 def test_xlsx_title_rows_above_the_header_are_skipped():
-    rows = [["Intern klantonderzoek 2026"], [], HEADER_NL[:6], ["HR", "Communicatie", "CO01", "Ik weet waar ik terecht kan", 3.8, 30]]
+    rows = [
+        ["Intern klantonderzoek 2026"],
+        [],
+        HEADER_NL[:6],
+        ["HR", "Communicatie", "CO01", "Ik weet waar ik terecht kan", 3.8, 30],
+    ]
     survey = parse(xlsx_bytes(rows), "x.xlsx")
     assert survey.departments["HR"].results["CO01"].score == 3.8
 
 
 def test_non_number_in_a_numeric_column_names_row_and_column():
-    data = _csv([";".join(HEADER_NL[:6]), "ICT;Dienstverlening;DV01;Snel geholpen;7,1;40", "HR;Dienstverlening;DV01;Snel geholpen;goed;31"])
+    data = _csv(
+        [
+            ";".join(HEADER_NL[:6]),
+            "ICT;Dienstverlening;DV01;Snel geholpen;7,1;40",
+            "HR;Dienstverlening;DV01;Snel geholpen;goed;31",
+        ]
+    )
     with pytest.raises(SurveyFileError) as caught:
         parse(data, "f.csv")
     assert (caught.value.row, caught.value.column) == (3, "score")
@@ -95,7 +163,10 @@ def test_non_number_in_a_numeric_column_names_row_and_column():
 
 
 def test_excel_date_instead_of_a_number_gets_a_helpful_message():
-    rows = [HEADER_NL[:6], ["ICT", "Dienstverlening", "DV01", "Snel geholpen", dt.datetime(2026, 4, 7), 40]]
+    rows = [
+        HEADER_NL[:6],
+        ["ICT", "Dienstverlening", "DV01", "Snel geholpen", dt.datetime(2026, 4, 7), 40],
+    ]
     with pytest.raises(SurveyFileError) as caught:
         parse(xlsx_bytes(rows), "f.xlsx")
     assert caught.value.row == 2 and caught.value.column == "score"
@@ -119,7 +190,9 @@ def test_bad_rows_are_reported_with_their_column(line, column):
 
 
 def test_score_outside_the_stated_scale_is_an_error():
-    data = _csv([";".join(HEADER_NL[:6] + ["schaal"]), "ICT;Dienstverlening;DV01;Snel geholpen;7,1;40;1-5"])
+    data = _csv(
+        [";".join(HEADER_NL[:6] + ["schaal"]), "ICT;Dienstverlening;DV01;Snel geholpen;7,1;40;1-5"]
+    )
     with pytest.raises(SurveyFileError) as caught:
         parse(data, "f.csv")
     assert caught.value.row == 2 and "outside the scale 1-5" in str(caught.value)
@@ -149,7 +222,9 @@ def test_missing_required_column_when_forced():
 
 
 def test_scale_that_cannot_be_inferred_is_asked_for():
-    data = _csv(["afdeling;vraag;score;n", "ICT;Net Promoter Score;35;40", "ICT;Snel geholpen;3,9;40"])
+    data = _csv(
+        ["afdeling;vraag;score;n", "ICT;Net Promoter Score;35;40", "ICT;Snel geholpen;3,9;40"]
+    )
     with pytest.raises(ScaleUnknown) as caught:
         parse(data, "f.csv")
     assert caught.value.keys == ["Net Promoter Score"]
@@ -158,7 +233,13 @@ def test_scale_that_cannot_be_inferred_is_asked_for():
 
 
 def test_general_department_comment_without_question():
-    data = _csv(["afdeling;vraag;score;n;opmerking", "ICT;Snel geholpen;3,9;40;", "ICT;;;;Algemeen: prima afdeling"])
+    data = _csv(
+        [
+            "afdeling;vraag;score;n;opmerking",
+            "ICT;Snel geholpen;3,9;40;",
+            "ICT;;;;Algemeen: prima afdeling",
+        ]
+    )
     survey = parse(data, "f.csv")
     assert survey.departments["ICT"].comments == [(None, "Algemeen: prima afdeling")]
 
@@ -184,7 +265,11 @@ def test_yes_no_percentages_without_percent_sign_and_negative_sd():
     header = "afdeling;vraag;score;n;benchmark;sd;schaal"
     survey = parse(_csv([header, "HR;Ik weet bij wie ik terecht kan;72;30;80;45;ja/nee"]), "f.csv")
     result = survey.departments["HR"].results["Ik weet bij wie ik terecht kan"]
-    assert (result.score, result.benchmark, result.sd) == (pytest.approx(0.72), pytest.approx(0.8), pytest.approx(0.45))
+    assert (result.score, result.benchmark, result.sd) == (
+        pytest.approx(0.72),
+        pytest.approx(0.8),
+        pytest.approx(0.45),
+    )
     with pytest.raises(SurveyFileError) as caught:
         parse(_csv([header, "HR;Snel geholpen;3,5;30;3,6;-0,5;1-5"]), "f.csv")
     assert (caught.value.row, caught.value.column) == (2, "sd")

@@ -1,4 +1,5 @@
 """Garbage in: only SurveyFileError may come out (ScaleUnknown is one)."""
+
 from __future__ import annotations
 
 import random
@@ -35,7 +36,10 @@ def test_random_printable_text():
     rng = random.Random(2)
     alphabet = "abc ,;\t\"'\r\n0123456789-.%éë{}[]\x00"
     for _ in range(300):
-        _try("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 800))).encode("utf-8"), "x.csv")
+        _try(
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 800))).encode("utf-8"),
+            "x.csv",
+        )
 
 
 @pytest.mark.parametrize("path", ALL_REAL + OWN, ids=lambda p: p.name)

@@ -1,21 +1,45 @@
 """Answer labels and numbers."""
+
 from __future__ import annotations
 
 import pytest
 
 from tracker.surveys.importers.labels import (
-    CUSTOM, EXCLUDED, LIKERT, NUMBER, UNKNOWN, YESNO, Classifier, is_excluded_label, parse_number,
+    CUSTOM,
+    EXCLUDED,
+    LIKERT,
+    NUMBER,
+    UNKNOWN,
+    YESNO,
+    Classifier,
+    is_excluded_label,
+    parse_number,
 )
 
 
 @pytest.mark.parametrize(
     "label, value",
     [
-        ("Helemaal mee eens", 5), ("helemaal  MEE eens ", 5), ("Mee eens", 4), ("Neutraal", 3),
-        ("Niet mee eens, niet mee oneens", 3), ("Mee oneens", 2), ("Helemaal mee oneens", 1),
-        ("Zeer tevreden", 5), ("Tevreden", 4), ("Ontevreden", 2), ("Zeer ontevreden", 1),
-        ("Strongly agree", 5), ("Agree", 4), ("Neither agree nor disagree", 3), ("Disagree", 2),
-        ("Strongly disagree", 1), ("Very satisfied", 5), ("Very dissatisfied", 1), ("Altijd", 5), ("Nooit", 1),
+        ("Helemaal mee eens", 5),
+        ("helemaal  MEE eens ", 5),
+        ("Mee eens", 4),
+        ("Neutraal", 3),
+        ("Niet mee eens, niet mee oneens", 3),
+        ("Mee oneens", 2),
+        ("Helemaal mee oneens", 1),
+        ("Zeer tevreden", 5),
+        ("Tevreden", 4),
+        ("Ontevreden", 2),
+        ("Zeer ontevreden", 1),
+        ("Strongly agree", 5),
+        ("Agree", 4),
+        ("Neither agree nor disagree", 3),
+        ("Disagree", 2),
+        ("Strongly disagree", 1),
+        ("Very satisfied", 5),
+        ("Very dissatisfied", 1),
+        ("Altijd", 5),
+        ("Nooit", 1),
     ],
 )
 def test_likert_labels(label, value):
@@ -29,8 +53,25 @@ def test_yes_no_labels(label, value):
 
 @pytest.mark.parametrize(
     "label",
-    ["Weet niet", "weet ik niet", "n.v.t.", "nvt", "N.V.T", "n.v.t", "geen mening", "not applicable", "N/A",
-     "don't know", "Don\u2019t know", "No basis for evaluation", "-1", "-99", "prefer not to answer", "NA", "nan"],
+    [
+        "Weet niet",
+        "weet ik niet",
+        "n.v.t.",
+        "nvt",
+        "N.V.T",
+        "n.v.t",
+        "geen mening",
+        "not applicable",
+        "N/A",
+        "don't know",
+        "Don\u2019t know",
+        "No basis for evaluation",
+        "-1",
+        "-99",
+        "prefer not to answer",
+        "NA",
+        "nan",
+    ],
 )
 def test_excluded_answers(label):
     assert Classifier()(label)[0] == EXCLUDED
@@ -38,8 +79,16 @@ def test_excluded_answers(label):
 
 @pytest.mark.parametrize(
     "raw, value",
-    [("7", 7.0), ("7,4", 7.4), (" 8.5 ", 8.5), ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("5 - Helemaal mee eens", 5.0),
-     ("10 (uitstekend)", 10.0), ("1 = zeer slecht", 1.0)],
+    [
+        ("7", 7.0),
+        ("7,4", 7.4),
+        (" 8.5 ", 8.5),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("5 - Helemaal mee eens", 5.0),
+        ("10 (uitstekend)", 10.0),
+        ("1 = zeer slecht", 1.0),
+    ],
 )
 def test_numbers(raw, value):
     assert Classifier()(raw) == (NUMBER, value)

@@ -3,6 +3,7 @@
 The speed comparison (100,000 x 40, target <= 3x the bare loop) is a benchmark, not a test:
 bench/bench_import.py. Tests carry no wall-clock limits.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,7 +23,9 @@ def _bare_loop(data: bytes) -> dict:
     next(reader)
     next(reader)
     dept = keys.index("Q1")
-    questions = [i for i, k in enumerate(keys) if k.startswith("Q") and i != dept and not k.endswith("_TEXT")]
+    questions = [
+        i for i, k in enumerate(keys) if k.startswith("Q") and i != dept and not k.endswith("_TEXT")
+    ]
     sums: dict = {}
     for row in reader:
         name = row[dept]
@@ -60,7 +63,9 @@ def test_large_qualtrics_file_matches_a_bare_loop():
 def test_progress_is_reported_while_reading():
     survey = generate(12_000, 5, 3, seed=3)
     calls = []
-    parsed = parse(survey.data, "groot.csv", progress=lambda done, expected: calls.append((done, expected)))
+    parsed = parse(
+        survey.data, "groot.csv", progress=lambda done, expected: calls.append((done, expected))
+    )
     assert parsed.respondents == 12_000
     # Every 5,000 rows, and once at the end with the real count (3 header rows included).
     assert [done for done, _ in calls] == [5_000, 10_000, 12_003]

@@ -1,4 +1,5 @@
 """Bytes to rows: encodings, delimiters, XLSX safety."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,7 @@ import zipfile
 
 import pytest
 
-from tracker.surveys.importers import SurveyFileError, detect, parse
-from tracker.surveys.importers import reading
+from tracker.surveys.importers import SurveyFileError, detect, parse, reading
 from tracker.surveys.importers.reading import cell_text, open_table, sniff_delimiter, sniff_encoding
 
 from .helpers import xlsx_bytes
@@ -37,13 +37,15 @@ def test_encodings_are_recognised_and_decoded(data, encoding):
 
 
 def test_utf8_with_a_stray_windows_byte_stays_utf8():
-    data = ("Afdeling,Vraag\r\n" + "Financiën,4\r\n" * 20).encode("utf-8") + "Café\r\n".encode("cp1252")
+    data = ("Afdeling,Vraag\r\n" + "Financiën,4\r\n" * 20).encode("utf-8") + "Café\r\n".encode(
+        "cp1252"
+    )
     assert sniff_encoding(data) == "utf-8"
     assert sniff_encoding("Financiën,4\r\n".encode("cp1252") * 3) == "cp1252"
 
 
 def test_utf8_cut_inside_a_character_is_still_utf8():
-    data = "Afdeling,Vraag\r\nFinanciën,4\r\n".encode("utf-8")
+    data = "Afdeling,Vraag\r\nFinanciën,4\r\n".encode()
     assert sniff_encoding(data[: data.index(b"\xc3\xab") + 1]) == "utf-8"
 
 
@@ -100,7 +102,7 @@ def test_single_column_text_is_not_a_survey_export():
 
 
 def test_unclosed_quote_is_reported_with_a_row():
-    data = ("Afdeling,Vraag\r\nICT,4\r\nHR,\"" + "x" * 200_000).encode()
+    data = ('Afdeling,Vraag\r\nICT,4\r\nHR,"' + "x" * 200_000).encode()
     with pytest.raises(SurveyFileError) as caught:
         parse(data, "x.csv", format="generic")
     assert caught.value.row == 3

@@ -3,6 +3,7 @@
 Expected numbers are computed here from the raw file with the csv module, not
 copied from the importer's output.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ import pytest
 from tracker.surveys.importers import ScaleUnknown, detect, parse
 
 from .helpers import (
-    ALL_REAL, GOOGLE_FORMS, LIMESURVEY, QUALTRICS_INSIGHTS, QUALTRICS_LEGACY, QUALTRICS_SAMPLE, SURVEYMONKEY_STEAK,
-    mean_sd, read_rows,
+    ALL_REAL,
+    GOOGLE_FORMS,
+    LIMESURVEY,
+    QUALTRICS_INSIGHTS,
+    QUALTRICS_LEGACY,
+    QUALTRICS_SAMPLE,
+    SURVEYMONKEY_STEAK,
+    mean_sd,
+    read_rows,
 )
 
 
@@ -35,7 +43,10 @@ def test_the_fixture_copies_are_present_with_their_sources():
 def test_each_real_export_is_detected(path, fmt, encoding, header_rows):
     detected = detect(path.read_bytes(), path.name)
     assert (detected.format, detected.encoding, detected.delimiter, detected.header_rows) == (
-        fmt, encoding, ",", header_rows,
+        fmt,
+        encoding,
+        ",",
+        header_rows,
     )
     assert detected.container == "csv"
     assert not detected.unsure
@@ -64,7 +75,14 @@ def test_qualtrics_modern_sample():
     assert survey.question("Q2").kind == "open"
     assert survey.overall.comments == [("Q2", rows[3][q2])]
     keys = {q.key for q in survey.questions}
-    assert not keys & {"StartDate", "IPAddress", "ResponseId", "Progress", "UserLanguage", "Q2 - Topics"}
+    assert not keys & {
+        "StartDate",
+        "IPAddress",
+        "ResponseId",
+        "Progress",
+        "UserLanguage",
+        "Q2 - Topics",
+    }
     assert survey.department_source == "none" and survey.departments == {}
 
 
@@ -101,7 +119,10 @@ def test_qualtrics_legacy_and_insights_agree_on_the_same_survey():
     insights = parse(QUALTRICS_INSIGHTS.read_bytes(), QUALTRICS_INSIGHTS.name)
     for key in ("Q1", "Q3_1", "Q3_2", "Q4_1"):
         assert legacy.overall.results[key] == insights.overall.results[key]
-    assert legacy.question("Q3_1").text == "Indicate how you feel about the following vegetables-Squash"
+    assert (
+        legacy.question("Q3_1").text
+        == "Indicate how you feel about the following vegetables-Squash"
+    )
 
 
 def test_surveymonkey_steak_yes_no_questions():
@@ -147,7 +168,10 @@ def test_google_forms_open_and_yes_no_questions():
     answers = [r[q3] for r in rows[1:]]
     result = survey.overall.results[rows[0][q3]]
     assert survey.question(rows[0][q3]).kind == "yesno"
-    assert (result.n, result.score) == (answers.count("Yes") + answers.count("No"), answers.count("Yes") / 42)
+    assert (result.n, result.score) == (
+        answers.count("Yes") + answers.count("No"),
+        answers.count("Yes") / 42,
+    )
     skipped = {c.key: c.reason for c in survey.skipped_columns}
     assert skipped["Timestamp"] == "metadata"
     assert skipped["Q2: Do you have a personal connection to autism?"] == "categorical"
@@ -162,7 +186,10 @@ def test_limesurvey_asks_for_the_scale_of_numeric_free_answers():
     assert "How old are you?" in str(caught.value)
 
     survey = parse(
-        data, LIMESURVEY.name, scale_overrides={k: "skip" for k in caught.value.keys}, anonymity_threshold=1
+        data,
+        LIMESURVEY.name,
+        scale_overrides={k: "skip" for k in caught.value.keys},
+        anonymity_threshold=1,
     )
     rows = read_rows(LIMESURVEY)
     key = "Describe yourselves [Openness]"
@@ -172,7 +199,14 @@ def test_limesurvey_asks_for_the_scale_of_numeric_free_answers():
     assert (result.n, result.score) == (len(values), pytest.approx(mean_sd(values)[0]))
     assert survey.respondents == len([r for r in rows[1:] if any(r)]) == 7
     skipped = {c.key: c.reason for c in survey.skipped_columns}
-    for meta in ("Response ID", "Date submitted", "Start language", "Seed", "Total time",
-                 "Group time: The third group", "Question time: gender"):
+    for meta in (
+        "Response ID",
+        "Date submitted",
+        "Start language",
+        "Seed",
+        "Total time",
+        "Group time: The third group",
+        "Question time: gender",
+    ):
         assert skipped[meta] == "metadata"
     assert skipped["How old are you?"] == "override"

@@ -1,4 +1,5 @@
 """Raw responses from realistic Dutch exports: departments, labels, exclusions, anonymity."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +15,21 @@ QUALTRICS_UTF16 = DATA / "qualtrics_utf16.tsv"
 BLOCKS = DATA / "googleforms_blocks.csv"
 
 # The test's own reading of the Dutch labels (independent of the importer's tables).
-SATISFACTION = {"zeer tevreden": 5, "tevreden": 4, "niet tevreden, niet ontevreden": 3, "ontevreden": 2,
-                "zeer ontevreden": 1}
-AGREEMENT = {"helemaal mee eens": 5, "mee eens": 4, "niet mee eens, niet mee oneens": 3, "neutraal": 3,
-             "mee oneens": 2, "helemaal mee oneens": 1}
+SATISFACTION = {
+    "zeer tevreden": 5,
+    "tevreden": 4,
+    "niet tevreden, niet ontevreden": 3,
+    "ontevreden": 2,
+    "zeer ontevreden": 1,
+}
+AGREEMENT = {
+    "helemaal mee eens": 5,
+    "mee eens": 4,
+    "niet mee eens, niet mee oneens": 3,
+    "neutraal": 3,
+    "mee oneens": 2,
+    "helemaal mee oneens": 1,
+}
 EXCLUDED = {"weet niet", "n.v.t.", ""}
 
 
@@ -47,7 +59,11 @@ def test_surveymonkey_dutch_scores_per_department():
     survey = parse(SURVEYMONKEY_NL.read_bytes(), SURVEYMONKEY_NL.name)
     assert survey.department_source == "column"
     assert survey.department_column == "Over welke afdeling gaat uw oordeel?"
-    assert {n: d.respondents for n, d in survey.departments.items()} == {"ICT": 7, "HR": 6, "Juridische Zaken": 4}
+    assert {n: d.respondents for n, d in survey.departments.items()} == {
+        "ICT": 7,
+        "HR": 6,
+        "Juridische Zaken": 4,
+    }
     assert survey.unassigned_respondents == 1 and survey.respondents == 18
     assert survey.overall.respondents == 18
 
@@ -67,8 +83,12 @@ def test_surveymonkey_dutch_scores_per_department():
     key = "Welk rapportcijfer geeft u de afdeling?"
     values = _expected(rows[2:], dept, rows[0].index(key), "ICT", None)
     assert survey.question(key).kind == "grade10"
-    assert (survey.departments["ICT"].results[key].n, survey.departments["ICT"].results[key].score) == (
-        len(values), pytest.approx(sum(values) / len(values)),
+    assert (
+        survey.departments["ICT"].results[key].n,
+        survey.departments["ICT"].results[key].score,
+    ) == (
+        len(values),
+        pytest.approx(sum(values) / len(values)),
     )
 
 
@@ -78,7 +98,8 @@ def test_surveymonkey_comments_and_the_small_department():
     assert survey.question(key).kind == "open"
     # "geen" ("none") is not a comment; the newline inside the quoted cell survives.
     assert survey.departments["ICT"].comments == [
-        (key, "Snel geholpen, top!"), (key, "Terugbellen duurt lang,\nsoms een week."),
+        (key, "Snel geholpen, top!"),
+        (key, "Terugbellen duurt lang,\nsoms een week."),
     ]
     legal = survey.departments["Juridische Zaken"]
     assert legal.respondents == 4 and legal.suppressed
@@ -106,7 +127,10 @@ def test_utf16_tab_separated_qualtrics_export():
     assert data[:2] == b"\xff\xfe"
     detected = detect(data, QUALTRICS_UTF16.name)
     assert (detected.format, detected.encoding, detected.delimiter, detected.header_rows) == (
-        "qualtrics", "utf-16", "\t", 3,
+        "qualtrics",
+        "utf-16",
+        "\t",
+        3,
     )
     assert detected.department_columns[0].key == "Q1"
 
@@ -117,7 +141,11 @@ def test_utf16_tab_separated_qualtrics_export():
     for department in ("Financiën", "Inkoop"):
         for key in ("Q2_1", "Q2_2", "Q3"):
             col = rows[0].index(key)
-            values = [float(r[col]) for r in rows[3:] if r[dept] == department and r[col] and float(r[col]) >= 0]
+            values = [
+                float(r[col])
+                for r in rows[3:]
+                if r[dept] == department and r[col] and float(r[col]) >= 0
+            ]
             result = survey.departments[department].results[key]
             assert result.n == len(values)
             assert result.score == pytest.approx(mean_sd(values)[0])
@@ -136,10 +164,14 @@ def test_per_question_label_map_recodes_qualtrics_yes_1_no_2():
     assert survey.question("Q4").kind == "yesno"
     rows = read_rows(QUALTRICS_UTF16, encoding="utf-16", delimiter="\t")
     answers = [r[rows[0].index("Q4")] for r in rows[3:] if r[rows[0].index("Q1")] == "Inkoop"]
-    assert survey.departments["Inkoop"].results["Q4"].score == pytest.approx(answers.count("1") / len(answers))
+    assert survey.departments["Inkoop"].results["Q4"].score == pytest.approx(
+        answers.count("1") / len(answers)
+    )
     # The recode is for Q4 only: a "2" elsewhere is still a 2.
-    assert survey.departments["Inkoop"].results["Q2_1"].score == parse(data, "x.tsv").departments[
-        "Inkoop"].results["Q2_1"].score
+    assert (
+        survey.departments["Inkoop"].results["Q2_1"].score
+        == parse(data, "x.tsv").departments["Inkoop"].results["Q2_1"].score
+    )
 
 
 # --- Per-department column blocks ----------------------------------------------
@@ -154,19 +186,33 @@ def test_department_blocks_are_offered_and_mapped():
     blocks = {"ICT": "ICT", "HR": "P&O", "Facilitaire Zaken": "Facilitair"}
     survey = parse(data, BLOCKS.name, department_blocks=blocks)
     assert survey.department_source == "blocks"
-    assert [q.key for q in survey.questions] == ["Ik word teruggebeld", "Mijn vraag wordt snel opgepakt"]
-    assert {n: d.respondents for n, d in survey.departments.items()} == {"ICT": 7, "P&O": 6, "Facilitair": 3}
+    assert [q.key for q in survey.questions] == [
+        "Ik word teruggebeld",
+        "Mijn vraag wordt snel opgepakt",
+    ]
+    assert {n: d.respondents for n, d in survey.departments.items()} == {
+        "ICT": 7,
+        "P&O": 6,
+        "Facilitair": 3,
+    }
 
     rows = read_rows(BLOCKS)
-    for label, dept in (("ICT - Ik word teruggebeld", "ICT"), ("HR - Mijn vraag wordt snel opgepakt", "P&O")):
+    for label, dept in (
+        ("ICT - Ik word teruggebeld", "ICT"),
+        ("HR - Mijn vraag wordt snel opgepakt", "P&O"),
+    ):
         col = rows[0].index(label)
-        values = [AGREEMENT[r[col].lower()] for r in rows[1:] if r[col].strip().lower() not in EXCLUDED]
+        values = [
+            AGREEMENT[r[col].lower()] for r in rows[1:] if r[col].strip().lower() not in EXCLUDED
+        ]
         question = label.split(" - ", 1)[1]
         result = survey.departments[dept].results[question]
         assert (result.n, result.score) == (len(values), pytest.approx(sum(values) / len(values)))
     assert survey.departments["Facilitair"].suppressed
     assert survey.departments["Facilitair"].results["Ik word teruggebeld"].score is None
-    assert {c.key: c.reason for c in survey.skipped_columns}["Overige opmerkingen"] == "outside-blocks"
+    assert {c.key: c.reason for c in survey.skipped_columns}[
+        "Overige opmerkingen"
+    ] == "outside-blocks"
     overall = survey.overall.results["Ik word teruggebeld"]
     assert overall.n == sum(d.results["Ik word teruggebeld"].n for d in survey.departments.values())
 
@@ -178,14 +224,29 @@ def test_department_blocks_with_unknown_labels_is_an_error():
 
 # --- Microsoft Forms XLSX ---------------------------------------------------------
 
-MSFORMS_HEADER = ["ID", "Start time", "Completion time", "Email", "Name", "Over welke afdeling gaat uw oordeel?",
-                  "De afdeling is goed bereikbaar", "Welk rapportcijfer geeft u de afdeling?", "Toelichting"]
+MSFORMS_HEADER = [
+    "ID",
+    "Start time",
+    "Completion time",
+    "Email",
+    "Name",
+    "Over welke afdeling gaat uw oordeel?",
+    "De afdeling is goed bereikbaar",
+    "Welk rapportcijfer geeft u de afdeling?",
+    "Toelichting",
+]
 MSFORMS_ANSWERS = [
-    ("ICT", "Mee eens", 8, "Snel geholpen"), ("ICT", "Helemaal mee eens", 7.5, None),
-    ("ICT", "Weet ik niet", 6, None), ("ICT", "Mee oneens", 5, "Telefoon wordt niet opgenomen"),
-    ("ICT", "Neutraal", 7, None), ("ICT", "Mee eens", None, None),
-    ("Financiën", "Mee eens", 8, None), ("Financiën", "Mee eens", 9, None), ("Financiën", "N.v.t.", 8, None),
-    ("Financiën", "Helemaal mee oneens", 4, "Facturen blijven liggen"), ("Financiën", "Mee eens", 7, None),
+    ("ICT", "Mee eens", 8, "Snel geholpen"),
+    ("ICT", "Helemaal mee eens", 7.5, None),
+    ("ICT", "Weet ik niet", 6, None),
+    ("ICT", "Mee oneens", 5, "Telefoon wordt niet opgenomen"),
+    ("ICT", "Neutraal", 7, None),
+    ("ICT", "Mee eens", None, None),
+    ("Financiën", "Mee eens", 8, None),
+    ("Financiën", "Mee eens", 9, None),
+    ("Financiën", "N.v.t.", 8, None),
+    ("Financiën", "Helemaal mee oneens", 4, "Facturen blijven liggen"),
+    ("Financiën", "Mee eens", 7, None),
 ]
 
 
@@ -194,7 +255,19 @@ def _msforms_xlsx() -> bytes:
     start = dt.datetime(2026, 3, 2, 9, 0)
     for i, (dept, agree, grade, comment) in enumerate(MSFORMS_ANSWERS, start=1):
         when = start + dt.timedelta(hours=i)
-        rows.append([i, when, when + dt.timedelta(minutes=4), "anonymous", None, dept, agree, grade, comment])
+        rows.append(
+            [
+                i,
+                when,
+                when + dt.timedelta(minutes=4),
+                "anonymous",
+                None,
+                dept,
+                agree,
+                grade,
+                comment,
+            ]
+        )
     return xlsx_bytes(rows, sheet_title="Form1")
 
 
@@ -204,7 +277,9 @@ def test_microsoft_forms_xlsx():
     assert (detected.format, detected.container) == ("msforms", "xlsx")
     survey = parse(data, "Intern klantonderzoek.xlsx")
     assert {n: d.respondents for n, d in survey.departments.items()} == {"ICT": 6, "Financiën": 5}
-    ict_agree = [AGREEMENT[a.lower()] for d, a, _, _ in MSFORMS_ANSWERS if d == "ICT" and a != "Weet ik niet"]
+    ict_agree = [
+        AGREEMENT[a.lower()] for d, a, _, _ in MSFORMS_ANSWERS if d == "ICT" and a != "Weet ik niet"
+    ]
     result = survey.departments["ICT"].results["De afdeling is goed bereikbaar"]
     assert (result.n, result.score) == (5, pytest.approx(sum(ict_agree) / 5))
     grades = [g for d, _, g, _ in MSFORMS_ANSWERS if d == "ICT" and g is not None]
@@ -232,9 +307,29 @@ def _forms_csv(header: list[str], rows: list[list[str]]) -> bytes:
 
 
 def test_do_not_know_not_applicable_and_negative_codes_are_excluded():
-    answers = ["4", "Weet niet", " WEET NIET ", "n.v.t.", "nvt", "N.V.T", "geen mening", "-1", "-99",
-               "don't know", "Don\u2019t know", "Not applicable", "n/a", "", "2", "5", "3", "1"]
-    data = _forms_csv(["Afdeling", "De afdeling houdt zich aan afspraken"], [["ICT", a] for a in answers])
+    answers = [
+        "4",
+        "Weet niet",
+        " WEET NIET ",
+        "n.v.t.",
+        "nvt",
+        "N.V.T",
+        "geen mening",
+        "-1",
+        "-99",
+        "don't know",
+        "Don\u2019t know",
+        "Not applicable",
+        "n/a",
+        "",
+        "2",
+        "5",
+        "3",
+        "1",
+    ]
+    data = _forms_csv(
+        ["Afdeling", "De afdeling houdt zich aan afspraken"], [["ICT", a] for a in answers]
+    )
     result = parse(data, "x.csv").departments["ICT"].results["De afdeling houdt zich aan afspraken"]
     assert result.n == 5
     assert result.score == pytest.approx((4 + 2 + 5 + 3 + 1) / 5)
@@ -242,7 +337,9 @@ def test_do_not_know_not_applicable_and_negative_codes_are_excluded():
 
 def test_question_answered_by_too_few_is_suppressed_in_a_large_enough_department():
     rows = [["HR", "4", "Ja" if i < 3 else ""] for i in range(8)]
-    data = _forms_csv(["Afdeling", "Mijn vraag wordt snel opgepakt", "Heeft u de intranetpagina gebruikt?"], rows)
+    data = _forms_csv(
+        ["Afdeling", "Mijn vraag wordt snel opgepakt", "Heeft u de intranetpagina gebruikt?"], rows
+    )
     hr = parse(data, "x.csv").departments["HR"]
     assert not hr.suppressed and hr.results["Mijn vraag wordt snel opgepakt"].score == 4.0
     sparse = hr.results["Heeft u de intranetpagina gebruikt?"]
@@ -261,8 +358,10 @@ def test_department_with_four_respondents_gets_no_score_and_no_comments():
 
 
 def test_numeric_scales_are_inferred_from_the_answer_range():
-    rows = [["ICT", str(i % 5 + 1), str(i % 10 + 1), str(i % 2), "Mee eens" if i % 2 else "Mee oneens"]
-            for i in range(20)]
+    rows = [
+        ["ICT", str(i % 5 + 1), str(i % 10 + 1), str(i % 2), "Mee eens" if i % 2 else "Mee oneens"]
+        for i in range(20)
+    ]
     data = _forms_csv(["Afdeling", "Likert", "Cijfer", "Ja/nee", "Label"], rows)
     survey = parse(data, "x.csv")
     assert [q.kind for q in survey.questions] == ["likert5", "grade10", "yesno", "likert5"]
@@ -276,7 +375,9 @@ def test_unknown_scale_lists_the_questions_and_overrides_resolve_it():
         parse(data, "x.csv")
     assert caught.value.keys == ["Hoe waarschijnlijk beveelt u ons aan?"]
     assert caught.value.observed == {"Hoe waarschijnlijk beveelt u ons aan?": (0.0, 10.0)}
-    survey = parse(data, "x.csv", scale_overrides={"Hoe waarschijnlijk beveelt u ons aan?": "grade10"})
+    survey = parse(
+        data, "x.csv", scale_overrides={"Hoe waarschijnlijk beveelt u ons aan?": "grade10"}
+    )
     question = survey.question("Hoe waarschijnlijk beveelt u ons aan?")
     assert question.kind == "grade10" and question.invalid_count == 2  # the two zeros
     assert survey.departments["ICT"].results[question.key].n == 20
@@ -328,13 +429,22 @@ def test_generic_table_is_unsure_and_the_format_can_be_forced():
 
 
 def test_duplicate_headers_of_unused_columns_are_harmless():
-    data = _forms_csv(["Afdeling", "Snel geholpen", "Notitie", "Notitie"], [["ICT", "4", "", ""]] * 5)
+    data = _forms_csv(
+        ["Afdeling", "Snel geholpen", "Notitie", "Notitie"], [["ICT", "4", "", ""]] * 5
+    )
     survey = parse(data, "x.csv")
     assert [q.key for q in survey.questions] == ["Snel geholpen"]
 
 
 def test_department_answers_differing_in_case_or_spacing_are_one_department():
-    rows = [["ICT", "4"], ["ict ", "5"], [" ICT", "3"], ["Financiën", "4"], ["Weet niet", "2"], ["", "1"]]
+    rows = [
+        ["ICT", "4"],
+        ["ict ", "5"],
+        [" ICT", "3"],
+        ["Financiën", "4"],
+        ["Weet niet", "2"],
+        ["", "1"],
+    ]
     data = _forms_csv(["Over welke afdeling gaat uw oordeel?", "Snel geholpen"], rows)
     survey = parse(data, "x.csv", anonymity_threshold=1)
     assert {n: d.respondents for n, d in survey.departments.items()} == {"ICT": 3, "Financiën": 1}
@@ -347,7 +457,11 @@ def test_surveymonkey_xlsx_gives_the_same_results_as_its_csv():
     rows = read_rows(SURVEYMONKEY_NL)
     data = xlsx_bytes([[int(c) if c.isdigit() and len(c) < 3 else c for c in row] for row in rows])
     detected = detect(data, "Enquête.xlsx")
-    assert (detected.format, detected.container, detected.header_rows) == ("surveymonkey", "xlsx", 2)
+    assert (detected.format, detected.container, detected.header_rows) == (
+        "surveymonkey",
+        "xlsx",
+        2,
+    )
     from_xlsx = parse(data, "Enquête.xlsx")
     from_csv = parse(SURVEYMONKEY_NL.read_bytes(), SURVEYMONKEY_NL.name)
     assert from_xlsx.departments == from_csv.departments
@@ -357,13 +471,21 @@ def test_surveymonkey_xlsx_gives_the_same_results_as_its_csv():
 def test_limesurvey_with_question_codes_as_headers():
     data = (
         '"id","submitdate","lastpage","startlanguage","seed","token","afdeling","G01Q01[SQ001]","G01Q01[SQ002]"\r\n'
-        + "".join(f'"{i}","2026-03-0{i % 9 + 1} 10:00:00","3","nl","{1000 + i}","","ICT","A{i % 5 + 1}","{i % 5 + 1}"\r\n'
-                  for i in range(10))
+        + "".join(
+            f'"{i}","2026-03-0{i % 9 + 1} 10:00:00","3","nl","{1000 + i}","","ICT","A{i % 5 + 1}","{i % 5 + 1}"\r\n'
+            for i in range(10)
+        )
     ).encode("utf-8")
     detected = detect(data, "survey_123_R_data_file.csv")
     assert detected.format == "limesurvey"
-    assert {c.key for c in detected.columns if c.metadata} == {"id", "submitdate", "lastpage", "startlanguage",
-                                                               "seed", "token"}
+    assert {c.key for c in detected.columns if c.metadata} == {
+        "id",
+        "submitdate",
+        "lastpage",
+        "startlanguage",
+        "seed",
+        "token",
+    }
     survey = parse(data, "x.csv")
     assert list(survey.departments) == ["ICT"]
     # Answer codes such as "A3" mean nothing without the survey's label file.

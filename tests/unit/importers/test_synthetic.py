@@ -1,4 +1,5 @@
 """The synthetic Qualtrics generator (benchmark and demo data)."""
+
 from __future__ import annotations
 
 import csv
@@ -6,11 +7,21 @@ import io
 import statistics
 
 from tracker.surveys.importers import detect, parse
-from tracker.surveys.importers.synthetic import COMMENT_QUESTION, DEPARTMENT_QUESTION, THEMES, generate, main
+from tracker.surveys.importers.synthetic import (
+    COMMENT_QUESTION,
+    DEPARTMENT_QUESTION,
+    THEMES,
+    generate,
+    main,
+)
 
 
 def test_generator_is_seeded_and_realistic():
-    first, again, other = generate(300, 12, 5, seed=3), generate(300, 12, 5, seed=3), generate(300, 12, 5, seed=4)
+    first, again, other = (
+        generate(300, 12, 5, seed=3),
+        generate(300, 12, 5, seed=3),
+        generate(300, 12, 5, seed=4),
+    )
     assert first.data == again.data and first.data != other.data
     assert first.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(first.data.decode("utf-8-sig"))))
@@ -25,7 +36,11 @@ def test_generator_is_seeded_and_realistic():
 def test_generated_file_parses_to_the_same_numbers_as_the_csv_module():
     survey = generate(600, 30, 4, seed=11, labels=False)
     detected = detect(survey.data, "synthetisch.csv")
-    assert (detected.format, detected.header_rows, detected.department_columns[0].key) == ("qualtrics", 3, "Q1")
+    assert (detected.format, detected.header_rows, detected.department_columns[0].key) == (
+        "qualtrics",
+        3,
+        "Q1",
+    )
     parsed = parse(survey.data, "synthetisch.csv")
     rows = list(csv.reader(io.StringIO(survey.data.decode("utf-8-sig"))))
     dept, keys = rows[0].index("Q1"), rows[0]

@@ -6,15 +6,37 @@
 No database, no Flask app: messages are lazy translatable strings that fall
 back to English outside a request.
 """
+
 from .api import detect, parse
 from .base import (
-    FORMATS, KINDS, ColumnInfo, DepartmentResult, DetectedFile, ParsedQuestion, ParsedSurvey, QuestionResult,
-    ScaleUnknown, SkippedColumn, SurveyFileError,
+    FORMATS,
+    KINDS,
+    ColumnInfo,
+    DepartmentResult,
+    DetectedFile,
+    ParsedQuestion,
+    ParsedSurvey,
+    QuestionResult,
+    ScaleUnknown,
+    SkippedColumn,
+    SurveyFileError,
 )
 from .template import findings_template, template_filename
 
 __all__ = [
-    "FORMATS", "KINDS", "ColumnInfo", "DepartmentResult", "DetectedFile", "ParsedQuestion", "ParsedSurvey",
-    "QuestionResult", "ScaleUnknown", "SkippedColumn", "SurveyFileError", "detect", "findings_template", "parse",
+    "FORMATS",
+    "KINDS",
+    "ColumnInfo",
+    "DepartmentResult",
+    "DetectedFile",
+    "ParsedQuestion",
+    "ParsedSurvey",
+    "QuestionResult",
+    "ScaleUnknown",
+    "SkippedColumn",
+    "SurveyFileError",
+    "detect",
+    "findings_template",
+    "parse",
     "template_filename",
 ]

@@ -6,6 +6,7 @@ by the number of distinct answers, lets the scale of a column be inferred
 from *all* its answers after a single pass, and gives exactly the same count,
 mean and sample standard deviation as running sums would.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,10 +16,23 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from .base import (
-    GRADE10, KINDS, LIKERT5, OPEN, SCALE_RANGES, SKIP, YESNO, DepartmentResult, ParsedQuestion,
-    ParsedSurvey, QuestionResult, ScaleUnknown, SkippedColumn, SurveyFileError,
+    GRADE10,
+    KINDS,
+    LIKERT5,
+    OPEN,
+    SCALE_RANGES,
+    SKIP,
+    YESNO,
+    DepartmentResult,
+    ParsedQuestion,
+    ParsedSurvey,
+    QuestionResult,
+    ScaleUnknown,
+    SkippedColumn,
+    SurveyFileError,
 )
-from .headers import OPEN_HINT as _OPEN_HINT, duplicate_error
+from .headers import OPEN_HINT as _OPEN_HINT
+from .headers import duplicate_error
 from .labels import BLANK, CUSTOM, EXCLUDED, LIKERT, NUMBER, UNKNOWN, Classifier, normalise
 from .labels import YESNO as YESNO_LABEL
 
@@ -38,7 +52,19 @@ class Group:
     tallies: list[Tally]  # aligned with the question specs
 
 
-_TRIVIAL_COMMENTS = {"geen", "nee", "no", "none", "niets", "nothing", "geen opmerkingen", "nope", "x", "-", "."}
+_TRIVIAL_COMMENTS = {
+    "geen",
+    "nee",
+    "no",
+    "none",
+    "niets",
+    "nothing",
+    "geen opmerkingen",
+    "nope",
+    "x",
+    "-",
+    ".",
+}
 _MAX_EXAMPLES = 5
 
 
@@ -92,7 +118,11 @@ def _accepts(kind: str, cls: str, value: float | None) -> bool:
 
 
 def decide(
-    spec: QuestionSpec, tally: Tally, classify: Classifier, override: str | None, respondents: int = 0
+    spec: QuestionSpec,
+    tally: Tally,
+    classify: Classifier,
+    override: str | None,
+    respondents: int = 0,
 ) -> _Decision:
     """Kind of one question from all its answers (or the caller's override).
 
@@ -163,7 +193,9 @@ def decide(
             invalid += count
             if len(examples) < _MAX_EXAMPLES:
                 examples.append(raw.strip())
-    return _Decision(kind, convert=convert, invalid=invalid, examples=tuple(examples), observed=observed)
+    return _Decision(
+        kind, convert=convert, invalid=invalid, examples=tuple(examples), observed=observed
+    )
 
 
 def _score(tally: Tally, convert: dict) -> tuple[int, float | None, float | None]:
@@ -210,7 +242,9 @@ def _result_for(
         tally = group.tallies[j]
         if question.kind == OPEN:
             comments = _comments(question.key, tally, classify)
-            result.results[question.key] = QuestionResult(None, len(comments), suppressed=suppressed)
+            result.results[question.key] = QuestionResult(
+                None, len(comments), suppressed=suppressed
+            )
             if suppressed:
                 result.withheld_comments += len(comments)
             else:
@@ -260,8 +294,11 @@ def aggregate(
             skipped.append(SkippedColumn(spec.key, spec.text, decision.reason))
         else:
             question = ParsedQuestion(
-                spec.key, spec.text, decision.kind,
-                invalid_count=decision.invalid, invalid_examples=decision.examples,
+                spec.key,
+                spec.text,
+                decision.kind,
+                invalid_count=decision.invalid,
+                invalid_examples=decision.examples,
             )
             questions.append((j, question, decision, classify))
     keys = Counter(q.key for _, q, _, _ in questions)
@@ -292,7 +329,9 @@ def aggregate(
                 _l(
                     'Question "%(question)s": %(count)d answers were not understood and were ignored '
                     '(for example "%(example)s").',
-                    question=question.key, count=question.invalid_count, example=question.invalid_examples[0],
+                    question=question.key,
+                    count=question.invalid_count,
+                    example=question.invalid_examples[0],
                 )
             )
     if unassigned:
@@ -321,5 +360,7 @@ def _check_overrides(overrides: dict | None) -> dict:
     allowed = set(KINDS) | {SKIP}
     for key, kind in (overrides or {}).items():
         if kind not in allowed:
-            raise ValueError(f"scale override for {key!r} must be one of {sorted(allowed)}, not {kind!r}")
+            raise ValueError(
+                f"scale override for {key!r} must be one of {sorted(allowed)}, not {kind!r}"
+            )
     return dict(overrides or {})

@@ -1,4 +1,5 @@
 """The importers' entry points: detect() and parse()."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -14,8 +15,9 @@ __all__ = ["detect", "parse"]
 PROGRESS_EVERY = 5000
 
 
-def _reporting(rows: Iterator[list[str]], already: int, expected: int,
-               progress: Callable[[int, int], None]) -> Iterator[list[str]]:
+def _reporting(
+    rows: Iterator[list[str]], already: int, expected: int, progress: Callable[[int, int], None]
+) -> Iterator[list[str]]:
     """The rows unchanged, telling `progress` how far along the file is (`already`: the
     rows read ahead for detection)."""
     count = already
@@ -65,11 +67,12 @@ def parse(
         raise ValueError("anonymity_threshold must be at least 1")
     table = open_table(data, filename)
     if progress is not None:
-        table._rest = _reporting(table._rest, len(table.head), max(1, data.count(b"\n")),
-                                 progress)
+        table._rest = _reporting(table._rest, len(table.head), max(1, data.count(b"\n")), progress)
     fmt = guess_format(table.head)[0] if format == "auto" else format
     if fmt == FINDINGS:
-        return parse_findings(table, scale_overrides=scale_overrides, anonymity_threshold=anonymity_threshold)
+        return parse_findings(
+            table, scale_overrides=scale_overrides, anonymity_threshold=anonymity_threshold
+        )
     return parse_responses(
         table,
         fmt,

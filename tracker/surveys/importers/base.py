@@ -3,6 +3,7 @@
 Importers are pure: bytes in, these dataclasses out. Nothing here knows about
 the database or the Flask app.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Which tool made this file? Decided from the first rows only."""
+
 from __future__ import annotations
 
 import re
@@ -8,20 +9,47 @@ from flask_babel import lazy_gettext as _l
 from .base import FINDINGS, DetectedFile, SurveyFileError
 from .findings import find_header
 from .headers import (
-    _SUBLABEL_RESPONSE, _TIMESTAMPS, block_labels, department_candidates, is_import_id_row, layout, norm_header,
+    _SUBLABEL_RESPONSE,
+    _TIMESTAMPS,
+    block_labels,
+    department_candidates,
+    is_import_id_row,
+    layout,
+    norm_header,
 )
 from .reading import Table, open_table
 
 UNSURE_BELOW = 0.6
 
-_SM_IDS = {"respondent id", "respondentid", "respondent-id", "collector id", "collectorid", "collector-id"}
+_SM_IDS = {
+    "respondent id",
+    "respondentid",
+    "respondent-id",
+    "collector id",
+    "collectorid",
+    "collector-id",
+}
 _LIME_SETS = (
-    {"response id", "date submitted"}, {"response id", "last page"}, {"id", "submitdate"}, {"id", "lastpage"},
-    {"antwoord id", "datum verstuurd"}, {"antwoord id", "laatste pagina"},
+    {"response id", "date submitted"},
+    {"response id", "last page"},
+    {"id", "submitdate"},
+    {"id", "lastpage"},
+    {"antwoord id", "datum verstuurd"},
+    {"antwoord id", "laatste pagina"},
 )
-_MSFORMS_SETS = ({"id", "start time", "completion time"}, {"id", "begintijd", "tijd van voltooien"},
-                 {"id", "begintijd", "voltooiingstijd"})
-_QUALTRICS_NAMES = {"responseid", "startdate", "enddate", "recordeddate", "responseset", "ipaddress"}
+_MSFORMS_SETS = (
+    {"id", "start time", "completion time"},
+    {"id", "begintijd", "tijd van voltooien"},
+    {"id", "begintijd", "voltooiingstijd"},
+)
+_QUALTRICS_NAMES = {
+    "responseid",
+    "startdate",
+    "enddate",
+    "recordeddate",
+    "responseset",
+    "ipaddress",
+}
 
 
 def guess_format(head: list[list[str]]) -> tuple[str, float]:
@@ -53,7 +81,10 @@ def guess_format(head: list[list[str]]) -> tuple[str, float]:
     if sum(1 for c in r0 if c) >= 2:
         return "generic", 0.3
     raise SurveyFileError(
-        _l("This does not look like a survey export: no header row with several columns was found."), row=1
+        _l(
+            "This does not look like a survey export: no header row with several columns was found."
+        ),
+        row=1,
     )
 
 

@@ -3,6 +3,7 @@
 Typical source: the report tables of a research agency, or our own template
 (see template.py). Dutch and English headers are both accepted.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,40 +11,151 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from .base import (
-    GRADE10, LIKERT5, OPEN, SCALE_RANGES, SKIP, YESNO, DepartmentResult, ParsedQuestion, ParsedSurvey,
-    QuestionResult, ScaleUnknown, SurveyFileError,
+    GRADE10,
+    LIKERT5,
+    OPEN,
+    SCALE_RANGES,
+    SKIP,
+    YESNO,
+    DepartmentResult,
+    ParsedQuestion,
+    ParsedSurvey,
+    QuestionResult,
+    ScaleUnknown,
+    SurveyFileError,
 )
 from .labels import parse_number
 from .reading import Table
 
 # Canonical field -> accepted header names (compared after _header_key()).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "department": ("afdeling", "afdelingsnaam", "stafafdeling", "dienst", "organisatieonderdeel", "onderdeel",
-                   "department", "department name", "dept", "unit", "service"),
-    "question": ("vraag", "vraagtekst", "stelling", "item", "question", "question text", "statement"),
+    "department": (
+        "afdeling",
+        "afdelingsnaam",
+        "stafafdeling",
+        "dienst",
+        "organisatieonderdeel",
+        "onderdeel",
+        "department",
+        "department name",
+        "dept",
+        "unit",
+        "service",
+    ),
+    "question": (
+        "vraag",
+        "vraagtekst",
+        "stelling",
+        "item",
+        "question",
+        "question text",
+        "statement",
+    ),
     "key": ("vraagcode", "code", "vraag id", "vraagnummer", "question id", "question code", "key"),
-    "theme": ("thema", "categorie", "domein", "rubriek", "onderwerp", "theme", "category", "domain", "topic"),
-    "score": ("score", "gemiddelde", "gemiddelde score", "gem", "cijfer", "mean", "average", "mean score"),
-    "n": ("n", "aantal", "aantal respondenten", "respondenten", "aantal antwoorden", "count", "responses",
-          "respondents", "number of respondents"),
-    "benchmark": ("benchmark", "landelijke benchmark", "norm", "benchmark score", "national benchmark"),
-    "previous": ("vorige", "vorige meting", "vorige score", "vorig jaar", "vorige ronde", "previous",
-                 "previous score", "last year", "previous round"),
-    "sd": ("sd", "standaarddeviatie", "standaard deviatie", "std", "stdev", "std dev", "standard deviation"),
+    "theme": (
+        "thema",
+        "categorie",
+        "domein",
+        "rubriek",
+        "onderwerp",
+        "theme",
+        "category",
+        "domain",
+        "topic",
+    ),
+    "score": (
+        "score",
+        "gemiddelde",
+        "gemiddelde score",
+        "gem",
+        "cijfer",
+        "mean",
+        "average",
+        "mean score",
+    ),
+    "n": (
+        "n",
+        "aantal",
+        "aantal respondenten",
+        "respondenten",
+        "aantal antwoorden",
+        "count",
+        "responses",
+        "respondents",
+        "number of respondents",
+    ),
+    "benchmark": (
+        "benchmark",
+        "landelijke benchmark",
+        "norm",
+        "benchmark score",
+        "national benchmark",
+    ),
+    "previous": (
+        "vorige",
+        "vorige meting",
+        "vorige score",
+        "vorig jaar",
+        "vorige ronde",
+        "previous",
+        "previous score",
+        "last year",
+        "previous round",
+    ),
+    "sd": (
+        "sd",
+        "standaarddeviatie",
+        "standaard deviatie",
+        "std",
+        "stdev",
+        "std dev",
+        "standard deviation",
+    ),
     "scale": ("schaal", "antwoordschaal", "scale", "answer scale"),
-    "comment": ("opmerking", "opmerkingen", "toelichting", "commentaar", "verbatim", "comment", "comments",
-                "remark"),
+    "comment": (
+        "opmerking",
+        "opmerkingen",
+        "toelichting",
+        "commentaar",
+        "verbatim",
+        "comment",
+        "comments",
+        "remark",
+    ),
 }
-REQUIRED = {"department": "afdeling/department", "question": "vraag/question", "score": "score", "n": "n/aantal"}
+REQUIRED = {
+    "department": "afdeling/department",
+    "question": "vraag/question",
+    "score": "score",
+    "n": "n/aantal",
+}
 _BY_NAME = {name: field for field, names in FIELDS.items() for name in names}
 
 _SCALES = {
-    "1-5": LIKERT5, "1 5": LIKERT5, "5": LIKERT5, "likert": LIKERT5, "likert5": LIKERT5, "5 punts": LIKERT5,
-    "5-punts": LIKERT5, "5 point": LIKERT5, "5-point": LIKERT5,
-    "1-10": GRADE10, "1 10": GRADE10, "10": GRADE10, "cijfer": GRADE10, "rapportcijfer": GRADE10,
-    "grade": GRADE10, "grade10": GRADE10,
-    "ja/nee": YESNO, "ja nee": YESNO, "yes/no": YESNO, "yes no": YESNO, "yesno": YESNO, "%": YESNO,
-    "percentage": YESNO, "0-1": YESNO,
+    "1-5": LIKERT5,
+    "1 5": LIKERT5,
+    "5": LIKERT5,
+    "likert": LIKERT5,
+    "likert5": LIKERT5,
+    "5 punts": LIKERT5,
+    "5-punts": LIKERT5,
+    "5 point": LIKERT5,
+    "5-point": LIKERT5,
+    "1-10": GRADE10,
+    "1 10": GRADE10,
+    "10": GRADE10,
+    "cijfer": GRADE10,
+    "rapportcijfer": GRADE10,
+    "grade": GRADE10,
+    "grade10": GRADE10,
+    "ja/nee": YESNO,
+    "ja nee": YESNO,
+    "yes/no": YESNO,
+    "yes no": YESNO,
+    "yesno": YESNO,
+    "%": YESNO,
+    "percentage": YESNO,
+    "0-1": YESNO,
 }
 
 
@@ -108,12 +220,16 @@ def parse_findings(
                 comments.append((dept, None, comment))  # a general remark about the department
             elif any(cells.get(f) for f in _NUMERIC):
                 raise SurveyFileError(
-                    _l("Row %(row)d: the question is missing.", row=rownum), row=rownum, column=names["question"]
+                    _l("Row %(row)d: the question is missing.", row=rownum),
+                    row=rownum,
+                    column=names["question"],
                 )
             continue
         if not dept:
             raise SurveyFileError(
-                _l("Row %(row)d: the department is missing.", row=rownum), row=rownum, column=names["department"]
+                _l("Row %(row)d: the department is missing.", row=rownum),
+                row=rownum,
+                column=names["department"],
             )
         key = " ".join(cells.get("key", "").split()) or text
         if (dept, key) in seen:
@@ -121,13 +237,18 @@ def parse_findings(
                 _l(
                     'Row %(row)d: department "%(department)s" and question "%(question)s" already appeared '
                     "in row %(first)d.",
-                    row=rownum, department=dept, question=text, first=seen[(dept, key)],
+                    row=rownum,
+                    department=dept,
+                    question=text,
+                    first=seen[(dept, key)],
                 ),
                 row=rownum,
             )
         seen[(dept, key)] = rownum
         kind = _row_scale(cells, rownum, names)
-        question = questions.setdefault(key, ParsedQuestion(key, text, "", theme=cells.get("theme") or None))
+        question = questions.setdefault(
+            key, ParsedQuestion(key, text, "", theme=cells.get("theme") or None)
+        )
         question.kind = question.kind or kind or ""
         raw.append((rownum, dept, key, _row_numbers(cells, rownum, names)))
         if comment:
@@ -144,14 +265,21 @@ def _row_numbers(cells: dict[str, str], rownum: int, names: dict[str, str]) -> d
     values = {f: _number(cells.get(f, ""), rownum, names.get(f, f)) for f in _NUMERIC}
     if values["score"] is not None and values["n"] is None:
         raise SurveyFileError(
-            _l("Row %(row)d: the number of respondents (n) is missing.", row=rownum), row=rownum, column=names["n"]
+            _l("Row %(row)d: the number of respondents (n) is missing.", row=rownum),
+            row=rownum,
+            column=names["n"],
         )
     n = values["n"]
     if n is not None and (n[0] < 0 or not float(n[0]).is_integer() or n[1]):
         raise SurveyFileError(
-            _l('Row %(row)d, column "%(column)s": expected a whole number, found "%(value)s".',
-               row=rownum, column=names["n"], value=cells["n"]),
-            row=rownum, column=names["n"],
+            _l(
+                'Row %(row)d, column "%(column)s": expected a whole number, found "%(value)s".',
+                row=rownum,
+                column=names["n"],
+                value=cells["n"],
+            ),
+            row=rownum,
+            column=names["n"],
         )
     return values
 
@@ -163,9 +291,14 @@ def _row_scale(cells: dict[str, str], rownum: int, names: dict[str, str]) -> str
     kind = _scale_kind(text)
     if kind is None:
         raise SurveyFileError(
-            _l('Row %(row)d, column "%(column)s": unknown scale "%(value)s" (use 1-5, 1-10 or ja/nee).',
-               row=rownum, column=names["scale"], value=text),
-            row=rownum, column=names["scale"],
+            _l(
+                'Row %(row)d, column "%(column)s": unknown scale "%(value)s" (use 1-5, 1-10 or ja/nee).',
+                row=rownum,
+                column=names["scale"],
+                value=text,
+            ),
+            row=rownum,
+            column=names["scale"],
         )
     return kind
 
@@ -174,15 +307,22 @@ def _check_header(header: list[str], fields: dict[str, int], rownum: int) -> Non
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
         raise SurveyFileError(
-            _l("Required column missing: %(columns)s.", columns=", ".join(REQUIRED[f] for f in missing)),
+            _l(
+                "Required column missing: %(columns)s.",
+                columns=", ".join(REQUIRED[f] for f in missing),
+            ),
             row=rownum,
         )
     for col, cell in enumerate(header):
         field = _BY_NAME.get(_header_key(cell))
         if field and fields[field] != col:
             raise SurveyFileError(
-                _l('The column "%(column)s" appears more than once, so its values are ambiguous.', column=cell.strip()),
-                row=rownum, column=cell.strip(),
+                _l(
+                    'The column "%(column)s" appears more than once, so its values are ambiguous.',
+                    column=cell.strip(),
+                ),
+                row=rownum,
+                column=cell.strip(),
             )
 
 
@@ -200,12 +340,16 @@ def _number(text: str, rownum: int, column: str) -> tuple[float, bool] | None:
             message = _l(
                 'Row %(row)d, column "%(column)s": expected a number, found the date "%(value)s". '
                 "Excel may have turned the number into a date; format the column as a number.",
-                row=rownum, column=column, value=text,
+                row=rownum,
+                column=column,
+                value=text,
             )
         else:
             message = _l(
                 'Row %(row)d, column "%(column)s": expected a number, found "%(value)s".',
-                row=rownum, column=column, value=text,
+                row=rownum,
+                column=column,
+                value=text,
             )
         raise SurveyFileError(message, row=rownum, column=column)
     return (value / 100 if percent else value), percent
@@ -307,26 +451,37 @@ def _on_scale(question: ParsedQuestion, values: dict, rownum: int, names: dict[s
             continue
         value, was_percent = values[field]
         # Yes/no results may come as percentages (85 or 85%): store the share.
-        if question.kind == YESNO and not was_percent and (
-            value > 1 or (field == "sd" and score is not None and score[0] > 1)
+        if (
+            question.kind == YESNO
+            and not was_percent
+            and (value > 1 or (field == "sd" and score is not None and score[0] > 1))
         ):
             value /= 100
         column = names.get(field, field)
         if field == "sd" and value < 0:
             raise SurveyFileError(
-                _l('Row %(row)d, column "%(column)s": a standard deviation cannot be negative.',
-                   row=rownum, column=column),
-                row=rownum, column=column,
+                _l(
+                    'Row %(row)d, column "%(column)s": a standard deviation cannot be negative.',
+                    row=rownum,
+                    column=column,
+                ),
+                row=rownum,
+                column=column,
             )
         if field != "sd" and not (low - 1e-9 <= value <= high + 1e-9):
             raise SurveyFileError(
                 _l(
                     'Row %(row)d, column "%(column)s": %(value)s is outside the scale %(low)s-%(high)s '
                     'of question "%(question)s".',
-                    row=rownum, column=column, value=_fmt(value), low=_fmt(low), high=_fmt(high),
+                    row=rownum,
+                    column=column,
+                    value=_fmt(value),
+                    low=_fmt(low),
+                    high=_fmt(high),
                     question=question.text,
                 ),
-                row=rownum, column=column,
+                row=rownum,
+                column=column,
             )
         converted[field] = value
     return converted

@@ -3,6 +3,7 @@
 Each tool lays out its header differently; `layout()` turns the first rows
 into (number of header rows, columns with key and text).
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 
 from .base import ColumnInfo, SurveyFileError
-from .labels import Classifier, UNKNOWN, normalise
+from .labels import UNKNOWN, Classifier, normalise
 
 
 def norm_header(text: str) -> str:
@@ -21,28 +22,102 @@ def norm_header(text: str) -> str:
 # Metadata column names (normalised) across tools and languages.
 _METADATA = {
     # Qualtrics (keys and legacy names)
-    "startdate", "enddate", "status", "ipaddress", "progress", "duration (in seconds)", "finished",
-    "recordeddate", "responseid", "recipientlastname", "recipientfirstname", "recipientemail",
-    "externalreference", "externaldatareference", "locationlatitude", "locationlongitude",
-    "locationaccuracy", "distributionchannel", "userlanguage", "responseset", "name", "emailaddress",
+    "startdate",
+    "enddate",
+    "status",
+    "ipaddress",
+    "progress",
+    "duration (in seconds)",
+    "finished",
+    "recordeddate",
+    "responseid",
+    "recipientlastname",
+    "recipientfirstname",
+    "recipientemail",
+    "externalreference",
+    "externaldatareference",
+    "locationlatitude",
+    "locationlongitude",
+    "locationaccuracy",
+    "distributionchannel",
+    "userlanguage",
+    "responseset",
+    "name",
+    "emailaddress",
     # SurveyMonkey
-    "respondent id", "respondentid", "respondent-id", "collector id", "collectorid", "collector-id",
-    "start date", "end date", "ip address", "email address", "first name", "last name",
-    "begindatum", "einddatum", "ip-adres", "e-mailadres", "voornaam", "achternaam",
+    "respondent id",
+    "respondentid",
+    "respondent-id",
+    "collector id",
+    "collectorid",
+    "collector-id",
+    "start date",
+    "end date",
+    "ip address",
+    "email address",
+    "first name",
+    "last name",
+    "begindatum",
+    "einddatum",
+    "ip-adres",
+    "e-mailadres",
+    "voornaam",
+    "achternaam",
     # Google Forms
-    "timestamp", "tijdstempel", "marca temporal", "horodateur", "zeitstempel",
+    "timestamp",
+    "tijdstempel",
+    "marca temporal",
+    "horodateur",
+    "zeitstempel",
     # Microsoft Forms
-    "id", "start time", "completion time", "email", "last modified time", "begintijd",
-    "tijd van voltooien", "voltooiingstijd", "e-mail", "naam", "tijdstip van laatste wijziging",
-    "total points", "quiz feedback", "totaal aantal punten",
+    "id",
+    "start time",
+    "completion time",
+    "email",
+    "last modified time",
+    "begintijd",
+    "tijd van voltooien",
+    "voltooiingstijd",
+    "e-mail",
+    "naam",
+    "tijdstip van laatste wijziging",
+    "total points",
+    "quiz feedback",
+    "totaal aantal punten",
     # LimeSurvey (codes and full texts)
-    "response id", "date submitted", "last page", "start language", "seed", "date started",
-    "date last action", "referrer url", "token", "total time", "submitdate", "lastpage",
-    "startlanguage", "startdate", "datestamp", "ipaddr", "refurl", "interviewtime",
-    "antwoord id", "datum verstuurd", "laatste pagina", "starttaal", "datum gestart",
-    "datum laatste actie", "totale tijd",
+    "response id",
+    "date submitted",
+    "last page",
+    "start language",
+    "seed",
+    "date started",
+    "date last action",
+    "referrer url",
+    "token",
+    "total time",
+    "submitdate",
+    "lastpage",
+    "startlanguage",
+    "datestamp",
+    "ipaddr",
+    "refurl",
+    "interviewtime",
+    "antwoord id",
+    "datum verstuurd",
+    "laatste pagina",
+    "starttaal",
+    "datum gestart",
+    "datum laatste actie",
+    "totale tijd",
     # Generic
-    "ip", "date", "datum", "language", "taal", "duration", "duur", "respondent",
+    "ip",
+    "date",
+    "datum",
+    "language",
+    "taal",
+    "duration",
+    "duur",
+    "respondent",
 }
 _METADATA_PATTERNS = re.compile(
     r"^(custom data( \d+)?|aangepaste gegevens( \d+)?|q_\w+|group time:.*|question time:.*"
@@ -141,7 +216,12 @@ def layout(fmt: str, head: list[list[str]]) -> tuple[int, list[ColumnInfo], dict
                 text = top
             else:
                 text = f"{question} - {sub}" if sub else question
-            if norm_header(sub) in {"open-ended response", "open antwoord", "other (please specify)", "anders, namelijk"}:
+            if norm_header(sub) in {
+                "open-ended response",
+                "open antwoord",
+                "other (please specify)",
+                "anders, namelijk",
+            }:
                 hints[i] = "open"
             columns.append(ColumnInfo(i, text, text, is_metadata(text, top)))
     else:
@@ -173,8 +253,12 @@ OPEN_HINT = re.compile(
     r"anything else|feedback|please specify)\b"
 )
 
-_DEPT_STRONG = re.compile(r"\b(afdeling\w*|stafafdeling\w*|department\w*|dienst|diensten|organisatieonderdeel)\b")
-_DEPT_WEAK = re.compile(r"\b(team|teams|service|services|unit|directie|sector|cluster|division|divisie|bureau)\b")
+_DEPT_STRONG = re.compile(
+    r"\b(afdeling\w*|stafafdeling\w*|department\w*|dienst|diensten|organisatieonderdeel)\b"
+)
+_DEPT_WEAK = re.compile(
+    r"\b(team|teams|service|services|unit|directie|sector|cluster|division|divisie|bureau)\b"
+)
 
 
 def department_candidates(
@@ -196,14 +280,20 @@ def department_candidates(
             continue
         if (hints or {}).get(col.index) == "open" or OPEN_HINT.search(header):
             continue  # "Tips voor deze afdeling?" is a comment question
-        values = [r[col.index].strip() for r in data_rows if col.index < len(r) and r[col.index].strip()]
+        values = [
+            r[col.index].strip() for r in data_rows if col.index < len(r) and r[col.index].strip()
+        ]
         if data_rows and not values:
             continue
         if values:
             kinds = Counter(classify(v)[0] for v in values)
             distinct = len(set(values))
             mean_len = sum(map(len, values)) / len(values)
-            if kinds[UNKNOWN] < 0.8 * len(values) or mean_len > 40 or distinct > max(60, 0.9 * len(values)):
+            if (
+                kinds[UNKNOWN] < 0.8 * len(values)
+                or mean_len > 40
+                or distinct > max(60, 0.9 * len(values))
+            ):
                 continue
         bonus = 1 if re.search(r"\b(welke|which|what|wat)\b", header) else 0
         ranked.append((-(strength * 2 + bonus), col.index, col))

@@ -3,6 +3,7 @@
 Classification is cached per distinct raw string, so the (slow-ish)
 normalisation runs once per distinct answer, not once per cell.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,11 @@ def parse_number(text: str) -> float | None:
         return None
     if "," in s:
         if "." in s:  # thousands separators: the last separator is the decimal one
-            s = s.replace(".", "").replace(",", ".") if s.rfind(",") > s.rfind(".") else s.replace(",", "")
+            s = (
+                s.replace(".", "").replace(",", ".")
+                if s.rfind(",") > s.rfind(".")
+                else s.replace(",", "")
+            )
         elif s.count(",") == 1:
             s = s.replace(",", ".")
         else:
@@ -50,47 +55,132 @@ def parse_number(text: str) -> float | None:
 
 _LIKERT_LABELS = {
     # Dutch agreement
-    "helemaal mee eens": 5, "zeer mee eens": 5, "helemaal eens": 5, "volledig mee eens": 5,
-    "mee eens": 4, "eens": 4,
-    "neutraal": 3, "niet mee eens, niet mee oneens": 3, "niet eens, niet oneens": 3,
-    "niet mee eens/niet mee oneens": 3, "niet mee eens / niet mee oneens": 3,
-    "niet eens/niet oneens": 3, "noch eens, noch oneens": 3, "neither agree nor disagree": 3,
-    "mee oneens": 2, "oneens": 2, "niet mee eens": 2,
-    "helemaal mee oneens": 1, "zeer mee oneens": 1, "helemaal oneens": 1,
-    "helemaal niet mee eens": 1, "volledig mee oneens": 1,
+    "helemaal mee eens": 5,
+    "zeer mee eens": 5,
+    "helemaal eens": 5,
+    "volledig mee eens": 5,
+    "mee eens": 4,
+    "eens": 4,
+    "neutraal": 3,
+    "niet mee eens, niet mee oneens": 3,
+    "niet eens, niet oneens": 3,
+    "niet mee eens/niet mee oneens": 3,
+    "niet mee eens / niet mee oneens": 3,
+    "niet eens/niet oneens": 3,
+    "noch eens, noch oneens": 3,
+    "neither agree nor disagree": 3,
+    "mee oneens": 2,
+    "oneens": 2,
+    "niet mee eens": 2,
+    "helemaal mee oneens": 1,
+    "zeer mee oneens": 1,
+    "helemaal oneens": 1,
+    "helemaal niet mee eens": 1,
+    "volledig mee oneens": 1,
     # Dutch satisfaction
-    "zeer tevreden": 5, "heel tevreden": 5, "tevreden": 4,
-    "niet tevreden, niet ontevreden": 3, "niet tevreden/niet ontevreden": 3,
-    "niet tevreden / niet ontevreden": 3, "noch tevreden, noch ontevreden": 3,
-    "ontevreden": 2, "niet tevreden": 2, "zeer ontevreden": 1, "heel ontevreden": 1,
+    "zeer tevreden": 5,
+    "heel tevreden": 5,
+    "tevreden": 4,
+    "niet tevreden, niet ontevreden": 3,
+    "niet tevreden/niet ontevreden": 3,
+    "niet tevreden / niet ontevreden": 3,
+    "noch tevreden, noch ontevreden": 3,
+    "ontevreden": 2,
+    "niet tevreden": 2,
+    "zeer ontevreden": 1,
+    "heel ontevreden": 1,
     # Dutch quality and frequency
-    "zeer goed": 5, "goed": 4, "slecht": 2, "zeer slecht": 1,
-    "altijd": 5, "meestal": 4, "vaak": 4, "soms": 3, "zelden": 2, "nooit": 1,
+    "zeer goed": 5,
+    "goed": 4,
+    "slecht": 2,
+    "zeer slecht": 1,
+    "altijd": 5,
+    "meestal": 4,
+    "vaak": 4,
+    "soms": 3,
+    "zelden": 2,
+    "nooit": 1,
     # English agreement
-    "strongly agree": 5, "agree": 4, "somewhat agree": 4, "neither agree or disagree": 3,
-    "neutral": 3, "somewhat disagree": 2, "disagree": 2, "strongly disagree": 1,
+    "strongly agree": 5,
+    "agree": 4,
+    "somewhat agree": 4,
+    "neither agree or disagree": 3,
+    "neutral": 3,
+    "somewhat disagree": 2,
+    "disagree": 2,
+    "strongly disagree": 1,
     # English satisfaction
-    "very satisfied": 5, "extremely satisfied": 5, "satisfied": 4, "somewhat satisfied": 4,
-    "neither satisfied nor dissatisfied": 3, "somewhat dissatisfied": 2, "dissatisfied": 2,
-    "very dissatisfied": 1, "extremely dissatisfied": 1,
+    "very satisfied": 5,
+    "extremely satisfied": 5,
+    "satisfied": 4,
+    "somewhat satisfied": 4,
+    "neither satisfied nor dissatisfied": 3,
+    "somewhat dissatisfied": 2,
+    "dissatisfied": 2,
+    "very dissatisfied": 1,
+    "extremely dissatisfied": 1,
     # English quality and frequency
-    "very good": 5, "good": 4, "neither good nor bad": 3, "bad": 2, "very bad": 1,
-    "always": 5, "most of the time": 4, "often": 4, "usually": 4, "sometimes": 3,
-    "rarely": 2, "seldom": 2, "never": 1,
+    "very good": 5,
+    "good": 4,
+    "neither good nor bad": 3,
+    "bad": 2,
+    "very bad": 1,
+    "always": 5,
+    "most of the time": 4,
+    "often": 4,
+    "usually": 4,
+    "sometimes": 3,
+    "rarely": 2,
+    "seldom": 2,
+    "never": 1,
 }
 
 _YESNO_LABELS = {
-    "ja": 1, "nee": 0, "yes": 1, "no": 0, "y": 1, "n": 0,
-    "true": 1, "false": 0, "waar": 1, "onwaar": 0,
+    "ja": 1,
+    "nee": 0,
+    "yes": 1,
+    "no": 0,
+    "y": 1,
+    "n": 0,
+    "true": 1,
+    "false": 0,
+    "waar": 1,
+    "onwaar": 0,
 }
 
 _EXCLUDED_LABELS = {
-    "weet niet", "weet ik niet", "ik weet het niet", "weet niet / geen mening", "weet niet/geen mening",
-    "n.v.t.", "nvt", "niet van toepassing", "geen mening", "geen antwoord", "geen ervaring",
-    "geen ervaring mee", "wil ik niet zeggen", "zeg ik liever niet", "liever niet",
-    "not applicable", "n/a", "na", "n.a.", "#n/a", "nan", "null", "-",
-    "don't know", "do not know", "dont know", "not sure", "no opinion", "no answer",
-    "no basis for evaluation", "prefer not to answer", "prefer not to say",
+    "weet niet",
+    "weet ik niet",
+    "ik weet het niet",
+    "weet niet / geen mening",
+    "weet niet/geen mening",
+    "n.v.t.",
+    "nvt",
+    "niet van toepassing",
+    "geen mening",
+    "geen antwoord",
+    "geen ervaring",
+    "geen ervaring mee",
+    "wil ik niet zeggen",
+    "zeg ik liever niet",
+    "liever niet",
+    "not applicable",
+    "n/a",
+    "na",
+    "n.a.",
+    "#n/a",
+    "nan",
+    "null",
+    "-",
+    "don't know",
+    "do not know",
+    "dont know",
+    "not sure",
+    "no opinion",
+    "no answer",
+    "no basis for evaluation",
+    "prefer not to answer",
+    "prefer not to say",
 }
 _EXCLUDED_COMPACT = {_compact(label) for label in _EXCLUDED_LABELS}
 
@@ -110,7 +200,9 @@ class Classifier:
     def __init__(self, label_map: dict | None = None):
         self.custom: dict[str, float | None] = {}
         for label, value in (label_map or {}).items():
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
                 raise ValueError(f"label_map value for {label!r} must be a number or None")
             self.custom[normalise(str(label))] = None if value is None else float(value)
         self._cache: dict[str, tuple[str, float | None]] = {}

@@ -3,6 +3,7 @@
 Rows are streamed: `Table.rows()` yields lists of strings, header rows first.
 Only the first HEAD_ROWS rows are held in memory (for detection).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -11,8 +12,8 @@ import datetime as dt
 import io
 import itertools
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from flask_babel import lazy_gettext as _l
 
@@ -115,7 +116,11 @@ def sniff_delimiter(sample: str) -> str:
     scores = {}
     for delim in DELIMITERS:
         try:
-            rows = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delim), 60) if any(r)]
+            rows = [
+                r
+                for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delim), 60)
+                if any(r)
+            ]
         except csv.Error:
             continue
         if not rows:
@@ -142,7 +147,9 @@ def _open_csv(data: bytes) -> Table:
     encoding = sniff_encoding(data)
     sample = _decode_sample(data, encoding)
     if _looks_binary(sample):
-        raise SurveyFileError(_l("This is not a survey export: the file is not text, CSV or Excel."))
+        raise SurveyFileError(
+            _l("This is not a survey export: the file is not text, CSV or Excel.")
+        )
     delimiter = sniff_delimiter(sample)
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
     rows = _csv_rows(csv.reader(text, delimiter=delimiter))
@@ -153,11 +160,15 @@ def _open_csv(data: bytes) -> Table:
 def _csv_rows(reader) -> Iterator[list[str]]:
     number = 0
     try:
-        for number, row in enumerate(reader, start=1):
+        for number, row in enumerate(reader, start=1):  # noqa: B007 - read in the except
             yield row
     except csv.Error as exc:
         raise SurveyFileError(
-            _l("Row %(row)d cannot be read (%(problem)s). Is a quote missing?", row=number + 1, problem=str(exc)),
+            _l(
+                "Row %(row)d cannot be read (%(problem)s). Is a quote missing?",
+                row=number + 1,
+                problem=str(exc),
+            ),
             row=number + 1,
         ) from exc
 
@@ -170,15 +181,22 @@ def check_zip(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except Exception as exc:  # a broken zip fails in many ways (bad headers, unsupported compression, ...)
-        raise SurveyFileError(_l("The Excel file is damaged or incomplete. Save it again and retry.")) from exc
+    except (
+        Exception
+    ) as exc:  # a broken zip fails in many ways (bad headers, unsupported compression, ...)
+        raise SurveyFileError(
+            _l("The Excel file is damaged or incomplete. Save it again and retry.")
+        ) from exc
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         raise SurveyFileError(_l("This is a zip file but not an Excel workbook (.xlsx)."))
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNCOMPRESSED or (unpacked > 1024 * 1024 and unpacked > MAX_RATIO * len(data)):
         raise SurveyFileError(
-            _l("The Excel file unpacks to %(size)d MB, which is too large to import.", size=unpacked // 2**20)
+            _l(
+                "The Excel file unpacks to %(size)d MB, which is too large to import.",
+                size=unpacked // 2**20,
+            )
         )
 
 

@@ -5,6 +5,7 @@ Rows are streamed once; the hot loop does nothing but count distinct raw
 answer strings per department and question. Everything slow (label lookup,
 number parsing, scale inference) happens afterwards, once per distinct answer.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,12 +37,17 @@ def parse_responses(
     skipped = [SkippedColumn(c.key, c.text, "metadata") for c in columns if c.metadata]
     candidates = [c for c in columns if not c.metadata]
     common = dict(
-        fmt=fmt, encoding=table.encoding, label_map=label_map,
-        scale_overrides=scale_overrides, anonymity_threshold=anonymity_threshold,
+        fmt=fmt,
+        encoding=table.encoding,
+        label_map=label_map,
+        scale_overrides=scale_overrides,
+        anonymity_threshold=anonymity_threshold,
     )
 
     if department_blocks:
-        return _by_blocks(rows, width, candidates, hints, department_blocks, skipped, header_rows, common)
+        return _by_blocks(
+            rows, width, candidates, hints, department_blocks, skipped, header_rows, common
+        )
 
     dept_col: ColumnInfo | None = None
     if department is not None:
@@ -62,7 +68,9 @@ def parse_responses(
         width = max(width, dept_col.index + 1)
 
     specs = [QuestionSpec(c.key, c.text, hints.get(c.index)) for c in candidates]
-    raw_groups, total = _tally_rows(rows, width, dept_col.index if dept_col else None, [c.index for c in candidates])
+    raw_groups, total = _tally_rows(
+        rows, width, dept_col.index if dept_col else None, [c.index for c in candidates]
+    )
     if source == "fixed":
         merged = {department.strip(): merge_tallies(list(raw_groups.values()), len(specs))}
     else:
@@ -94,7 +102,9 @@ def _merge_department_names(raw_groups: dict[str, Group], size: int) -> dict[str
     for raw_name, group in raw_groups.items():
         name = " ".join(raw_name.split())
         folded = "" if is_excluded_label(name) else name.casefold()
-        spellings.setdefault(folded, {})[name] = spellings.get(folded, {}).get(name, 0) + group.respondents
+        spellings.setdefault(folded, {})[name] = (
+            spellings.get(folded, {}).get(name, 0) + group.respondents
+        )
         parts.setdefault(folded, []).append(group)
     merged = {}
     for folded, groups in parts.items():
@@ -104,8 +114,11 @@ def _merge_department_names(raw_groups: dict[str, Group], size: int) -> dict[str
 
 
 def _find_column(columns: list[ColumnInfo], wanted: str) -> ColumnInfo:
-    for match in (lambda c: c.key == wanted, lambda c: norm_header(c.key) == norm_header(wanted),
-                  lambda c: norm_header(c.text) == norm_header(wanted)):
+    for match in (
+        lambda c: c.key == wanted,
+        lambda c: norm_header(c.key) == norm_header(wanted),
+        lambda c: norm_header(c.text) == norm_header(wanted),
+    ):
         found = [col for col in columns if match(col)]
         if len(found) > 1:
             raise duplicate_error(found[0].key, found[0].text)
@@ -116,7 +129,9 @@ def _find_column(columns: list[ColumnInfo], wanted: str) -> ColumnInfo:
     )
 
 
-def _tally_rows(rows, width: int, group_index: int | None, indexes: list[int]) -> tuple[dict[str, Group], int]:
+def _tally_rows(
+    rows, width: int, group_index: int | None, indexes: list[int]
+) -> tuple[dict[str, Group], int]:
     """The hot loop: count raw answers per (group, question)."""
     groups: dict[str, Group] = {}
     size = len(indexes)
@@ -133,7 +148,7 @@ def _tally_rows(rows, width: int, group_index: int | None, indexes: list[int]) -
         if not any(row):
             continue
         if len(row) < width:
-            row = row + pad[len(row):]
+            row = row + pad[len(row) :]
         total += 1
         name = row[group_index] if group_index is not None else ""
         group = groups.get(name)
@@ -146,14 +161,18 @@ def _tally_rows(rows, width: int, group_index: int | None, indexes: list[int]) -
     return groups, total
 
 
-def _by_blocks(rows, width, candidates, hints, department_blocks, skipped, header_rows, common) -> ParsedSurvey:
+def _by_blocks(
+    rows, width, candidates, hints, department_blocks, skipped, header_rows, common
+) -> ParsedSurvey:
     """Per-department column blocks: "ICT - Ik word teruggebeld", "HR - Ik word...".
 
     The same question under several labels becomes one question; a respondent
     counts for a department when they answered anything in its block.
     """
     labels = sorted(
-        ((normalise(label), label) for label in department_blocks), key=lambda t: len(t[0]), reverse=True
+        ((normalise(label), label) for label in department_blocks),
+        key=lambda t: len(t[0]),
+        reverse=True,
     )
     specs: list[QuestionSpec] = []
     spec_index: dict[str, int] = {}
@@ -175,7 +194,8 @@ def _by_blocks(rows, width, candidates, hints, department_blocks, skipped, heade
             raise SurveyFileError(
                 _l(
                     'The question "%(question)s" appears twice for department "%(department)s".',
-                    question=text, department=dept,
+                    question=text,
+                    department=dept,
                 ),
                 row=header_rows,
                 column=col.text,
@@ -183,17 +203,22 @@ def _by_blocks(rows, width, candidates, hints, department_blocks, skipped, heade
         seen[(dept, j)] = col
         blocks.setdefault(dept, []).append((col.index, j))
     if not blocks:
-        raise SurveyFileError(_l("None of the given department labels occurs in the column headers."))
+        raise SurveyFileError(
+            _l("None of the given department labels occurs in the column headers.")
+        )
 
     groups = {dept: Group(0, [{} for _ in specs]) for dept in blocks}
-    plan = [(groups[dept], [(i, groups[dept].tallies[j]) for i, j in pairs]) for dept, pairs in blocks.items()]
+    plan = [
+        (groups[dept], [(i, groups[dept].tallies[j]) for i, j in pairs])
+        for dept, pairs in blocks.items()
+    ]
     pad = [""] * width
     total = 0
     for row in rows:
         if not any(row):
             continue
         if len(row) < width:
-            row = row + pad[len(row):]
+            row = row + pad[len(row) :]
         total += 1
         for group, pairs in plan:
             answered = False
@@ -207,6 +232,11 @@ def _by_blocks(rows, width, candidates, hints, department_blocks, skipped, heade
     overall = merge_tallies(list(groups.values()), len(specs))
     overall.respondents = total
     return aggregate(
-        specs=specs, groups=groups, overall=overall, total_respondents=total,
-        source="blocks", skipped=skipped, **common,
+        specs=specs,
+        groups=groups,
+        overall=overall,
+        total_respondents=total,
+        source="blocks",
+        skipped=skipped,
+        **common,
     )

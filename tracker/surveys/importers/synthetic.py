@@ -4,6 +4,7 @@ Used by the performance benchmark and the demo data. Run as a script:
 
     python -m tracker.surveys.importers.synthetic out.csv --respondents 2000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,21 @@ LIKERT_LABELS = ("Helemaal mee oneens", "Mee oneens", "Neutraal", "Mee eens", "H
 DONT_KNOW = "Weet niet"
 
 DEPARTMENTS = (
-    "ICT", "HR", "Financiën", "Facilitaire Zaken", "Juridische Zaken", "Communicatie", "Inkoop",
-    "Informatiebeheer", "Huisvesting", "Bestuursondersteuning", "Control", "Salarisadministratie",
-    "Servicedesk", "Vastgoed", "Documentaire Informatievoorziening",
+    "ICT",
+    "HR",
+    "Financiën",
+    "Facilitaire Zaken",
+    "Juridische Zaken",
+    "Communicatie",
+    "Inkoop",
+    "Informatiebeheer",
+    "Huisvesting",
+    "Bestuursondersteuning",
+    "Control",
+    "Salarisadministratie",
+    "Servicedesk",
+    "Vastgoed",
+    "Documentaire Informatievoorziening",
 )
 
 THEMES = {
@@ -82,11 +95,16 @@ COMMENTS = (
 )
 
 METADATA = (
-    ("StartDate", "Startdatum", "startDate"), ("EndDate", "Einddatum", "endDate"),
-    ("Status", "Antwoordtype", "status"), ("IPAddress", "IP-adres", "ipAddress"),
-    ("Progress", "Voortgang", "progress"), ("Duration (in seconds)", "Duur (in seconden)", "duration"),
-    ("Finished", "Voltooid", "finished"), ("RecordedDate", "Registratiedatum", "recordedDate"),
-    ("ResponseId", "Antwoord-ID", "_recordId"), ("RecipientLastName", "Achternaam ontvanger", "recipientLastName"),
+    ("StartDate", "Startdatum", "startDate"),
+    ("EndDate", "Einddatum", "endDate"),
+    ("Status", "Antwoordtype", "status"),
+    ("IPAddress", "IP-adres", "ipAddress"),
+    ("Progress", "Voortgang", "progress"),
+    ("Duration (in seconds)", "Duur (in seconden)", "duration"),
+    ("Finished", "Voltooid", "finished"),
+    ("RecordedDate", "Registratiedatum", "recordedDate"),
+    ("ResponseId", "Antwoord-ID", "_recordId"),
+    ("RecipientLastName", "Achternaam ontvanger", "recipientLastName"),
     ("RecipientFirstName", "Voornaam ontvanger", "recipientFirstName"),
     ("RecipientEmail", "E-mail ontvanger", "recipientEmail"),
     ("ExternalReference", "Externe referentie", "externalDataReference"),
@@ -120,7 +138,12 @@ _SPAN, _STEPS = 12, 20  # latent levels from -12 to +12 in steps of 0.05
 
 def question_bank(n_questions: int) -> list[SyntheticQuestion]:
     """n questions spread over the themes in turn; grade questions are 1-10."""
-    pool = [(theme, text) for i in range(6) for theme, texts in THEMES.items() for text in texts[i : i + 1]]
+    pool = [
+        (theme, text)
+        for i in range(6)
+        for theme, texts in THEMES.items()
+        for text in texts[i : i + 1]
+    ]
     questions = []
     for i in range(n_questions):
         theme, text = pool[i % len(pool)]
@@ -160,7 +183,9 @@ def generate(
 
     # Drawing from a table of pre-drawn noise (None = "don't know") keeps
     # generating 100,000 x 40 answers fast enough for a benchmark.
-    noise_table = [None if rng.random() < dont_know_rate else rng.gauss(0, 0.8) for _ in range(8192)]
+    noise_table = [
+        None if rng.random() < dont_know_rate else rng.gauss(0, 0.8) for _ in range(8192)
+    ]
     effects = [question_effect[q.key] for q in bank]
     likert = [""] + (list(LIKERT_LABELS) if labels else [str(v) for v in range(1, 6)])
     dont_know = DONT_KNOW if labels else "-99"
@@ -173,8 +198,18 @@ def generate(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     keys = [m[0] for m in METADATA] + ["Q1"] + [q.key for q in bank] + [comment_key]
-    texts = [m[1] for m in METADATA] + [DEPARTMENT_QUESTION] + [q.text for q in bank] + [COMMENT_QUESTION]
-    import_ids = [m[2] for m in METADATA] + ["QID1"] + [f"QID{q.key[1:]}" for q in bank] + [f"QID{questions + 2}_TEXT"]
+    texts = (
+        [m[1] for m in METADATA]
+        + [DEPARTMENT_QUESTION]
+        + [q.text for q in bank]
+        + [COMMENT_QUESTION]
+    )
+    import_ids = (
+        [m[2] for m in METADATA]
+        + ["QID1"]
+        + [f"QID{q.key[1:]}" for q in bank]
+        + [f"QID{questions + 2}_TEXT"]
+    )
     writer.writerow(keys)
     writer.writerow(texts)
     writer.writerow([json.dumps({"ImportId": i}) for i in import_ids])
@@ -186,13 +221,29 @@ def generate(
         duration = rng.randint(120, 900)
         end = begin + dt.timedelta(seconds=duration)
         row = [
-            begin.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), "0",
-            f"10.{r % 250}.{r // 250 % 250}.{r % 7 + 1}", "100", str(duration), "1",
-            end.strftime("%Y-%m-%d %H:%M:%S"), f"R_{r:015x}", "", "", "", "", "52.09", "5.12", "anonymous", "NL",
+            begin.strftime("%Y-%m-%d %H:%M:%S"),
+            end.strftime("%Y-%m-%d %H:%M:%S"),
+            "0",
+            f"10.{r % 250}.{r // 250 % 250}.{r % 7 + 1}",
+            "100",
+            str(duration),
+            "1",
+            end.strftime("%Y-%m-%d %H:%M:%S"),
+            f"R_{r:015x}",
+            "",
+            "",
+            "",
+            "",
+            "52.09",
+            "5.12",
+            "anonymous",
+            "NL",
             dept,
         ]
         mood = dept_effect[dept] + rng.gauss(0, 0.35)  # a respondent's general tone
-        for answers, effect, noise in zip(answer_tables, effects, rng.choices(noise_table, k=len(bank))):
+        for answers, effect, noise in zip(
+            answer_tables, effects, rng.choices(noise_table, k=len(bank))
+        ):
             if noise is None:
                 row.append(dont_know)
             else:
@@ -200,7 +251,9 @@ def generate(
         row.append(rng.choice(COMMENTS) if rng.random() < comment_rate else "")
         writer.writerow(row)
     data = out.getvalue().encode("utf-8-sig")
-    return SyntheticSurvey(data, bank, depts, "Q1", comment_key, {"seed": seed, "respondents": respondents})
+    return SyntheticSurvey(
+        data, bank, depts, "Q1", comment_key, {"seed": seed, "respondents": respondents}
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,9 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--departments", type=int, default=8)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--numeric", action="store_true", help="numeric codes instead of choice texts")
+    parser.add_argument(
+        "--numeric", action="store_true", help="numeric codes instead of choice texts"
+    )
     args = parser.parse_args(argv)
-    survey = generate(args.respondents, args.questions, args.departments, seed=args.seed, labels=not args.numeric)
+    survey = generate(
+        args.respondents, args.questions, args.departments, seed=args.seed, labels=not args.numeric
+    )
     with open(args.output, "wb") as handle:
         handle.write(survey.data)
 
