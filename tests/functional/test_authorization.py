@@ -283,7 +283,7 @@ def _actions_world(ict, users, finding) -> dict:
     from datetime import timedelta
 
     from tracker.actions import services
-    from tracker.actions.models import DeadlineRequest, DeclineConstraint, Visibility
+    from tracker.actions.models import ActionStatus, DeadlineRequest, DeclineConstraint, Visibility
     from tracker.extensions import db
 
     action = make_action(ict, users["owner"], findings=[finding], visibility=Visibility.internal)
@@ -298,9 +298,18 @@ def _actions_world(ict, users, finding) -> dict:
     explanation = services.save_decline_template(
         None, constraint=DeclineConstraint.budget, title="Budget", text="Geen budget."
     )
+    # Reactions and follows exist only on public actions in a public status (others: 404).
+    public = make_action(ict, users["owner"], findings=[finding])
+    services.change_status(
+        users["admin"], public, ActionStatus.planned, expected_version=public.version
+    )
     db.session.commit()
     return {
         "action_id": action.id,
+        "per_endpoint": {
+            "cocreation.react": {"action_id": public.id},
+            "cocreation.follow_action": {"action_id": public.id},
+        },
         "request_id": db.session.scalar(db.select(DeadlineRequest.id)),
         "template_id": template.id,
         "explanation_id": explanation.id,
@@ -321,8 +330,9 @@ def pytest_generate_tests(metafunc):
 def test_route_access(ctx, app, make_client, endpoint, role):
     users, values = _world()
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    arguments = {**values, **values.get("per_endpoint", {}).get(endpoint, {})}
     url = rule.build(
-        {k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False
+        {k: v for k, v in arguments.items() if k in rule.arguments}, append_unknown=False
     )[1]
     if endpoint == "bootstrap.static":
         url = url.replace("app.css", "css/bootstrap.min.css")

@@ -72,7 +72,9 @@ def world(ctx):
         visibility=Visibility.internal,
     )
     _move(internal, director, ActionStatus.planned)
-    make_action(ict, owner, by=director, title="NOG NIET BESLOTEN voorstel", findings=[finding])
+    proposed = make_action(
+        ict, owner, by=director, title="NOG NIET BESLOTEN voorstel", findings=[finding]
+    )
     cancelled = make_action(
         ict, owner, by=director, title="GESTOPT om interne reden", findings=[finding]
     )
@@ -108,6 +110,8 @@ def world(ctx):
         "declined": declined,
         "planned": planned,
         "internal": internal,
+        "proposed": proposed,
+        "cancelled": cancelled,
     }
 
 
@@ -341,3 +345,17 @@ def test_an_anonymous_kiosk_reader_gets_304_also_for_a_kept_page(world, client):
     assert first.status_code == 200
     again = client.get(_url(world), headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
+
+
+@pytest.mark.parametrize("which", ["internal", "proposed", "cancelled"])
+def test_reacting_to_or_following_an_action_that_is_not_public_is_not_found(world, client, which):
+    client.login("emp@example.org")
+    action = world[which]
+    reacted = client.post(f"/actions/{action.id}/reaction", {"verdict": "helps", "comment": "x"})
+    followed = client.post(f"/follow/actions/{action.id}")
+    assert reacted.status_code == 404 and followed.status_code == 404
+    assert db.session.scalars(select(Reaction)).all() == []
+    assert db.session.scalars(select(Follow)).all() == []
+    # The form is not offered where the action could be seen either.
+    page = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert f"/actions/{action.id}/reaction" not in page

@@ -84,6 +84,16 @@ action_co_owner = Table(
 )
 
 
+#: Statuses in which a public action is shown to everyone: a proposal is not decided yet,
+#: a cancellation is internal (the same rule as the "you said, we did" pages).
+PUBLIC_STATUSES = (
+    ActionStatus.planned,
+    ActionStatus.in_progress,
+    ActionStatus.done,
+    ActionStatus.declined,
+)
+
+
 class ImprovementAction(db.Model):
     __table_args__ = (
         # Lists: a department's actions by deadline.

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    PUBLIC_STATUSES,
     ActionChange,
     ActionStatus,
     ActionTemplate,
@@ -25,6 +26,7 @@ from tracker.actions.models import (
     DeclineTemplate,
     ImprovementAction,
     ProgressUpdate,
+    Visibility,
     action_co_owner,
     action_finding,
 )
@@ -34,6 +36,14 @@ from tracker.organisation.models import Department, DepartmentMembership, Member
 from tracker.surveys.models import Finding, Question, SurveyRound, Theme, Triage
 
 PER_PAGE = 25
+
+
+def public_actions():
+    """The SQL filter of every public query over actions (pages, feed, messages to
+    followers): the same rule as `services.is_public`."""
+    return (ImprovementAction.visibility == Visibility.public) & ImprovementAction.status.in_(
+        PUBLIC_STATUSES
+    )
 
 
 # --- Dates ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tracker import clock
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    PUBLIC_STATUSES,
     ActionChange,
     ActionStatus,
     ActionTemplate,
@@ -80,17 +81,8 @@ def may_view_details(user: User, action: ImprovementAction) -> bool:
     return sees_internal(user, action.department_id) or action.involves(user)
 
 
-#: Statuses in which a public action is shown to everyone: a proposal is not decided yet,
-#: a cancellation is internal (the same rule as the "you said, we did" pages).
-PUBLIC_STATUSES = (
-    ActionStatus.planned,
-    ActionStatus.in_progress,
-    ActionStatus.done,
-    ActionStatus.declined,
-)
-
-
 def is_public(action: ImprovementAction) -> bool:
+    """Shown to everyone: public and decided (the rule of every public page and message)."""
     return action.visibility is Visibility.public and action.status in PUBLIC_STATUSES
 
 

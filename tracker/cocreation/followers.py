@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker import clock
-from tracker.actions.models import ActionStatus, ImprovementAction, Visibility
+from tracker.actions.models import ActionStatus, ImprovementAction
+from tracker.actions.queries import public_actions
 from tracker.auth.models import User
 from tracker.cocreation.models import Follow
 from tracker.extensions import db
@@ -71,7 +72,7 @@ def _follows_of_closed_actions() -> list[Follow]:
             select(Follow)
             .join(ImprovementAction, ImprovementAction.id == Follow.action_id)
             .where(
-                ImprovementAction.visibility == Visibility.public,
+                public_actions(),
                 ImprovementAction.status.in_(CLOSED),
             )
             .options(joinedload(Follow.user), joinedload(Follow.action))
@@ -100,7 +101,7 @@ def send_monthly_digests(now: datetime) -> int:
         select(ImprovementAction)
         .where(
             ImprovementAction.department_id.in_(department_ids),
-            ImprovementAction.visibility == Visibility.public,
+            public_actions(),
             ImprovementAction.status.in_(CLOSED),
             ImprovementAction.closed_on >= start,
             ImprovementAction.closed_on <= end,

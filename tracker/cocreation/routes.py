@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker.actions.models import ImprovementAction
+from tracker.actions.services import is_public
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.permissions import refuse
 from tracker.auth.routes import safe_next
@@ -23,6 +24,15 @@ from tracker.surveys.models import SurveyComment
 bp = Blueprint("cocreation", __name__)
 
 
+def _public_action_or_404(action_id: int) -> ImprovementAction:
+    """Reactions and follows exist only on what everyone may read: anything else is not
+    found (a forged form writes nothing)."""
+    action = db.session.get(ImprovementAction, action_id)
+    if action is None or not is_public(action):
+        abort(404)
+    return action
+
+
 def _back(default: str):
     return redirect(safe_next(request.form.get("next")) or default)
 
@@ -30,7 +40,7 @@ def _back(default: str):
 @bp.route("/actions/<int:action_id>/reaction", methods=["POST"])
 @login_required
 def react(action_id: int):
-    action = db.session.get(ImprovementAction, action_id) or abort(404)
+    action = _public_action_or_404(action_id)
     form = ReactionForm()
     if form.validate_on_submit():
         with saving() as outcome:
@@ -76,7 +86,7 @@ def unfollow_department(department_id: int):
 @bp.route("/follow/actions/<int:action_id>", methods=["POST"])
 @login_required
 def follow_action(action_id: int):
-    action = db.session.get(ImprovementAction, action_id) or abort(404)
+    action = _public_action_or_404(action_id)
     if FollowForm().validate_on_submit():
         with saving() as outcome:
             services.follow(current_user, action=action)

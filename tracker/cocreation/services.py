@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from tracker.actions.models import ImprovementAction, Visibility
+from tracker.actions.models import ImprovementAction
+from tracker.actions.services import is_public
 from tracker.auth.models import User
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.errors import DomainError
@@ -17,7 +18,7 @@ MAX_COMMENT = 500
 
 
 def _public(action: ImprovementAction) -> None:
-    if action.visibility is not Visibility.public:
+    if not is_public(action):
         raise DomainError(_l("This action is not public."))
 
 

@@ -15,10 +15,9 @@ from tracker.actions.models import (
     ActionStatus,
     ImprovementAction,
     ProgressUpdate,
-    Visibility,
     action_finding,
 )
-from tracker.actions.services import PUBLIC_STATUSES
+from tracker.actions.queries import public_actions
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
 from tracker.organisation.models import Department, Organisation
@@ -35,13 +34,6 @@ from tracker.surveys.models import (
 from tracker.surveys.queries import previous_round, summary
 
 TRIAGED = (Triage.act, Triage.no_action, Triage.strength)
-
-
-def public_actions():
-    """The filter every public query over actions uses."""
-    return (ImprovementAction.visibility == Visibility.public) & ImprovementAction.status.in_(
-        PUBLIC_STATUSES
-    )
 
 
 @dataclass
