@@ -296,7 +296,7 @@ def bulk_updates(
 
 def department_names(count: int) -> list[str]:
     """The departments of the survey export (the synthetic generator's names)."""
-    from tracker.surveys.importers.synthetic import DEPARTMENTS
+    from bench.synthetic import DEPARTMENTS
 
     names = list(DEPARTMENTS[:count])
     return names + [f"Afdeling {i}" for i in range(len(names) + 1, count + 1)]
@@ -401,7 +401,7 @@ def _surveys(
 ) -> dict:
     """Rounds, questions, participation, findings (triaged in the past rounds, partly in the
     latest) and comments. Returns the round ids and the findings to act on per department."""
-    from tracker.surveys.importers.synthetic import COMMENTS, question_bank
+    from bench.synthetic import COMMENTS, question_bank
     from tracker.surveys.models import (
         Finding,
         FindingKind,
@@ -919,7 +919,7 @@ def build_database(database: str, scale: Scale = FULL, migrate: bool = True) -> 
 def write_survey_export(path: Path, scale: Scale = FULL) -> dict:
     """The next round's survey export: a Qualtrics CSV of `scale.respondents` respondents
     about the same departments and questions as the database."""
-    from tracker.surveys.importers.synthetic import generate
+    from bench.synthetic import generate
 
     started = time.perf_counter()
     survey = generate(

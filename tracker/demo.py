@@ -83,7 +83,7 @@ def load() -> None:
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 #: Two rounds of the internal-customer survey, as Qualtrics exports (made by
-#: tracker.surveys.importers.synthetic), imported through the real importer.
+#: bench.synthetic), imported through the real importer.
 SURVEY_FILES = [
     (
         "Intern klantonderzoek 2025",

@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from bench import synthetic
 from tests.factories import PASSWORD, make_action, make_department, make_finding, make_user
 from tests.mailserver import mail_server  # noqa: F401  (fixture)
 from tracker import clock
@@ -28,7 +29,6 @@ from tracker.actions import services as actions
 from tracker.actions.models import ActionStatus, ImprovementAction, ProgressUpdate
 from tracker.auth.models import Role
 from tracker.extensions import db
-from tracker.surveys.importers import synthetic
 from tracker.surveys.models import Finding, RoundParticipation, SurveyRound, Triage
 
 ROUND = "KTO voorjaar 2026"

@@ -3,9 +3,9 @@ lands on the preview; without JavaScript the plain form does the same."""
 
 import pytest
 
+from bench.synthetic import generate
 from tests.factories import PASSWORD, make_department, make_user
 from tracker.auth.models import Role
-from tracker.surveys.importers.synthetic import generate
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bench.synthetic import generate
 from tests.factories import make_department, make_user
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.organisation.models import Department
-from tracker.surveys.importers.synthetic import generate
 from tracker.surveys.models import (
     Finding,
     FindingKind,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
+from bench.synthetic import LIKERT_LABELS, generate
 from tracker.surveys.importers import parse
-from tracker.surveys.importers.synthetic import LIKERT_LABELS, generate
 
 RESPONDENTS, QUESTIONS, DEPARTMENTS = 5_000, 40, 12
 

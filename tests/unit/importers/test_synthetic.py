@@ -6,14 +6,14 @@ import csv
 import io
 import statistics
 
-from tracker.surveys.importers import detect, parse
-from tracker.surveys.importers.synthetic import (
+from bench.synthetic import (
     COMMENT_QUESTION,
     DEPARTMENT_QUESTION,
     THEMES,
     generate,
     main,
 )
+from tracker.surveys.importers import detect, parse
 
 
 def test_generator_is_seeded_and_realistic():

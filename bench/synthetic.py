@@ -2,7 +2,7 @@
 
 Used by the performance benchmark and the demo data. Run as a script:
 
-    python -m tracker.surveys.importers.synthetic out.csv --respondents 2000
+    python -m bench.synthetic out.csv --respondents 2000
 """
 
 from __future__ import annotations
