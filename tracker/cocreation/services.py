@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tracker.actions.models import ImprovementAction
 from tracker.actions.services import is_public
 from tracker.auth.models import User
+from tracker.auth.permissions import may_manage_department
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -48,7 +49,8 @@ def react(
 
 
 def may_moderate(user: User, department_id: int) -> bool:
-    return user.is_admin or department_id in user.directed_department_ids
+    """Comments and reactions are moderated by the department's managers."""
+    return may_manage_department(user, department_id)
 
 
 def moderate(acting_user: User, reaction: Reaction, approve: bool) -> None:

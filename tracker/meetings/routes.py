@@ -21,7 +21,7 @@ from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.actions.queries import owner_candidates
 from tracker.auth.models import Role, User
-from tracker.auth.permissions import refuse, role_required
+from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.extensions import db
 from tracker.forms import saving
 from tracker.meetings import agenda, decisions, exports, permissions, queries, services
@@ -122,7 +122,7 @@ def _body_choices() -> list[tuple[str, str]]:
         db.select(Department).where(Department.active.is_(True)).order_by(Department.name)
     )
     for department in departments:
-        if current_user.is_admin or department.id in current_user.directed_department_ids:
+        if may_manage_department(current_user, department.id):
             choices.append((f"department:{department.id}", department.name))
     return choices
 

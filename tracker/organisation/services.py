@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role, User
-from tracker.auth.permissions import require_admin
+from tracker.auth.permissions import may_manage_department, require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import (
@@ -172,7 +172,7 @@ def set_staff(
     publish_owner_names: bool | None = None,
 ) -> None:
     """A department's director (or an admin) decides who is on its staff."""
-    if not (acting_user.is_admin or department.id in acting_user.directed_department_ids):
+    if not may_manage_department(acting_user, department.id):
         raise DomainError(_l("Only this department's director may change its staff."))
     wanted = {user.id for user in staff}
     for membership in list(department.memberships):

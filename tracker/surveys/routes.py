@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
-from tracker.auth.permissions import refuse, role_required
+from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import saving
@@ -314,7 +314,7 @@ def department_results(round_id: int, department_id: int):
         )
         for f in findings
     }
-    may_triage = current_user.is_admin or department_id in current_user.directed_department_ids
+    may_triage = may_manage_department(current_user, department_id)
     forms = {}
     if may_triage:
         for finding in findings:

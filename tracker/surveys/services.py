@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.models import Role, User
+from tracker.auth.permissions import may_manage_department
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, DepartmentAlias, Organisation
@@ -476,7 +477,7 @@ def import_survey(
 
 
 def may_triage(user: User, finding: Finding) -> bool:
-    return user.is_admin or finding.department_id in user.directed_department_ids
+    return may_manage_department(user, finding.department_id)
 
 
 def triage_finding(
