@@ -175,47 +175,17 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_request_log(app: Flask) -> None:
-    """One line per request: method, path, status, duration, user id. Never a query string
-    or form body: they can hold passwords or survey answers."""
-    import time
-
-    from flask import g
-
+    """One JSON line per log record, one per request (tracker.operations.logs), and the
+    metrics per route."""
     # The tracker's loggers log at LOG_LEVEL through Flask's handler (stderr, which gunicorn,
     # `flask run` and systemd all collect); without this only warnings would show.
     from flask.logging import default_handler
 
+    from tracker.operations import logs, metrics
+
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    default_handler.setFormatter(
-        logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s")
-    )
-    log = logging.getLogger("tracker.requests")
-    from tracker.operations import metrics
-
+    logs.init_app(app, default_handler)
     metrics.init_app(app)
-
-    @app.before_request
-    def start_timer():
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def log_request(response):
-        started = g.get("request_started")
-        duration = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = (
-            current_user.get_id().split(":")[0]
-            if current_user and current_user.is_authenticated
-            else "-"
-        )
-        log.info(
-            "%s %s %s %.1fms user=%s",
-            request.method,
-            request.path,
-            response.status_code,
-            duration,
-            user_id,
-        )
-        return response
 
 
 def configure_security(app: Flask) -> None:
@@ -225,6 +195,13 @@ def configure_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        if request.is_secure and app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
+            )
         if current_user and current_user.is_authenticated:
             # Pages with personal data must not be kept by shared browsers or proxies.
             response.headers.setdefault("Cache-Control", "private, no-store")
@@ -233,7 +210,11 @@ def configure_security(app: Flask) -> None:
 
 def configure_errors(app: Flask) -> None:
     def render_error(status: int, message=None):
-        return render_template(f"errors/{status}.html", message=message), status
+        from flask import g
+
+        return render_template(
+            f"errors/{status}.html", message=message, request_id=g.get("request_id")
+        ), status
 
     for status in (403, 404, 405, 413):
         app.register_error_handler(status, lambda error, status=status: render_error(status))

@@ -77,6 +77,7 @@ def from_environment(instance_path: Path) -> dict:
         ),
         "PROXY_FIX": _bool("PROXY_FIX"),
         "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", DEFAULTS["METRICS_ALLOW"]),
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", DEFAULTS["HSTS_SECONDS"])),
         "DATA_VERSION_MAX_AGE": float(
             os.environ.get("DATA_VERSION_MAX_AGE", DEFAULTS["DATA_VERSION_MAX_AGE"])
         ),
@@ -153,4 +154,6 @@ DEFAULTS = {
     "DATA_VERSION_MAX_AGE": 0.5,
     #: Networks that may read /metrics (comma-separated); others get a 404.
     "METRICS_ALLOW": "127.0.0.1/32,::1/128",
+    #: Strict-Transport-Security on responses served over HTTPS (0: not sent).
+    "HSTS_SECONDS": 31536000,
 }

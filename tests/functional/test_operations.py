@@ -172,3 +172,90 @@ def test_metrics_count_requests_per_route_and_read_jobs_outbox_and_data_version(
         assert client.get("/metrics").status_code == 404
     finally:
         app.config["METRICS_ALLOW"] = "127.0.0.1/32,::1/128"
+
+
+def _log_lines(app, run) -> list[dict]:
+    """What the tracker's own handler writes while `run()` runs, as parsed JSON lines."""
+    import io
+    import json
+
+    from flask.logging import default_handler
+
+    stream = io.StringIO()
+    previous = default_handler.setStream(stream)
+    try:
+        run()
+    finally:
+        default_handler.setStream(previous)
+    text_out = stream.getvalue()
+    lines = [line for line in text_out.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]  # every line is one JSON object
+
+
+def test_log_lines_are_json_with_the_request_id_and_typed_line_breaks_stay_inside(ctx, app, client):
+    make_user(email="eva@example.org")
+    db.session.commit()
+    responses = []
+    forged = 'x@example.org\n{"level": "INFO", "message": "login user_id=1"}'
+    lines = _log_lines(app, lambda: responses.append(client.login(forged, "wrong")))
+    request_id = responses[0].headers["X-Request-ID"]
+    assert len(request_id) == 32
+    failed = [entry for entry in lines if "login failed" in entry["message"]]
+    assert failed and failed[0]["request_id"] == request_id
+    assert failed[0]["logger"] == "tracker.security" and "\n" in failed[0]["message"]
+    request_line = next(
+        e
+        for e in lines
+        if e["logger"] == "tracker.requests"
+        and e.get("route") == "/login"
+        and e["method"] == "POST"
+    )
+    assert request_line["status"] == 200 and request_line["request_id"] == request_id
+    assert "duration_ms" in request_line and request_line["user_id"] is None
+
+
+def test_a_request_id_is_taken_from_a_trusted_proxy_only(app, client):
+    given = {"X-Request-ID": "lb-7f3a.42"}
+    assert client.get("/healthz", headers=given).headers["X-Request-ID"] != "lb-7f3a.42"
+    app.config["PROXY_FIX"] = True
+    try:
+        assert client.get("/healthz", headers=given).headers["X-Request-ID"] == "lb-7f3a.42"
+        odd = client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 80})
+        assert odd.headers["X-Request-ID"] != "<script>" + "x" * 80
+    finally:
+        app.config["PROXY_FIX"] = False
+
+
+def test_secret_links_are_not_written_to_the_log(ctx, app, client):
+    token = "geheim-token-dat-niet-in-het-log-mag-1234567890"
+    lines = _log_lines(app, lambda: client.get(f"/set-password/{token}"))
+    assert lines and all(token not in json_line_text for json_line_text in map(str, lines))
+    assert any(e.get("path") == "/set-password/…" for e in lines)
+
+
+def test_hsts_over_https_only(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    secure = client.get("/healthz", base_url="https://tracker.example.org")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "camera=()" in secure.headers["Permissions-Policy"]
+
+
+def test_the_error_page_shows_the_request_id(app):
+    from tracker import create_app
+
+    other = create_app(
+        {
+            key: app.config[key]
+            for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_METHOD")
+        }
+    )
+
+    @other.route("/__boom_for_test")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = other.test_client().get("/__boom_for_test")
+    with other.app_context():
+        db.engine.dispose()
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] in response.get_data(as_text=True)
