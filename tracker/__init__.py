@@ -165,6 +165,11 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.meetings.routes import bp as meetings_bp
 
     app.register_blueprint(meetings_bp)
+    from tracker.provisioning.api import bp as scim_bp
+    from tracker.provisioning.routes import bp as provisioning_bp
+
+    app.register_blueprint(scim_bp)
+    app.register_blueprint(provisioning_bp)
 
 
 def configure_request_log(app: Flask) -> None:

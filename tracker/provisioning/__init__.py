@@ -1,0 +1,1 @@
+"""Provisioning of accounts and groups by an identity provider (SCIM 2.0)."""
