@@ -48,6 +48,8 @@ def _answer(payload: dict | None, status: int = 200, **headers) -> Response:
         status=status, mimetype=MEDIA_TYPE if payload is not None else None,
     )
     response.headers["Cache-Control"] = "no-store"
+    if payload is None:
+        del response.headers["Content-Type"]
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
     return response

@@ -55,6 +55,7 @@ def _set_active(user: User, active: bool, client: str) -> None:
 
 
 def _apply(link: ScimUser, data: AccountData, client: str) -> None:
+    """Give the account what the resource says; the link keeps the resource as sent."""
     user = link.user
     if data.email != user.email:
         other = db.session.scalar(select(User).where(User.email == data.email))
@@ -69,7 +70,6 @@ def _apply(link: ScimUser, data: AccountData, client: str) -> None:
     link.user_name = data.user_name
     link.external_id = data.external_id
     link.attributes = data.attributes
-    link.updated_at = utcnow()
 
 
 def create_user(client: str, data: AccountData) -> ScimUser:
@@ -86,7 +86,8 @@ def create_user(client: str, data: AccountData) -> ScimUser:
         user = User(email=data.email, name=data.name, role=Role.employee, password_hash=None)
         db.session.add(user)
         db.session.flush()
-    link = ScimUser(user=user, user_name=data.user_name)
+    now = utcnow()  # lastModified equals created until the first change (RFC 7643 §3.1)
+    link = ScimUser(user=user, user_name=data.user_name, created_at=now, updated_at=now)
     db.session.add(link)
     _apply(link, data, client)
     db.session.flush()
@@ -99,6 +100,7 @@ def update_user(client: str, link: ScimUser, data: AccountData) -> ScimUser:
     """Replace (PUT) or patch (PATCH) a provisioned account: `data` is its whole new state."""
     _check_user_name_free(data.user_name, link)
     _apply(link, data, client)
+    link.updated_at = utcnow()
     db.session.flush()
     security_log.info("scim user updated user_id=%s scim_id=%s by=scim-token:%s",
                       link.user_id, link.scim_id, client)
@@ -144,7 +146,9 @@ def _reapply(links) -> None:
 
 
 def create_group(client: str, data: GroupData) -> ScimGroup:
-    group = ScimGroup(display_name=data.display_name, external_id=data.external_id)
+    now = utcnow()
+    group = ScimGroup(display_name=data.display_name, external_id=data.external_id,
+                      created_at=now, updated_at=now)
     group.members = _members(data.member_ids)
     db.session.add(group)
     _reapply(group.members)
