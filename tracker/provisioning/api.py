@@ -131,7 +131,7 @@ def http_error(error: HTTPException):
 @bp.errorhandler(Exception)
 def unexpected(error: Exception):
     db.session.rollback()
-    current_app.logger.exception("scim request failed path=%s", request.path)
+    current_app.logger.error("scim request failed path=%s", request.path, exc_info=error)
     return _error(500, "the tracker could not handle this request")
 
 

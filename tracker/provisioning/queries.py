@@ -1,8 +1,6 @@
 """Read helpers for provisioning: the token page, and the SCIM lists with their filters."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
 from scim2_models.path import (
     AttrPath,
     CompareOperator,
@@ -12,6 +10,8 @@ from scim2_models.path import (
     LogicalOperator,
     ValuePath,
 )
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.provisioning import scim

@@ -8,6 +8,7 @@ from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
 from tracker.extensions import db
 from tracker.forms import saving
+from tracker.notifications.rendering import absolute_url
 from tracker.provisioning import queries, tokens
 from tracker.provisioning.forms import TokenForm
 from tracker.provisioning.models import ScimToken
@@ -18,7 +19,8 @@ bp = Blueprint("provisioning", __name__)
 def _page(form: TokenForm, new_token: str | None = None):
     return render_template(
         "provisioning/tokens.html", form=form, tokens=queries.tokens(), new_token=new_token,
-        scim_url=url_for("scim.root", _external=True).rstrip("/"),
+        # The address the provider is given: on BASE_URL, like the OIDC redirect URI.
+        scim_url=absolute_url("scim.root").rstrip("/"),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field
 from scim2_models import (
+    URN,
     AuthenticationScheme,
     Bulk,
     CaseExact,
@@ -33,13 +34,11 @@ from scim2_models import (
     Required,
     Resource,
     ResourceType,
-    Returned,
     Schema,
     ScimPolicy,
     ServiceProviderConfig,
     Sort,
     Uniqueness,
-    URN,
 )
 
 from tracker.errors import DomainError
@@ -83,7 +82,8 @@ class Member(ComplexAttribute):
     value: Annotated[str | None, Mutability.immutable, Required.true, CaseExact.true] = None
     """The id of the member's User resource."""
 
-    ref: Annotated[Reference["User"] | None, Mutability.immutable] = Field(
+    # The quoted name is what scim2-models publishes as the referenceType.
+    ref: Annotated[Reference["User"] | None, Mutability.immutable] = Field(  # noqa: UP037
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     """The URI of the member's User resource."""
@@ -98,7 +98,7 @@ class GroupMembership(ComplexAttribute):
     value: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
     """The id of the Group resource."""
 
-    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(
+    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(  # noqa: UP037
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     """The URI of the Group resource."""
