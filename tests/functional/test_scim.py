@@ -219,6 +219,16 @@ def test_patch_as_entra_id_sends_it(scim):
     assert account("piet@gemeente.nl").name == "Piet"  # name.givenName is what is left
 
 
+def test_a_patch_of_attributes_the_tracker_does_not_keep_changes_nothing(scim):
+    body = new_user(scim, "kim@gemeente.nl", displayName="Kim")
+    response = patch(scim, f"/Users/{body['id']}",
+                     {"op": "Replace", "path": "title", "value": "Adviseur"},
+                     {"op": "Add", "path": "phoneNumbers", "value": [{"value": "0612345678"}]})
+    assert response.status_code == 200
+    assert response.get_json()["meta"]["lastModified"] == body["meta"]["lastModified"]
+    assert "title" not in response.get_json()
+
+
 def test_patch_errors_change_nothing(scim):
     body = new_user(scim, "truus@gemeente.nl", displayName="Truus")
     url = f"/Users/{body['id']}"

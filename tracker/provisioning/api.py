@@ -341,8 +341,9 @@ def user(scim_id: str):
         patch = PatchOp[scim.User].model_validate(
             _payload(), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=scim.POLICY)
         resource = current
-        patch.patch(resource, scim_policy=scim.POLICY)
         context = Context.RESOURCE_PATCH_RESPONSE
+        if not patch.patch(resource, scim_policy=scim.POLICY):
+            return _user_answer(scim_id, context)  # nothing changed (e.g. only ignored attributes)
     else:
         return _not_allowed("GET", "PUT", "PATCH", "DELETE")
     with _committed():
@@ -405,8 +406,9 @@ def group(scim_id: str):
         patch = PatchOp[scim.Group].model_validate(
             _payload(), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=scim.POLICY)
         resource = current
-        patch.patch(resource, scim_policy=scim.POLICY)
         context = Context.RESOURCE_PATCH_RESPONSE
+        if not patch.patch(resource, scim_policy=scim.POLICY):
+            return _group_answer(scim_id, context)  # nothing changed
     else:
         return _not_allowed("GET", "PUT", "PATCH", "DELETE")
     with _committed():
