@@ -170,6 +170,9 @@ def configure_blueprints(app: Flask) -> None:
 
     app.register_blueprint(scim_bp)
     app.register_blueprint(provisioning_bp)
+    from tracker import provisioning
+
+    provisioning.init_app(app)
 
 
 def configure_request_log(app: Flask) -> None:

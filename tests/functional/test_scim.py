@@ -18,6 +18,7 @@ from tests.conftest import _as_separate_request
 from tests.factories import HASH_METHOD, PASSWORD, make_action, make_department, make_user
 from tracker.actions.models import ImprovementAction
 from tracker.auth.group_mappings import save_group_mapping
+from tracker.auth.identities import sign_in_with_claims
 from tracker.auth.models import Role, User
 from tracker.auth.services import hash_password
 from tracker.extensions import db
@@ -408,6 +409,24 @@ def test_a_mapped_group_makes_its_members_directors_and_leaving_takes_it_away(sc
     assert_scim_error(scim("GET", f"/Groups/{group['id']}"), 404)
     user = account("bram@gemeente.nl")
     assert user.role is Role.employee and user.department_ids == set()
+
+
+def test_signing_in_keeps_what_the_provisioned_groups_give(scim, ctx):
+    ict = make_department("ICT")
+    save_group_mapping(None, None, group_name="ICT Directie", role=Role.director,
+                       department=ict)
+    save_group_mapping(None, None, group_name="sg-medewerkers", role=Role.owner,
+                       department=None)
+    db.session.commit()
+    eva = new_user(scim, "eva@gemeente.nl")
+    new_group(scim, "ICT Directie", members=[eva["id"]])
+    # Her token lists another group, or none: the provisioned group still counts.
+    for groups in ([], ["sg-medewerkers"]):
+        user = sign_in_with_claims(
+            {"sub": "eva-1", "email": "eva@gemeente.nl", "email_verified": True,
+             "groups": groups}, "https://login.example.org")
+        db.session.commit()
+        assert user.role is Role.director and user.directed_department_ids == {ict.id}
 
 
 def test_memberships_set_by_hand_stay_and_remove_by_filter(scim, ctx):

@@ -13,6 +13,7 @@ from scim2_models.path import (
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.provisioning import scim
 from tracker.provisioning.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
@@ -48,12 +49,14 @@ def provisioned_group(scim_id: str) -> ScimGroup | None:
     )
 
 
-def group_names_of(link: ScimUser) -> list[str]:
-    """The displayNames of the provisioned groups this person is in, as stored now."""
+def provisioned_group_names(user: User) -> list[str]:
+    """The displayNames of the provisioned groups this account is in (none when the
+    identity provider does not manage it)."""
     return list(db.session.scalars(
         select(ScimGroup.display_name)
         .join(ScimGroupMember, ScimGroupMember.group_id == ScimGroup.id)
-        .where(ScimGroupMember.scim_user_id == link.id)
+        .join(ScimUser, ScimUser.id == ScimGroupMember.scim_user_id)
+        .where(ScimUser.user_id == user.id)
         .order_by(ScimGroup.id)
     ))
 

@@ -142,7 +142,7 @@ def _reapply(links) -> None:
     """Give these people the role and memberships their provisioned groups map to."""
     db.session.flush()
     for link in sorted(links, key=lambda link: link.id):
-        apply_group_mappings(link.user, queries.group_names_of(link))
+        apply_group_mappings(link.user, queries.provisioned_group_names(link.user))
 
 
 def create_group(client: str, data: GroupData) -> ScimGroup:
