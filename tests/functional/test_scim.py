@@ -358,6 +358,12 @@ def test_search_with_post(scim):
         "filter": 'userName eq "zoek@gemeente.nl"', "attributes": ["userName"]})
     assert response.status_code == 200
     assert [r["userName"] for r in response.get_json()["Resources"]] == ["zoek@gemeente.nl"]
+    new_group(scim, "Zoekers")
+    new_group(scim, "Anderen")
+    groups = scim("POST", "/Groups/.search", {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'displayName eq "zoekers"', "startIndex": 1, "count": 10})
+    assert [g["displayName"] for g in groups.get_json()["Resources"]] == ["Zoekers"]
     assert_scim_error(scim("POST", "/.search", {"schemas": [
         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}), 501)
 

@@ -30,7 +30,8 @@ def scim_tokens():
     form = TokenForm()
     if form.validate_on_submit():
         with saving(form) as outcome:
-            token, secret = tokens.create_token(current_user, form.name.data)
+            _token, secret = tokens.create_token(current_user._get_current_object(),
+                                                 form.name.data)
         if outcome.ok:
             # Shown in this answer only (never flashed: the session cookie is readable).
             return _page(TokenForm(formdata=None), new_token=secret)
