@@ -531,7 +531,9 @@ def test_only_a_valid_bearer_token_opens_the_api(app, scim, secret, ctx, make_cl
     # Revoked: refused at once.
     tokens.revoke_token(None, db.session.scalar(select(ScimToken)))
     db.session.commit()
-    assert_scim_error(scim("GET", "/Users"), 401)
+    refused = scim("GET", "/Users")
+    assert_scim_error(refused, 401)
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
 
 
 def test_the_last_use_is_recorded_at_most_once_a_minute(scim, ctx):

@@ -91,8 +91,11 @@ def authenticate():
         security_log.warning("scim request refused ip=%s path=%s reason=%s",
                              request.remote_addr or "-", request.path,
                              "unknown or revoked token" if presented.strip() else "no token")
+        challenge = 'Bearer realm="tracker SCIM"'
+        if presented.strip():
+            challenge += ', error="invalid_token"'  # RFC 6750 §3.1
         return _error(401, "a valid bearer token is required", None,
-                      WWW_Authenticate='Bearer realm="tracker SCIM"')
+                      WWW_Authenticate=challenge)
     db.session.commit()  # the last use, when it was recorded
     g.scim_client = token.name
     return None
@@ -151,7 +154,7 @@ def _committed() -> Iterator[None]:
 def _payload() -> dict:
     if (request.content_length or 0) > scim.MAX_PAYLOAD_BYTES:
         raise RequestEntityTooLarge()
-    raw = request.stream.read(scim.MAX_PAYLOAD_BYTES + 1)
+    raw = request.get_data(cache=False)  # a body without a length: MAX_CONTENT_LENGTH caps it
     if len(raw) > scim.MAX_PAYLOAD_BYTES:
         raise RequestEntityTooLarge()
     try:
