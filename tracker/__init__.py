@@ -172,6 +172,14 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.audit.routes import bp as audit_bp
 
     app.register_blueprint(audit_bp)
+    from tracker.provisioning.api import bp as scim_bp
+    from tracker.provisioning.routes import bp as provisioning_bp
+
+    app.register_blueprint(scim_bp)
+    app.register_blueprint(provisioning_bp)
+    from tracker import provisioning
+
+    provisioning.init_app(app)
 
 
 def configure_request_log(app: Flask) -> None:

@@ -25,6 +25,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(scheduler)
+    from tracker.provisioning.cli import scim_token
+
+    app.cli.add_command(scim_token)
 
 
 @click.command("create-admin")

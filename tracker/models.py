@@ -36,3 +36,9 @@ from tracker.meetings.models import (  # noqa: F401
     Meeting,
     MeetingSeries,
 )
+from tracker.provisioning.models import (  # noqa: F401
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    ScimUser,
+)

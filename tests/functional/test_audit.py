@@ -159,3 +159,65 @@ def test_admin_filters_and_exports_the_trail_in_both_languages(admin, client):
     )
     assert len(rows) == 3 and rows[1][3] == "department.created"
     assert all(not cell.startswith("=") for row in rows for cell in row)
+
+
+def test_scim_tokens_and_what_a_scim_client_changes_are_recorded(admin, client, app):
+    import re
+
+    from tracker.provisioning.models import ScimToken
+
+    page = client.post("/admin/scim-tokens", {"name": "entra-id"}).get_data(as_text=True)
+    token = db.session.scalar(select(ScimToken))
+    secret = next(
+        t
+        for t in re.findall(r"[A-Za-z0-9_-]{40,}", page)
+        if __import__("hashlib").sha256(t.encode()).hexdigest() == token.token_hash
+    )
+    made = events("scim_token.created")[-1]
+    assert made.actor_id == admin.id and made.details == {"name": "entra-id"}
+    assert secret not in str(made.details) and token.token_hash not in str(made.details)
+    scim = app.test_client()
+    response = scim.post(
+        "/scim/v2/Users",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "nina@example.org",
+            "name": {"formatted": "Nina"},
+        },
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    created = events("user.created")[-1]
+    assert created.actor_id is None and created.actor_label == "scim:entra-id"
+    client.post(f"/admin/scim-tokens/{token.id}/revoke")
+    revoked = events("scim_token.changed")[-1]
+    assert revoked.details["revoked_at"][0] is None and revoked.details["revoked_at"][1]
+
+
+def test_a_person_provisioned_by_scim_without_single_sign_on_is_invited(admin, client, app):
+    import hashlib
+    import re
+
+    from tracker.notifications.models import OutboxMessage
+    from tracker.provisioning.models import ScimToken
+
+    page = client.post("/admin/scim-tokens", {"name": "hr"}).get_data(as_text=True)
+    token = db.session.scalar(select(ScimToken))
+    secret = next(
+        t
+        for t in re.findall(r"[A-Za-z0-9_-]{40,}", page)
+        if hashlib.sha256(t.encode()).hexdigest() == token.token_hash
+    )
+    response = app.test_client().post(
+        "/scim/v2/Users",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "omar@example.org",
+            "name": {"formatted": "Omar"},
+        },
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 201
+    db.session.expire_all()
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
+    assert [m.recipient_email for m in mails] == ["omar@example.org"]

@@ -140,7 +140,34 @@ EXPECTED = {
     "meetings.rotate_calendar": SIGNED_IN,
     # No log-in (calendar programs cannot): the secret token is the key.
     "meetings.calendar_feed": EVERYONE,
+    # Provisioning: the administrator makes and revokes the SCIM clients' tokens.
+    "provisioning.scim_tokens": ADMIN,
+    "provisioning.revoke_scim_token": ADMIN,
+    # The SCIM API opens to a bearer token only (test_scim), never to a session: every
+    # role, signed in or not, gets 401 (see BEARER_TOKEN_ONLY below).
+    **{
+        f"scim.{name}": set()
+        for name in (
+            "root",
+            "not_found",
+            "service_provider_config",
+            "resource_types",
+            "resource_type",
+            "schemas",
+            "schema",
+            "search",
+            "users",
+            "users_search",
+            "user",
+            "groups",
+            "groups_search",
+            "group",
+        )
+    },
 }
+
+#: JSON APIs for machines with a bearer token: no log-in page, a 401 for everyone else.
+BEARER_TOKEN_ONLY = {endpoint for endpoint in EXPECTED if endpoint.startswith("scim.")}
 
 
 #: Routes that exist only when something is configured, which the test app is not.
@@ -173,6 +200,7 @@ def _world():
         "token": "no-such-upload",
         "mapping_id": _group_mapping(ict),
         **_actions_world(ict, users, finding),
+        **_provisioning_world(),
     }
     values.update(_notifications_world(users, values))
     values.update(_public_world(users, values))
@@ -187,6 +215,21 @@ def _group_mapping(ict) -> int:
     mapping = save_group_mapping(None, None, group_name="ict-staf", role=Role.owner, department=ict)
     db.session.commit()
     return mapping.id
+
+
+def _provisioning_world() -> dict:
+    from tracker.extensions import db
+    from tracker.provisioning import tokens
+
+    token, _secret = tokens.create_token(None, "entra-id")
+    db.session.commit()
+    return {
+        "token_id": token.id,
+        "scim_id": "no-such-id",
+        "type_id": "User",
+        "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
+        "anything": "x",
+    }
 
 
 def _meetings_world(ict, users) -> dict:
@@ -341,6 +384,11 @@ def test_route_access(ctx, app, make_client, endpoint, role):
         assert client.login(users[role].email).status_code == 302
     method = "GET" if "GET" in rule.methods else "POST"
     response = client.get(url) if method == "GET" else client.post(url, {})
+    if endpoint in BEARER_TOKEN_ONLY:
+        assert response.status_code == 401, f"{method} {url} as {role}: {response.status_code}"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.mimetype == "application/scim+json"
+        return
     if endpoint in NOT_CONFIGURED_HERE:
         assert response.status_code == 404, f"{method} {url} as {role}: {response.status_code}"
         return

@@ -10,9 +10,11 @@ clients through `acting_as`).
 from __future__ import annotations
 
 import contextvars
+import enum
 from contextlib import contextmanager
+from datetime import date, datetime
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
@@ -40,17 +42,25 @@ def acting_as(label: str, origin: str | None = None):
             _origin.reset(origin_token)
 
 
+def _plain(value):
+    """A value as JSON can keep it (dates as ISO 8601, enums by their value)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
 def _clean(details: dict) -> dict:
-    clean = {}
-    for key, value in details.items():
-        if key in SECRET_KEYS:
-            continue
-        if isinstance(value, (set, frozenset, tuple)):
-            value = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
-        if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
-            value = value.value  # enums
-        clean[key] = value
-    return clean
+    return {key: _plain(value) for key, value in details.items() if key not in SECRET_KEYS}
 
 
 def record(
@@ -61,7 +71,9 @@ def record(
     if actor is not None and getattr(actor, "id", None) is not None:
         actor_id, label = actor.id, f"user {actor.id}"
     else:
-        actor_id, label = None, _actor_label.get() or _origin.get()
+        # A client that is not a person (a SCIM token) names itself per request in g.
+        client = g.get("audit_actor") if has_request_context() else None
+        actor_id, label = None, client or _actor_label.get() or _origin.get()
     origin = _origin.get()
     if has_request_context() and origin == "cli":
         origin = request.remote_addr or "-"

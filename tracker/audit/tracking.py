@@ -26,6 +26,8 @@ TRACKED = {
     ),
     "Organisation": ("settings", None),  # every column
     "GroupMapping": ("group_mapping", ("group_name", "role", "department_id")),
+    # Its hash never: only that it was made (and by whom) or revoked.
+    "ScimToken": ("scim_token", ("name", "revoked_at")),
 }
 SECRET_COLUMNS = {"password_hash"}
 

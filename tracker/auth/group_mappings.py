@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -29,6 +30,14 @@ def group_names_from(value) -> list[str]:
     if not isinstance(value, (list, tuple)):
         return []
     return [str(name).strip() for name in value if str(name).strip()]
+
+
+def other_group_names(user: User) -> list[str]:
+    """The person's groups as known apart from a sign-in's claim: each source an area
+    registers in app.extensions["tracker.group_sources"] (provisioning: the groups an
+    identity provider keeps through SCIM), so a sign-in does not take away what they give."""
+    sources = current_app.extensions.get("tracker.group_sources", ())
+    return [name for source in sources for name in source(user)]
 
 
 def matching_mappings(group_names: Iterable[str]) -> list[GroupMapping]:

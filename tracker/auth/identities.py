@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from tracker.auth.group_mappings import apply_group_mappings, group_names_from
+from tracker.auth.group_mappings import (
+    apply_group_mappings,
+    group_names_from,
+    other_group_names,
+)
 from tracker.auth.models import Role, User, UserIdentity
 from tracker.auth.services import normalise_email
 from tracker.errors import DomainError
@@ -135,7 +139,7 @@ def sign_in_with_claims(
     identity.groups = groups
     identity.last_login_at = now
     user.last_login_at = now
-    identity.without_mapped_group = not apply_group_mappings(user, groups)
+    identity.without_mapped_group = not apply_group_mappings(user, groups + other_group_names(user))
     db.session.flush()
     return user
 

@@ -1,0 +1,9 @@
+"""Provisioning of accounts and groups by an identity provider (SCIM 2.0)."""
+
+
+def init_app(app) -> None:
+    """Sign-in through the identity provider counts the provisioned groups too (the groups
+    claim may not list them), so signing in does not take away the role they give."""
+    from tracker.provisioning.queries import provisioned_group_names
+
+    app.extensions.setdefault("tracker.group_sources", []).append(provisioned_group_names)
