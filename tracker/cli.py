@@ -219,7 +219,7 @@ def import_users(path, dry_run, as_json, deactivate_missing, by_email):
     """Create, update (and deactivate) people from an HR file: CSV or XLSX with the columns
     naam/name, e-mailadres/email, afdeling/department, rol/role. New people are mailed an
     invitation to choose their password."""
-    from tracker.auth import people_import, provisioning
+    from tracker.provisioning import hr_file, hr_import
 
     acting_user = None
     if by_email:
@@ -229,11 +229,11 @@ def import_users(path, dry_run, as_json, deactivate_missing, by_email):
         if acting_user is None or not acting_user.active or not acting_user.is_admin:
             raise click.ClickException(f"{by_email} is not an active administrator.")
     try:
-        parsed = people_import.parse_people(path.read_bytes())
-        report = provisioning.import_people(
+        parsed = hr_file.parse_people(path.read_bytes())
+        report = hr_import.import_people(
             acting_user, parsed, deactivate_missing=deactivate_missing, dry_run=dry_run
         )
-    except (people_import.PeopleFileError, DomainError) as error:
+    except (hr_file.PeopleFileError, DomainError) as error:
         db.session.rollback()
         raise click.ClickException(f"{path.name}: {error.message}") from None
     if dry_run:

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from tracker.auth.people_import import PeopleFileError, PersonRow, parse_people
+from tracker.provisioning.hr_file import PeopleFileError, PersonRow, parse_people
 
 
 def _rows(text: str, encoding: str = "utf-8") -> bytes:

@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from tracker.auth import invitations, people_import, provisioning
+from tracker.auth import invitations
 from tracker.auth.forms import (
     ConfirmForm,
     ConfirmPeopleImportForm,
@@ -36,6 +36,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import saving
 from tracker.notifications.services import recipient_locale
+from tracker.provisioning import hr_file, hr_import
 from tracker.surveys import uploads
 
 log = logging.getLogger("tracker.security")
@@ -143,17 +144,17 @@ def import_users():
     form = PeopleImportForm()
     if form.validate_on_submit():
         file = form.file.data
-        data = file.read(people_import.MAX_FILE_BYTES + 1)
+        data = file.read(hr_file.MAX_FILE_BYTES + 1)
         problem = None
-        if len(data) > people_import.MAX_FILE_BYTES:
+        if len(data) > hr_file.MAX_FILE_BYTES:
             problem = _(
                 "The file is larger than %(size)d MB. Is it the right file?",
-                size=people_import.MAX_FILE_BYTES // 2**20,
+                size=hr_file.MAX_FILE_BYTES // 2**20,
             )
         else:
             try:
-                people_import.parse_people(data)
-            except people_import.PeopleFileError as error:
+                hr_file.parse_people(data)
+            except hr_file.PeopleFileError as error:
                 problem = error.message
         if problem is None:
             token = uploads.store(
@@ -183,12 +184,12 @@ def import_users_preview(token: str):
     form.deactivate_missing.data = "1" if deactivate_missing else ""
     report, problem = None, None
     try:
-        parsed = people_import.parse_people(pending.data)
-    except people_import.PeopleFileError as error:
+        parsed = hr_file.parse_people(pending.data)
+    except hr_file.PeopleFileError as error:
         parsed, problem = None, error.message
     if parsed is not None and form.validate_on_submit():
         with saving(form) as outcome:
-            report = provisioning.import_people(
+            report = hr_import.import_people(
                 current_user, parsed, deactivate_missing=deactivate_missing, dry_run=False
             )
         if outcome.ok:
@@ -211,7 +212,7 @@ def import_users_preview(token: str):
     if parsed is not None:
         try:
             # The preview: the same report, nothing written.
-            report = provisioning.import_people(
+            report = hr_import.import_people(
                 current_user, parsed, deactivate_missing=deactivate_missing, dry_run=True
             )
         except DomainError as error:

@@ -1,4 +1,5 @@
-"""Provisioning of accounts and groups by an identity provider (SCIM 2.0)."""
+"""Provisioning of accounts from outside: SCIM 2.0 (`api.py`, `scim.py`, `services.py`,
+tokens) and the HR file import (`hr_file.py` reads the file, `hr_import.py` applies it)."""
 
 
 def init_app(app) -> None:

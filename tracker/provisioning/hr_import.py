@@ -1,4 +1,4 @@
-"""The HR file import: people created, changed or deactivated from a file (`people_import`
+"""The HR file import: people created, changed or deactivated from a file (`hr_file`
 reads it). One function, `import_people`, both previews (dry run: reads only) and imports,
 so the preview and the import always report the same way.
 
@@ -32,11 +32,11 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth import services
 from tracker.auth.models import HrRecord, Role, User
-from tracker.auth.people_import import PeopleFile, PersonRow, RefusedRow
 from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.models import Department, MembershipRole
+from tracker.provisioning.hr_file import PeopleFile, PersonRow, RefusedRow
 from tracker.types import utcnow
 
 log = logging.getLogger("tracker.imports")
