@@ -88,6 +88,11 @@ def _require_manager(series: MeetingSeries) -> None:
         refuse("not a director of this meeting")
 
 
+def _require_chair(series: MeetingSeries) -> None:
+    if not permissions.may_chair(current_user, series):
+        refuse("neither chair nor director of this meeting")
+
+
 def _require_reader(series: MeetingSeries) -> None:
     if not permissions.may_read(current_user, series):
         refuse("not an attendee of this meeting")
@@ -243,6 +248,7 @@ def meeting(meeting_id: int):
         grouped=queries.sections(rows),
         reader=reader,
         may_manage=may_manage,
+        may_chair=permissions.may_chair(current_user, meeting.series),
         editable=may_manage
         and meeting.agenda_sent_at is None
         and meeting.status is MeetingStatus.scheduled,
@@ -291,9 +297,9 @@ def edit_meeting(meeting_id: int):
     return render_template("meetings/meeting_form.html", form=form, meeting=meeting)
 
 
-def _meeting_step(meeting_id: int, run, done: str):
+def _meeting_step(meeting_id: int, run, done: str, require=_require_manager):
     meeting = _meeting_or_404(meeting_id)
-    _require_manager(meeting.series)
+    require(meeting.series)
     with saving() as outcome:
         run(meeting)
     if outcome.ok:
@@ -344,6 +350,7 @@ def close_meeting(meeting_id: int):
         meeting_id,
         lambda m: decisions.close_meeting(current_user, m),
         _("The meeting is closed; items not reached go to the next meeting."),
+        require=_require_chair,
     )
 
 
@@ -429,7 +436,7 @@ def _enum(kind, value):
 @login_required
 def run(meeting_id: int, number: int):
     meeting = _meeting_or_404(meeting_id)
-    _require_manager(meeting.series)
+    _require_chair(meeting.series)
     rows = queries.agenda_rows(meeting)
     if not rows:
         flash(_("The agenda is empty. Build it or add an item first."), "warning")
