@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -33,7 +33,9 @@ DEPARTMENTS = [
 ]
 
 
-def load() -> None:
+def load(now: datetime | None = None) -> None:
+    """The demo organisation. `now`: the moment its staff meetings are planned around (the
+    rest is dated from the real today); tests choose e.g. the week before Christmas."""
     hash_method = current_app.config["PASSWORD_HASH_METHOD"]
     save_settings(
         None,
@@ -41,6 +43,9 @@ def load() -> None:
         default_locale="nl",
         anonymity_threshold=5,
         timezone="Europe/Amsterdam",
+        holiday_country="NL",
+        # Like many municipalities: closed between Christmas and New Year.
+        closed_days="27-12 – 31-12: kerstsluiting",
     )
     directorate = create_directorate(None, "Dienstendirectie")
     departments = {
@@ -78,7 +83,7 @@ def load() -> None:
     _demo_measured_actions()
     _demo_actions()
     _demo_cocreation()
-    _demo_meetings()
+    _demo_meetings(now)
 
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
@@ -908,10 +913,11 @@ def _demo_cocreation() -> None:
     services.follow(people["employee"], department=ict)
 
 
-def _demo_meetings() -> None:
-    """The weekly staff meeting of the services directorate: last week's meeting with its
-    decisions (recorded on the actions, so their history says so) and published minutes, and
-    tomorrow's meeting with a generated agenda."""
+def _demo_meetings(now: datetime | None = None) -> None:
+    """The weekly staff meeting of the services directorate, on the weekday of the next
+    working day: the last meeting with its decisions (recorded on the actions, so their
+    history says so) and published minutes, and the coming one with a generated agenda.
+    Public holidays and the closed days around Christmas are skipped or moved past."""
     from datetime import time, timedelta
 
     from sqlalchemy import select
@@ -920,19 +926,27 @@ def _demo_meetings() -> None:
     from tracker.auth.models import User
     from tracker.meetings import agenda, decisions, services
     from tracker.meetings.models import AgendaItem, Meeting, Recurrence
+    from tracker.organisation.closed_days import closed_days
     from tracker.organisation.models import Department, Directorate
+    from tracker.types import utcnow
 
+    now = now or utcnow()
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     directorate = db.session.scalar(select(Directorate).order_by(Directorate.id))
-    today = clock.today()
-    first = today - timedelta(days=6)
-    created = clock.local_moment(today - timedelta(days=7), time(12))
+    calendar = closed_days()
+    today = clock.today(now)
+    # The coming meeting on the next working day; the last one a week (or more) before it.
+    coming_day = calendar.next_working_day(today)
+    first = coming_day - timedelta(days=7)
+    while not calendar.is_working_day(first):
+        first -= timedelta(days=7)
+    created = clock.local_moment(first - timedelta(days=1), time(12))
     series = services.save_series(
         people["director"],
         title="Stafoverleg dienstendirectie",
         directorate=directorate,
         recurrence=Recurrence.weekly,
-        weekday=first.weekday(),
+        weekday=coming_day.weekday(),
         starts_on=first,
         start_time=time(10),
         duration_minutes=90,
@@ -950,7 +964,8 @@ def _demo_meetings() -> None:
     meetings = db.session.scalars(
         select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
     ).all()
-    past, coming = meetings[0], meetings[1]
+    past = [m for m in meetings if m.starts_at < now][-1]
+    coming = next(m for m in meetings if m.starts_at > now)
     agenda.build_agenda(None, past, now=past.starts_at - timedelta(days=3))
     agenda.add_free_item(
         None,
@@ -991,5 +1006,5 @@ def _demo_meetings() -> None:
         decided += 1
     decisions.close_meeting(None, past, now=past.ends_at)
     decisions.publish_minutes(None, past, now=past.ends_at + timedelta(hours=2))
-    agenda.build_agenda(None, coming)
+    agenda.build_agenda(None, coming, now=now)
     db.session.commit()

@@ -378,3 +378,125 @@ def test_attendees_hear_of_a_moved_or_cancelled_meeting_once_invited(ctx, client
     assert notices[-1].subject.startswith("Afgelast: Stafoverleg ICT")
     assert "METHOD:CANCEL" in notices[-1].attachments[0]["content"]
     assert "STATUS:CANCELLED" in notices[-1].attachments[0]["content"]
+
+
+def _directorate_world():
+    """The services directorate's meeting chaired by ICT's director; HR's action on it."""
+    from tracker.organisation.services import create_directorate
+
+    directorate = create_directorate(None, "Dienstendirectie")
+    ict = make_department("ICT", "ICT")
+    hr = make_department("Personeel & Organisatie", "HR")
+    ict.directorate = hr.directorate = directorate
+    chair = make_user(Role.director, email="chair@example.org", name="Diederik", directs=[ict])
+    make_user(Role.director, email="hr.director@example.org", name="Petra", directs=[hr])
+    hanna = make_user(Role.owner, email="hanna@example.org", name="Hanna", staff_of=[hr])
+    henk = make_user(Role.owner, email="henk@example.org", name="Henk Groen", staff_of=[hr])
+    secretary = make_user(Role.employee, email="secretary@example.org", name="Sam")
+    hr_action = make_action(hr, hanna, title="Verzuimgesprek binnen een week")
+    series = services.save_series(
+        chair,
+        title="Stafoverleg dienstendirectie",
+        directorate=directorate,
+        recurrence=Recurrence.weekly,
+        weekday=(date.today() + timedelta(days=2)).weekday(),
+        starts_on=date.today() + timedelta(days=1),
+        start_time=time(10),
+        attendees=[chair, secretary],
+    )
+    db.session.commit()
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+    )
+    agenda.build_agenda(chair, meeting)
+    db.session.commit()
+    number = next(
+        n
+        for n, i in enumerate([i for i in meeting.items if not i.removed], 1)
+        if i.action_id == hr_action.id
+    )
+    return locals()
+
+
+def _decision(version, **values):
+    return {
+        "version": str(version),
+        "decision": "",
+        "deadline_request": "",
+        "new_deadline": "",
+        "owner_id": "",
+        "new_status": "",
+        "constraint": "",
+        **values,
+    }
+
+
+def test_the_chair_decides_on_an_hr_item_in_meeting_mode_but_not_on_its_edit_page(ctx, client):
+    w = _directorate_world()
+    action = w["hr_action"]
+    url = f"/meetings/{w['meeting'].id}/run/{w['number']}"
+    client.login("chair@example.org")
+    step = client.get(url).get_data(as_text=True)
+    assert re.search(r"data-item-title>([^<]+)<", step)[1] == "Verzuimgesprek binnen een week"
+    assert "Henk Groen" in step  # HR's people to choose the new owner from
+    new_deadline = clock.today() + timedelta(days=75)
+    response = client.post(
+        url,
+        _decision(
+            action.version,
+            decision="Henk neemt het over.",
+            new_deadline=new_deadline.isoformat(),
+            owner_id=str(w["henk"].id),
+            new_status="planned",
+        ),
+    )
+    assert response.status_code == 302
+    stored = db.session.get(ImprovementAction, action.id)
+    assert (stored.deadline, stored.owner_id, stored.status.value) == (
+        new_deadline,
+        w["henk"].id,
+        "planned",
+    )
+    history = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    section = history[history.index("data-history") :]
+    assert "Henk neemt het over." in section
+    assert section.count("besloten in stafoverleg van") >= 4  # deadline, owner, status, note
+    # On the action's own page the department's rules hold: ICT's director may not edit it.
+    assert client.get(f"/actions/{action.id}/edit").status_code == 403
+    refused = client.post(
+        f"/actions/{action.id}/edit",
+        {"version": str(stored.version), "title": "Anders", "owner_id": str(w["hanna"].id)},
+    )
+    assert refused.status_code == 403
+    assert db.session.get(ImprovementAction, action.id).title == "Verzuimgesprek binnen een week"
+
+
+def test_an_attendee_who_is_not_chair_or_director_cannot_decide(ctx, client):
+    w = _directorate_world()
+    action = w["hr_action"]
+    url = f"/meetings/{w['meeting'].id}/run/{w['number']}"
+    client.login("secretary@example.org")
+    assert client.get(f"/meetings/{w['meeting'].id}").status_code == 200
+    assert client.get(url).status_code == 403
+    response = client.post(url, _decision(action.version, new_status="planned", decision="Ja"))
+    assert response.status_code == 403
+    assert db.session.get(ImprovementAction, action.id).status.value == "proposed"
+
+
+def test_a_closed_meeting_decides_nothing_more(ctx, client):
+    w = _directorate_world()
+    action, meeting = w["hr_action"], w["meeting"]
+    client.login("chair@example.org")
+    assert client.post(f"/meetings/{meeting.id}/close").status_code == 302
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Vergadermodus starten" not in page
+    url = f"/meetings/{meeting.id}/run/{w['number']}"
+    assert "Dit overleg is gesloten" in client.get(url).get_data(as_text=True)
+    response = client.post(url, _decision(action.version, new_status="planned", decision="Ja"))
+    assert response.status_code == 200
+    assert "Dit overleg is gesloten: het kan niet meer besluiten." in response.get_data(
+        as_text=True
+    )
+    assert db.session.get(ImprovementAction, action.id).status.value == "proposed"
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == action.id))
+    assert item.outcome is None and item.state.value == "rolled_over"

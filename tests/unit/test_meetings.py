@@ -35,6 +35,7 @@ from tracker.meetings.models import (
     Recurrence,
 )
 from tracker.notifications.models import OutboxMessage
+from tracker.organisation.closed_days import closed_days
 from tracker.surveys.models import Triage
 from tracker.types import utcnow
 
@@ -78,8 +79,16 @@ def test_weekly_series_plans_meetings_on_the_weekday_in_local_time(ctx):
     series = _series(director, ict, [director, secretary])
     meetings = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
     assert len(meetings) >= 15
-    local = [clock.local_date(m.starts_at) for m in meetings]
-    assert all(day.weekday() == 0 for day in local)
+    assert all(m.occurrence_on.weekday() == 0 for m in meetings)
+    # On the Monday itself, unless it is a public holiday (Easter Monday, …): then on the
+    # next working day.
+    calendar = closed_days()
+    for meeting in meetings:
+        held = clock.local_date(meeting.starts_at)
+        if calendar.closure(meeting.occurrence_on) is None:
+            assert held == meeting.occurrence_on
+        else:
+            assert held == calendar.next_working_day(meeting.occurrence_on)
     # 10:00 in Amsterdam is 08:00 or 09:00 UTC depending on daylight-saving time.
     assert {m.starts_at.astimezone(timezone.utc).hour for m in meetings} <= {8, 9}
     assert all(m.starts_at.astimezone(clock.zone()).hour == 10 for m in meetings)
@@ -673,3 +682,204 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     client.login(director.email)
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Effect van onze acties" in html and "+0,6 (±0,5)" in html
+
+
+# --- The meeting decides on its whole agenda ------------------------------------------------
+
+
+def _directorate_meeting():
+    """The services directorate's staff meeting, chaired by the director of ICT, with a
+    proposed action of HR (which the chair does not direct) on its agenda."""
+    from tracker.organisation.services import create_directorate
+
+    directorate = create_directorate(None, "Dienstendirectie")
+    ict = make_department("ICT", "ICT")
+    hr = make_department("Personeel & Organisatie", "HR")
+    ict.directorate = hr.directorate = directorate
+    chair = make_user(Role.director, name="Diederik", directs=[ict])
+    hr_director = make_user(Role.director, name="Petra", directs=[hr])
+    hanna = make_user(Role.owner, name="Hanna", staff_of=[hr])
+    henk = make_user(Role.owner, name="Henk", staff_of=[hr])
+    secretary = make_user(Role.employee, name="Sam")
+    hr_action = make_action(
+        hr, hanna, title="Verzuimgesprek binnen een week", deadline=clock.today() + timedelta(60)
+    )
+    # Planned, deadline far away: not on the agenda.
+    elsewhere = make_action(hr, hanna, title="Nieuw introductieprogramma")
+    actions.change_status(
+        hr_director, elsewhere, ActionStatus.planned, expected_version=elsewhere.version
+    )
+    elsewhere.deadline = clock.today() + timedelta(days=300)
+    series = services.save_series(
+        chair,
+        title="Stafoverleg dienstendirectie",
+        directorate=directorate,
+        recurrence=Recurrence.weekly,
+        weekday=(date.today() + timedelta(days=2)).weekday(),
+        starts_on=date.today() + timedelta(days=1),
+        start_time=time(10, 0),
+        attendees=[chair, hr_director, secretary],
+    )
+    db.session.commit()
+    meeting = _first_meeting(series)
+    agenda.build_agenda(chair, meeting)
+    db.session.commit()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == hr_action.id))
+    assert not db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == elsewhere.id))
+    return locals()
+
+
+def _history(action_id):
+    return db.session.scalars(
+        select(ActionChange).where(ActionChange.action_id == action_id).order_by(ActionChange.id)
+    ).all()
+
+
+def test_the_directorate_meeting_decides_on_an_item_of_a_department_its_chair_does_not_direct(
+    ctx,
+):
+    w = _directorate_meeting()
+    chair, item, meeting = w["chair"], w["item"], w["meeting"]
+    new_deadline = clock.today() + timedelta(days=90)
+    before = len(_history(w["hr_action"].id))
+    decisions.record_outcome(
+        chair,
+        item,
+        expected_version=item.action.version,
+        decision="Henk neemt het over; eerst de leidinggevenden informeren.",
+        new_deadline=new_deadline,
+        new_owner=w["henk"],
+        new_status=ActionStatus.planned,
+    )
+    db.session.commit()
+    action = db.session.get(ImprovementAction, w["hr_action"].id)
+    assert action.deadline == new_deadline
+    assert action.owner_id == w["henk"].id
+    assert action.status is ActionStatus.planned
+    decided = _history(action.id)[before:]
+    by_field = {c.field: c for c in decided}
+    assert by_field["deadline"].new_value == new_deadline.isoformat()
+    assert by_field["owner"].new_value == "Henk"
+    assert by_field["status"].new_value == "planned"
+    assert by_field["staff_meeting"].new_value.startswith("Henk neemt het over")
+    # Every line of the decision names the meeting and is the chair's.
+    assert all(c.meeting_id == meeting.id for c in decided)
+    assert all(c.changed_by_id == chair.id for c in decided)
+    assert all(c.note.startswith("besloten in stafoverleg van ") for c in decided)
+    assert db.session.get(AgendaItem, item.id).state is ItemState.decided
+
+
+def test_outside_the_meeting_the_chair_still_may_not_change_the_hr_action(ctx):
+    w = _directorate_meeting()
+    chair, action = w["chair"], w["hr_action"]
+    with pytest.raises(DomainError, match="Alleen de directeur van de afdeling"):
+        actions.update_action(
+            chair, action, expected_version=action.version, deadline=date.today() + timedelta(99)
+        )
+    with pytest.raises(DomainError):
+        actions.change_status(chair, action, ActionStatus.planned, expected_version=action.version)
+    db.session.rollback()
+    action = db.session.get(ImprovementAction, action.id)
+    assert action.status is ActionStatus.proposed and action.owner_id == w["hanna"].id
+
+
+def test_the_meetings_authority_covers_deadline_owner_and_status_only(ctx):
+    w = _directorate_meeting()
+    chair, action = w["chair"], w["hr_action"]
+    authority = decisions.meeting_authority(chair, w["meeting"])
+    with pytest.raises(DomainError):
+        actions.update_action(
+            chair,
+            action,
+            expected_version=action.version,
+            authority=authority,
+            title="Anders genoemd",
+        )
+    db.session.rollback()
+    assert db.session.get(ImprovementAction, action.id).title == "Verzuimgesprek binnen een week"
+
+
+def test_an_attendee_who_is_neither_chair_nor_director_is_refused(ctx):
+    w = _directorate_meeting()
+    secretary, item = w["secretary"], w["item"]
+    with pytest.raises(DomainError, match="voorzitter en de directeuren"):
+        decisions.record_outcome(
+            secretary,
+            item,
+            expected_version=item.action.version,
+            decision="Akkoord",
+            new_status=ActionStatus.planned,
+        )
+    # Nor can the chair's authority be used by someone else.
+    authority = decisions.meeting_authority(w["chair"], w["meeting"])
+    with pytest.raises(DomainError):
+        actions.change_status(
+            secretary,
+            item.action,
+            ActionStatus.planned,
+            expected_version=item.action.version,
+            authority=authority,
+        )
+    db.session.rollback()
+    assert db.session.get(ImprovementAction, w["hr_action"].id).status is ActionStatus.proposed
+    assert db.session.get(AgendaItem, item.id).state is ItemState.open
+
+
+def test_an_action_not_on_the_agenda_cannot_be_decided_through_the_meeting(ctx):
+    w = _directorate_meeting()
+    chair, meeting, elsewhere = w["chair"], w["meeting"], w["elsewhere"]
+    authority = decisions.meeting_authority(chair, meeting)
+    with pytest.raises(DomainError, match="staat niet op de agenda"):
+        actions.update_action(
+            chair,
+            elsewhere,
+            expected_version=elsewhere.version,
+            authority=authority,
+            deadline=clock.today() + timedelta(days=20),
+        )
+    db.session.rollback()
+    # An item removed from the agenda is no longer the meeting's to decide.
+    item = db.session.get(AgendaItem, w["item"].id)
+    agenda.remove_item(chair, item)
+    db.session.commit()
+    with pytest.raises(DomainError):
+        decisions.record_outcome(
+            chair, item, expected_version=item.action.version, decision="Toch besluiten"
+        )
+    with pytest.raises(DomainError, match="staat niet op de agenda"):
+        actions.change_status(
+            chair,
+            item.action,
+            ActionStatus.planned,
+            expected_version=item.action.version,
+            authority=authority,
+        )
+    db.session.rollback()
+    assert db.session.get(ImprovementAction, w["hr_action"].id).status is ActionStatus.proposed
+    assert db.session.get(ImprovementAction, elsewhere.id).deadline == clock.today() + timedelta(
+        days=300
+    )
+
+
+def test_a_closed_meeting_cannot_decide(ctx):
+    w = _directorate_meeting()
+    chair, meeting, item = w["chair"], w["meeting"], w["item"]
+    authority = decisions.meeting_authority(chair, meeting)
+    decisions.close_meeting(chair, meeting)
+    db.session.commit()
+    with pytest.raises(DomainError, match="gesloten"):
+        decisions.record_outcome(
+            chair, item, expected_version=item.action.version, decision="Te laat"
+        )
+    # An authority obtained while it was open is checked again at the change.
+    with pytest.raises(DomainError, match="gesloten"):
+        actions.change_status(
+            chair,
+            item.action,
+            ActionStatus.planned,
+            expected_version=item.action.version,
+            authority=authority,
+        )
+    db.session.rollback()
+    assert db.session.get(ImprovementAction, w["hr_action"].id).status is ActionStatus.proposed
+    assert db.session.get(AgendaItem, item.id).outcome is None

@@ -240,6 +240,10 @@ class ActionChange(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     #: The progress update this change came with, if any.
     update_id: Mapped[int | None] = mapped_column(ForeignKey("progress_update.id"))
+    #: Decided in this staff meeting (on the strength of its authority, see authority.py).
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="SET NULL"), index=True
+    )
     #: The action's version after the change (to show what changed since a form was opened).
     version: Mapped[int]
 

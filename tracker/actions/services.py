@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock
+from tracker.actions.authority import MeetingAuthority
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -105,6 +106,16 @@ def may_create_in(user: User, department_id: int) -> bool:
     return may_manage_department(user, department_id)
 
 
+def _require_authority(authority: MeetingAuthority, user: User, action: ImprovementAction) -> None:
+    """A meeting's authority, when one is given, must cover this person and this action
+    (whoever they are: a change made in a meeting is the meeting's)."""
+    if not isinstance(authority, MeetingAuthority):
+        raise TypeError("authority must be a MeetingAuthority")
+    refusal = authority.refusal(user, action)
+    if refusal is not None:
+        raise DomainError(refusal)
+
+
 def update_statuses(user: User, action: ImprovementAction) -> list[ActionStatus]:
     """The statuses a progress update by this user may move the action to."""
     following = FORWARD.get(action.status)
@@ -149,16 +160,28 @@ class _History:
         user: User | None,
         now: datetime,
         update: ProgressUpdate | None = None,
+        authority: MeetingAuthority | None = None,
     ):
         self.action = action
         self.user = user
         self.now = now
         self.update = update
+        #: Decided in a meeting (already checked): each line notes the meeting.
+        self.authority = authority
         self.changes: list[ActionChange] = []
         #: The version the changes are based on.
         self.seen_version = action.version
 
+    def manages(self) -> bool:
+        """The acting user may manage the action: its department's director, or a meeting
+        that decides on it."""
+        return self.authority is not None or (
+            self.user is not None and may_manage(self.user, self.action)
+        )
+
     def record(self, field: str, old, new, note: str | None = None) -> None:
+        if self.authority is not None and self.authority.note not in (note or ""):
+            note = f"{note} ({self.authority.note})" if note else self.authority.note
         self.changes.append(
             ActionChange(
                 action_id=self.action.id,
@@ -169,6 +192,7 @@ class _History:
                 new_value=stored_value(new),
                 note=note,
                 update=self.update,
+                meeting_id=self.authority.meeting_id if self.authority else None,
                 # The UPDATE that saves these changes raises the version by one.
                 version=(self.action.version or 0) + 1,
             )
@@ -372,15 +396,21 @@ def update_action(
     *,
     expected_version: int | None,
     now: datetime | None = None,
+    authority: MeetingAuthority | None = None,
     **values,
 ) -> list[ActionChange]:
     """Change an action's fields (the director's edit form). Returns the recorded changes;
-    none when nothing differed. Refused when the action changed since `expected_version`."""
+    none when nothing differed. Refused when the action changed since `expected_version`.
+    `authority`: decided in a staff meeting (its deadline and owner only)."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
     now = now or utcnow()
-    if not may_manage(acting_user, action):
+    if authority is not None:
+        _require_authority(authority, acting_user, action)
+        if set(values) - MeetingAuthority.FIELDS:
+            raise DomainError(_l("Only the department's director may change this action."))
+    elif not may_manage(acting_user, action):
         raise DomainError(_l("Only the department's director may change this action."))
     _check_version(action, expected_version)
 
@@ -408,7 +438,7 @@ def update_action(
     if "findings" in values:
         values["findings"] = _check_findings(values["findings"], action.department_id)
 
-    history = _History(action, acting_user, now)
+    history = _History(action, acting_user, now, authority=authority)
     for field in EDITABLE:
         if field not in values:
             continue
@@ -451,7 +481,7 @@ def _transition(
             raise DomainError(
                 _l("This action is closed. Reopen it first to change its status."), "new_status"
             )
-        if not may_manage(acting_user, action):
+        if not history.manages():
             raise DomainError(_l("Only the department's director may reopen an action."))
         reason = _optional_text(reason, "reason", MAX_UPDATE)
         if not reason:
@@ -463,7 +493,7 @@ def _transition(
         return
 
     if new_status is ActionStatus.declined:
-        if not may_manage(acting_user, action):
+        if not history.manages():
             raise DomainError(_l("Only the department's director may decline an action."))
         if constraint is None:
             raise DomainError(
@@ -483,7 +513,7 @@ def _transition(
         return
 
     if new_status is ActionStatus.cancelled:
-        if not may_manage(acting_user, action):
+        if not history.manages():
             raise DomainError(_l("Only the department's director may cancel an action."))
         reason = _optional_text(reason, "reason", MAX_UPDATE)
         if not reason:
@@ -505,7 +535,7 @@ def _transition(
             ),
             "new_status",
         )
-    if not may_update(acting_user, action):
+    if not (history.manages() or may_update(acting_user, action)):
         raise DomainError(_l("Only the owner or the department's director may do this."))
     if new_status is ActionStatus.done:
         result = _optional_text(result, "result")
@@ -541,11 +571,15 @@ def change_status(
     explanation: str | None = None,
     reason: str | None = None,
     now: datetime | None = None,
+    authority: MeetingAuthority | None = None,
 ) -> list[ActionChange]:
     """Move an action along its workflow: forward, declined (public explanation), cancelled
-    (internal reason), or reopened from a closed state (with a reason)."""
+    (internal reason), or reopened from a closed state (with a reason). `authority`:
+    decided in a staff meeting."""
+    if authority is not None:
+        _require_authority(authority, acting_user, action)
     _check_version(action, expected_version)
-    history = _History(action, acting_user, now or utcnow())
+    history = _History(action, acting_user, now or utcnow(), authority=authority)
     _transition(
         history,
         acting_user,
@@ -707,12 +741,16 @@ def decide_deadline_request(
     approve: bool,
     note: str | None = None,
     now: datetime | None = None,
+    authority: MeetingAuthority | None = None,
 ) -> DeadlineRequest:
-    """The director approves (the deadline moves) or rejects a request for more time."""
+    """The director approves (the deadline moves) or rejects a request for more time.
+    `authority`: decided in a staff meeting."""
     now = now or utcnow()
     if deadline_request.action_id != action.id:
         raise DomainError(_l("This request belongs to another action."))
-    if not may_manage(acting_user, action):
+    if authority is not None:
+        _require_authority(authority, acting_user, action)
+    elif not may_manage(acting_user, action):
         raise DomainError(_l("Only the department's director may decide on a new deadline."))
     if deadline_request.decision is not DeadlineDecision.pending:
         raise DomainError(_l("This request has already been decided."))
@@ -722,7 +760,7 @@ def decide_deadline_request(
     deadline_request.decided_by_id = acting_user.id
     deadline_request.decided_at = now
     deadline_request.decision_note = note
-    history = _History(action, acting_user, now)
+    history = _History(action, acting_user, now, authority=authority)
     history.record(
         "deadline_request", deadline_request.requested_deadline, decision.value, note=note
     )

@@ -44,7 +44,7 @@ from tracker.meetings.services import (
     check_length,
     clean_text,
     mail_attendees,
-    occurrences,
+    placements,
     require_manager,
     schedule_meetings,
 )
@@ -73,10 +73,15 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
 
 
 def _next_meeting_day(meeting: Meeting) -> date:
-    """The day of the meeting after this one (from the rule; for "due before the next")."""
+    """The day of the meeting after this one (from the rule, around closed days; for "due
+    before the next")."""
     series = meeting.series
-    day = meeting.occurrence_on
-    following = occurrences(series, day + timedelta(days=1), day + timedelta(days=62))
+    day = clock.local_date(meeting.starts_at)
+    following = [
+        p.day
+        for p in placements(series, day + timedelta(days=1), day + timedelta(days=62))
+        if p.day is not None
+    ]
     if following:
         return following[0]
     return day + timedelta(days=14 if series.recurrence is Recurrence.biweekly else 7)

@@ -2,6 +2,11 @@
 the same rules and history apply, noted as "decided in <meeting>"), closing the meeting,
 and the minutes.
 
+The meeting decides on its whole agenda, also on actions of departments its chair does not
+direct: `meeting_authority()` gives the chair (or a director of the series) the meeting's
+authority while it is open, and the actions' services accept it for the actions on its
+agenda only (see `tracker/actions/authority.py`).
+
 Every function takes the acting user, raises DomainError for anything a user can get wrong,
 flushes and never commits: the caller commits once.
 """
@@ -18,12 +23,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock
 from tracker.actions import services as actions
+from tracker.actions.authority import MeetingAuthority
 from tracker.actions.models import (
     ActionChange,
     ActionStatus,
     DeadlineDecision,
     DeadlineRequest,
     DeclineConstraint,
+    ImprovementAction,
 )
 from tracker.auth.models import User
 from tracker.errors import DomainError
@@ -35,6 +42,7 @@ from tracker.meetings.models import (
     Meeting,
     MeetingStatus,
 )
+from tracker.meetings.permissions import may_chair
 from tracker.meetings.services import (
     MAX_TEXT,
     check_length,
@@ -53,6 +61,71 @@ class MeetingConflict(DomainError):
         Exception.__init__(self, "conflict")
         self.message = message
         self.field = None
+
+
+# --- The meeting's authority ----------------------------------------------------------------
+
+
+def _meeting_refusal(user: User, meeting: Meeting):
+    """Why `user` cannot decide in `meeting` now; None when they can."""
+    if not may_chair(user, meeting.series):
+        return _l("Only the chair and the directors of this meeting may record its decisions.")
+    if meeting.status is MeetingStatus.cancelled:
+        return _l("This meeting is cancelled.")
+    if meeting.closed_at is not None:
+        return _l(
+            "This meeting is closed: it can no longer decide. Items not decided are on the "
+            "agenda of the next meeting."
+        )
+    return None
+
+
+def on_agenda(meeting: Meeting, action_id: int) -> bool:
+    """The action is on the meeting's agenda (an item not removed)."""
+    return (
+        db.session.scalar(
+            select(AgendaItem.id)
+            .where(
+                AgendaItem.meeting_id == meeting.id,
+                AgendaItem.action_id == action_id,
+                AgendaItem.removed.is_(False),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+class AgendaAuthority(MeetingAuthority):
+    """The authority of one open meeting, held by its chair or one of its directors, over
+    the actions on its agenda. Checked anew at every change: a meeting closed meanwhile,
+    an item removed or another person is refused."""
+
+    def __init__(self, meeting: Meeting, holder: User):
+        self.meeting = meeting
+        self.meeting_id = meeting.id
+        self.holder_id = holder.id
+        self.note = meeting_note(meeting)
+
+    def refusal(self, user: User, action: ImprovementAction):
+        if user.id != self.holder_id:
+            return _l("Only the chair and the directors of this meeting may record its decisions.")
+        refusal = _meeting_refusal(user, self.meeting)
+        if refusal is None and not on_agenda(self.meeting, action.id):
+            refusal = _l(
+                "This action is not on the agenda of this meeting, so the meeting cannot "
+                "decide on it. Add it to the agenda of the next meeting, or ask the "
+                "department's director."
+            )
+        return refusal
+
+
+def meeting_authority(acting_user: User, meeting: Meeting) -> AgendaAuthority:
+    """The meeting's authority for its chair or one of its directors, while it is open."""
+    refusal = _meeting_refusal(acting_user, meeting)
+    if refusal is not None:
+        raise DomainError(refusal)
+    return AgendaAuthority(meeting, acting_user)
 
 
 # --- Meeting mode: outcomes ---------------------------------------------------------------
@@ -100,9 +173,9 @@ def _record_outcome(
     form was opened; nothing is written then."""
     now = now or utcnow()
     meeting = item.meeting
-    require_manager(acting_user, meeting.series)
-    if meeting.status is MeetingStatus.cancelled:
-        raise DomainError(_l("This meeting is cancelled."))
+    authority = meeting_authority(acting_user, meeting)
+    if item.removed:
+        raise DomainError(_l("This item was removed from the agenda."))
     decision = clean_text(decision) or None
     check_length(decision, MAX_TEXT, "decision")
     action = item.action
@@ -146,6 +219,7 @@ def _record_outcome(
                 approve=deadline_request == "approve",
                 note=with_note,
                 now=now,
+                authority=authority,
             )
             words.append(
                 _(
@@ -162,7 +236,12 @@ def _record_outcome(
             changes["owner"] = new_owner
         if changes:
             actions.update_action(
-                acting_user, action, expected_version=action.version, now=now, **changes
+                acting_user,
+                action,
+                expected_version=action.version,
+                now=now,
+                authority=authority,
+                **changes,
             )
             if "deadline" in changes:
                 words.append(
@@ -187,6 +266,7 @@ def _record_outcome(
                     else None
                 ),
                 now=now,
+                authority=authority,
             )
             words.append(_("Status: %(status)s.", status=actions.STATUS_WORDS[new_status]))
         db.session.add(
@@ -199,6 +279,7 @@ def _record_outcome(
                 new_value=decision or " ".join(words),
                 note=note,
                 version=action.version,
+                meeting_id=meeting.id,
             )
         )
     summary = " ".join(filter(None, [decision, " ".join(words)]))
@@ -217,9 +298,11 @@ def close_meeting(
     acting_user: User | None, meeting: Meeting, now: datetime | None = None
 ) -> Meeting:
     """End of the meeting: items not reached roll over to the next meeting, and the minutes
-    are drafted from the outcomes (unless someone wrote them already)."""
+    are drafted from the outcomes (unless someone wrote them already). From then on the
+    meeting decides nothing more."""
     now = now or utcnow()
-    require_manager(acting_user, meeting.series)
+    if acting_user is not None and not may_chair(acting_user, meeting.series):
+        raise DomainError(_l("Only the chair and the directors of this meeting may close it."))
     if meeting.closed_at is not None:
         raise DomainError(_l("This meeting has already been closed."))
     for item in visible_items(meeting):

@@ -5,6 +5,7 @@ Forms check types only; the rules (and their messages) live in the services."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -18,7 +19,7 @@ from wtforms.validators import Optional
 
 from tracker.actions.forms import CONSTRAINT_LABELS
 from tracker.forms import MultiCheckboxField
-from tracker.meetings.models import AgendaSection, ItemState, Recurrence
+from tracker.meetings.models import AgendaSection, ClosedDayRule, ItemState, Recurrence
 
 SECTION_LABELS = {
     AgendaSection.rollover: _l("Not reached last time"),
@@ -54,11 +55,19 @@ WEEK_OF_MONTH_LABELS = [
     (4, _l("fourth")),
     (-1, _l("last")),
 ]
+CLOSED_DAY_LABELS = {
+    ClosedDayRule.move: _l("Move it to the next working day"),
+    ClosedDayRule.skip: _l("Skip the meeting"),
+}
 STATE_LABELS = {
     ItemState.open: _l("Not discussed yet"),
     ItemState.decided: _l("Decided"),
     ItemState.rolled_over: _l("Not reached: to the next meeting"),
 }
+
+
+def _rule_value(value):
+    return value.value if isinstance(value, ClosedDayRule) else value
 
 
 def _int_or_none(value):
@@ -98,6 +107,16 @@ class SeriesForm(FlaskForm):
     agenda_days_before = IntegerField(
         _l("Build the agenda this many days before"), default=3, validators=[Optional()]
     )
+    on_closed_day = SelectField(
+        _l("When a meeting falls on a public holiday or closed day"),
+        choices=[(rule.value, label) for rule, label in CLOSED_DAY_LABELS.items()],
+        coerce=_rule_value,
+        default=ClosedDayRule.move.value,
+        description=_l(
+            "Public holidays and the organisation's closed days are set by the administrator. "
+            "A meeting is not moved onto the day of the next one or later: then it is skipped."
+        ),
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -107,6 +126,8 @@ class MeetingForm(FlaskForm):
     duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[Optional()])
     location = StringField(_l("Place"), validators=[Optional()])
     online_url = StringField(_l("Online link (optional)"), validators=[Optional()])
+    #: Shown once the date turned out to be a public holiday or closed day.
+    on_closed_day = BooleanField(_l("Yes, the meeting takes place on this day anyway"))
     submit = SubmitField(_l("Move the meeting"))
 
 

@@ -40,6 +40,14 @@ class Recurrence(enum.Enum):
     monthly = "monthly"
 
 
+class ClosedDayRule(enum.Enum):
+    """What becomes of a meeting whose day is a public holiday or a closed day."""
+
+    #: To the next working day; skipped when that is the next meeting's day or later.
+    move = "move"
+    skip = "skip"
+
+
 class MeetingStatus(enum.Enum):
     scheduled = "scheduled"
     cancelled = "cancelled"
@@ -113,6 +121,11 @@ class MeetingSeries(db.Model):
     online_url: Mapped[str | None] = mapped_column(String(500))
     #: The agenda is built this many days before each meeting.
     agenda_days_before: Mapped[int] = mapped_column(default=3)
+    on_closed_day: Mapped[ClosedDayRule] = mapped_column(
+        Enum(ClosedDayRule, native_enum=False, length=20),
+        default=ClosedDayRule.move,
+        server_default=ClosedDayRule.move.value,
+    )
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -134,7 +147,8 @@ class Meeting(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("meeting_series.id"))
-    #: The day the recurrence gave (local), whether or not the meeting was moved.
+    #: The day the recurrence gave (local), whether or not the meeting was moved (by hand,
+    #: or to the next working day because that day was closed).
     occurrence_on: Mapped[date]
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())

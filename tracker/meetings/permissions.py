@@ -22,6 +22,12 @@ def may_manage_series(user: User, series: MeetingSeries) -> bool:
     return user.role is Role.director
 
 
+def may_chair(user: User, series: MeetingSeries) -> bool:
+    """Run meeting mode: record decisions and close the meeting. The series has no minute
+    taker of its own: its chair and the directors who manage it."""
+    return series.chair_id == user.id or may_manage_series(user, series)
+
+
 def is_attendee(user: User, series: MeetingSeries) -> bool:
     return any(a.id == user.id for a in series.attendees)
 

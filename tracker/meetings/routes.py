@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.meetings import agenda, decisions, exports, permissions, queries, services
 from tracker.meetings.forms import (
+    CLOSED_DAY_LABELS,
     RECURRENCE_LABELS,
     SECTION_LABELS,
     STATE_LABELS,
@@ -36,7 +37,15 @@ from tracker.meetings.forms import (
     OutcomeForm,
     SeriesForm,
 )
-from tracker.meetings.models import AgendaItem, Meeting, MeetingSeries, MeetingStatus, Recurrence
+from tracker.meetings.models import (
+    AgendaItem,
+    ClosedDayRule,
+    Meeting,
+    MeetingSeries,
+    MeetingStatus,
+    Recurrence,
+)
+from tracker.organisation.closed_days import closed_days
 from tracker.organisation.models import Department, Directorate
 from tracker.types import utcnow
 
@@ -49,6 +58,7 @@ def _template_globals(state) -> None:
         SECTION_LABELS=SECTION_LABELS,
         ITEM_STATE_LABELS=STATE_LABELS,
         RECURRENCE_LABELS=RECURRENCE_LABELS,
+        CLOSED_DAY_LABELS=CLOSED_DAY_LABELS,
         WEEKDAY_LABELS=WEEKDAY_LABELS,
         MeetingStatus=MeetingStatus,
         snapshot_date=_snapshot_date,
@@ -86,6 +96,11 @@ def _meeting_or_404(meeting_id: int) -> Meeting:
 def _require_manager(series: MeetingSeries) -> None:
     if not permissions.may_manage_series(current_user, series):
         refuse("not a director of this meeting")
+
+
+def _require_chair(series: MeetingSeries) -> None:
+    if not permissions.may_chair(current_user, series):
+        refuse("neither chair nor director of this meeting")
 
 
 def _require_reader(series: MeetingSeries) -> None:
@@ -188,6 +203,7 @@ def _save_series(series: MeetingSeries | None):
                 if form.agenda_days_before.data is not None
                 else 3,
                 chair=series.chair if series else current_user,
+                on_closed_day=ClosedDayRule(form.on_closed_day.data),
             )
         if outcome.ok:
             flash(_("The meeting series is saved and its meetings are planned."), "success")
@@ -236,13 +252,19 @@ def meeting(meeting_id: int):
     if not reader and not rows:
         refuse("neither attendee nor owner of an item")
     may_manage = permissions.may_manage_series(current_user, meeting.series)
+    held_on = clock.local_date(meeting.starts_at)
     return render_template(
         "meetings/meeting.html",
         meeting=meeting,
+        # Not held on its day because that day is closed (a move by hand is not explained).
+        closure=closed_days().closure(meeting.occurrence_on)
+        if held_on != meeting.occurrence_on and not meeting.moved
+        else None,
         rows=rows,
         grouped=queries.sections(rows),
         reader=reader,
         may_manage=may_manage,
+        may_chair=permissions.may_chair(current_user, meeting.series),
         editable=may_manage
         and meeting.agenda_sent_at is None
         and meeting.status is MeetingStatus.scheduled,
@@ -266,6 +288,7 @@ def edit_meeting(meeting_id: int):
         )
         form.location.data = meeting.location
         form.online_url.data = meeting.online_url
+    closed_day = False
     if form.validate_on_submit():
         with saving(form) as outcome:
             services.move_meeting(
@@ -276,7 +299,10 @@ def edit_meeting(meeting_id: int):
                 duration_minutes=form.duration_minutes.data or 0,
                 location=form.location.data,
                 online_url=form.online_url.data,
+                on_closed_day=form.on_closed_day.data,
             )
+        # A public holiday or closed day: ask to confirm.
+        closed_day = isinstance(outcome.error, services.ClosedDayWarning)
         if outcome.ok:
             flash(
                 _("The meeting is moved.")
@@ -288,12 +314,17 @@ def edit_meeting(meeting_id: int):
                 "success",
             )
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
-    return render_template("meetings/meeting_form.html", form=form, meeting=meeting)
+    return render_template(
+        "meetings/meeting_form.html",
+        form=form,
+        meeting=meeting,
+        closed_day=closed_day or form.on_closed_day.data,
+    )
 
 
-def _meeting_step(meeting_id: int, run, done: str):
+def _meeting_step(meeting_id: int, run, done: str, require=_require_manager):
     meeting = _meeting_or_404(meeting_id)
-    _require_manager(meeting.series)
+    require(meeting.series)
     with saving() as outcome:
         run(meeting)
     if outcome.ok:
@@ -344,6 +375,7 @@ def close_meeting(meeting_id: int):
         meeting_id,
         lambda m: decisions.close_meeting(current_user, m),
         _("The meeting is closed; items not reached go to the next meeting."),
+        require=_require_chair,
     )
 
 
@@ -429,7 +461,7 @@ def _enum(kind, value):
 @login_required
 def run(meeting_id: int, number: int):
     meeting = _meeting_or_404(meeting_id)
-    _require_manager(meeting.series)
+    _require_chair(meeting.series)
     rows = queries.agenda_rows(meeting)
     if not rows:
         flash(_("The agenda is empty. Build it or add an item first."), "warning")

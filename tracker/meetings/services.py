@@ -1,7 +1,7 @@
-"""Staff-meeting series and their meetings: the recurrence, moving and cancelling a meeting
-(and telling the attendees), who may manage a series, and the calendar feed. Building and
-sending the agenda lives in `agenda.py`, deciding in meeting mode and the minutes in
-`decisions.py`.
+"""Staff-meeting series and their meetings: the recurrence (around public holidays and the
+organisation's closed days), moving and cancelling a meeting (and telling the attendees),
+who may manage a series, and the calendar feed. Building and sending the agenda lives in
+`agenda.py`, deciding in meeting mode and the minutes in `decisions.py`.
 
 Every function takes the acting user (None: the scheduler or the demo), raises DomainError
 for anything a user can get wrong, flushes and never commits: the caller commits once.
@@ -10,6 +10,7 @@ for anything a user can get wrong, flushes and never commits: the caller commits
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
@@ -25,6 +26,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings.models import (
     CalendarFeed,
+    ClosedDayRule,
     Meeting,
     MeetingSeries,
     MeetingStatus,
@@ -32,6 +34,7 @@ from tracker.meetings.models import (
     new_feed_token,
 )
 from tracker.meetings.permissions import may_create_series, may_manage_series
+from tracker.organisation.closed_days import ClosedDays, Closure, closed_days
 from tracker.organisation.models import Department, Directorate
 from tracker.types import utcnow
 
@@ -72,6 +75,51 @@ def occurrences(series: MeetingSeries, start: date, end: date) -> list[date]:
             datetime.combine(start, time()), datetime.combine(end, time()), inc=True
         )
     ]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the meeting of one occurrence of a series is held."""
+
+    #: The day the recurrence gives.
+    occurrence: date
+    #: The day it is held: the occurrence, the next working day when the occurrence is a
+    #: closed day and the series moves, or None: skipped.
+    day: date | None
+    #: Why it is not held on the occurrence (None: it is).
+    closure: Closure | None = None
+
+
+def placements(
+    series: MeetingSeries, start: date, end: date, calendar: ClosedDays | None = None
+) -> list[Placement]:
+    """The series' meetings held (or skipped) from `start` to `end`, around the organisation's
+    public holidays and closed days: on such a day a meeting moves to the next working day
+    or is skipped, as the series is set. A move never reaches the next occurrence (nor the
+    end of the series): then the meeting is skipped, the next one takes place anyway."""
+    calendar = calendar or closed_days()
+    # From a month before (a closed occurrence may move into the range) to two months after
+    # (the occurrence after the last one, which a move may not reach).
+    days = occurrences(series, start - timedelta(days=31), end + timedelta(days=62))
+    placed = []
+    for index, occurrence in enumerate(days):
+        if occurrence > end:
+            break
+        closure = calendar.closure(occurrence)
+        day: date | None = occurrence
+        if closure is not None:
+            day = None
+            if series.on_closed_day is not ClosedDayRule.skip:
+                day = calendar.next_working_day(occurrence)
+                following = days[index + 1] if index + 1 < len(days) else None
+                if day is not None and (
+                    (following is not None and day >= following)
+                    or (series.ends_on is not None and day > series.ends_on)
+                ):
+                    day = None
+        if start <= (day or occurrence) <= end:
+            placed.append(Placement(occurrence, day, closure))
+    return placed
 
 
 # --- Series -----------------------------------------------------------------------------
@@ -121,10 +169,12 @@ def save_series(
     attendees: Iterable[User] = (),
     agenda_days_before: int = 3,
     chair: User | None = None,
+    on_closed_day: ClosedDayRule = ClosedDayRule.move,
     now: datetime | None = None,
 ) -> MeetingSeries:
     """Create (series None) or change a meeting series, then plan its coming meetings.
-    Refused when its first meeting would be in the past or the recurrence gives no date."""
+    Refused when its first meeting would be in the past or the recurrence gives no date.
+    `on_closed_day`: what becomes of a meeting on a public holiday or closed day."""
     now = now or utcnow()
     probe = MeetingSeries(department_id=department.id if department else None)
     if acting_user is not None:
@@ -169,12 +219,17 @@ def save_series(
     if not attendees:
         raise DomainError(_l("Choose who attends the meeting."), "attendee_ids")
 
+    if not isinstance(on_closed_day, ClosedDayRule):
+        raise DomainError(
+            _l("Choose what happens to a meeting on a public holiday."), "on_closed_day"
+        )
     candidate = MeetingSeries(
         recurrence=recurrence,
         weekday=weekday,
         week_of_month=week_of_month,
         starts_on=starts_on,
         ends_on=ends_on,
+        on_closed_day=on_closed_day,
     )
     today = clock.local_date(now)
     if starts_on < today and (series is None or series.starts_on != starts_on):
@@ -183,15 +238,16 @@ def save_series(
             "starts_on",
         )
     first = [
-        d
-        for d in occurrences(candidate, today, today + timedelta(days=366 * SEARCH_YEARS))
-        if clock.local_moment(d, start_time) > now
+        p
+        for p in placements(candidate, today, today + timedelta(days=366 * SEARCH_YEARS))
+        if p.day is not None and clock.local_moment(p.day, start_time) > now
     ][:1]
     if not first:
         raise DomainError(
             _l(
                 "This recurrence gives no meeting date from now on. Check the day, the week of "
-                "the month and the end date."
+                "the month and the end date (meetings on public holidays and closed days are "
+                "moved or skipped)."
             ),
             "recurrence",
         )
@@ -210,6 +266,7 @@ def save_series(
     series.location = location
     series.online_url = online_url
     series.agenda_days_before = agenda_days_before
+    series.on_closed_day = on_closed_day
     series.attendees = attendees
     series.chair = chair or (acting_user if acting_user else None)
     db.session.add(series)
@@ -238,21 +295,30 @@ def _replan(series: MeetingSeries, now: datetime) -> None:
 def schedule_meetings(
     series: MeetingSeries, now: datetime, horizon_days: int = HORIZON_DAYS
 ) -> list[Meeting]:
-    """Create the meetings of the coming `horizon_days` that do not exist yet."""
+    """Create the meetings of the coming `horizon_days` that do not exist yet, around the
+    public holidays and closed days. Coming meetings that follow the series (not moved by
+    hand, no agenda yet) follow changes of the closed days too."""
     if not series.active:
         return []
     today = clock.local_date(now)
-    known = set(
-        db.session.scalars(select(Meeting.occurrence_on).where(Meeting.series_id == series.id))
-    )
+    known = {
+        meeting.occurrence_on: meeting
+        for meeting in db.session.scalars(select(Meeting).where(Meeting.series_id == series.id))
+    }
     created = []
-    for day in occurrences(series, today, today + timedelta(days=horizon_days)):
-        starts_at = clock.local_moment(day, series.start_time)
-        if day in known or starts_at <= now:
+    for placement in placements(series, today, today + timedelta(days=horizon_days)):
+        existing = known.get(placement.occurrence)
+        if existing is not None:
+            _follow_closed_days(existing, placement, now)
+            continue
+        if placement.day is None:
+            continue
+        starts_at = clock.local_moment(placement.day, series.start_time)
+        if starts_at <= now:
             continue
         meeting = Meeting(
             series=series,
-            occurrence_on=day,
+            occurrence_on=placement.occurrence,
             starts_at=starts_at,
             ends_at=starts_at + timedelta(minutes=series.duration_minutes),
             location=series.location,
@@ -264,9 +330,60 @@ def schedule_meetings(
     return created
 
 
+def _follow_closed_days(meeting: Meeting, placement: Placement, now: datetime) -> None:
+    """A coming meeting that still follows its series (not moved by hand, no agenda, not
+    cancelled) moves or goes when the closed days changed since it was planned."""
+    if (
+        meeting.moved
+        or meeting.agenda_built_at is not None
+        or meeting.status is not MeetingStatus.scheduled
+        or meeting.starts_at <= now
+    ):
+        return
+    if placement.day is None:
+        db.session.delete(meeting)
+        return
+    if clock.local_date(meeting.starts_at) == placement.day:
+        return
+    starts_at = clock.local_moment(placement.day, meeting.series.start_time)
+    if starts_at <= now:
+        return
+    meeting.ends_at = starts_at + (meeting.ends_at - meeting.starts_at)
+    meeting.starts_at = starts_at
+    meeting.sequence += 1
+
+
 def require_manager(acting_user: User | None, series: MeetingSeries) -> None:
     if acting_user is not None and not may_manage_series(acting_user, series):
         raise DomainError(_l("Only the directors of this meeting may do this."))
+
+
+class ClosedDayWarning(DomainError):
+    """The new day is a public holiday or a closed day: allowed once the user confirms."""
+
+
+def closed_day_warning(day: date, closure: Closure):
+    """The warning, in the user's language, that `day` is closed."""
+    when = format_date(day, "full")
+    if closure.holiday:
+        return _l(
+            "%(date)s is a public holiday (%(name)s). Choose another day, or confirm below that "
+            "the meeting takes place anyway.",
+            date=when,
+            name=closure.name,
+        )
+    if closure.name:
+        return _l(
+            "%(date)s is a closed day of the organisation (%(name)s). Choose another day, or "
+            "confirm below that the meeting takes place anyway.",
+            date=when,
+            name=closure.name,
+        )
+    return _l(
+        "%(date)s is a closed day of the organisation. Choose another day, or confirm below "
+        "that the meeting takes place anyway.",
+        date=when,
+    )
 
 
 def move_meeting(
@@ -278,8 +395,11 @@ def move_meeting(
     duration_minutes: int,
     location: str | None,
     online_url: str | None,
+    on_closed_day: bool = False,
     now: datetime | None = None,
 ) -> Meeting:
+    """Move a meeting by hand (or change its place). Onto a public holiday or closed day only
+    with `on_closed_day` (the user confirmed the warning: ClosedDayWarning)."""
     now = now or utcnow()
     require_manager(acting_user, meeting.series)
     if meeting.status is MeetingStatus.cancelled:
@@ -293,6 +413,9 @@ def move_meeting(
     starts_at = clock.local_moment(day, start_time)
     if starts_at <= now:
         raise DomainError(_l("This moment is in the past. Choose a later date or time."), "day")
+    closure = closed_days().closure(day)
+    if closure is not None and not on_closed_day and day != clock.local_date(meeting.starts_at):
+        raise ClosedDayWarning(closed_day_warning(day, closure), "day")
     location = clean_text(location) or None
     check_length(location, 200, "location")
     online_url = _check_url(online_url)

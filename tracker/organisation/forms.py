@@ -1,3 +1,4 @@
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from tracker.forms import DecimalCommaField, MultiCheckboxField
+from tracker.organisation.closed_days import country_choices
 
 PUBLISH_OWNER_NAMES = _l('Show the names of action owners on "you said, we did"')
 
@@ -106,4 +108,31 @@ class SettingsForm(FlaskForm):
         _l("Tell the directors when an action is this many days past its deadline"),
         validators=[InputRequired(), NumberRange(min=1, max=365)],
     )
+    holiday_country = SelectField(
+        _l("Public holidays of"),
+        description=_l("No staff meetings are planned on these days."),
+        # The service checks the country (and its region).
+        validate_choice=False,
+    )
+    holiday_region = StringField(
+        _l("Region (optional)"),
+        description=_l(
+            "Only for countries whose public holidays differ per region, e.g. BY for Bavaria."
+        ),
+        validators=[Length(max=40)],
+    )
+    closed_days = TextAreaField(
+        _l("Extra closed days"),
+        description=_l(
+            "One day or period per line, e.g. 28-05-2027, or 27-12 – 31-12 for every year; a "
+            "description may follow a colon. No staff meetings are planned on these days."
+        ),
+        render_kw={"rows": 3},
+    )
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.holiday_country.choices = [("", _l("None"))] + country_choices(
+            str(get_locale() or "nl")
+        )

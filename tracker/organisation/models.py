@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -38,6 +38,15 @@ class Organisation(db.Model):
     reminder_days_before: Mapped[str | None] = mapped_column(String(40))
     #: Days past the deadline after which directors get an escalation; None: ESCALATION_DAYS.
     escalation_days: Mapped[int | None]
+    #: No staff meetings on the public holidays of this country (ISO code, as the `holidays`
+    #: package knows it) and region; "": no public holidays.
+    holiday_country: Mapped[str | None] = mapped_column(
+        String(2), default="NL", server_default="NL"
+    )
+    holiday_region: Mapped[str | None] = mapped_column(String(40))
+    #: Extra closed days, one per line, e.g. "27-12 – 31-12: kerstsluiting" (every year) or
+    #: "28-05-2027"; see organisation/closed_days.py.
+    closed_days: Mapped[str | None] = mapped_column(Text)
 
 
 class Directorate(db.Model):

@@ -35,6 +35,7 @@ def get_organisation() -> Organisation:
             finding_lowest_count=3,
             finding_strength_above=0.5,
             public_without_login=False,
+            holiday_country="NL",
         )
     return organisation
 

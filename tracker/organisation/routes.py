@@ -1,16 +1,20 @@
 """Departments for everyone to see; staff lists for their directors; settings for admins."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation import services
+from tracker.organisation.closed_days import closed_days
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
 from tracker.organisation.models import Department, DepartmentMembership, Directorate
 from tracker.organisation.queries import (
@@ -172,6 +176,7 @@ def settings():
         days, escalation = services.reminder_settings(organisation)
         form.reminder_days_before.data = ", ".join(str(d) for d in days)
         form.escalation_days.data = escalation
+        form.holiday_country.data = organisation.holiday_country or ""
     directorate_form = DirectorateForm(prefix="directorate")
     if directorate_form.submit.data and directorate_form.validate_on_submit():
         with saving(directorate_form) as outcome:
@@ -191,13 +196,18 @@ def settings():
                 public_without_login=form.public_without_login.data,
                 reminder_days_before=form.reminder_days_before.data,
                 escalation_days=form.escalation_days.data,
+                holiday_country=form.holiday_country.data,
+                holiday_region=form.holiday_region.data,
+                closed_days=form.closed_days.data,
             )
         if outcome.ok:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("organisation.settings"))
+    today = clock.today()
     return render_template(
         "organisation/settings.html",
         form=form,
         directorate_form=directorate_form,
         directorates=directorates(),
+        closed=closed_days().closed_working_days(today, today + timedelta(days=365)),
     )

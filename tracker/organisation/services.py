@@ -9,6 +9,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department, require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.organisation.closed_days import check_region, normalise_closed_days
 from tracker.organisation.models import (
     Department,
     DepartmentAlias,
@@ -69,17 +70,30 @@ def save_settings(
     public_without_login: bool | None = None,
     reminder_days_before: str | None = None,
     escalation_days: int | None = None,
+    holiday_country: str | None = None,
+    holiday_region: str | None = None,
+    closed_days: str | None = None,
 ) -> Organisation:
     """Save the settings; `rules` holds the finding rules (finding_* columns) when given;
-    the reminder settings are kept as they are when not given."""
+    the reminder settings and the closed days are kept as they are when not given
+    (`holiday_country` "" is no public holidays)."""
     require_admin(acting_user)
+    organisation = get_organisation()
+    holidays_given = holiday_country is not None or holiday_region is not None
+    if holidays_given:
+        holiday_country, holiday_region = check_region(
+            organisation.holiday_country if holiday_country is None else holiday_country,
+            organisation.holiday_region if holiday_region is None else holiday_region,
+        )
+    closed_days_given = closed_days is not None
+    if closed_days_given:
+        closed_days = normalise_closed_days(closed_days)
     if reminder_days_before is not None:
         reminder_days_before = ",".join(str(d) for d in parse_reminder_days(reminder_days_before))
     if escalation_days is not None and not 1 <= escalation_days <= 365:
         raise DomainError(_l("Escalate after 1 to 365 days."), "escalation_days")
     if anonymity_threshold < 1:
         raise DomainError(_l("The anonymity threshold must be at least 1."), "anonymity_threshold")
-    organisation = get_organisation()
     organisation.name = name.strip()
     organisation.default_locale = default_locale
     organisation.anonymity_threshold = anonymity_threshold
@@ -90,6 +104,12 @@ def save_settings(
         organisation.reminder_days_before = reminder_days_before
     if escalation_days is not None:
         organisation.escalation_days = escalation_days
+    if holidays_given:
+        # "" rather than NULL: an INSERT would put the column's default (NL) in place of NULL.
+        organisation.holiday_country = holiday_country or ""
+        organisation.holiday_region = holiday_region
+    if closed_days_given:
+        organisation.closed_days = closed_days
     for name_, value in (rules or {}).items():
         if name_ not in FINDING_RULES:
             raise ValueError(name_)
