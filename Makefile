@@ -61,18 +61,27 @@ check-migrations: $(VENV)/.runtime
 	DATABASE_URL=sqlite:///$$tmp/check.db SECRET_KEY=check $(FLASK) db upgrade && \
 	DATABASE_URL=sqlite:///$$tmp/check.db SECRET_KEY=check $(FLASK) db check
 
+# TRACKER_REQUIRE_PROGRAMS: a test that needs LibreOffice, poppler or zbar fails when one is
+# missing instead of being skipped (system-deps installed them).
 test-sqlite: $(VENV)/.dev translations
-	$(BIN)/pytest -q
+	TRACKER_REQUIRE_PROGRAMS=1 $(BIN)/pytest -q
 
 test-postgres: $(VENV)/.dev translations
-	tests/with_postgres.sh $(BIN)/pytest -q
+	TRACKER_REQUIRE_PROGRAMS=1 tests/with_postgres.sh $(BIN)/pytest -q
 
-# Debian's PostgreSQL server and Chromium, for the real-component tests.
+# Debian's PostgreSQL server and Chromium, for the real-component tests; LibreOffice (headless)
+# to print the .docx and .xlsx exports, with Carlito (Calibri's metrics) so they are laid out
+# as in Word and Excel, poppler (pdfinfo, pdftotext, pdftoppm) and zbar (zbarimg) to read
+# the printed pages and the poster's QR code.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-writer-nogui libreoffice-calc-nogui"; \
+	fc-list 2>/dev/null | grep -qi carlito || missing="$$missing fonts-crosextra-carlito"; \
+	command -v pdfinfo >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -294,6 +294,51 @@ def test_poster_prints_the_department_story(world, client):
     assert 'src="data:image/svg+xml' in html and "GEHEIM" not in html
 
 
+BASE_URL = "https://tracker.gemeente.example/tracker"
+
+
+def test_poster_and_its_qr_code_point_at_base_url_whatever_the_host_header(
+    world, client, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "BASE_URL", BASE_URL)
+    # Kiosk mode: the printer in the coffee corner is not logged in (and the session cookie
+    # would not go to another host anyway).
+    db.session.add(Organisation(name="Gemeente", public_without_login=True))
+    db.session.commit()
+    html = client.get(_url(world) + "/poster", headers={"Host": "intern-proxy.local:8080"})
+    html = html.get_data(as_text=True)
+    page_url = f"{BASE_URL}{_url(world)}"
+    assert f'<span class="poster-url">{page_url}</span>' in html
+    assert f"QR-code naar de pagina {page_url}" in html
+    assert "intern-proxy.local" not in html
+    import segno
+
+    from tracker.public.routes import _qr_svg
+
+    assert _qr_svg(page_url) == segno.make(page_url, error="m").svg_data_uri(scale=4, border=2)
+    assert f'src="{_qr_svg(page_url)}"' in html
+    # No navigation on paper, and the print style sheet for the chosen size.
+    assert 'class="poster-nav no-print"' in html and "poster-a4.css" in html
+
+
+def test_feed_links_use_base_url_whatever_the_host_header(world, client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", BASE_URL)
+    db.session.add(Organisation(name="Gemeente", public_without_login=True))
+    db.session.commit()
+    response = client.get("/you-said-we-did/feed.atom", headers={"Host": "intern-proxy.local"})
+    body = response.get_data(as_text=True)
+    assert "intern-proxy.local" not in body
+    tree = ET.fromstring(response.data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    links = [link.get("href") for link in tree.iter("{http://www.w3.org/2005/Atom}link")]
+    ids = [tree.findtext("a:id", namespaces=ns)] + [
+        e.findtext("a:id", namespaces=ns) for e in tree.findall("a:entry", ns)
+    ]
+    assert links and all(link.startswith(BASE_URL + "/") for link in links)
+    assert all(i.startswith(BASE_URL + "/you-said-we-did/feed.atom") for i in ids)
+    assert f"{BASE_URL}{_url(world)}" in links
+
+
 def test_director_approves_a_survey_comment_as_quote(world, client, make_client):
     comment = db.session.scalar(select(SurveyComment).where(SurveyComment.approved.is_(False)))
     employee = make_client()

@@ -1,16 +1,14 @@
-"""The filtered action list as CSV and XLSX, safe to open in a spreadsheet."""
+"""The filtered action list as CSV and XLSX, safe to open in a spreadsheet (both written by
+tracker.spreadsheets)."""
 
 from __future__ import annotations
 
-import io
-from datetime import date
+from datetime import date, datetime
 
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from tracker import clock
 from tracker.actions.forms import (
     PRIORITY_LABELS,
     SPHERE_LABELS,
@@ -20,34 +18,52 @@ from tracker.actions.forms import (
 from tracker.actions.models import ImprovementAction
 from tracker.actions.queries import ExportData
 from tracker.actions.services import finding_label
-from tracker.spreadsheets import csv_text, neutralise
+from tracker.spreadsheets import (
+    DATE,
+    DATETIME,
+    INTEGER,
+    PERCENT,
+    SheetColumn,
+    csv_text,
+    neutralise,
+    xlsx_bytes,
+)
+
+__all__ = ["to_csv", "to_xlsx", "neutralise"]
 
 
-def _headers() -> list[str]:
+def _columns() -> list[SheetColumn]:
     return [
-        _("Number"),
-        _("Department"),
-        _("Title"),
-        _("Description"),
-        _("Status"),
-        _("Owner"),
-        _("Co-owners"),
-        _("Deadline"),
-        _("Overdue"),
-        _("Priority"),
-        _("Quick win"),
-        _("Sphere of influence"),
-        _("Visibility"),
-        _("Progress (%)"),
-        _("Last update"),
-        _("Findings"),
-        _("Public summary"),
-        _("Result"),
-        _("Public explanation"),
+        SheetColumn(_("Number"), INTEGER),
+        SheetColumn(_("Department")),
+        SheetColumn(_("Title")),
+        SheetColumn(_("Description")),
+        SheetColumn(_("Status")),
+        SheetColumn(_("Owner")),
+        SheetColumn(_("Co-owners")),
+        SheetColumn(_("Deadline"), DATE),
+        SheetColumn(_("Overdue")),
+        SheetColumn(_("Priority")),
+        SheetColumn(_("Quick win")),
+        SheetColumn(_("Sphere of influence")),
+        SheetColumn(_("Visibility")),
+        SheetColumn(_("Progress (%)"), PERCENT),
+        SheetColumn(_("Last update"), DATETIME),
+        SheetColumn(_("Findings")),
+        SheetColumn(_("Public summary")),
+        SheetColumn(_("Result")),
+        SheetColumn(_("Public explanation")),
     ]
 
 
 def _row(action: ImprovementAction, data: ExportData, today: date) -> list:
+    """The values as the spreadsheet keeps them: progress as a fraction (shown as 40%), the
+    last update as a local date and time."""
+    last_update = (
+        action.last_update_at.astimezone(clock.zone()).replace(tzinfo=None)
+        if action.last_update_at
+        else None
+    )
     return [
         action.id,
         action.department.name,
@@ -62,8 +78,8 @@ def _row(action: ImprovementAction, data: ExportData, today: date) -> list:
         _("Yes") if action.quick_win else _("No"),
         str(SPHERE_LABELS[action.sphere]),
         str(VISIBILITY_LABELS[action.visibility]),
-        action.progress,
-        format_datetime(action.last_update_at, "yyyy-MM-dd HH:mm") if action.last_update_at else "",
+        action.progress / 100,
+        last_update,
         "; ".join(finding_label(f) for f in data.findings.get(action.id, ())),
         action.public_summary or "",
         action.result or "",
@@ -71,31 +87,41 @@ def _row(action: ImprovementAction, data: ExportData, today: date) -> list:
     ]
 
 
+def _csv_value(value, column: SheetColumn):
+    if column.kind == PERCENT:
+        return round(value * 100)
+    if column.kind == DATETIME:
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    return value
+
+
 def to_csv(data: ExportData, today: date) -> str:
-    return csv_text(_headers(), (_row(action, data, today) for action in data.actions))
+    columns = _columns()
+    return csv_text(
+        [c.header for c in columns],
+        (
+            [_csv_value(v, c) for v, c in zip(_row(action, data, today), columns)]
+            for action in data.actions
+        ),
+    )
 
 
-def to_xlsx(data: ExportData, today: date) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Actions"))
-    bold = Font(bold=True)
-    header = []
-    for title in _headers():
-        cell = WriteOnlyCell(sheet, value=neutralise(title))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for action in data.actions:
-        cells = []
-        for value in _row(action, data, today):
-            cell = WriteOnlyCell(sheet, value=neutralise(value))
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, str):
-                # Text stays text: never let openpyxl read a leading '=' as a formula.
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def to_xlsx(data: ExportData, today: date, now: datetime | None = None) -> bytes:
+    from tracker.organisation.queries import get_organisation
+    from tracker.types import utcnow
+
+    organisation = get_organisation().name
+    return xlsx_bytes(
+        title=_("Improvement actions"),
+        subject=_(
+            "%(organisation)s: improvement actions, %(date)s",
+            organisation=organisation,
+            date=format_date(today, "long"),
+        ),
+        sheet=_("Actions"),
+        columns=_columns(),
+        rows=(_row(action, data, today) for action in data.actions),
+        creator=organisation,
+        now=now or utcnow(),
+        language=str(get_locale() or "nl"),
+    )

@@ -4,23 +4,25 @@ as a Word document."""
 
 from __future__ import annotations
 
-import io
-from copy import deepcopy
-from datetime import datetime, timedelta, timezone
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Pt
 from flask import current_app
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from tracker import clock
+from tracker import clock, documents
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, ImprovementAction
-from tracker.meetings.models import Meeting, MeetingStatus
+from tracker.formatting import number
+from tracker.meetings.forms import STATE_LABELS
+from tracker.meetings.models import AgendaSection, ItemState, Meeting, MeetingStatus
+from tracker.meetings.queries import sections
 
 PRODID = "-//Tracker//Staff meetings//NL"
 
@@ -136,6 +138,31 @@ def feed(meetings: list[Meeting], actions: list[ImprovementAction], now: datetim
 
 
 # --- Word ---------------------------------------------------------------------------------
+# The agenda and the minutes through tracker.documents (A4, the reader's language, header and
+# footer, fixed column widths): per item the action, its owner, status, deadline, latest
+# update and what the meeting is to decide; the minutes with each decision and the owners
+# and deadlines it set.
+
+#: What the meeting is asked to decide, per section (an item's own facts may say more).
+TO_DECIDE = {
+    AgendaSection.overdue: _l("A new deadline, another owner, or stop?"),
+    AgendaSection.attention: _l("What does the owner need to get going again?"),
+    AgendaSection.due_soon: _l("Will it be ready by the deadline?"),
+    AgendaSection.proposed: _l("Approve the action, its owner and deadline?"),
+    AgendaSection.finding: _l("Which action, who owns it, and by when?"),
+    AgendaSection.declined: _l("Confirm the public explanation."),
+    AgendaSection.done: _l("Confirm the result and publish it."),
+    AgendaSection.effects: _l("Did it work? Keep it, adjust it or stop."),
+    AgendaSection.reactions: _l("Note what colleagues said, and answer where needed."),
+    AgendaSection.rollover: _l("Decide now, or carry it over once more."),
+}
+
+VERDICTS = {
+    "improved": _l("improved"),
+    "no_clear_change": _l("no clear change"),
+    "worse": _l("worse"),
+    "no_interval": _l("no interval: the file had no standard deviations"),
+}
 
 
 def _status(value: str | None) -> str:
@@ -145,99 +172,233 @@ def _status(value: str | None) -> str:
         return value or "–"
 
 
-def _day(value: str | None) -> str:
-    from datetime import date
+def _day(value: str | date | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "medium")
 
-    return format_date(date.fromisoformat(value), "medium") if value else "–"
 
+def docx_document(
+    meeting: Meeting, rows, part: str, section_labels: dict, now: datetime | None = None
+) -> bytes:
+    """The agenda ("agenda") or the minutes ("minutes") of a meeting as a .docx file; `rows`
+    are the meeting's agenda rows (queries.agenda_rows), for both."""
+    from tracker.organisation.queries import get_organisation
+    from tracker.types import utcnow
 
-def docx_document(meeting: Meeting, rows, part: str, section_labels: dict) -> bytes:
-    """The agenda ("agenda") or the minutes ("minutes") of a meeting as a .docx file."""
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.name = "Calibri"
-    style.font.size = Pt(11)
     series = meeting.series
-    when = format_datetime(meeting.starts_at, "full")
     if part == "minutes":
-        document.add_heading(_("Minutes: %(title)s", title=series.title), level=0)
+        title = _("Minutes: %(title)s", title=series.title)
     else:
-        document.add_heading(_("Agenda: %(title)s", title=series.title), level=0)
-    document.add_paragraph(when)
-    if meeting.location:
-        document.add_paragraph(_("Location: %(place)s", place=meeting.location))
-    if meeting.online_url:
-        document.add_paragraph(_("Online: %(link)s", link=meeting.online_url))
-    document.add_paragraph(
-        _("Attendees: %(names)s", names=", ".join(a.name for a in series.attendees))
+        title = _("Agenda: %(title)s", title=series.title)
+    day = format_date(clock.local_date(meeting.starts_at), "long")
+    document = documents.new_document(
+        title=title,
+        subject=f"{series.title}, {day}",
+        organisation=get_organisation().name,
+        now=now or utcnow(),
     )
+    documents.heading(document, title, 1)
+    _meeting_facts(document, meeting)
     if part == "minutes":
-        for line in (meeting.minutes or _("No minutes yet.")).splitlines():
-            document.add_paragraph(line)
-        return _save(document)
-    # One table per section (as on the printable page): a table per item would make
-    # python-docx far slower on long agendas.
-    headers = [_("Item"), _("Owner"), _("Deadline"), _("Status"), _("Latest update")]
-    table = None
-    prototype = None
-    current = None
-    for row in rows:
-        item = row.item
-        if item.section is not current:
-            current = item.section
-            document.add_heading(str(section_labels[current]), level=1)
-            table = document.add_table(rows=1, cols=len(headers))
-            table.style = "Table Grid"
-            for cell, header in zip(table.rows[0].cells, headers):
-                cell.text = str(header)
-            if prototype is None:
-                prototype = _prototype_row(table, len(headers))
-        snap = item.snapshot or {}
-        lines = [f"{row.number}. {item.title}"]
-        if item.description:
-            lines.append(item.description)
-        if snap.get("request"):
-            lines.append(f"{_('Asks for a new deadline')}: {_day(snap['request']['to'])}")
-        if snap.get("reactions"):
-            said = snap["reactions"]
-            lines.append(
-                _(
-                    "%(helps)s say it helps, %(not_yet)s not yet.",
-                    helps=said["helps"],
-                    not_yet=said["not_yet"],
+        _minutes(document, meeting, rows)
+    else:
+        _agenda(document, meeting, rows, section_labels)
+    return documents.to_bytes(document)
+
+
+def _meeting_facts(document, meeting: Meeting) -> None:
+    when = format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm")
+    documents.paragraph(document, f"{when}–{format_datetime(meeting.ends_at, 'HH:mm')}")
+    if meeting.status is MeetingStatus.cancelled:
+        documents.paragraph(document, _("This meeting is cancelled."))
+    if meeting.location:
+        documents.paragraph(document, _("Location: %(place)s", place=meeting.location))
+    if meeting.online_url:
+        documents.paragraph(document, _("Online: %(link)s", link=meeting.online_url))
+    if meeting.series.chair is not None:
+        documents.paragraph(document, _("Chair: %(name)s", name=meeting.series.chair.name))
+
+
+def _agenda(document, meeting: Meeting, rows, section_labels: dict) -> None:
+    names = ", ".join(a.name for a in meeting.series.attendees) or "–"
+    documents.paragraph(document, _("Attendees: %(names)s", names=names))
+    columns = [
+        documents.Column("#", min_cm=0.8),
+        documents.Column(_("Action"), weight=3),
+        documents.Column(_("Owner"), min_cm=2.2, max_cm=3.5),
+        documents.Column(_("Status"), min_cm=2.3, max_cm=3),
+        documents.Column(_("Deadline"), nowrap=True),
+        documents.Column(_("Latest update"), weight=2),
+    ]
+    if not rows:
+        documents.paragraph(document, _("The agenda is empty."))
+    # Each text translated and each date formatted once per document, not once per item.
+    words = _Words(
+        functools.cache(_),
+        functools.cache(_day),
+        functools.cache(_status),
+        functools.cache(lambda section: str(TO_DECIDE.get(section, ""))),
+    )
+    for section, section_rows in sections(rows):
+        documents.heading(document, str(section_labels[section]), 2)
+        documents.add_table(document, columns, [_agenda_row(row, words) for row in section_rows])
+
+
+@dataclass(frozen=True)
+class _Words:
+    say: Callable[..., str]
+    day: Callable[[str | None], str]
+    status: Callable[[str | None], str]
+    decide: Callable[[AgendaSection], str]
+
+
+def _agenda_row(row, words: _Words) -> list:
+    _, _day, _status = words.say, words.day, words.status
+    item = row.item
+    snap = item.snapshot or {}
+    Line = documents.Line
+    lines = [Line(item.title, bold=True)]
+    if item.description:
+        lines.append(item.description)
+    if snap.get("round"):  # a finding without an action yet
+        lines.append(
+            " · ".join(
+                filter(
+                    None,
+                    [
+                        snap.get("department"),
+                        snap.get("round"),
+                        f"{_('score')} {number(snap.get('score'))} "
+                        f"({_('benchmark')} {number(snap.get('benchmark'))})",
+                    ],
                 )
             )
-            lines += [f"“{c['text']}”" for c in said.get("comments", [])]
-        if item.outcome:
-            lines.append(_("Decision: %(text)s", text=item.outcome))
-        values = [
-            " · ".join(lines),
-            snap.get("owner") or "",
-            _day(snap.get("deadline")) if snap.get("deadline") else "",
-            f"{_status(snap.get('status'))} ({snap.get('progress', 0)}%)"
-            if snap.get("status")
-            else "",
-            snap.get("latest_update") or "",
+        )
+    request = snap.get("request")
+    if request:
+        asked = f"{_('Asks for a new deadline')}: {_day(request['to'])}"
+        lines.append(asked + (f": {request['reason']}" if request.get("reason") else ""))
+    if snap.get("stuck"):
+        lines.append(_("No progress reported for four weeks."))
+    if snap.get("explanation"):
+        lines.append(f"{_('Public explanation')}: {snap['explanation']}")
+    if snap.get("result"):
+        lines.append(f"{_('Result')}: {snap['result']}")
+    for effect in snap.get("effects", []):
+        scale = 100 if effect.get("yesno") else 1
+        digits = 0 if effect.get("yesno") else 1
+        value = effect["value"] * scale
+        figure = ("+" if value > 0 else "") + number(value, digits)
+        if effect.get("half_width") is not None:
+            figure += f" (±{number(effect['half_width'] * scale, digits)})"
+        if effect.get("yesno"):
+            figure += " " + _("percentage points")
+        verdict = VERDICTS.get(effect.get("verdict"), effect.get("verdict"))
+        lines.append(
+            _(
+                "Effect in %(round)s on '%(question)s'",
+                round=effect["round"],
+                question=effect["question"],
+            )
+            + f": {figure} – {verdict}"
+        )
+    said = snap.get("reactions")
+    if said:
+        lines.append(
+            _(
+                "%(helps)s say it helps, %(not_yet)s not yet.",
+                helps=said["helps"],
+                not_yet=said["not_yet"],
+            )
+        )
+        lines += [f"“{c['text']}”" for c in said.get("comments", [])]
+    if item.outcome:
+        lines.append(Line(_("Decision: %(text)s", text=item.outcome), bold=True))
+    else:
+        question = _to_decide(item, words)
+        if question:
+            lines.append(Line(_("To decide: %(question)s", question=question), italic=True))
+    owner = [snap.get("owner") or ""]
+    if snap.get("department") and snap.get("status"):
+        owner.append(snap["department"])
+    status = (
+        f"{_status(snap.get('status'))} ({snap.get('progress', 0)}%)" if snap.get("status") else ""
+    )
+    return [
+        str(row.number),
+        lines,
+        owner,
+        status,
+        _day(snap.get("deadline")),
+        snap.get("latest_update") or "",
+    ]
+
+
+def _to_decide(item, words: _Words) -> str:
+    _, _day = words.say, words.day
+    snap = item.snapshot or {}
+    request = snap.get("request")
+    if request:
+        return _("Approve or reject the new deadline of %(date)s.", date=_day(request["to"]))
+    if item.section is AgendaSection.free:
+        return ""
+    if item.section is AgendaSection.rollover and snap.get("stuck"):
+        return words.decide(AgendaSection.attention)
+    return words.decide(item.section)
+
+
+def _minutes(document, meeting: Meeting, rows) -> None:
+    Line = documents.Line
+    documents.heading(document, _("Attendees"), 2)
+    documents.paragraph(document, ", ".join(a.name for a in meeting.series.attendees) or "–")
+    documents.heading(document, _("Decisions"), 2)
+    decided = [row for row in rows if row.item.state is ItemState.decided]
+    if decided:
+        columns = [
+            documents.Column("#", min_cm=0.8),
+            documents.Column(_("Item"), weight=2),
+            documents.Column(_("Decision"), weight=3),
+            documents.Column(_("Owner"), min_cm=2.2, max_cm=3.5),
+            documents.Column(_("Deadline"), nowrap=True),
         ]
-        # A copy of a prepared row with its texts replaced: python-docx's own add_row and
-        # cell.text are slow on hundreds of rows.
-        tr = deepcopy(prototype)
-        for text, value in zip(tr.iter(qn("w:t")), values):
-            text.text = value
-        table._tbl.append(tr)
-    return _save(document)
-
-
-def _prototype_row(table, columns: int):
-    row = table.add_row()
-    for cell in row.cells:
-        cell.text = "-"
-    tr = row._tr
-    tr.getparent().remove(tr)
-    return tr
-
-
-def _save(document) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+        table = []
+        for number_, row in enumerate(decided, 1):
+            snap = row.item.snapshot or {}
+            owner, deadline = snap.get("owner") or "", _day(snap.get("deadline"))
+            owner_cell, deadline_cell = [owner], [deadline]
+            if row.action is not None:
+                # What the meeting set (or what holds now), and what it was on the agenda.
+                now_owner = row.action.owner.name if row.action.owner else ""
+                now_deadline = _day(row.action.deadline)
+                if now_owner != owner:
+                    owner_cell = [Line(now_owner, bold=True)] + (
+                        [Line(_("was %(value)s", value=owner), italic=True)] if owner else []
+                    )
+                if now_deadline != deadline:
+                    deadline_cell = [Line(now_deadline, bold=True)] + (
+                        [Line(_("was %(value)s", value=deadline), italic=True)] if deadline else []
+                    )
+            table.append(
+                [
+                    str(number_),
+                    Line(row.item.title, bold=True),
+                    row.item.outcome or "",
+                    owner_cell,
+                    deadline_cell,
+                ]
+            )
+        documents.add_table(document, columns, table)
+    else:
+        documents.paragraph(document, _("No decisions were recorded."))
+    left = [row for row in rows if row.item.state is not ItemState.decided]
+    if left:
+        state = ItemState.rolled_over if meeting.closed_at else ItemState.open
+        documents.heading(document, str(STATE_LABELS[state]), 2)
+        for row in left:
+            documents.bullet(document, row.item.title)
+    documents.heading(document, _("Minutes text"), 2)
+    for line in (meeting.minutes or _("No minutes yet.")).splitlines():
+        documents.paragraph(document, line)

@@ -579,7 +579,8 @@ def printable(meeting_id: int, part: str):
 def document(meeting_id: int, part: str):
     meeting = _meeting_or_404(meeting_id)
     _require_reader(meeting.series)
-    rows = queries.agenda_rows(meeting) if part == "agenda" else []
+    # The minutes list the decisions on the agenda's items, so both parts need the rows.
+    rows = queries.agenda_rows(meeting)
     data = exports.docx_document(meeting, rows, part, SECTION_LABELS)
     name = f"{part}-{clock.local_date(meeting.starts_at).isoformat()}.docx"
     return Response(

@@ -148,6 +148,37 @@ class DepartmentPage:
     follows_department: bool
 
 
+@dataclass
+class Poster:
+    """What fits on one printed page: the first findings with a public action or a decision
+    not to act, each with at most two things done (an action, or the reason not to act), and
+    how many more findings the page behind the QR code has."""
+
+    findings: list[PublicFinding]
+    more: int
+
+
+#: A poster is read from two metres: few points, large type.
+POSTER_FINDINGS = 3
+POSTER_ACTIONS = 2
+
+
+def poster(page: DepartmentPage) -> Poster:
+    told = [
+        item for item in page.findings if item.actions or item.finding.triage is Triage.no_action
+    ]
+    shown = [
+        # The reason not to act takes the place of an action.
+        PublicFinding(
+            item.finding,
+            item.sentence,
+            item.actions[: POSTER_ACTIONS - (item.finding.triage is Triage.no_action)],
+        )
+        for item in told[:POSTER_FINDINGS]
+    ]
+    return Poster(shown, len(told) - len(shown))
+
+
 def _last_public_updates(action_ids: list[int]) -> dict[int, ProgressUpdate]:
     if not action_ids:
         return {}

@@ -14,7 +14,6 @@ from flask import (
     render_template,
     request,
     session,
-    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from flask_login import current_user
 
 from tracker import changes
 from tracker.extensions import db, login_manager
+from tracker.notifications.rendering import absolute_url
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
 from tracker.public import charts, queries
@@ -143,6 +143,9 @@ def _page_response(body: bytes, etag: str) -> Response:
 
 @bp.route("/<int:round_id>/<int:department_id>/poster")
 def poster(round_id: int, department_id: int):
+    """The printable poster: one A4 (or A3) page with the first points and a QR code to the
+    department's page. Every address on it is on BASE_URL, whatever host the request came
+    in on: the poster hangs on a wall long after the request."""
     refusal = _readable()
     if refusal is not None:
         return refusal
@@ -152,11 +155,14 @@ def poster(round_id: int, department_id: int):
     size = request.args.get("size", "A4")
     if size not in ("A4", "A3"):
         size = "A4"
-    page_url = url_for(
-        "public.department", round_id=round_id, department_id=department_id, _external=True
-    )
+    page_url = absolute_url("public.department", round_id=round_id, department_id=department_id)
     return render_template(
-        "public/poster.html", page=page, size=size, qr=_qr_svg(page_url), page_url=page_url
+        "public/poster.html",
+        page=page,
+        poster=queries.poster(page),
+        size=size,
+        qr=_qr_svg(page_url),
+        page_url=page_url,
     )
 
 
@@ -169,6 +175,7 @@ def _qr_svg(url: str) -> str:
 
 @bp.route("/feed.atom")
 def feed():
+    """The Atom feed; its addresses on BASE_URL (a feed reader keeps them)."""
     refusal = _readable()
     if refusal is not None:
         return refusal
@@ -176,16 +183,16 @@ def feed():
 
     organisation = get_organisation()
     generator = FeedGenerator()
-    generator.id(url_for("public.feed", _external=True))
+    generator.id(absolute_url("public.feed"))
     generator.title(_("%(organisation)s: you said, we did", organisation=organisation.name))
-    generator.link(href=url_for("public.overview", _external=True), rel="alternate")
-    generator.link(href=url_for("public.feed", _external=True), rel="self")
+    generator.link(href=absolute_url("public.overview"), rel="alternate")
+    generator.link(href=absolute_url("public.feed"), rel="self")
     generator.language(str(get_locale()))
     entries = queries.feed_entries()
     rounds = latest_rounds()
     for action in reversed(entries):
         entry = generator.add_entry()
-        entry.id(url_for("public.feed", _external=True) + f"#action-{action.id}-{action.version}")
+        entry.id(absolute_url("public.feed") + f"#action-{action.id}-{action.version}")
         if action.status.value == "done":
             entry.title(
                 _(
@@ -206,11 +213,10 @@ def feed():
             entry.content(action.decline_explanation or "", type="text")
         if action.department_id in rounds:
             entry.link(
-                href=url_for(
+                href=absolute_url(
                     "public.department",
                     round_id=rounds[action.department_id],
                     department_id=action.department_id,
-                    _external=True,
                 )
             )
         entry.updated(action.updated_at.astimezone(timezone.utc))
