@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request
 from pydantic import ValidationError
 from scim2_models import (
     Context,
@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from tracker.extensions import csrf, db
+from tracker.notifications.rendering import absolute_url
 from tracker.provisioning import queries, scim, services, tokens
 from tracker.provisioning.scim import ProvisioningError
 
@@ -68,7 +69,8 @@ def _from_exception(error: SCIMException) -> Response:
 
 
 def _base_url() -> str:
-    return url_for("scim.root", _external=True).rstrip("/")
+    """Resource locations on BASE_URL, like every absolute link (never the Host header)."""
+    return absolute_url("scim.root").rstrip("/")
 
 
 def _not_allowed(*allowed: str) -> Response:
