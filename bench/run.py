@@ -38,6 +38,7 @@ ORDER = [
     "bench_meetings",
     "bench_public",
     "bench_queries",
+    "bench_pages",
     "bench_load",
 ]
 

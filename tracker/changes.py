@@ -4,7 +4,8 @@ pages show, for every process on every server (no shared disk needed).
 A commit that wrote to any table but the bookkeeping ones (the outbox, job runs, the
 scheduler's lease, log-in attempts) raises `data_version.version` by one in the same
 transaction. Caches key on it: the organisation's settings (`remembered`), the rendered
-anonymous "you said, we did" pages and their ETags. A process reads the number at most once
+anonymous "you said, we did" pages and their ETags, and what pages keep (`kept`: figures
+over many rows, rendered content per reader, see tracker.rendering). A process reads the number at most once
 per DATA_VERSION_MAX_AGE seconds (default 0.5), and at once after its own commits, so a
 change saved on one server is seen on another within a second, without a query per request.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, text
@@ -163,4 +165,44 @@ def remembered(name: str, build):
         return entry[1]
     value = build()
     _remembered[name] = (version, value)
+    return value
+
+
+#: Parts of pages kept for the current data version (`kept`): key -> (value, its size); all
+#: dropped when the version moves. Bounded, least recently used first out.
+_kept: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_kept_state = {"version": None, "size": 0}
+_kept_lock = threading.Lock()
+MAX_KEPT_CHARS = 20_000_000
+
+
+def _size(value) -> int:
+    return len(value) if isinstance(value, str) else 1000
+
+
+def kept(key: tuple, build, size=_size):
+    """What `build()` returns, computed once per data version in this process for `key`: a
+    part of a page that only a commit can change (rendered HTML, figures over many rows).
+
+    The key must name everything the value depends on besides the data: the language, and the
+    reader whenever what they may see differs (a value is never shared between readers it
+    could differ for). Everything kept is dropped when the version moves, so a change saved on
+    any server shows within DATA_VERSION_MAX_AGE. At most MAX_KEPT_CHARS of text per process
+    (`size`: how many characters a value counts for; a string its length, anything else 1000)."""
+    version = current()
+    with _kept_lock:
+        if _kept_state["version"] != version:
+            _kept.clear()
+            _kept_state.update(version=version, size=0)
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key][0]
+    value = build()
+    with _kept_lock:
+        if _kept_state["version"] == version and key not in _kept:
+            _kept[key] = (value, size(value))
+            _kept_state["size"] += _kept[key][1]
+            while _kept_state["size"] > MAX_KEPT_CHARS and len(_kept) > 1:
+                _old, (_dropped, dropped_size) = _kept.popitem(last=False)
+                _kept_state["size"] -= dropped_size
     return value

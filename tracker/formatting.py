@@ -1,5 +1,6 @@
 """Locale-aware display of dates and numbers, and template helpers."""
 
+from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -14,11 +15,19 @@ ROLE_LABELS = {
 }
 
 
+#: Parsed number patterns by digits: babel parses a pattern string on every call, and pages
+#: show hundreds of numbers.
+_PATTERNS: dict[int, NumberPattern] = {}
+
+
 def number(value, digits: int = 1) -> str:
     """7.4 -> '7,4' in Dutch, '7.4' in English; None -> an en dash."""
     if value is None:
         return "–"
-    return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0")
+    pattern = _PATTERNS.get(digits)
+    if pattern is None:
+        pattern = _PATTERNS[digits] = parse_pattern(f"#,##0.{'0' * digits}" if digits else "#,##0")
+    return format_decimal(value, format=pattern)
 
 
 def init_app(app: Flask) -> None:

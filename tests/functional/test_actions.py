@@ -2,6 +2,7 @@
 history, conflicts, bad and hostile input, who sees what, filters, exports, libraries."""
 
 import csv
+import html as html_module
 import io
 import re
 from datetime import datetime, timedelta, timezone
@@ -232,6 +233,57 @@ def test_owner_updates_from_my_actions_and_sees_it_in_the_history(world, client)
     history = page[page.index('id="history"') :]
     assert "Belscript gemaakt en getest met twee collega" in history
     assert "Voorgesteld → Gepland" in history and "0 → 30" in history
+
+
+def _form_markup(html: str, action_id: int) -> str:
+    """The update form of an action as a browser reads it: character references resolved
+    (WTForms leaves quotes in labels as they are), whitespace folded, the CSRF token out."""
+    start = html.index(f'data-update-form="{action_id}"')
+    start = html.rindex("<form", 0, start)
+    form = html[start : html.index("</form>", start) + len("</form>")]
+    form = re.sub(r'(csrf_token" type="hidden" value=")[^"]+', r"\1…", form)
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html_module.unescape(form)))
+
+
+def test_a_fresh_update_form_is_written_out_as_wtforms_renders_it(world, app, client):
+    # My actions and the action page write a fresh update form out (quick_update_form)
+    # instead of rendering it through WTForms (My actions shows 25); the markup must stay
+    # that of update_form() with a fresh form.
+    from flask import get_template_attribute
+    from flask_login import login_user
+
+    from tracker.actions.routes import _update_form
+
+    public = make_action(world["ict"], world["owner"], title="Openbaar")
+    internal = make_action(
+        world["ict"],
+        world["colleague"],
+        title="Intern",
+        co_owners=[world["owner"]],
+        visibility=Visibility.internal,
+    )
+    services.change_status(
+        world["director"], internal, ActionStatus.planned, expected_version=internal.version
+    )
+    db.session.commit()
+    client.login("owner@example.org")
+    page = _html(client.get("/actions/mine"))
+    for action in (public, internal):
+        action = db.session.get(ImprovementAction, action.id)
+        for origin, html in [
+            ("mine", page),
+            ("action", _html(client.get(f"/actions/{action.id}"))),
+        ]:
+            with app.test_request_context("/actions/mine"):
+                login_user(db.session.get(type(world["owner"]), world["owner"].id))
+                expected = str(
+                    get_template_attribute("actions/_macros.html", "update_form")(
+                        _update_form(action, origin=origin), action
+                    )
+                )
+            assert _form_markup(html, action.id) == _form_markup(expected, action.id), origin
+    assert f'name="u{public.id}-public"' in page and f'name="u{internal.id}-public"' not in page
+    assert '<option value="in_progress">' in page  # the planned action can move on
 
 
 def test_my_actions_are_sorted_by_deadline_with_overdue_highlighted(world, client):
@@ -730,6 +782,37 @@ def test_finding_partial_lists_actions_and_offers_creating_one(world, app):
         assert "Zichtbaar" in html and f"/actions/{visible.id}" in html
         assert ("Alleen intern" in html) is sees_internal
         assert (f"finding={finding.id}" in html) is may_create
+
+
+def test_results_page_lists_the_first_actions_of_a_finding_and_links_the_rest(world, client):
+    from datetime import date
+
+    from tracker.actions.queries import ACTIONS_PER_FINDING
+
+    finding = make_finding(world["ict"], triage=Triage.act)
+    other = make_finding(world["ict"], triage=Triage.act, question_text="Snel geholpen")
+    start = date(2027, 1, 1)
+    for number in range(ACTIONS_PER_FINDING + 3):
+        make_action(
+            world["ict"],
+            world["owner"],
+            title=f"Actie nummer {number:02d}",
+            findings=[finding],
+            deadline=start + timedelta(days=number),
+        )
+    make_action(world["ict"], world["owner"], title="Enige actie", findings=[other])
+    client.login("dir@example.org")
+    html = _html(client.get(f"/surveys/{finding.round_id}/departments/{world['ict'].id}"))
+    card = html[html.index(f'data-finding-actions="{finding.id}"') :]
+    card = card[: card.index("</div>")]
+    # The nearest deadlines first, the rest counted with a link to the round's actions.
+    shown = re.findall(r"Actie nummer (\d\d)", card)
+    assert shown == [f"{n:02d}" for n in range(ACTIONS_PER_FINDING)]
+    assert "Nog 3: zie alle acties van deze ronde" in card
+    assert f'href="/departments/{world["ict"].id}/actions?round={finding.round_id}"' in card
+    alone = html[html.index(f'data-finding-actions="{other.id}"') :]
+    assert "Enige actie" in alone[: alone.index("</div>")]
+    assert "data-more-actions" not in alone[: alone.index("</div>")]
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

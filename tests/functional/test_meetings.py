@@ -50,6 +50,49 @@ def _world():
     return locals()
 
 
+def _steps_form_token(page: str) -> str:
+    return re.search(
+        r'<form id="agenda-steps" method="post" hidden><input type="hidden" '
+        r'name="csrf_token" value="([^"]+)"></form>',
+        page,
+    )[1]
+
+
+def test_agenda_buttons_share_one_form_and_a_kept_agenda_gets_each_session_its_token(
+    ctx, client, make_client
+):
+    w = _world()
+    meeting, director = w["meeting"], w["director"]
+    url = f"/meetings/{meeting.id}"
+    client.login(director.email)
+    client.post(f"{url}/agenda/build")
+    client.get(url)  # rendered and kept for this director
+    # Another session of the same director is served the kept agenda, with its own token.
+    other = make_client()
+    other.login(director.email)
+    page = other.get(url).get_data(as_text=True)
+    token = _steps_form_token(page)
+    assert token == re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    items = db.session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position, AgendaItem.id)
+    ).all()
+    first, second = items[0], items[1]
+    up = re.search(rf'form="agenda-steps" formaction="([^"]+/items/{second.id}/up)"', page)[1]
+    assert other.post(up, {"csrf_token": token}, csrf=False).status_code == 302
+    # The move is a commit: nothing kept from before it is shown.
+    page = client.get(url).get_data(as_text=True)
+    assert page.index(f'data-item="{second.id}"') < page.index(f'data-item="{first.id}"')
+    assert _steps_form_token(page) != _steps_form_token(other.get(url).get_data(as_text=True))
+    # What is kept for the director is never shown to someone who may see less.
+    owner = make_client()
+    owner.login(w["owner"].email)
+    own = owner.get(url).get_data(as_text=True)
+    assert "Terugbellen binnen 4 uur" in own and "Wachtrij korter" not in own
+    assert "agenda-steps" not in own
+
+
 def test_director_plans_a_series_and_a_past_start_is_refused(ctx, client):
     ict = make_department("ICT", "ICT")
     director = make_user(Role.director, email="d@example.org", directs=[ict])

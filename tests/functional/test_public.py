@@ -128,6 +128,46 @@ def test_overview_counts_only_public_decided_actions(world, client):
     assert cells == ["1", "1", "0", "1", "1", "100%"]
 
 
+def test_an_action_on_two_findings_of_a_round_counts_once_in_the_overview(world, client):
+    second = make_finding(world["ict"], triage=Triage.act, question_text="Snel geholpen")
+    both = make_action(
+        world["ict"],
+        world["owner"],
+        by=world["director"],
+        title="Op beide",
+        findings=[world["finding"], second],
+    )
+    _move(both, world["director"], ActionStatus.planned)
+    client.login("emp@example.org")
+    html = client.get("/you-said-we-did").get_data(as_text=True)
+    row = re.search(r"Informatievoorziening &amp; ICT</a></th>(.*?)</tr>", html, re.S).group(1)
+    # points, done, in progress, planned, declined, on time
+    assert re.findall(r'<td class="text-end">(.*?)</td>', row) == ["2", "1", "0", "2", "1", "100%"]
+
+
+def test_overview_is_kept_until_anything_changes_and_per_language(
+    world, client, make_client, count_queries
+):
+    make_user(Role.employee, email="en@example.org", name="Emma Smith")
+    english = make_client()
+    english.login("en@example.org")
+    english.post("/language", {"language": "en", "next": "/you-said-we-did"})
+    client.login("emp@example.org")
+    first = client.get("/you-said-we-did").get_data(as_text=True)
+    with count_queries() as kept:
+        again = client.get("/you-said-we-did").get_data(as_text=True)
+    # The figures are kept per data version: not counted again the second time.
+    assert again == first and "Afdelingen in" in first
+    assert not any("action_finding" in s or "FROM finding" in s for s in kept.statements)
+    # ... and per language.
+    assert "Departments in" in english.get("/you-said-we-did").get_data(as_text=True)
+    # A change anywhere moves the data version: the next reader gets the new figures.
+    _move(world["planned"], world["director"], ActionStatus.in_progress)
+    html = client.get("/you-said-we-did").get_data(as_text=True)
+    row = re.search(r"Informatievoorziening &amp; ICT</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r'<td class="text-end">(.*?)</td>', row) == ["1", "1", "1", "0", "1", "100%"]
+
+
 def test_department_page_shows_what_was_done_and_never_what_is_internal(world, client):
     client.login("emp@example.org")
     html = client.get(_url(world)).get_data(as_text=True)

@@ -54,3 +54,26 @@ def test_password_is_stored_memory_hard(ctx):
     user = make_user(password="a secret of some length")
     assert user.password_hash.startswith("scrypt:")
     assert "a secret" not in user.password_hash
+
+
+def test_kept_values_last_one_data_version_and_stay_bounded(ctx, monkeypatch):
+    from tracker import changes
+    from tracker.organisation.models import Directorate
+
+    builds = []
+
+    def build(value):
+        builds.append(value)
+        return value
+
+    assert changes.kept(("a",), lambda: build("one")) == "one"
+    assert changes.kept(("a",), lambda: build("two")) == "one"  # kept
+    assert changes.kept(("b",), lambda: build("three")) == "three"  # another key
+    db.session.add(Directorate(name="Bedrijfsvoering"))
+    db.session.commit()  # a change: the version moves, everything kept is dropped
+    assert changes.kept(("a",), lambda: build("four")) == "four"
+    assert builds == ["one", "three", "four"]
+    monkeypatch.setattr(changes, "MAX_KEPT_CHARS", 10)
+    changes.kept(("c",), lambda: "x" * 8)
+    changes.kept(("d",), lambda: "y" * 8)  # over the bound: the least recently used goes
+    assert changes.kept(("c",), lambda: "again") == "again"

@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import subqueryload
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+from sqlalchemy.orm import noload, subqueryload
 
+from tracker import changes
 from tracker.actions.models import ActionStatus, ImprovementAction, action_finding
+from tracker.actions.queries import load_co_owners
 from tracker.extensions import db
 from tracker.formatting import number
 from tracker.surveys import queries
@@ -184,15 +187,19 @@ def effect_text(difference: Difference, scale: QuestionScale) -> str:
     return text
 
 
+VERDICT_TEXTS = {
+    Verdict.improved: _l("improved"),
+    Verdict.no_clear_change: _l("no clear change"),
+    Verdict.worse: _l("worse"),
+    Verdict.no_interval: _l("no interval: the file had no standard deviations"),
+    Verdict.too_late: _l("too late to measure yet"),
+    Verdict.not_done: _l("not done before this round's fieldwork: nothing to measure yet"),
+}
+
+
 def verdict_text(verdict: Verdict) -> str:
-    return {
-        Verdict.improved: _("improved"),
-        Verdict.no_clear_change: _("no clear change"),
-        Verdict.worse: _("worse"),
-        Verdict.no_interval: _("no interval: the file had no standard deviations"),
-        Verdict.too_late: _("too late to measure yet"),
-        Verdict.not_done: _("not done before this round's fieldwork: nothing to measure yet"),
-    }[verdict]
+    # Only the one text is translated (a table of effects asks once per row).
+    return str(VERDICT_TEXTS[verdict])
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,8 @@ class ActionEffect:
 
 def _acted_finding_ids(department_ids) -> set[int]:
     """Findings followed up by an action that was not declined or cancelled."""
+    # From the department's findings through their links (on PostgreSQL an EXISTS per
+    # finding became a join over every action); many actions follow up the same findings.
     return set(
         db.session.scalars(
             select(action_finding.c.finding_id)
@@ -254,29 +263,54 @@ def _acted_finding_ids(department_ids) -> set[int]:
                 Finding.department_id.in_(list(department_ids)),
                 ImprovementAction.status.not_in(NOT_MEASURED),
             )
+            .distinct()
         )
     )
 
 
-def action_effects(
-    actions, threshold: int, lines: queries.Lineage | None = None
-) -> dict[int, list[ActionEffect]]:
-    """Action id -> its effects, one per finding that a later round measured (or that it was
-    too late for). The actions' findings and their questions must be loaded (or loadable)."""
-    result: dict[int, list[ActionEffect]] = {action.id: [] for action in actions}
-    candidates = [a for a in actions if a.status not in NOT_MEASURED and a.findings]
-    department_ids = {f.department_id for a in candidates for f in a.findings}
-    if not department_ids:
-        return result
+@dataclass(frozen=True)
+class _Basis:
+    """The results effects are measured on, for some departments: the same question's
+    results per (department, question) key oldest first, per (department, round) the results
+    by question key, where each result sits in its series, and the findings acted on."""
+
+    series: dict
+    by_round: dict
+    position: dict
+    acted: frozenset
+
+
+def _basis(department_ids, lines: queries.Lineage | None) -> _Basis:
     series = queries.findings_by_question(department_ids, lines=lines)
-    # (department, round) -> question key -> result, for the comparison with other questions.
     by_round: dict[tuple[int, int], dict[str, object]] = {}
     position: dict[int, tuple[tuple[int, str], int]] = {}
     for key, rows in series.items():
         for index, row in enumerate(rows):
             by_round.setdefault((row.department_id, row.round_id), {})[key[1]] = row
             position[row.id] = (key, index)
-    acted = _acted_finding_ids(department_ids)
+    return _Basis(series, by_round, position, frozenset(_acted_finding_ids(department_ids)))
+
+
+def action_effects(
+    actions, threshold: int, lines: queries.Lineage | None = None, *, kept: bool = False
+) -> dict[int, list[ActionEffect]]:
+    """Action id -> its effects, one per finding that a later round measured (or that it was
+    too late for). The actions' findings and their questions must be loaded (or loadable).
+    `kept`: for pages, the results measured on are kept per data version (tracker.changes),
+    as they change only with a commit; a service working in its own transaction leaves it."""
+    result: dict[int, list[ActionEffect]] = {action.id: [] for action in actions}
+    candidates = [a for a in actions if a.status not in NOT_MEASURED and a.findings]
+    department_ids = {f.department_id for a in candidates for f in a.findings}
+    if not department_ids:
+        return result
+    if kept:
+        basis = changes.kept(
+            ("effects.basis", frozenset(department_ids)),
+            lambda: _basis(department_ids, queries.kept_lineage()),
+        )
+    else:
+        basis = _basis(department_ids, lines)
+    series, by_round, position, acted = (basis.series, basis.by_round, basis.position, basis.acted)
 
     for action in candidates:
         done_on = action.closed_on if action.status is ActionStatus.done else None
@@ -331,30 +365,34 @@ def department_effects(
     those done too late for it. Actions not done are left out: there is nothing to show yet
     (their own page says so). A constant number of queries however many actions there are."""
     # Actions of departments that were renamed or merged into this one count here too.
-    lines = queries.lineage()
-    related = lines.related([department_id]) or [department_id]
+    related = queries.kept_lineage().related([department_id]) or [department_id]
     held_on = select(SurveyRound.held_on).where(SurveyRound.id == round_id).scalar_subquery()
+    # Correlated: looked up per done action of the department (an IN over the subquery made
+    # SQLite join every action's findings first).
     on_findings_until_now = (
-        select(action_finding.c.action_id)
-        .join(Finding, Finding.id == action_finding.c.finding_id)
-        .join(SurveyRound, SurveyRound.id == Finding.round_id)
-        .where(SurveyRound.held_on <= held_on)
+        exists()
+        .where(action_finding.c.action_id == ImprovementAction.id)
+        .where(
+            Finding.id == action_finding.c.finding_id,
+            SurveyRound.id == Finding.round_id,
+            SurveyRound.held_on <= held_on,
+        )
     )
     actions = db.session.scalars(
         select(ImprovementAction)
         .where(
             ImprovementAction.department_id.in_(related),
             ImprovementAction.status == ActionStatus.done,
-            ImprovementAction.id.in_(on_findings_until_now),
+            on_findings_until_now,
         )
-        # subqueryload: one query each whatever the number of actions (selectinload would
-        # take one per 500).
-        .options(
-            subqueryload(ImprovementAction.findings), subqueryload(ImprovementAction.co_owners)
-        )
+        # subqueryload: one query whatever the number of actions (selectinload would take
+        # one per 500); the co-owners by the actions' ids (a subquery load of them made
+        # PostgreSQL read every co-owner link).
+        .options(subqueryload(ImprovementAction.findings), noload(ImprovementAction.co_owners))
         .order_by(ImprovementAction.deadline, ImprovementAction.id)
     ).all()
-    measured = action_effects(actions, threshold, lines)
+    load_co_owners(actions)
+    measured = action_effects(actions, threshold, kept=True)
     return [
         (action, effect)
         for action in actions

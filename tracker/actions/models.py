@@ -73,7 +73,9 @@ action_finding = Table(
     "action_finding",
     db.Model.metadata,
     Column("action_id", ForeignKey("improvement_action.id"), primary_key=True),
-    Column("finding_id", ForeignKey("finding.id"), primary_key=True, index=True),
+    Column("finding_id", ForeignKey("finding.id"), primary_key=True),
+    # From findings to their actions without a row lookup (the effects, "you said, we did").
+    Index("ix_action_finding_finding_action", "finding_id", "action_id"),
 )
 
 action_co_owner = Table(
@@ -108,6 +110,15 @@ class ImprovementAction(db.Model):
         ),
         # The owner filter of a department's list.
         Index("ix_improvement_action_department_owner", "department_id", "owner_id"),
+        # The figures of "you said, we did" per status read only the index.
+        Index(
+            "ix_improvement_action_public_figures",
+            "status",
+            "visibility",
+            "id",
+            "closed_on",
+            "deadline",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

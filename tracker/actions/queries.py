@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Select, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, noload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -292,35 +292,35 @@ def counters(department_ids: list[int] | None, today: date) -> Counters:
     return Counters(*(int(value or 0) for value in row))
 
 
-def my_actions(user: User, page: int, include_closed: bool = False):
-    """Actions the user owns or co-owns, by deadline (open ones unless asked otherwise)."""
-    query = select(ImprovementAction).where(
-        or_(
-            ImprovementAction.owner_id == user.id,
-            ImprovementAction.id.in_(
-                select(action_co_owner.c.action_id).where(action_co_owner.c.user_id == user.id)
-            ),
-        )
+def _involving(user: User):
+    """Ids of the actions the user owns or co-owns: two index lookups (an OR of both
+    conditions makes SQLite and PostgreSQL read every action of the statuses asked for)."""
+    return union_all(
+        select(ImprovementAction.id).where(ImprovementAction.owner_id == user.id),
+        select(action_co_owner.c.action_id).where(action_co_owner.c.user_id == user.id),
     )
+
+
+def my_actions(user: User, page: int, include_closed: bool = False):
+    """Actions the user owns or co-owns, by deadline (open ones unless asked otherwise),
+    with the co-owners of those the user co-owns (the update form asks; one query at most)."""
+    query = select(ImprovementAction).where(ImprovementAction.id.in_(_involving(user)))
     if not include_closed:
         query = query.where(ImprovementAction.status.in_(OPEN_STATUSES))
     query = query.order_by(ImprovementAction.deadline, ImprovementAction.id)
-    return page_of(query, page, with_department=True)
+    pagination = page_of(query, page, with_department=True)
+    load_co_owners(a for a in pagination.items if a.owner_id != user.id)
+    return pagination
 
 
 def has_actions(user: User) -> bool:
+    # Two index lookups (the menu asks on every page; an OR of both read every action).
     return (
         db.session.scalar(
             select(
-                exists().where(
-                    or_(
-                        ImprovementAction.owner_id == user.id,
-                        ImprovementAction.id.in_(
-                            select(action_co_owner.c.action_id).where(
-                                action_co_owner.c.user_id == user.id
-                            )
-                        ),
-                    )
+                or_(
+                    exists().where(ImprovementAction.owner_id == user.id),
+                    exists().where(action_co_owner.c.user_id == user.id),
                 )
             )
         )
@@ -439,6 +439,53 @@ def actions_by_finding(finding_ids) -> dict[int, list[ImprovementAction]]:
     for finding_id, action in rows:
         result[finding_id].append(action)
     load_co_owners({a.id: a for actions in result.values() for a in actions}.values())
+    return result
+
+
+#: Actions listed under one finding on the results page; the others are counted and linked.
+ACTIONS_PER_FINDING = 10
+
+
+@dataclass
+class FirstActions:
+    """Per finding: its first actions by deadline, and how many it has in all."""
+
+    actions: dict[int, list[ImprovementAction]]
+    totals: dict[int, int]
+
+
+def first_actions_by_finding(finding_ids, limit: int = ACTIONS_PER_FINDING) -> FirstActions:
+    """`actions_by_finding`, at most `limit` per finding, with the number of all of them: the
+    same two queries however many actions a finding has."""
+    finding_ids = list(finding_ids)
+    result = FirstActions({fid: [] for fid in finding_ids}, dict.fromkeys(finding_ids, 0))
+    if not finding_ids:
+        return result
+    order = (ImprovementAction.deadline, ImprovementAction.id)
+    links = (
+        select(
+            action_finding.c.finding_id,
+            action_finding.c.action_id,
+            func.row_number()
+            .over(partition_by=action_finding.c.finding_id, order_by=order)
+            .label("place"),
+            func.count().over(partition_by=action_finding.c.finding_id).label("total"),
+        )
+        .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
+        .where(action_finding.c.finding_id.in_(finding_ids))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(links.c.finding_id, links.c.total, ImprovementAction)
+        .join(ImprovementAction, ImprovementAction.id == links.c.action_id)
+        .where(links.c.place <= limit)
+        .options(joinedload(ImprovementAction.owner), noload(ImprovementAction.co_owners))
+        .order_by(*order)
+    )
+    for finding_id, total, action in rows:
+        result.actions[finding_id].append(action)
+        result.totals[finding_id] = total
+    load_co_owners({a.id: a for actions in result.actions.values() for a in actions}.values())
     return result
 
 

@@ -5,12 +5,14 @@ department and across departments, the roll-up, exports, and the admin's librari
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -20,9 +22,11 @@ from flask import (
 )
 from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from tracker import clock
+from tracker import changes, clock
 from tracker.actions import effects, exports, queries, services
 from tracker.actions.forms import (
     CONSTRAINT_LABELS,
@@ -59,6 +63,7 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
+from tracker.rendering import kept_page
 from tracker.surveys.models import Sphere, Theme
 
 bp = Blueprint("actions", __name__)
@@ -75,17 +80,20 @@ def status_label(status: ActionStatus) -> str:
 @bp.app_template_filter("list_date")
 def list_date(value) -> str:
     """Like the `date` filter (medium format, organisation time zone), for long lists: the
-    locale and zone are looked up once per request and each value is formatted once."""
+    locale and zone are looked up once per request and each value is formatted once per
+    language and zone in this process."""
     if not value:
         return "–"
-    memo = g.get("list_dates")
-    if memo is None:
-        memo = g.list_dates = {"locale": get_locale(), "zone": get_timezone(), "done": {}}
-    found = memo["done"].get(value)
-    if found is None:
-        day = value.astimezone(memo["zone"]).date() if isinstance(value, datetime) else value
-        found = memo["done"][value] = babel_format_date(day, "medium", locale=memo["locale"])
-    return found
+    where = g.get("list_dates")
+    if where is None:
+        where = g.list_dates = (str(get_locale()), get_timezone())
+    return _list_date(*where, value)
+
+
+@lru_cache(maxsize=8192)
+def _list_date(locale: str, zone, value) -> str:
+    day = value.astimezone(zone).date() if isinstance(value, datetime) else value
+    return babel_format_date(day, "medium", locale=locale)
 
 
 @bp.app_template_test("visible_action")
@@ -105,8 +113,9 @@ def action_helpers():
         "my_actions_exist": my_actions_exist,
         "may_create_action_in": may_create_action_in,
         # For pages of lower areas (the survey results) that show each finding's actions
-        # without importing this area: one query for all findings on the page.
-        "actions_by_finding": queries.actions_by_finding,
+        # without importing this area: one query for all findings on the page, the first
+        # ACTIONS_PER_FINDING of each and how many there are.
+        "first_actions_by_finding": queries.first_actions_by_finding,
         # The survey results page shows the effect of the department's actions.
         "department_effects": effects.department_effects,
     }
@@ -154,33 +163,37 @@ def action_labels() -> dict:
     return g.action_labels
 
 
+CHANGE_FIELDS = {
+    "created": _l("Created"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "owner": _l("Owner"),
+    "co_owners": _l("Co-owners"),
+    "deadline": _l("Deadline"),
+    "priority": _l("Priority"),
+    "quick_win": _l("Quick win"),
+    "sphere": _l("Sphere of influence"),
+    "visibility": _l("Visibility"),
+    "public_summary": _l("Public summary"),
+    "findings": _l("Findings"),
+    "status": _l("Status"),
+    "progress": _l("Progress (%)"),
+    "result": _l("Result"),
+    "decline_constraint": _l("Constraint"),
+    "decline_explanation": _l("Public explanation"),
+    "cancel_reason": _l("Internal reason"),
+    "closed_on": _l("Closed on"),
+    "deadline_request": _l("Deadline request"),
+    "stuck": _l("Stuck, needs help"),
+    # Recorded by the meetings area when the staff meeting decides on the action.
+    "staff_meeting": _l("Staff meeting decision"),
+}
+
+
 def change_field(field: str) -> str:
-    labels = {
-        "created": _("Created"),
-        "title": _("Title"),
-        "description": _("Description"),
-        "owner": _("Owner"),
-        "co_owners": _("Co-owners"),
-        "deadline": _("Deadline"),
-        "priority": _("Priority"),
-        "quick_win": _("Quick win"),
-        "sphere": _("Sphere of influence"),
-        "visibility": _("Visibility"),
-        "public_summary": _("Public summary"),
-        "findings": _("Findings"),
-        "status": _("Status"),
-        "progress": _("Progress (%)"),
-        "result": _("Result"),
-        "decline_constraint": _("Constraint"),
-        "decline_explanation": _("Public explanation"),
-        "cancel_reason": _("Internal reason"),
-        "closed_on": _("Closed on"),
-        "deadline_request": _("Deadline request"),
-        "stuck": _("Stuck, needs help"),
-        # Recorded by the meetings area when the staff meeting decides on the action.
-        "staff_meeting": _("Staff meeting decision"),
-    }
-    return labels.get(field, field)
+    # Only the one label is translated (a long history asks once per change).
+    label = CHANGE_FIELDS.get(field)
+    return str(label) if label is not None else field
 
 
 def change_value(field: str, value: str | None) -> str:
@@ -238,6 +251,34 @@ def _update_form(action: ImprovementAction, origin: str = "action") -> UpdateFor
     return form
 
 
+def quick_update_texts() -> dict:
+    """The texts of a fresh update form for the `quick_update_form` macro, which writes it
+    out (My actions, the action page): made once per language in this process, as they are
+    the form's labels and the words around them."""
+    return _quick_update_texts(
+        str(get_locale()), bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+    )
+
+
+@lru_cache(maxsize=16)
+def _quick_update_texts(_locale: str, csrf: bool) -> dict:
+    form = UpdateForm(formdata=None, meta={"csrf": False})
+    texts = {field.short_name: str(field.label.text) for field in form}
+    texts.update(
+        stuck_help=str(form.stuck.description),
+        result_help=str(form.result.description),
+        requested_deadline_help=str(form.requested_deadline.description),
+        submit=str(form.submit.label.text),
+        unchanged=_("(unchanged)"),
+        # The same words as in update_form().
+        result_summary=_("Closing the action as done? Describe the result"),
+        deadline_summary=_("Need more time? Ask for a new deadline"),
+        statuses={status: str(label) for status, label in STATUS_LABELS.items()},
+        csrf=csrf,
+    )
+    return texts
+
+
 def _status_forms(action: ImprovementAction) -> dict:
     """The director's workflow forms that fit the action's status."""
     if not services.may_manage(current_user, action):
@@ -259,18 +300,28 @@ def _status_forms(action: ImprovementAction) -> dict:
 
 
 def _render_action(action: ImprovementAction, **forms):
-    """The action page for people who see everything of it."""
+    """The action page for people who see everything of it, with forms just sent."""
+    return render_template(
+        "actions/action.html", action=action, body=Markup(_action_content(action, **forms))
+    )
+
+
+def _action_content(action: ImprovementAction, **forms) -> str:
     if (
         "update_form" not in forms
         and action.status.is_open
         and services.may_update(current_user, action)
     ):
-        forms["update_form"] = _update_form(action)
+        # A fresh form: written out (quick_update_form) rather than rendered through WTForms.
+        forms["quick_update"] = {
+            "statuses": services.update_statuses(current_user, action),
+            "texts": quick_update_texts(),
+        }
     for name, form in _status_forms(action).items():
         forms.setdefault(name, form)
     may_manage = services.may_manage(current_user, action)
     return render_template(
-        "actions/action.html",
+        "actions/_action.html",
         action=action,
         today=clock.today(),
         timeline=queries.timeline(action),
@@ -278,7 +329,9 @@ def _render_action(action: ImprovementAction, **forms):
         decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
         may_manage=may_manage,
         may_update=services.may_update(current_user, action),
-        effects=effects.action_effects([action], get_organisation().anonymity_threshold)[action.id],
+        effects=effects.action_effects([action], get_organisation().anonymity_threshold, kept=True)[
+            action.id
+        ],
         **forms,
     )
 
@@ -301,22 +354,30 @@ def _after_refusal(action_id: int, form, error):
 def mine():
     page = request.args.get("page", 1, type=int)
     include_closed = request.args.get("closed") == "1"
-    pagination = queries.my_actions(current_user, page, include_closed)
-    forms = {
-        action.id: _update_form(action, origin="mine")
-        for action in pagination.items
-        if action.status.is_open
-    }
-    return render_template(
-        "actions/mine.html",
-        pagination=pagination,
-        forms=forms,
-        include_closed=include_closed,
-        today=clock.today(),
-        departments=queries.user_departments(current_user)
-        if current_user.has_role(Role.director)
-        else [],
-    )
+    today = clock.today()
+
+    def content() -> str:
+        pagination = queries.my_actions(current_user, page, include_closed)
+        # The quick update form of each open action, written out by quick_update_form().
+        statuses = {
+            action.id: services.update_statuses(current_user, action)
+            for action in pagination.items
+            if action.status.is_open
+        }
+        return render_template(
+            "actions/_mine.html",
+            pagination=pagination,
+            statuses=statuses,
+            texts=quick_update_texts() if statuses else None,
+            include_closed=include_closed,
+            today=today,
+            departments=queries.user_departments(current_user)
+            if current_user.has_role(Role.director)
+            else [],
+        )
+
+    # Kept until anything changes (the day is in the key: it decides what is overdue).
+    return kept_page("actions/mine.html", ("actions.mine", page, include_closed, today), content)
 
 
 @bp.route("/actions/<int:action_id>", endpoint="action")
@@ -327,7 +388,14 @@ def show_action(action_id: int):
         refuse("internal action")
     if not services.may_view_details(current_user, action):
         return render_template("actions/public_action.html", action=action)
-    return _render_action(action)
+    # Kept until anything changes (with fresh forms only; a form sent back with errors is
+    # rendered by _render_action).
+    return kept_page(
+        "actions/action.html",
+        ("actions.action", action.id, clock.today()),
+        lambda: _action_content(action),
+        action=action,
+    )
 
 
 @bp.route("/actions/<int:action_id>/updates", methods=["POST"])
@@ -638,17 +706,27 @@ def _filters(department_ids: list[int] | None, with_department: bool):
         (queries.OPEN, _("Open")),
         (queries.CLOSED, _("Closed")),
     ] + [(s.value, STATUS_LABELS[s]) for s in ActionStatus]
-    form.owner.choices = [("", _("Everyone"))] + [
-        (str(i), name) for i, name in queries.staff_owner_choices(department_ids)
-    ]
+    # The choices change only with a commit: kept per data version (the same for everyone
+    # who may filter these departments).
+    owners = changes.kept(
+        ("actions.owner_choices", tuple(department_ids or ()) or None),
+        lambda: queries.staff_owner_choices(department_ids),
+    )
+    form.owner.choices = [("", _("Everyone"))] + [(str(i), name) for i, name in owners]
     form.round.choices = [("", _("All rounds"))] + [
-        (str(i), name) for i, name in queries.round_choices()
+        (str(i), name)
+        for i, name in changes.kept(("actions.round_choices",), queries.round_choices)
     ]
     form.theme.choices = [("", _("All themes"))] + [
-        (str(i), name) for i, name in queries.theme_choices()
+        (str(i), name)
+        for i, name in changes.kept(("actions.theme_choices",), queries.theme_choices)
     ]
     form.department.choices = (
-        [("", _("All departments"))] + [(str(i), name) for i, name in department_choices()]
+        [("", _("All departments"))]
+        + [
+            (str(i), name)
+            for i, name in changes.kept(("actions.department_choices",), department_choices)
+        ]
         if with_department
         else [("", "")]
     )

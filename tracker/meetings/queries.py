@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload, subqueryload
+from sqlalchemy.orm import joinedload, noload, selectinload
 
 from tracker.actions.models import (
     OPEN_STATUSES,
@@ -16,6 +16,7 @@ from tracker.actions.models import (
     ImprovementAction,
     action_co_owner,
 )
+from tracker.actions.queries import load_co_owners
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.meetings import permissions
@@ -104,11 +105,13 @@ def agenda_rows(meeting: Meeting, only_owner: User | None = None) -> list[Agenda
                 .options(
                     joinedload(ImprovementAction.owner),
                     joinedload(ImprovementAction.department),
-                    # One query however long the agenda (selectinload takes one per 500).
-                    subqueryload(ImprovementAction.co_owners),
+                    noload(ImprovementAction.co_owners),
                 )
             ).unique()
         }
+        # One query however long the agenda (selectinload takes one per 500; a subquery
+        # load made PostgreSQL read every co-owner link).
+        load_co_owners(live.values())
         for request in db.session.scalars(
             select(DeadlineRequest)
             .where(

@@ -4,6 +4,10 @@ invitation, and the personal calendar feed."""
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
+from babel.dates import format_date as babel_format_date
 from flask import (
     Blueprint,
     Response,
@@ -13,6 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -47,6 +52,7 @@ from tracker.meetings.models import (
 )
 from tracker.organisation.closed_days import closed_days
 from tracker.organisation.models import Department, Directorate
+from tracker.rendering import kept_page
 from tracker.types import utcnow
 
 bp = Blueprint("meetings", __name__)
@@ -63,17 +69,18 @@ def _template_globals(state) -> None:
         MeetingStatus=MeetingStatus,
         snapshot_date=_snapshot_date,
         snapshot_status=_snapshot_status,
+        agenda_labels=_agenda_labels,
     )
 
 
+@lru_cache(maxsize=4096)
+def _medium_date(locale: str, value: str) -> str:
+    return babel_format_date(date.fromisoformat(value), "medium", locale=locale)
+
+
 def _snapshot_date(value: str | None) -> str:
-    from datetime import date
-
-    from flask_babel import format_date
-
-    if not value:
-        return "–"
-    return format_date(date.fromisoformat(value), "medium")
+    # Made once per day and language in this process: an agenda shows hundreds of dates.
+    return _medium_date(str(get_locale()), value) if value else "–"
 
 
 def _snapshot_status(value: str | None) -> str:
@@ -81,6 +88,33 @@ def _snapshot_status(value: str | None) -> str:
         return str(STATUS_LABELS[ActionStatus(value)])
     except (ValueError, KeyError):
         return value or "–"
+
+
+def _agenda_labels() -> dict:
+    """The words of an agenda item's facts (meetings/_macros.html, item_facts), translated
+    once per page instead of once per item."""
+    return {
+        "owner": _("Owner"),
+        "deadline": _("Deadline"),
+        "status": _("Status"),
+        "progress": _("Progress"),
+        "latest_update": _("Latest update"),
+        "no_update": _("No update yet."),
+        "asks": _("Asks for a new deadline"),
+        "stuck": _("Stuck"),
+        "stuck_text": _("No progress reported for four weeks."),
+        "explanation": _("Public explanation"),
+        "result": _("Result"),
+        "score": _("score"),
+        "benchmark": _("benchmark"),
+        "percentage_points": _("percentage points"),
+        "verdicts": {
+            "improved": _("improved"),
+            "no_clear_change": _("no clear change"),
+            "worse": _("worse"),
+            "no_interval": _("no interval: the file had no standard deviations"),
+        },
+    }
 
 
 # --- Loading and permission ---------------------------------------------------------------
@@ -248,28 +282,44 @@ def series(series_id: int):
 def meeting(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     reader = permissions.may_read(current_user, meeting.series)
-    rows = queries.agenda_rows(meeting, only_owner=None if reader else current_user)
+    rows = None if reader else queries.agenda_rows(meeting, only_owner=current_user)
     if not reader and not rows:
         refuse("neither attendee nor owner of an item")
     may_manage = permissions.may_manage_series(current_user, meeting.series)
+    may_chair = permissions.may_chair(current_user, meeting.series)
+    upcoming = meeting.starts_at > utcnow()
     held_on = clock.local_date(meeting.starts_at)
-    return render_template(
-        "meetings/meeting.html",
-        meeting=meeting,
-        # Not held on its day because that day is closed (a move by hand is not explained).
-        closure=closed_days().closure(meeting.occurrence_on)
+    # Not held on its day because that day is closed (a move by hand is not explained).
+    closure = (
+        closed_days().closure(meeting.occurrence_on)
         if held_on != meeting.occurrence_on and not meeting.moved
-        else None,
-        rows=rows,
-        grouped=queries.sections(rows),
-        reader=reader,
-        may_manage=may_manage,
-        may_chair=permissions.may_chair(current_user, meeting.series),
-        editable=may_manage
-        and meeting.agenda_sent_at is None
-        and meeting.status is MeetingStatus.scheduled,
-        item_form=FreeItemForm(formdata=None) if may_manage else None,
-        now=utcnow(),
+        else None
+    )
+
+    def body() -> str:
+        shown = rows if rows is not None else queries.agenda_rows(meeting)
+        return render_template(
+            "meetings/_meeting.html",
+            meeting=meeting,
+            closure=closure,
+            rows=shown,
+            grouped=queries.sections(shown),
+            reader=reader,
+            may_manage=may_manage,
+            may_chair=may_chair,
+            editable=may_manage
+            and meeting.agenda_sent_at is None
+            and meeting.status is MeetingStatus.scheduled,
+            item_form=FreeItemForm(formdata=None) if may_manage else None,
+            upcoming=upcoming,
+        )
+
+    # An agenda of hundreds of items takes long to render: kept until anything changes.
+    return kept_page(
+        "meetings/meeting.html",
+        ("meetings.meeting", meeting.id, reader, may_manage, may_chair, upcoming),
+        body,
+        meeting=meeting,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.actions.effects import action_effects
@@ -65,30 +65,23 @@ def overview() -> list[RoundHeadlines]:
         .where(Finding.triage.in_((Triage.act, Triage.no_action)))
         .group_by(Finding.round_id, Finding.department_id)
     ).all()
-    # An action that follows up several findings of one round counts once there.
-    linked = (
+    # An action that follows up several findings of one round counts once there (counted
+    # DISTINCT in one pass, not made distinct in a subquery first).
+    on_time = case(
+        (ImprovementAction.closed_on <= ImprovementAction.deadline, ImprovementAction.id)
+    )
+    statuses = db.session.execute(
         select(
             Finding.round_id,
             Finding.department_id,
-            ImprovementAction.id.label("action_id"),
             ImprovementAction.status,
-            ImprovementAction.closed_on,
-            ImprovementAction.deadline,
+            func.count(distinct(ImprovementAction.id)),
+            func.count(distinct(on_time)),
         )
         .join(action_finding, action_finding.c.finding_id == Finding.id)
         .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
         .where(public_actions())
-        .distinct()
-        .subquery()
-    )
-    statuses = db.session.execute(
-        select(
-            linked.c.round_id,
-            linked.c.department_id,
-            linked.c.status,
-            func.count(linked.c.action_id),
-            func.sum(case((linked.c.closed_on <= linked.c.deadline, 1), else_=0)),
-        ).group_by(linked.c.round_id, linked.c.department_id, linked.c.status)
+        .group_by(Finding.round_id, Finding.department_id, ImprovementAction.status)
     ).all()
     departments = {d.id: d for d in db.session.scalars(select(Department))}
     table: dict[tuple[int, int], DepartmentHeadline] = {}
@@ -272,7 +265,7 @@ def department_page(
     )
     updates = _last_public_updates(action_ids)
     counts, comments, mine = _reactions(action_ids, user_id)
-    effects = action_effects(list(actions.values()), threshold) if actions else {}
+    effects = action_effects(list(actions.values()), threshold, kept=True) if actions else {}
     followed = set()
     follows_department = False
     if user_id:

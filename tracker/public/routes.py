@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from tracker import changes
 from tracker.extensions import db, login_manager
@@ -51,7 +52,12 @@ def overview():
     refusal = _readable()
     if refusal is not None:
         return refusal
-    return render_template("public/overview.html", rounds=queries.overview())
+    # The same for every reader: rendered once per data version and language.
+    rounds_html = changes.kept(
+        ("public.overview", str(get_locale()), request.script_root),
+        lambda: Markup(render_template("public/_overview_rounds.html", rounds=queries.overview())),
+    )
+    return render_template("public/overview.html", rounds_html=rounds_html)
 
 
 def _round_and_department(round_id: int, department_id: int):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import changes
 from tracker.extensions import db
 from tracker.formatting import number
 from tracker.organisation.models import Department
@@ -77,6 +78,13 @@ class Lineage:
 def lineage() -> Lineage:
     """Two queries, over all departments and all questions (both small)."""
     return Lineage(department_lineage(), question_lineage())
+
+
+def kept_lineage() -> Lineage:
+    """`lineage()` for pages: computed once per data version (tracker.changes), as only an
+    import, a question mapping or a department change moves it. A service that changes
+    questions or departments in its own transaction uses `lineage()`."""
+    return changes.kept(("surveys.lineage",), lineage)
 
 
 def findings_by_question(

@@ -27,6 +27,7 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
+from tracker.rendering import kept_page
 from tracker.surveys import queries, services, uploads
 from tracker.surveys.forms import (
     SCALE_CHOICES,
@@ -302,37 +303,49 @@ def department_results(round_id: int, department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     if not _may_read_department(department_id):
         refuse("not a member of the department")
-    organisation = get_organisation()
-    findings = queries.department_findings(round_id, department_id)
-    previous = queries.previous_round(round_)
-    summaries = {
-        f.id: queries.summary(
-            f,
-            department.short_name,
-            previous.name if previous else None,
-            organisation.anonymity_threshold,
+
+    def body() -> str:
+        organisation = get_organisation()
+        findings = queries.department_findings(round_id, department_id)
+        previous = queries.previous_round(round_)
+        summaries = {
+            f.id: queries.summary(
+                f,
+                department.short_name,
+                previous.name if previous else None,
+                organisation.anonymity_threshold,
+            )
+            for f in findings
+        }
+        may_triage = may_manage_department(current_user, department_id)
+        forms = {}
+        if may_triage:
+            for finding in findings:
+                if finding.proposed:
+                    forms[finding.id] = _triage_form(finding)
+        return render_template(
+            "surveys/_department.html",
+            round=round_,
+            department=department,
+            findings=findings,
+            summaries=summaries,
+            forms=forms,
+            comments=queries.department_comments(round_id, department_id),
+            respondents=queries.respondents(round_id, department_id),
+            previous=previous,
+            score_text=queries.score_text,
+            threshold=organisation.anonymity_threshold,
+            may_quote=may_triage,
         )
-        for f in findings
-    }
-    may_triage = may_manage_department(current_user, department_id)
-    forms = {}
-    if may_triage:
-        for finding in findings:
-            if finding.proposed:
-                forms[finding.id] = _triage_form(finding)
-    return render_template(
+
+    # The effects of all the department's actions take long to work out: kept until
+    # anything changes.
+    return kept_page(
         "surveys/department.html",
+        ("surveys.department_results", round_id, department_id),
+        body,
         round=round_,
         department=department,
-        findings=findings,
-        summaries=summaries,
-        forms=forms,
-        comments=queries.department_comments(round_id, department_id),
-        respondents=queries.respondents(round_id, department_id),
-        previous=previous,
-        score_text=queries.score_text,
-        threshold=organisation.anonymity_threshold,
-        may_quote=may_triage,
     )
 
 
