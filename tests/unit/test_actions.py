@@ -197,7 +197,9 @@ def test_the_owner_walks_the_action_from_proposed_to_done(world):
 def test_skipping_a_step_is_refused_with_the_next_step_named(world, target):
     action = make_action(world["ict"], world["owner"])
     with pytest.raises(DomainError) as error:
-        _advance(action, world["owner"], target, result="klaar")
+        _advance(
+            action, world["owner"], target, result="klaar" if target is ActionStatus.done else ""
+        )
     db.session.rollback()
     assert "De volgende stap is gepland" in str(error.value.message)
     db.session.refresh(action)

@@ -320,13 +320,14 @@ def _action_content(action: ImprovementAction, **forms) -> str:
     for name, form in _status_forms(action).items():
         forms.setdefault(name, form)
     may_manage = services.may_manage(current_user, action)
+    if may_manage:
+        forms.setdefault("decision_form", DeadlineDecisionForm(formdata=None))
     return render_template(
         "actions/_action.html",
         action=action,
         today=clock.today(),
         timeline=queries.timeline(action),
         pending_requests=queries.pending_deadline_requests(action.id),
-        decision_form=DeadlineDecisionForm(formdata=None) if may_manage else None,
         may_manage=may_manage,
         may_update=services.may_update(current_user, action),
         effects=effects.action_effects([action], get_organisation().anonymity_threshold, kept=True)[
@@ -356,28 +357,43 @@ def mine():
     include_closed = request.args.get("closed") == "1"
     today = clock.today()
 
-    def content() -> str:
-        pagination = queries.my_actions(current_user, page, include_closed)
-        # The quick update form of each open action, written out by quick_update_form().
-        statuses = {
-            action.id: services.update_statuses(current_user, action)
-            for action in pagination.items
-            if action.status.is_open
-        }
-        return render_template(
-            "actions/_mine.html",
-            pagination=pagination,
-            statuses=statuses,
-            texts=quick_update_texts() if statuses else None,
-            include_closed=include_closed,
-            today=today,
-            departments=queries.user_departments(current_user)
-            if current_user.has_role(Role.director)
-            else [],
-        )
-
     # Kept until anything changes (the day is in the key: it decides what is overdue).
-    return kept_page("actions/mine.html", ("actions.mine", page, include_closed, today), content)
+    return kept_page(
+        "actions/mine.html",
+        ("actions.mine", page, include_closed, today),
+        lambda: _mine_content(page, include_closed, today),
+    )
+
+
+def _mine_content(
+    page: int, include_closed: bool, today: date, sent: UpdateForm | None = None, **sent_context
+) -> str:
+    """The content of My actions; `sent`: an update form just refused, shown (with its values
+    and errors) at its action instead of a fresh one, the action on the page even when it is
+    on another."""
+    pagination = queries.my_actions(current_user, page, include_closed)
+    sent_action = sent_context.get("sent_action")
+    if sent_action is not None and sent_action not in pagination.items:
+        pagination.items = [sent_action, *pagination.items]
+    # The quick update form of each open action, written out by quick_update_form().
+    statuses = {
+        action.id: services.update_statuses(current_user, action)
+        for action in pagination.items
+        if action.status.is_open
+    }
+    return render_template(
+        "actions/_mine.html",
+        pagination=pagination,
+        statuses=statuses,
+        texts=quick_update_texts() if statuses else None,
+        include_closed=include_closed,
+        today=today,
+        departments=queries.user_departments(current_user)
+        if current_user.has_role(Role.director)
+        else [],
+        sent_form=sent,
+        **sent_context,
+    )
 
 
 @bp.route("/actions/<int:action_id>", endpoint="action")
@@ -427,6 +443,12 @@ def post_update(action_id: int):
             if form.origin.data == "mine":
                 return redirect(url_for("actions.mine") + f"#action-{action.id}")
             return redirect(url_for("actions.action", action_id=action.id) + "#history")
+    if form.origin.data == "mine" and action.status.is_open:
+        # Back on My actions, where it was sent, with what was typed next to its errors.
+        body = _mine_content(
+            1, False, clock.today(), form, sent_action=action, sent_conflict=conflict
+        )
+        return render_template("actions/mine.html", body=Markup(body))
     return _render_action(action, update_form=form, conflict=conflict)
 
 
@@ -679,7 +701,7 @@ def decide_deadline(action_id: int, request_id: int):
         abort(404)
     form = DeadlineDecisionForm()
     if form.validate_on_submit():
-        with saving() as outcome:
+        with saving(form) as outcome:
             services.decide_deadline_request(
                 current_user,
                 deadline_request,
@@ -692,7 +714,11 @@ def decide_deadline(action_id: int, request_id: int):
                 flash(_("The new deadline is approved."), "success")
             else:
                 flash(_("The request for a new deadline is rejected."), "success")
-    return redirect(url_for("actions.action", action_id=action.id))
+            return redirect(url_for("actions.action", action_id=action.id))
+    # Refused: the action page with the note kept and the error at this request's form.
+    return _render_action(
+        _action_or_404(action_id), decision_form=form, decided_request_id=request_id
+    )
 
 
 # --- Overviews and exports ----------------------------------------------------------------

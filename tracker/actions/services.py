@@ -46,12 +46,15 @@ MAX_TITLE = 200
 MAX_TEXT = 5000
 MAX_UPDATE = 2000
 
-#: The forward path of an action; declining, cancelling and reopening are separate steps.
+#: The steps forward from each open status; declining, cancelling and reopening are separate
+#: steps. A planned action may be reported done at once: an owner who finished it without
+#: first reporting "in progress" must not be refused.
 FORWARD = {
-    ActionStatus.proposed: ActionStatus.planned,
-    ActionStatus.planned: ActionStatus.in_progress,
-    ActionStatus.in_progress: ActionStatus.done,
+    ActionStatus.proposed: (ActionStatus.planned,),
+    ActionStatus.planned: (ActionStatus.in_progress, ActionStatus.done),
+    ActionStatus.in_progress: (ActionStatus.done,),
 }
+FORWARD_STATUSES = {ActionStatus.planned, ActionStatus.in_progress, ActionStatus.done}
 
 
 class ConflictError(DomainError):
@@ -118,8 +121,7 @@ def _require_authority(authority: MeetingAuthority, user: User, action: Improvem
 
 def update_statuses(user: User, action: ImprovementAction) -> list[ActionStatus]:
     """The statuses a progress update by this user may move the action to."""
-    following = FORWARD.get(action.status)
-    return [following] if following and may_update(user, action) else []
+    return list(FORWARD.get(action.status, ())) if may_update(user, action) else []
 
 
 # --- History ------------------------------------------------------------------------------
@@ -523,15 +525,14 @@ def _transition(
         history.set("closed_on", today)
         return
 
-    if FORWARD.get(current) is not new_status:
-        following = FORWARD[current]
+    if new_status not in FORWARD[current]:
         raise DomainError(
             _l(
                 "An action that is %(current)s cannot become %(new)s. The next step is "
                 "%(next)s (proposed → planned → in progress → done).",
                 current=STATUS_WORDS[current],
                 new=STATUS_WORDS[new_status],
-                next=STATUS_WORDS[following],
+                next=STATUS_WORDS[FORWARD[current][0]],
             ),
             "new_status",
         )
@@ -547,6 +548,18 @@ def _transition(
         history.set("progress", 100)
         history.set("closed_on", today)
     history.set("status", new_status)
+
+
+def check_result_goes_with_done(result: str | None, new_status: ActionStatus | None) -> None:
+    """A result is only kept when the action closes as done: refuse rather than drop it."""
+    if _clean(result) and new_status is not ActionStatus.done:
+        raise DomainError(
+            _l(
+                'You described a result, but the action is not closed as done. Choose "Done" '
+                "as the new status to close it with this result, or empty the result field."
+            ),
+            "new_status",
+        )
 
 
 #: Status names inside sentences.
@@ -671,11 +684,12 @@ def post_update(
                 "requested_deadline",
             )
 
-    if new_status is not None and new_status not in FORWARD.values():
+    if new_status is not None and new_status not in FORWARD_STATUSES:
         raise DomainError(
             _l("Declining, cancelling and reopening are done by the director on the action page."),
             "new_status",
         )
+    check_result_goes_with_done(result, new_status)
 
     # Read before changing anything, so autoflush cannot save half a change.
     pending_requests = (

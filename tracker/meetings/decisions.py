@@ -196,6 +196,7 @@ def _record_outcome(
         anything = decision or deadline_request or new_deadline or new_owner or new_status
         if not anything:
             raise DomainError(_l("Write down the decision, or choose what changes."), "decision")
+        _check_status_texts(action, new_status, result, explanation, reason)
         with_note = f"{note}: {decision}" if decision else note
         if deadline_request in ("approve", "reject"):
             request = db.session.scalar(
@@ -292,6 +293,30 @@ def _record_outcome(
     except StaleDataError:
         raise actions.ConflictError(expected_version) from None
     return item
+
+
+def _check_status_texts(action, new_status, result, explanation, reason) -> None:
+    """Texts that only go with a change of status are refused without it, never dropped."""
+    actions.check_result_goes_with_done(result, new_status)
+    if clean_text(explanation) and new_status is not ActionStatus.declined:
+        raise DomainError(
+            _l(
+                'You wrote a public explanation, but the action is not declined. Choose "Declined" '
+                "as the new status, or empty the explanation."
+            ),
+            "new_status",
+        )
+    closing_or_reopening = new_status is ActionStatus.cancelled or (
+        new_status is not None and not action.status.is_open
+    )
+    if clean_text(reason) and not closing_or_reopening:
+        raise DomainError(
+            _l(
+                "A reason is kept when the action is cancelled or reopened. Choose that as the "
+                "new status, or empty the reason."
+            ),
+            "new_status",
+        )
 
 
 def close_meeting(

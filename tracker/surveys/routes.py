@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker.auth.forms import ConfirmForm
@@ -304,48 +305,55 @@ def department_results(round_id: int, department_id: int):
     if not _may_read_department(department_id):
         refuse("not a member of the department")
 
-    def body() -> str:
-        organisation = get_organisation()
-        findings = queries.department_findings(round_id, department_id)
-        previous = queries.previous_round(round_)
-        summaries = {
-            f.id: queries.summary(
-                f,
-                department.short_name,
-                previous.name if previous else None,
-                organisation.anonymity_threshold,
-            )
-            for f in findings
-        }
-        may_triage = may_manage_department(current_user, department_id)
-        forms = {}
-        if may_triage:
-            for finding in findings:
-                if finding.proposed:
-                    forms[finding.id] = _triage_form(finding)
-        return render_template(
-            "surveys/_department.html",
-            round=round_,
-            department=department,
-            findings=findings,
-            summaries=summaries,
-            forms=forms,
-            comments=queries.department_comments(round_id, department_id),
-            respondents=queries.respondents(round_id, department_id),
-            previous=previous,
-            score_text=queries.score_text,
-            threshold=organisation.anonymity_threshold,
-            may_quote=may_triage,
-        )
-
     # The effects of all the department's actions take long to work out: kept until
     # anything changes.
     return kept_page(
         "surveys/department.html",
         ("surveys.department_results", round_id, department_id),
-        body,
+        lambda: _department_content(round_, department),
         round=round_,
         department=department,
+    )
+
+
+def _department_content(
+    round_: SurveyRound, department: Department, sent: TriageForm | None = None, sent_id=None
+) -> str:
+    """The content of a department's results; `sent`: the triage form of finding `sent_id`
+    just refused, shown open at its finding with what was typed and its errors."""
+    round_id, department_id = round_.id, department.id
+    organisation = get_organisation()
+    findings = queries.department_findings(round_id, department_id)
+    previous = queries.previous_round(round_)
+    summaries = {
+        f.id: queries.summary(
+            f,
+            department.short_name,
+            previous.name if previous else None,
+            organisation.anonymity_threshold,
+        )
+        for f in findings
+    }
+    may_triage = may_manage_department(current_user, department_id)
+    forms = {}
+    if may_triage:
+        for finding in findings:
+            if finding.proposed:
+                forms[finding.id] = sent if finding.id == sent_id else _triage_form(finding)
+    return render_template(
+        "surveys/_department.html",
+        round=round_,
+        department=department,
+        findings=findings,
+        summaries=summaries,
+        forms=forms,
+        sent_id=sent_id,
+        comments=queries.department_comments(round_id, department_id),
+        respondents=queries.respondents(round_id, department_id),
+        previous=previous,
+        score_text=queries.score_text,
+        threshold=organisation.anonymity_threshold,
+        may_quote=may_triage,
     )
 
 
@@ -383,7 +391,7 @@ def triage(finding_id: int):
         + f"#finding-{finding.id}"
     )
     if form.validate():
-        with saving() as outcome:
+        with saving(form) as outcome:
             services.triage_finding(
                 current_user,
                 finding,
@@ -393,11 +401,14 @@ def triage(finding_id: int):
             )
         if outcome.ok:
             flash(_("The decision is saved."), "success")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
-    return redirect(back)
+            return redirect(back)
+    # Refused: the results page again, this finding's form open with what was typed.
+    round_ = db.session.get(SurveyRound, finding.round_id)
+    department = db.session.get(Department, finding.department_id)
+    body = _department_content(round_, department, sent=form, sent_id=finding.id)
+    return render_template(
+        "surveys/department.html", body=Markup(body), round=round_, department=department
+    )
 
 
 @bp.route("/surveys/<int:round_id>/labels", methods=["GET", "POST"])
