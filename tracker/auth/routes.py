@@ -259,7 +259,7 @@ def new_user():
                     "info",
                 )
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=None)
+    return render_template("auth/user_form.html", form=form, person=None)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -294,7 +294,8 @@ def edit_user(user_id: int):
     return render_template(
         "auth/user_form.html",
         form=form,
-        user=user,
+        # Not `user`: that is the signed-in person every template (the header) shows.
+        person=user,
         invited_at=invitations.latest_invitations([user.id]).get(user.id),
     )
 
