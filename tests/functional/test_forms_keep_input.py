@@ -435,6 +435,30 @@ def test_valid_input_is_stored_and_shown(world, client, case):
 def test_refused_input_comes_back_next_to_its_field_and_nothing_is_written(world, client, case):
     url, data, field_id, message, typed, page_text = case.refused(world)
     client.login(world[case.login].email)
+    page = _refused(client, url, data, field_id, message, typed)
+    assert "Controleer deze velden:" in page
+    assert page_text in html_module.unescape(page)  # the page it was sent from
+
+
+#: The English of each case's message.
+ENGLISH = {
+    'Kies "Gereed" als nieuwe status': 'Choose "Done" as the new status',
+    "Geef de actie een titel": "Give the action a title",
+    "Deze tekst is te lang": "This text is too long",
+    "Geef aan waarom er geen actie komt": "Say why no action is taken",
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_refused_input_in_english(world, client, case):
+    url, data, field_id, message, typed, _page_text = case.refused(world)
+    client.login(world[case.login].email)
+    client.post("/language", {"language": "en", "next": "/"})
+    page = _refused(client, url, data, field_id, ENGLISH[message], typed)
+    assert "Check these fields:" in page
+
+
+def _refused(client, url, data, field_id, message, typed) -> str:
     before = _written()
     response = client.post(url, data)
     page = response.get_data(as_text=True)
@@ -443,6 +467,6 @@ def test_refused_input_comes_back_next_to_its_field_and_nothing_is_written(world
     assert_error_next_to(page, field_id, message)
     for value in typed:
         assert value in html_module.unescape(page), value
-    assert page_text in html_module.unescape(page)
     db.session.expire_all()
     assert _written() == before
+    return page
