@@ -119,3 +119,27 @@ def qr_codes(pdf: Path, resolution: int = 150) -> list[str]:
 def office_profile(tmp_path_factory) -> Path:
     """One LibreOffice profile per test process (xdist workers each get their own)."""
     return tmp_path_factory.mktemp("libreoffice-profile")
+
+
+def ical_js(text: str) -> dict:
+    """What Thunderbird's parser (ical.js, from tests/browser's npm packages) reads from an
+    iCalendar text: the method, the time zones and each event (uid, sequence, start, time
+    zone, organiser, attendees). Fails the test when ical.js cannot parse it."""
+    import json
+
+    folder = Path(__file__).parent / "browser"
+    if shutil.which("node") is None or not (folder / "node_modules" / "ical.js").exists():
+        reason = "node or ical.js missing (run `make test`, which installs them)"
+        if os.environ.get("TRACKER_REQUIRE_PROGRAMS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    result = subprocess.run(
+        ["node", str(folder / "ical-check.mjs")],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"ical.js could not parse the calendar: {result.stderr}"
+    return json.loads(result.stdout)
