@@ -72,7 +72,7 @@ test-postgres: $(VENV)/.dev translations
 # Debian's PostgreSQL server and Chromium, for the real-component tests; LibreOffice (headless)
 # to print the .docx and .xlsx exports, with Carlito (Calibri's metrics) so they are laid out
 # as in Word and Excel, poppler (pdfinfo, pdftotext, pdftoppm) and zbar (zbarimg) to read
-# the printed pages and the poster's QR code.
+# the printed pages and the poster's QR code; a Java runtime for the Nu HTML Checker (vnu.jar).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -82,6 +82,7 @@ system-deps:
 	fc-list 2>/dev/null | grep -qi carlito || missing="$$missing fonts-crosextra-carlito"; \
 	command -v pdfinfo >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -23,6 +23,7 @@ PACKAGES = {
     "pdftotext": "poppler-utils",
     "pdftoppm": "poppler-utils",
     "zbarimg": "zbar-tools",
+    "java": "default-jre-headless",
 }
 
 A4 = (595, 842)
@@ -119,3 +120,51 @@ def qr_codes(pdf: Path, resolution: int = 150) -> list[str]:
 def office_profile(tmp_path_factory) -> Path:
     """One LibreOffice profile per test process (xdist workers each get their own)."""
     return tmp_path_factory.mktemp("libreoffice-profile")
+
+
+def ical_js(text: str) -> dict:
+    """What Thunderbird's parser (ical.js, from tests/browser's npm packages) reads from an
+    iCalendar text: the method, the time zones and each event (uid, sequence, start, time
+    zone, organiser, attendees). Fails the test when ical.js cannot parse it."""
+    import json
+
+    folder = Path(__file__).parent / "browser"
+    if shutil.which("node") is None or not (folder / "node_modules" / "ical.js").exists():
+        reason = "node or ical.js missing (run `make test`, which installs them)"
+        if os.environ.get("TRACKER_REQUIRE_PROGRAMS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    result = subprocess.run(
+        ["node", str(folder / "ical-check.mjs")],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"ical.js could not parse the calendar: {result.stderr}"
+    return json.loads(result.stdout)
+
+
+def nu_html_checker(files: list[Path]) -> list[dict]:
+    """The Nu HTML Checker's (vnu.jar, from tests/browser's npm packages) errors for each
+    HTML file, in one run of the checker: [{"url": file URI, "message", "extract"}, ...]."""
+    import json
+
+    require("java")
+    jar = Path(__file__).parent / "browser" / "node_modules" / "vnu-jar" / "build" / "dist"
+    jar = jar / "vnu.jar"
+    if not jar.exists():
+        reason = "vnu-jar missing (run `make test`, which installs it)"
+        if os.environ.get("TRACKER_REQUIRE_PROGRAMS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    result = subprocess.run(
+        ["java", "-jar", str(jar), "--errors-only", "--format", "json", "--exit-zero-always"]
+        + [str(f) for f in files],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [m for m in json.loads(result.stderr)["messages"] if m.get("type") == "error"]

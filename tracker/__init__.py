@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
@@ -197,6 +198,8 @@ def configure_request_log(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
+    from tracker.operations.logs import signed_in_id
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -210,19 +213,25 @@ def configure_security(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
             )
-        if current_user and current_user.is_authenticated:
+        if signed_in_id():
             # Pages with personal data must not be kept by shared browsers or proxies.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
 
 def configure_errors(app: Flask) -> None:
+    from tracker.operations import outage
+
     def render_error(status: int, message=None):
         from flask import g
 
-        return render_template(
-            f"errors/{status}.html", message=message, request_id=g.get("request_id")
-        ), status
+        try:
+            return render_template(
+                f"errors/{status}.html", message=message, request_id=g.get("request_id")
+            ), status
+        except outage.UNREACHABLE as error:
+            # The error page's navigation asks the database: during an outage, say that.
+            return outage.unavailable(error)
 
     for status in (403, 404, 405, 413):
         app.register_error_handler(status, lambda error, status=status: render_error(status))
@@ -242,8 +251,11 @@ def configure_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
+        with suppress(*outage.UNREACHABLE):
+            db.session.rollback()
         return render_error(500)
+
+    outage.init_app(app)
 
 
 def configure_templates(app: Flask) -> None:

@@ -37,6 +37,9 @@ BOOKKEEPING_TABLES = frozenset(
         "login_attempt",
         "audit_event",
         "password_token",
+        # Feed addresses: shown only on their owner's page, which is never kept.
+        "news_feed",
+        "calendar_feed",
     }
 )
 MARK = "/* data-version */"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +28,8 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor, Twips
 from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from tracker.formatting import xml_text
 
 #: The language tag written into a document, per interface language.
 LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
@@ -47,15 +48,10 @@ TABLE_SIZE = 10
 TABLE_STYLE = "Table Text"
 HEADER_FILL = "DCE6F2"
 
-# Characters XML 1.0 cannot hold (lxml refuses them): text a user typed may contain them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-
 
 def clean(text) -> str:
     """Text as a document can hold it: no control characters, line ends as \\n."""
-    if text is None:
-        return ""
-    return _NOT_XML.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    return xml_text(text)
 
 
 def language_tag(locale: str | None = None) -> str:

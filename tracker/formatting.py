@@ -1,5 +1,7 @@
 """Locale-aware display of dates and numbers, and template helpers."""
 
+import re
+
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -28,6 +30,19 @@ def number(value, digits: int = 1) -> str:
     if pattern is None:
         pattern = _PATTERNS[digits] = parse_pattern(f"#,##0.{'0' * digits}" if digits else "#,##0")
     return format_decimal(value, format=pattern)
+
+
+#: What XML 1.0 cannot hold (lxml refuses the whole document): control characters but tab and
+#: line breaks, lone surrogates, U+FFFE and U+FFFF. Text people typed may contain them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value) -> str:
+    """Text as every export (Word, Excel, Atom, iCalendar) can hold it: the characters XML
+    cannot hold removed, line ends as \\n. None -> ''."""
+    if value is None:
+        return ""
+    return _NOT_XML.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def init_app(app: Flask) -> None:

@@ -30,6 +30,7 @@ from tracker.notifications.models import OutboxMessage  # noqa: F401
 from tracker.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from tracker.operations.models import DataVersion  # noqa: F401
 from tracker.audit.models import AuditEvent  # noqa: F401
+from tracker.public.models import NewsFeed  # noqa: F401
 from tracker.meetings.models import (  # noqa: F401
     AgendaItem,
     CalendarFeed,

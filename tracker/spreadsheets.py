@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from tracker.formatting import xml_text
+
 #: A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice
 #: and Google Sheets; in CSV a leading apostrophe keeps it text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,8 +73,6 @@ FILTER_BUTTON = 3
 DATE_FORMATS = {"nl": "dd-mm-yyyy", "en": "dd/mm/yyyy"}
 NUMBER_FORMATS = {INTEGER: "0", NUMBER: "#,##0.0#", PERCENT: "0%"}
 
-# What XML 1.0 (and so openpyxl) cannot hold; tab and line breaks stay.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # Characters a sheet name may not contain (Excel refuses the file otherwise).
 _NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
@@ -86,7 +86,7 @@ class SheetColumn:
 
 def clean_text(value: str) -> str:
     """Text as a cell can hold it: no control characters (tab and line breaks stay)."""
-    return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return xml_text(value)
 
 
 def sheet_name(name: str) -> str:

@@ -98,6 +98,10 @@ EXPECTED = {
     "public.department": SIGNED_IN,
     "public.poster": SIGNED_IN,
     "public.feed": SIGNED_IN,
+    "public.feed_address": SIGNED_IN,
+    "public.renew_feed_address": SIGNED_IN,
+    # No log-in (feed readers cannot): the secret token is the key.
+    "public.personal_feed": EVERYONE,
     "cocreation.react": SIGNED_IN,
     "cocreation.follow_department": SIGNED_IN,
     "cocreation.unfollow_department": SIGNED_IN,
@@ -328,6 +332,7 @@ def _actions_world(ict, users, finding) -> dict:
     from tracker.actions import services
     from tracker.actions.models import ActionStatus, DeadlineRequest, DeclineConstraint, Visibility
     from tracker.extensions import db
+    from tracker.public.services import news_feed_for
 
     action = make_action(ict, users["owner"], findings=[finding], visibility=Visibility.internal)
     services.post_update(
@@ -346,12 +351,14 @@ def _actions_world(ict, users, finding) -> dict:
     services.change_status(
         users["admin"], public, ActionStatus.planned, expected_version=public.version
     )
+    news = news_feed_for(users["employee"])
     db.session.commit()
     return {
         "action_id": action.id,
         "per_endpoint": {
             "cocreation.react": {"action_id": public.id},
             "cocreation.follow_action": {"action_id": public.id},
+            "public.personal_feed": {"feed_token": news.token},
         },
         "request_id": db.session.scalar(db.select(DeadlineRequest.id)),
         "template_id": template.id,

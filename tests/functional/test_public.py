@@ -375,8 +375,98 @@ def test_feed_links_use_base_url_whatever_the_host_header(world, client, app, mo
         e.findtext("a:id", namespaces=ns) for e in tree.findall("a:entry", ns)
     ]
     assert links and all(link.startswith(BASE_URL + "/") for link in links)
-    assert all(i.startswith(BASE_URL + "/you-said-we-did/feed.atom") for i in ids)
+    assert ids[0] == BASE_URL + "/you-said-we-did/feed.atom"
+    assert ids[1:] and all(i.startswith(BASE_URL + "/actions/") for i in ids[1:])
     assert f"{BASE_URL}{_url(world)}" in links
+    # The same ids through another host: a feed reader never sees an entry twice.
+    again = client.get("/you-said-we-did/feed.atom", headers={"Host": "tracker.other.local"})
+    assert _atom_ids(again.data) == ids
+
+
+def _atom_ids(data: bytes) -> list[str]:
+    tree = ET.fromstring(data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    return [tree.findtext("a:id", namespaces=ns)] + [
+        e.findtext("a:id", namespaces=ns) for e in tree.findall("a:entry", ns)
+    ]
+
+
+def test_feed_is_valid_atom_for_feedparser_with_authors_and_updated(world, client):
+    import feedparser
+
+    world["done"].title = "Terugbellen \x0b binnen 4 uur"  # a control character typed in
+    db.session.commit()
+    client.login("emp@example.org")
+    parsed = feedparser.parse(client.get("/you-said-we-did/feed.atom").data)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.author and parsed.feed.updated_parsed
+    assert {e.author for e in parsed.entries} == {"Informatievoorziening & ICT"}
+    assert all(e.updated_parsed and e.id and e.link for e in parsed.entries)
+    assert any(e.title.startswith("ICT") and "binnen 4 uur" in e.title for e in parsed.entries)
+
+
+def test_feed_answers_304_when_nothing_changed(world, client):
+    client.login("emp@example.org")
+    first = client.get("/you-said-we-did/feed.atom")
+    assert first.status_code == 200 and first.headers["ETag"] and first.last_modified
+    again = client.get(
+        "/you-said-we-did/feed.atom", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304 and not again.data
+    since = client.get(
+        "/you-said-we-did/feed.atom",
+        headers={"If-Modified-Since": first.headers["Last-Modified"]},
+    )
+    assert since.status_code == 304
+    # A change moves the ETag: the reader gets the new feed.
+    world["done"].result = "Nu binnen 2 uur teruggebeld."
+    db.session.commit()
+    changed = client.get(
+        "/you-said-we-did/feed.atom", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert changed.status_code == 200 and "binnen 2 uur" in changed.get_data(as_text=True)
+
+
+def test_personal_feed_address_works_without_session_until_renewed(world, client, make_client):
+    client.login("emp@example.org")
+    page = client.get("/you-said-we-did/feed").get_data(as_text=True)
+    [address] = re.findall(r'value="(http[^"]+\.atom)"', page)
+    path = "/you-said-we-did/feed/" + address.rsplit("/", 1)[-1]
+    reader = make_client()  # a feed reader: no session, no kiosk mode
+    assert reader.get("/you-said-we-did/feed.atom").status_code == 302  # to log in
+    feed = reader.get(path)
+    assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
+    body = feed.get_data(as_text=True)
+    assert "Terugbellen binnen 4 uur" in body and "GEHEIM" not in body
+    # In the person's own language, whatever the reader's Accept-Language.
+    world["employee"].locale = "en"
+    db.session.commit()
+    english = reader.get(path, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "ICT did: Terugbellen" in english and 'xml:lang="en"' in english
+    # Renewing revokes the old address at once.
+    client.post("/you-said-we-did/feed/renew")
+    assert reader.get(path).status_code == 404
+    [renewed] = re.findall(
+        r'value="(http[^"]+\.atom)"', client.get("/you-said-we-did/feed").get_data(as_text=True)
+    )
+    assert renewed != address
+    assert reader.get("/you-said-we-did/feed/" + renewed.rsplit("/", 1)[-1]).status_code == 200
+    # A deactivated person's address stops working.
+    world["employee"].active = False
+    db.session.commit()
+    assert reader.get("/you-said-we-did/feed/" + renewed.rsplit("/", 1)[-1]).status_code == 404
+    assert reader.get("/you-said-we-did/feed/not-a-token.atom").status_code == 404
+
+
+def test_pages_with_a_feed_announce_it(world, client):
+    client.login("emp@example.org")
+    for url in ("/you-said-we-did", _url(world)):
+        html = client.get(url).get_data(as_text=True)
+        assert re.search(
+            r'<link rel="alternate" type="application/atom\+xml" href="/you-said-we-did/feed.atom"',
+            html,
+        ), url
 
 
 def test_director_approves_a_survey_comment_as_quote(world, client, make_client):

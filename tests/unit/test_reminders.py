@@ -274,6 +274,12 @@ def test_a_deadline_calendar_is_attached_for_coming_deadlines_only(app, world):
     [event] = Calendar.from_ical(attachment["content"]).walk("VEVENT")
     assert event.decoded("dtstart") == DEADLINE
     assert str(event["uid"]).startswith(f"action-{act.id}-deadline@")
+    # Thunderbird's parser reads the same: an all-day event on the deadline.
+    from tests.programs import ical_js
+
+    [read] = ical_js(attachment["content"])["events"]
+    assert read["all_day"] and read["start"] == DEADLINE.isoformat()
+    assert read["uid"] == str(event["uid"])
     jobs.run_job(app, "reminders", at(DEADLINE + timedelta(days=7)))
     overdue = outbox("reminder")[-1]
     assert overdue.attachments == []

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.expression import FunctionElement
 
-from tracker import clock
+from tracker import calendars, clock
 from tracker.actions.models import (
     OPEN_STATUSES,
     ActionChange,
@@ -199,22 +197,13 @@ def _deadline_calendar(lines: list[ActionLine], now: datetime) -> outbox.Attachm
     coming = [line for line in lines if line.days_left >= 0]
     if not coming:
         return None
-    host = urlsplit(current_app.config["BASE_URL"]).hostname or "tracker.invalid"
-    calendar = Calendar()
-    calendar.add("prodid", "-//Tracker//Improvement actions//NL")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    result = calendars.calendar("PUBLISH")
     for line in coming:
-        event = Event()
-        event.add("uid", f"action-{line.action.id}-deadline@{host}")
-        event.add("dtstamp", now.astimezone(timezone.utc))
-        event.add("dtstart", line.action.deadline)
-        event.add("dtend", line.action.deadline + timedelta(days=1))
-        event.add("summary", _("Deadline: %(title)s", title=line.action.title))
-        event.add("url", line.link)
-        event.add("transp", "TRANSPARENT")
-        calendar.add_component(event)
-    return outbox.Attachment("deadlines.ics", "text/calendar", calendar.to_ical().decode())
+        action = line.action
+        result.add_component(
+            calendars.deadline_event(action.id, action.title, action.deadline, line.link, now)
+        )
+    return outbox.Attachment("deadlines.ics", "text/calendar", result.to_ical().decode())
 
 
 # --- Owners: reminders and the weekly overview -------------------------------------------

@@ -7,16 +7,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from datetime import date, datetime, timezone
 
 from flask import current_app
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Event, vCalAddress, vText
 
-from tracker import clock, documents
+from tracker import calendars, clock, documents
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.formatting import number
@@ -24,33 +23,18 @@ from tracker.meetings.forms import STATE_LABELS
 from tracker.meetings.models import AgendaSection, ItemState, Meeting, MeetingStatus
 from tracker.meetings.queries import sections
 
-PRODID = "-//Tracker//Staff meetings//NL"
-
-
-def _host() -> str:
-    return urlsplit(current_app.config["BASE_URL"]).hostname or "tracker.invalid"
-
 
 def meeting_uid(meeting: Meeting) -> str:
-    return f"meeting-{meeting.id}@{_host()}"
+    """The same for every version of the meeting: a moved meeting updates the event."""
+    return f"meeting-{meeting.id}@{calendars.host()}"
 
 
 def _address(email: str, name: str, **params) -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
-    address.params["cn"] = vText(name)
+    address.params["cn"] = vText(calendars.text(name))
     for key, value in params.items():
         address.params[key] = vText(value)
     return address
-
-
-def _calendar(method: str | None) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    if method:
-        calendar.add("method", method)
-    return calendar
 
 
 def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Event:
@@ -64,15 +48,15 @@ def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Eve
     event.add("dtstart", meeting.starts_at.astimezone(local))
     event.add("dtend", meeting.ends_at.astimezone(local))
     event.add("sequence", meeting.sequence)
-    event.add("summary", series.title)
+    event.add("summary", calendars.text(series.title))
     place = meeting.location or meeting.online_url
     if place:
-        event.add("location", place)
+        event.add("location", calendars.text(place))
     link = absolute_url("meetings.meeting", meeting_id=meeting.id)
     description = _("Agenda: %(link)s", link=link)
     if meeting.online_url:
         description += "\n" + _("Online: %(link)s", link=meeting.online_url)
-    event.add("description", description)
+    event.add("description", calendars.text(description))
     event.add("url", link)
     cancelled = meeting.status is MeetingStatus.cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -91,7 +75,8 @@ def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Eve
                     person.name,
                     role="REQ-PARTICIPANT",
                     partstat="NEEDS-ACTION",
-                    rsvp="FALSE",
+                    # Outlook and Thunderbird offer Accept/Decline, answered to the chair.
+                    rsvp="TRUE",
                 ),
             )
     return event
@@ -100,40 +85,25 @@ def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Eve
 def invitation(meeting: Meeting, now: datetime) -> str:
     """The .ics of one meeting as an invitation (or its cancellation)."""
     cancelled = meeting.status is MeetingStatus.cancelled
-    calendar = _calendar("CANCEL" if cancelled else "REQUEST")
+    calendar = calendars.calendar("CANCEL" if cancelled else "REQUEST")
     calendar.add_component(_meeting_event(meeting, now, with_attendees=True))
-    _add_timezones(calendar, [meeting.starts_at])
+    calendars.add_timezones(calendar, [meeting.starts_at])
     return calendar.to_ical().decode()
-
-
-def _add_timezones(calendar: Calendar, moments) -> None:
-    moments = list(moments)
-    if not moments:
-        return
-    first = min(moments).date() - timedelta(days=366)
-    last = max(moments).date() + timedelta(days=366)
-    calendar.add_missing_timezones(first_date=first, last_date=last)
 
 
 def feed(meetings: list[Meeting], actions: list[ImprovementAction], now: datetime) -> str:
     """The personal feed: meetings attended and deadlines of one's own open actions."""
     from tracker.notifications.rendering import absolute_url
 
-    calendar = _calendar("PUBLISH")
-    calendar.add("x-wr-calname", _("Tracker: meetings and deadlines"))
+    calendar = calendars.calendar("PUBLISH", name=_("Tracker: meetings and deadlines"))
     for meeting in meetings:
         calendar.add_component(_meeting_event(meeting, now, with_attendees=False))
     for action in actions:
-        event = Event()
-        event.add("uid", f"action-{action.id}-deadline@{_host()}")
-        event.add("dtstamp", now.astimezone(timezone.utc))
-        event.add("dtstart", action.deadline)
-        event.add("dtend", action.deadline + timedelta(days=1))
-        event.add("summary", _("Deadline: %(title)s", title=action.title))
-        event.add("url", absolute_url("actions.action", action_id=action.id))
-        event.add("transp", "TRANSPARENT")
-        calendar.add_component(event)
-    _add_timezones(calendar, [m.starts_at for m in meetings])
+        link = absolute_url("actions.action", action_id=action.id)
+        calendar.add_component(
+            calendars.deadline_event(action.id, action.title, action.deadline, link, now)
+        )
+    calendars.add_timezones(calendar, [m.starts_at for m in meetings])
     return calendar.to_ical().decode()
 
 

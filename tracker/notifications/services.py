@@ -258,8 +258,22 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
-    for attachment in message.attachments or []:
-        maintype, _, subtype = attachment["mimetype"].partition("/")
+    attachments = message.attachments or []
+    for attachment in attachments:
+        method = invitation_method(attachment["mimetype"])
+        if method:
+            # iMIP (RFC 6047): the invitation is an alternative of the text, so Outlook and
+            # Thunderbird show it as a meeting request with Accept and Decline.
+            email.add_alternative(
+                attachment["content"], subtype="calendar", params={"method": method}
+            )
+    for attachment in attachments:
+        mimetype = attachment["mimetype"].partition(";")[0].strip()
+        if invitation_method(attachment["mimetype"]):
+            # Also as a file, for programs that only look at attachments; application/ics
+            # so no program reads the invitation twice.
+            mimetype = "application/ics"
+        maintype, _, subtype = mimetype.partition("/")
         email.add_attachment(
             attachment["content"].encode("utf-8"),
             maintype=maintype,
@@ -267,6 +281,18 @@ def build_email(message: OutboxMessage) -> EmailMessage:
             filename=attachment["filename"],
         )
     return email
+
+
+def invitation_method(mimetype: str) -> str | None:
+    """REQUEST or CANCEL for `text/calendar; method=...` (an invitation), else None."""
+    kind, _, parameters = mimetype.partition(";")
+    if kind.strip().lower() != "text/calendar":
+        return None
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "method" and value.strip():
+            return value.strip().strip('"').upper()
+    return None
 
 
 # --- Delivering ---------------------------------------------------------------------------

@@ -15,8 +15,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, has_request_context, request
-from flask_login import current_user
+from flask import Flask, g, has_request_context, request, session
 from pythonjsonlogger.json import JsonFormatter
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -50,6 +49,16 @@ def safe_path() -> str:
     return path
 
 
+def signed_in_id() -> str | None:
+    """The signed-in person's id, without loading them from the database when the request
+    did not: a health check, a static file or a page during a database outage must not ask
+    the database just to be logged."""
+    user = g.get("_login_user")
+    if user is not None:
+        return user.get_id() if user.is_authenticated else None
+    return session.get("_user_id")
+
+
 def init_app(app: Flask, handler: logging.Handler) -> None:
     handler.setFormatter(formatter())
     # Flask only adds its handler when nothing else handles the logger (a test runner's
@@ -71,11 +80,8 @@ def init_app(app: Flask, handler: logging.Handler) -> None:
     def _log(response):
         started = g.get("request_started")
         duration = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = (
-            current_user.get_id().split(":")[0]
-            if current_user and current_user.is_authenticated
-            else None
-        )
+        signed_in = signed_in_id()
+        user_id = signed_in.split(":")[0] if signed_in else None
         route = request.url_rule.rule if request.url_rule is not None else None
         response.headers["X-Request-ID"] = g.get("request_id", "-")
         log.info(

@@ -21,6 +21,7 @@ from tracker.actions.queries import public_actions
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
 from tracker.organisation.models import Department, Organisation
+from tracker.public.models import NewsFeed
 from tracker.surveys.models import (
     Finding,
     Question,
@@ -385,4 +386,10 @@ def feed_entries(limit: int = 50) -> list[ImprovementAction]:
             .order_by(ImprovementAction.updated_at.desc())
             .limit(limit)
         )
+    )
+
+
+def news_feed_by_token(token: str) -> NewsFeed | None:
+    return db.session.scalar(
+        select(NewsFeed).where(NewsFeed.token == token).options(joinedload(NewsFeed.user))
     )

@@ -4,30 +4,35 @@ logged-in user, or by anyone when the organisation opened them (kiosk mode)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import timezone
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
+    flash,
     make_response,
+    redirect,
     render_template,
     request,
     session,
+    url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from tracker import changes
 from tracker.extensions import db, login_manager
 from tracker.notifications.rendering import absolute_url
+from tracker.notifications.services import recipient_locale
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
-from tracker.public import charts, queries
+from tracker.public import charts, exports, queries, services
 from tracker.surveys.models import SurveyRound
 from tracker.surveys.queries import latest_rounds
+from tracker.types import utcnow
 
 bp = Blueprint("public", __name__, url_prefix="/you-said-we-did")
 
@@ -181,53 +186,57 @@ def _qr_svg(url: str) -> str:
 
 @bp.route("/feed.atom")
 def feed():
-    """The Atom feed; its addresses on BASE_URL (a feed reader keeps them)."""
+    """The Atom feed for a browser session, or for anyone in kiosk mode. Feed readers that
+    cannot log in use the personal address (`personal_feed`)."""
     refusal = _readable()
     if refusal is not None:
         return refusal
-    from feedgen.feed import FeedGenerator
+    return _feed_response(str(get_locale()))
 
-    organisation = get_organisation()
-    generator = FeedGenerator()
-    generator.id(absolute_url("public.feed"))
-    generator.title(_("%(organisation)s: you said, we did", organisation=organisation.name))
-    generator.link(href=absolute_url("public.overview"), rel="alternate")
-    generator.link(href=absolute_url("public.feed"), rel="self")
-    generator.language(str(get_locale()))
-    entries = queries.feed_entries()
-    rounds = latest_rounds()
-    for action in reversed(entries):
-        entry = generator.add_entry()
-        entry.id(absolute_url("public.feed") + f"#action-{action.id}-{action.version}")
-        if action.status.value == "done":
-            entry.title(
-                _(
-                    "%(department)s did: %(title)s",
-                    department=action.department.short_name,
-                    title=action.title,
-                )
-            )
-            entry.content(action.result or action.public_summary or "", type="text")
-        else:
-            entry.title(
-                _(
-                    "%(department)s decided not to: %(title)s",
-                    department=action.department.short_name,
-                    title=action.title,
-                )
-            )
-            entry.content(action.decline_explanation or "", type="text")
-        if action.department_id in rounds:
-            entry.link(
-                href=absolute_url(
-                    "public.department",
-                    round_id=rounds[action.department_id],
-                    department_id=action.department_id,
-                )
-            )
-        entry.updated(action.updated_at.astimezone(timezone.utc))
-    if not entries:
-        from tracker.types import utcnow
 
-        generator.updated(utcnow())
-    return Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
+@bp.route("/feed/<feed_token>.atom")
+def personal_feed(feed_token: str):
+    """No log-in: the secret token is the key. It shows what its owner may read on "you
+    said, we did" (public actions only), in their language."""
+    news = queries.news_feed_by_token(feed_token)
+    if news is None or not news.user.active:
+        abort(404)
+    return _feed_response(recipient_locale(news.user))
+
+
+def _feed_response(locale: str) -> Response:
+    """The feed with an ETag and Last-Modified, so readers that poll get a 304 when nothing
+    changed. The ETag moves with any commit (tracker.changes), without a query."""
+    etag = queries.fingerprint("feed", changes.current(), locale, current_app.config["BASE_URL"])
+    if request.if_none_match.contains(etag):
+        return _not_modified(etag)
+    with force_locale(locale):
+        entries = queries.feed_entries()
+        body = exports.atom(get_organisation(), entries, latest_rounds(), locale, utcnow())
+    response = Response(body, mimetype="application/atom+xml")
+    response.set_etag(etag)
+    response.last_modified = exports.last_change(entries)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+@bp.route("/feed")
+@login_required
+def feed_address():
+    """The page with the person's own feed address, to paste into a feed reader."""
+    news = services.news_feed_for(current_user)
+    db.session.commit()
+    return render_template(
+        "public/feed.html",
+        feed_url=absolute_url("public.personal_feed", feed_token=news.token),
+    )
+
+
+@bp.route("/feed/renew", methods=["POST"])
+@login_required
+def renew_feed_address():
+    services.renew_news_feed(current_user)
+    db.session.commit()
+    flash(_("Your feed address is renewed; the old address no longer works."), "success")
+    return redirect(url_for("public.feed_address"))
