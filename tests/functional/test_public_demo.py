@@ -90,3 +90,33 @@ def test_demo_public_pages_leak_nothing_internal(ctx, client):
             assert text not in html and str(escape(text)) not in html, f"{where} shows {text!r}"
     # And the public material is really there.
     assert any("Wij bellen elke melding binnen 4 werkuren terug" in html for html in pages.values())
+
+
+STATISTICS = ("welch", "p-waarde", "p-value", "betrouwbaarheidsinterval", "confidence interval")
+
+
+def test_employees_read_no_statistics_outside_how_is_this_calculated(ctx, make_client):
+    from tracker import demo
+
+    demo.load()
+    db.session.commit()
+    disclosures = 0
+    for email, language in (("employee@demo.example", "nl"), ("employee@demo.example", "en")):
+        client = make_client()
+        client.login(email, "tracker-demo")
+        client.post("/language", {"language": language, "next": "/"})
+        overview = client.get("/you-said-we-did").get_data(as_text=True)
+        pages = [overview, client.get("/you-said-we-did/feed.atom").get_data(as_text=True)]
+        for href in sorted(set(re.findall(r'href="(/you-said-we-did/\d+/\d+)"', overview))):
+            pages += [
+                client.get(href).get_data(as_text=True),
+                client.get(href + "/poster").get_data(as_text=True),
+            ]
+        for html in pages:
+            parts = re.split(r'<details class="how-calculated">.*?</details>', html, flags=re.S)
+            disclosures += len(parts) - 1
+            outside = " ".join(parts).lower()
+            for word in STATISTICS:
+                assert word not in outside, (language, word)
+    # The figures are there, behind the disclosure, in both languages.
+    assert disclosures >= 4
