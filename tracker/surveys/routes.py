@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,11 +29,12 @@ from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page
-from tracker.surveys import queries, services, uploads
+from tracker.surveys import queries, services, themes, uploads
 from tracker.surveys.forms import (
     SCALE_CHOICES,
     ConfirmImportForm,
     LabelMapForm,
+    QuestionThemeForm,
     TriageForm,
     UploadForm,
 )
@@ -336,6 +338,8 @@ def department_results(round_id: int, department_id: int):
             score_text=queries.score_text,
             threshold=organisation.anonymity_threshold,
             may_quote=may_triage,
+            theme_form=QuestionThemeForm() if may_triage else None,
+            themes=themes.all_themes() if may_triage else [],
         )
 
     # The effects of all the department's actions take long to work out: kept until
@@ -398,6 +402,43 @@ def triage(finding_id: int):
             for message in errors:
                 flash(message, "danger")
     return redirect(back)
+
+
+@bp.route("/surveys/<int:round_id>/departments/<int:department_id>/themes", methods=["POST"])
+@login_required
+def question_themes(round_id: int, department_id: int):
+    """Give one or many questions of the department's results a theme."""
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    department = db.session.get(Department, department_id) or abort(404)
+    if not may_manage_department(current_user, department_id):
+        refuse("not director of the department")
+    form = QuestionThemeForm(request.form)
+    if form.validate():
+        with saving() as outcome:
+            changed = themes.set_theme(
+                current_user,
+                round_,
+                department,
+                form.question.data or [],
+                form.new_theme.data or form.theme.data,
+            )
+        if outcome.ok:
+            flash(
+                ngettext(
+                    "%(num)d question has the new theme.",
+                    "%(num)d questions have the new theme.",
+                    changed,
+                ),
+                "success",
+            )
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(
+        url_for("surveys.department_results", round_id=round_id, department_id=department_id)
+        + "#h-results"
+    )
 
 
 @bp.route("/surveys/<int:round_id>/labels", methods=["GET", "POST"])
