@@ -208,3 +208,10 @@ def test_you_said_is_plain_words(world, make_client):
         "6.1 against 6.9 on average." in en
     )
     assert "benchmark" not in html.split('id="h-points"')[1].split("</section>")[0]
+
+
+def test_the_feed_leaves_out_a_decline_without_a_public_reason(world, client):
+    client.login("emp@example.org")
+    feed = client.get("/you-said-we-did/feed.atom").get_data(as_text=True)
+    assert "24 uur open" in feed and "Eigen plan: app" in feed
+    assert "ZONDER REDEN" not in feed

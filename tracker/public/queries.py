@@ -542,7 +542,7 @@ def feed_entries(limit: int = 50) -> list[ImprovementAction]:
         db.session.scalars(
             select(ImprovementAction)
             .where(
-                public_actions(),
+                shown_publicly(),
                 ImprovementAction.status.in_((ActionStatus.done, ActionStatus.declined)),
             )
             .options(joinedload(ImprovementAction.department))
