@@ -261,3 +261,43 @@ def test_no_theme_chart_for_a_department_under_the_anonymity_threshold(scores, m
     db.session.commit()
     html = _login(make_client, "emp@example.org", "nl").get(scores).get_data(as_text=True)
     assert "<svg" not in html and "theme-table" not in html
+
+
+def test_the_wizard_shows_each_questions_theme_and_takes_a_changed_one(ctx, client):
+    import io
+
+    make_department("Informatievoorziening & ICT", "ICT")
+    director = make_user(Role.director, email="dir@example.org", name="Dirk")
+    client.login(director.email)
+    uploaded = client.post(
+        "/surveys/import",
+        {
+            "file": (io.BytesIO(FINDINGS_FILE), "bevindingen.csv"),
+            "round_name": "KTO 2026",
+            "held_on": "2026-03-01",
+            "format": "auto",
+        },
+        content_type="multipart/form-data",
+    )
+    preview_url = uploaded.headers["Location"]
+    preview = client.get(preview_url).get_data(as_text=True)
+    # The file's themes, proposed in an input per question.
+    fields = dict(re.findall(r'name="(scale_key-q\d+)" value="([^"]*)"', preview))
+    given = dict(re.findall(r'name="(theme-q\d+)" value="([^"]*)"', preview))
+    theme_of_key = {
+        key: given["theme-" + name.removeprefix("scale_key-")] for name, key in fields.items()
+    }
+    assert theme_of_key == {"BR01": "Bereikbaarheid", "CO01": "Communicatie", "XX01": ""}
+    form = {"round": "KTO 2026", "held_on": "2026-03-01", "format": "auto", "confirm": "Importeren"}
+    form |= fields | given
+    # The director gives the question without a theme one, and renames another.
+    number_of = {key: name.removeprefix("scale_key-") for name, key in fields.items()}
+    form["theme-" + number_of["XX01"]] = "Verwachtingen"
+    form["theme-" + number_of["CO01"]] = "Communicatie en informatie"
+    done = client.post(preview_url.split("?")[0], form)
+    assert done.status_code == 302
+    assert _themes("KTO 2026") == {
+        "De servicedesk is goed bereikbaar": "Bereikbaarheid",
+        "De afdeling communiceert helder": "Communicatie en informatie",
+        "Een vraag zonder thema": "Verwachtingen",
+    }

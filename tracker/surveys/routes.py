@@ -107,7 +107,7 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         except ValueError:
             return None
 
-    mapping, scales, blocks, questions, predecessors = {}, {}, {}, {}, {}
+    mapping, scales, blocks, questions, predecessors, theme_names = {}, {}, {}, {}, {}, {}
     names = dict(department_choices())
     for key, value in source.items():
         if key.startswith("block_label-"):
@@ -125,6 +125,9 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
             earlier = source.get("same-" + key.removeprefix("scale_key-"), "")
             if earlier.isdigit():
                 questions[value] = int(earlier)
+            theme = " ".join(source.get("theme-" + key.removeprefix("scale_key-"), "").split())
+            if theme:
+                theme_names[value] = theme[: themes.MAX_NAME]
         if key.startswith("map_name-"):
             earlier = [
                 int(v)
@@ -149,6 +152,7 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         scale_overrides=scales or None,
         department_predecessors=predecessors,
         question_mapping=questions,
+        question_themes=theme_names,
     )
 
 
@@ -244,6 +248,12 @@ def preview(token: str):
         earlier_questions=earlier,
         earlier_texts={q.text: q for q in earlier},
         earlier_by_id={q.id: q for q in earlier},
+        theme_names=[t.name for t in themes.all_themes()] if parsed is not None else [],
+        suggested_themes=themes.suggested_themes(
+            round_.held_on if round_ else import_request.held_on or date.today()
+        )
+        if parsed is not None
+        else {},
     )
 
 

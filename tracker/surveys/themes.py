@@ -1,9 +1,9 @@
 """Themes (bereikbaarheid, communicatie, …): which theme each question of a round has.
 
 A finding is a question's result for a department in a round, so it carries the theme of
-its question: one model, on `Question.theme`. Themes come in with the import (the file's
-theme column, else a question-to-theme mapping, else the theme the same question had in an
-earlier round) and a director changes them on the results page, one or many at once.
+its question: one model, on `Question.theme`. Themes come in with the import (a question-to-theme
+mapping from the wizard or the caller, else the file's theme column, else the theme the
+same question had in an earlier round) and a director changes them on the results page, one or many at once.
 """
 
 from __future__ import annotations
@@ -49,32 +49,46 @@ def theme_named(name: str | None, cache: dict[str, Theme] | None = None) -> Them
     return cache[key]
 
 
-def themes_at_import(
-    round_: SurveyRound, mapping: dict[str, str], continues: dict[str, int]
-) -> Callable[[ParsedQuestion], Theme | None]:
-    """How the import gives a new question its theme: the file's theme column; else the
-    mapping (question key or question text -> theme name); else the theme of the question it
-    continues, or of the latest earlier question with the same text. One query up front."""
-    wanted = {key.strip().casefold(): name for key, name in (mapping or {}).items()}
-    earlier: dict[str, Theme] = {}
+def _earlier(held_on) -> tuple[dict[str, Theme], dict[int, Theme]]:
+    """Themes of questions in rounds held before `held_on`: by question text (casefolded;
+    the latest round wins) and by question id. One query."""
+    by_text: dict[str, Theme] = {}
     by_id: dict[int, Theme] = {}
     for question_id, text, theme in db.session.execute(
         select(Question.id, Question.text, Theme)
         .join(Theme, Question.theme_id == Theme.id)
         .join(SurveyRound, Question.round_id == SurveyRound.id)
-        .where(SurveyRound.held_on < round_.held_on)
+        .where(SurveyRound.held_on < held_on)
         .order_by(SurveyRound.held_on)
     ):
-        earlier[text.strip().casefold()] = theme
+        by_text[text.strip().casefold()] = theme
         by_id[question_id] = theme
+    return by_text, by_id
+
+
+def suggested_themes(held_on) -> dict[str, str]:
+    """Question text (lower case) -> the theme it had in the latest earlier round, for the
+    import wizard to propose."""
+    # Keyed by str.lower(), as the wizard's template looks them up.
+    return {text.lower(): theme.name for text, theme in _earlier(held_on)[0].items()}
+
+
+def themes_at_import(
+    round_: SurveyRound, mapping: dict[str, str], continues: dict[str, int]
+) -> Callable[[ParsedQuestion], Theme | None]:
+    """How the import gives a new question its theme: the mapping the user gave (question
+    key or question text -> theme name); else the file's theme column; else the theme of the
+    question it continues, or of the latest earlier question with the same text."""
+    wanted = {key.strip().casefold(): name for key, name in (mapping or {}).items() if name}
+    by_text, by_id = _earlier(round_.held_on)
     cache: dict[str, Theme] = {}
 
     def theme_of(question: ParsedQuestion) -> Theme | None:
-        name = question.theme or wanted.get(question.key.casefold())
-        name = name or wanted.get(question.text.strip().casefold())
+        name = wanted.get(question.key.strip().casefold())
+        name = name or wanted.get(question.text.strip().casefold()) or question.theme
         if name:
             return theme_named(name, cache)
-        return by_id.get(continues.get(question.key)) or earlier.get(
+        return by_id.get(continues.get(question.key)) or by_text.get(
             question.text.strip().casefold()
         )
 
