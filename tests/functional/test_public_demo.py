@@ -120,3 +120,30 @@ def test_employees_read_no_statistics_outside_how_is_this_calculated(ctx, make_c
                 assert word not in outside, (language, word)
     # The figures are there, behind the disclosure, in both languages.
     assert disclosures >= 4
+
+
+def test_the_demo_overviews_figures_are_what_each_department_page_lists(ctx, client):
+    from tests.functional.test_public_totals import _page_lists
+    from tracker import demo
+
+    demo.load()
+    db.session.commit()
+    client.login("employee@demo.example", "tracker-demo")
+    overview = client.get("/you-said-we-did").get_data(as_text=True)
+    rows = re.findall(
+        r'<th scope="row"><a href="(/you-said-we-did/\d+/\d+)">[^<]*</a></th>(.*?)</tr>',
+        overview,
+        re.S,
+    )
+    assert len(rows) >= 10
+    own_initiatives = 0
+    for href, cells in rows:
+        points, done, in_progress, planned, declined, _on_time = re.findall(
+            r'<td class="text-end">(.*?)</td>', cells
+        )
+        page = client.get(href).get_data(as_text=True)
+        figures = {"points": int(points), "done": int(done), "in_progress": int(in_progress)}
+        figures |= {"planned": int(planned), "declined": int(declined)}
+        assert figures == _page_lists(page), href
+        own_initiatives += page.count('<h2 id="h-own">')
+    assert own_initiatives >= 3
