@@ -105,6 +105,31 @@ SURVEY_FILES = [
 ]
 
 
+#: The demo files have no theme column: their questions get a theme by this mapping.
+DEMO_THEMES = {
+    "De producten van de afdeling sluiten aan op mijn werk": "Producten en diensten",
+    "De geleverde diensten zijn van goede kwaliteit": "Producten en diensten",
+    "Het aanbod van de afdeling is duidelijk": "Producten en diensten",
+    "Mijn vraag wordt snel opgepakt": "Dienstverlening",
+    "Ik word teruggebeld wanneer dat is toegezegd": "Dienstverlening",
+    "De afdeling levert wat is afgesproken": "Dienstverlening",
+    "Medewerkers denken met mij mee": "Klantgerichtheid",
+    "Medewerkers zijn vriendelijk en behulpzaam": "Klantgerichtheid",
+    "Medewerkers begrijpen wat mijn werk inhoudt": "Klantgerichtheid",
+    "De afdeling vraagt actief om feedback": "Klantgerichtheid",
+    "De afdeling is goed telefonisch bereikbaar": "Bereikbaarheid",
+    "Ik weet bij wie ik terecht kan": "Bereikbaarheid",
+    "Een e-mail wordt binnen twee werkdagen beantwoord": "Bereikbaarheid",
+    "De openingstijden passen bij mijn werktijden": "Bereikbaarheid",
+    "De afdeling communiceert helder": "Communicatie",
+    "Ik word tijdig geïnformeerd over veranderingen": "Communicatie",
+    "Informatie op intranet is actueel": "Communicatie",
+    "Ik word op de hoogte gehouden van de voortgang": "Communicatie",
+    "De afdeling houdt zich aan afspraken": "Verwachtingen",
+    "De afdeling legt uit waarom iets niet kan": "Verwachtingen",
+}
+
+
 def _demo_surveys() -> None:
     from sqlalchemy import select
 
@@ -117,7 +142,12 @@ def _demo_surveys() -> None:
             None,
             (DEMO_DATA / file_name).read_bytes(),
             file_name,
-            ImportRequest(round_name=name, held_on=held_on, fieldwork_started_on=fieldwork),
+            ImportRequest(
+                round_name=name,
+                held_on=held_on,
+                fieldwork_started_on=fieldwork,
+                question_themes=DEMO_THEMES,
+            ),
         )
     latest = summary.round
     reasons = {

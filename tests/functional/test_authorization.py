@@ -68,6 +68,7 @@ EXPECTED = {
     "surveys.round_page": DIRECTORS,
     "surveys.department_results": DIRECTORS | {"owner"},
     "surveys.triage": DEPARTMENT_DIRECTOR,
+    "surveys.question_themes": DEPARTMENT_DIRECTOR,
     "surveys.labels": DIRECTORS,
     "surveys.question_mapping": DIRECTORS,
     # Improvement actions. The action is internal, in ICT, owned by "owner".

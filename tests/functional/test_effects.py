@@ -173,7 +173,11 @@ def test_you_said_we_did_shows_the_effect_of_a_public_action(world, client):
     html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(
         as_text=True
     )
-    assert "Effect in KTO 2026: +0,6 (±0,5) op" in html and 'data-effect="improved"' in html
+    # A plain verdict for employees; the figures behind "Hoe berekend?".
+    assert 'data-effect="improved"' in html
+    assert "Heeft het geholpen? In KTO 2026, bij" in html and "duidelijk beter" in html
+    disclosure = html.split("<summary>Hoe berekend?</summary>")[1].split("</details>")[0]
+    assert "+0,6 (±0,5)" in disclosure
     # Under the anonymity threshold the effect is not shown.
     save_settings(
         None,
@@ -186,7 +190,7 @@ def test_you_said_we_did_shows_the_effect_of_a_public_action(world, client):
     html = client.get(f"/you-said-we-did/{before.round_id}/{world['ict'].id}").get_data(
         as_text=True
     )
-    assert "Effect in KTO 2026" not in html
+    assert "Heeft het geholpen?" not in html and "+0,6" not in html
 
 
 def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, client):

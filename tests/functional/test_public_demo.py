@@ -90,3 +90,60 @@ def test_demo_public_pages_leak_nothing_internal(ctx, client):
             assert text not in html and str(escape(text)) not in html, f"{where} shows {text!r}"
     # And the public material is really there.
     assert any("Wij bellen elke melding binnen 4 werkuren terug" in html for html in pages.values())
+
+
+STATISTICS = ("welch", "p-waarde", "p-value", "betrouwbaarheidsinterval", "confidence interval")
+
+
+def test_employees_read_no_statistics_outside_how_is_this_calculated(ctx, make_client):
+    from tracker import demo
+
+    demo.load()
+    db.session.commit()
+    disclosures = 0
+    for email, language in (("employee@demo.example", "nl"), ("employee@demo.example", "en")):
+        client = make_client()
+        client.login(email, "tracker-demo")
+        client.post("/language", {"language": language, "next": "/"})
+        overview = client.get("/you-said-we-did").get_data(as_text=True)
+        pages = [overview, client.get("/you-said-we-did/feed.atom").get_data(as_text=True)]
+        for href in sorted(set(re.findall(r'href="(/you-said-we-did/\d+/\d+)"', overview))):
+            pages += [
+                client.get(href).get_data(as_text=True),
+                client.get(href + "/poster").get_data(as_text=True),
+            ]
+        for html in pages:
+            parts = re.split(r'<details class="how-calculated">.*?</details>', html, flags=re.S)
+            disclosures += len(parts) - 1
+            outside = " ".join(parts).lower()
+            for word in STATISTICS:
+                assert word not in outside, (language, word)
+    # The figures are there, behind the disclosure, in both languages.
+    assert disclosures >= 4
+
+
+def test_the_demo_overviews_figures_are_what_each_department_page_lists(ctx, client):
+    from tests.functional.test_public_totals import _page_lists
+    from tracker import demo
+
+    demo.load()
+    db.session.commit()
+    client.login("employee@demo.example", "tracker-demo")
+    overview = client.get("/you-said-we-did").get_data(as_text=True)
+    rows = re.findall(
+        r'<th scope="row"><a href="(/you-said-we-did/\d+/\d+)">[^<]*</a></th>(.*?)</tr>',
+        overview,
+        re.S,
+    )
+    assert len(rows) >= 10
+    own_initiatives = 0
+    for href, cells in rows:
+        points, done, in_progress, planned, declined, _on_time = re.findall(
+            r'<td class="text-end">(.*?)</td>', cells
+        )
+        page = client.get(href).get_data(as_text=True)
+        figures = {"points": int(points), "done": int(done), "in_progress": int(in_progress)}
+        figures |= {"planned": int(planned), "declined": int(declined)}
+        assert figures == _page_lists(page), href
+        own_initiatives += page.count('<h2 id="h-own">')
+    assert own_initiatives >= 3

@@ -1,8 +1,9 @@
-"""The round-over-round chart of a department's theme scores, drawn on the server as SVG.
+"""A department's scores per theme, drawn on the server as SVG: per theme a bar for this
+round, an outlined bar for the previous round and a black tick for the benchmark.
 
-No JavaScript and no inline styles (strict CSP): presentation attributes only. Each theme has
-its own colour *and* dash pattern and marker shape, so the lines can be told apart without
-colour; the page shows the same figures in a table beside it.
+No JavaScript and no inline styles (strict CSP): presentation attributes only. The three
+figures differ in shape as well as colour (solid bar, outlined bar, tick), each bar carries
+its value as text, and the page shows the same figures in a table beside the chart.
 """
 
 from __future__ import annotations
@@ -13,93 +14,97 @@ from markupsafe import Markup, escape
 
 from tracker.formatting import number
 
-# Okabe-Ito colours: distinguishable with colour-vision deficiencies, dark enough on white.
-COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000"]
-DASHES = ["", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4"]
+# Okabe-Ito blue: distinguishable with colour-vision deficiencies, dark enough on white.
+CURRENT = "#0072B2"
+PREVIOUS = "#56B4E9"
+BENCHMARK = "#000000"
 
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 48, 180, 16, 40
-
-
-@dataclass
-class Series:
-    name: str
-    points: list[tuple[str, float | None]]
+WIDTH = 640
+LEFT, RIGHT, TOP = 190, 56, 40
+GROUP, BAR = 46, 14
 
 
-def _marker(kind: int, x: float, y: float, colour: str) -> str:
-    if kind % 3 == 0:
-        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
-    if kind % 3 == 1:
-        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+@dataclass(frozen=True)
+class ThemeBar:
+    theme: str
+    score: float
+    previous: float | None
+    benchmark: float | None
+
+
+@dataclass(frozen=True)
+class Legend:
+    current: str
+    previous: str
+    benchmark: str
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
     return (
-        f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" '
-        f'fill="{colour}"/>'
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
+        f'fill="#222">{escape(text)}</text>'
     )
 
 
-def line_chart(
-    title: str,
-    description: str,
-    labels: list[str],
-    series: list[Series],
-    low: float = 1,
-    high: float = 10,
+def theme_chart(
+    title: str, description: str, legend: Legend, bars: list[ThemeBar], low=1, high=10
 ) -> Markup:
-    """An accessible SVG line chart: role=img with a title and a description."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    """An accessible SVG bar chart: role=img with a title and a description. Each drawn
+    figure carries data-theme, data-series and data-value (the figure as the table shows it)."""
+    height = TOP + GROUP * len(bars) + 32
+    plot_w = WIDTH - LEFT - RIGHT
 
-    def x(i: int) -> float:
-        return LEFT + (plot_w * (i + 0.5) / max(1, len(labels)))
-
-    def y(value: float) -> float:
-        return TOP + plot_h * (1 - (value - low) / (high - low))
+    def x(value: float) -> float:
+        return LEFT + plot_w * (value - low) / (high - low)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'class="theme-chart" role="img" aria-labelledby="chart-title chart-desc">',
         f'<title id="chart-title">{escape(title)}</title>',
         f'<desc id="chart-desc">{escape(description)}</desc>',
+        # Legend: one swatch per figure, in the shape it has in the chart.
+        f'<rect x="{LEFT}" y="8" width="14" height="10" fill="{CURRENT}"/>',
+        _text(LEFT + 18, 17, legend.current),
+        f'<rect x="{LEFT + 150}" y="8" width="14" height="10" fill="#fff" '
+        f'stroke="{PREVIOUS}" stroke-width="2"/>',
+        _text(LEFT + 168, 17, legend.previous),
+        f'<line x1="{LEFT + 307}" x2="{LEFT + 307}" y1="5" y2="21" stroke="{BENCHMARK}" '
+        f'stroke-width="3"/>',
+        _text(LEFT + 314, 17, legend.benchmark),
     ]
+    bottom = TOP + GROUP * len(bars)
     for tick in range(int(low), int(high) + 1):
         parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{TOP - 4}" y2="{bottom}" '
             f'stroke="#d0d0d0" stroke-width="1"/>'
         )
+        parts.append(_text(x(tick), bottom + 16, str(tick), "middle"))
+    for index, bar in enumerate(bars):
+        top = TOP + GROUP * index
+        theme = escape(bar.theme)
+        parts.append(_text(LEFT - 8, top + BAR + 4, bar.theme, "end"))
         parts.append(
-            f'<text x="{LEFT - 8}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-            f'font-size="12" fill="#333">{tick}</text>'
+            f'<rect x="{LEFT}" y="{top + 2}" width="{x(bar.score) - LEFT:.1f}" height="{BAR}" '
+            f'fill="{CURRENT}" data-theme="{theme}" data-series="current" '
+            f'data-value="{number(bar.score)}"/>'
         )
-    for i, label in enumerate(labels):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" '
-            f'font-size="12" fill="#333">{escape(label)}</text>'
-        )
-    for index, item in enumerate(series):
-        colour, dash = COLOURS[index % len(COLOURS)], DASHES[index % len(DASHES)]
-        points = [(x(i), y(v)) for i, (_label, v) in enumerate(item.points) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(_text(x(bar.score) + 4, top + BAR, number(bar.score), size=11))
+        if bar.previous is not None:
             parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                f'stroke-width="2.5"{dash_attr}/>'
+                f'<rect x="{LEFT}" y="{top + BAR + 5}" width="{x(bar.previous) - LEFT:.1f}" '
+                f'height="{BAR - 4}" fill="#fff" stroke="{PREVIOUS}" stroke-width="2" '
+                f'data-theme="{theme}" data-series="previous" '
+                f'data-value="{number(bar.previous)}"/>'
             )
-        for px, py in points:
-            parts.append(_marker(index, px, py, colour))
-        legend_y = TOP + 18 * index + 6
-        legend_x = WIDTH - RIGHT + 16
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{legend_x}" x2="{legend_x + 24}" y1="{legend_y}" y2="{legend_y}" '
-            f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>'
-        )
-        parts.append(_marker(index, legend_x + 12, legend_y, colour))
-        last = next((v for _l, v in reversed(item.points) if v is not None), None)
-        suffix = f" ({number(last)})" if last is not None else ""
-        parts.append(
-            f'<text x="{legend_x + 30}" y="{legend_y + 4}" font-size="12" fill="#222">'
-            f"{escape(item.name)}{escape(suffix)}</text>"
-        )
+            parts.append(
+                _text(x(bar.previous) + 4, top + 2 * BAR + 1, number(bar.previous), size=11)
+            )
+        if bar.benchmark is not None:
+            parts.append(
+                f'<line x1="{x(bar.benchmark):.1f}" x2="{x(bar.benchmark):.1f}" y1="{top}" '
+                f'y2="{top + 2 * BAR + 6}" stroke="{BENCHMARK}" stroke-width="3" '
+                f'data-theme="{theme}" data-series="benchmark" '
+                f'data-value="{number(bar.benchmark)}"/>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

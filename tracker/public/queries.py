@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import case, distinct, func, select
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import clock
 from tracker.actions.effects import action_effects
 from tracker.actions.models import (
     ActionStatus,
@@ -32,7 +35,7 @@ from tracker.surveys.models import (
     Theme,
     Triage,
 )
-from tracker.surveys.queries import previous_round, summary
+from tracker.surveys.queries import score_text
 
 TRIAGED = (Triage.act, Triage.no_action, Triage.strength)
 
@@ -58,31 +61,108 @@ class RoundHeadlines:
     departments: list[DepartmentHeadline]
 
 
+@dataclass(frozen=True)
+class PublicLine:
+    """One public action where "you said, we did" shows it: under a triaged finding of its
+    round and department, or (finding_id None) as the department's own initiative in the
+    round that was the latest when the action was created."""
+
+    round_id: int
+    department_id: int
+    action_id: int
+    status: ActionStatus
+    finding_id: int | None
+    on_time: bool
+
+
+def _reason_given(column):
+    return func.length(func.trim(func.coalesce(column, ""))) > 0
+
+
+def shown_publicly():
+    """Public actions, less declined ones without a public reason: the pages promise one."""
+    return public_actions() & (
+        (ImprovementAction.status != ActionStatus.declined)
+        | _reason_given(ImprovementAction.decline_explanation)
+    )
+
+
+def round_of(created: date, rounds: list[SurveyRound]) -> SurveyRound | None:
+    """The round an own initiative answers: the latest held on or before the day it was
+    created (the first round for an action older than every round). `rounds` oldest first."""
+    earlier = [r for r in rounds if r.held_on <= created]
+    return earlier[-1] if earlier else (rounds[0] if rounds else None)
+
+
+def public_lines(
+    rounds: list[SurveyRound], *, round_id: int | None = None, department_id: int | None = None
+) -> list[PublicLine]:
+    """Every place a public action is shown, in one query: the overview counts these and the
+    department page lists these, so their figures cannot differ. `rounds`: oldest first."""
+    own = action_finding.c.finding_id.is_(None)
+    query = (
+        select(
+            ImprovementAction.id,
+            ImprovementAction.status,
+            ImprovementAction.department_id,
+            ImprovementAction.created_at,
+            ImprovementAction.closed_on <= ImprovementAction.deadline,
+            Finding.id,
+            Finding.round_id,
+            Finding.department_id,
+        )
+        .outerjoin(action_finding, action_finding.c.action_id == ImprovementAction.id)
+        .outerjoin(Finding, Finding.id == action_finding.c.finding_id)
+        .where(shown_publicly(), own | Finding.triage.in_(TRIAGED))
+    )
+    if department_id is not None:
+        query = query.where(
+            (own & (ImprovementAction.department_id == department_id))
+            | (Finding.department_id == department_id)
+        )
+    if round_id is not None:
+        query = query.where(own | (Finding.round_id == round_id))
+    lines = []
+    for (
+        action_id,
+        status,
+        own_department,
+        created,
+        on_time,
+        finding_id,
+        round_,
+        department,
+    ) in db.session.execute(query):
+        if finding_id is None:
+            answered = round_of(clock.local_date(created), rounds)
+            if answered is None or (round_id is not None and answered.id != round_id):
+                continue
+            round_, department = answered.id, own_department
+        lines.append(PublicLine(round_, department, action_id, status, finding_id, bool(on_time)))
+    return lines
+
+
 def overview() -> list[RoundHeadlines]:
     """Per round (latest first) the departments with their headline figures, in 4 queries."""
-    rounds = db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())).all()
+    rounds = db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on)).all()
     points = db.session.execute(
-        select(Finding.round_id, Finding.department_id, func.count(Finding.id))
-        .where(Finding.triage.in_((Triage.act, Triage.no_action)))
-        .group_by(Finding.round_id, Finding.department_id)
-    ).all()
-    # An action that follows up several findings of one round counts once there (counted
-    # DISTINCT in one pass, not made distinct in a subquery first).
-    on_time = case(
-        (ImprovementAction.closed_on <= ImprovementAction.deadline, ImprovementAction.id)
-    )
-    statuses = db.session.execute(
         select(
             Finding.round_id,
             Finding.department_id,
-            ImprovementAction.status,
-            func.count(distinct(ImprovementAction.id)),
-            func.count(distinct(on_time)),
+            func.count(Finding.id),
+            # Not acting on a point, with the reason shown, counts as declined with reasons.
+            func.count(
+                case(
+                    (
+                        (Finding.triage == Triage.no_action)
+                        & _reason_given(Finding.no_action_reason),
+                        Finding.id,
+                    )
+                )
+            ),
         )
-        .join(action_finding, action_finding.c.finding_id == Finding.id)
-        .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
-        .where(public_actions())
-        .group_by(Finding.round_id, Finding.department_id, ImprovementAction.status)
+        .where(Finding.triage.in_((Triage.act, Triage.no_action)))
+        .group_by(Finding.round_id, Finding.department_id)
     ).all()
     departments = {d.id: d for d in db.session.scalars(select(Department))}
     table: dict[tuple[int, int], DepartmentHeadline] = {}
@@ -93,15 +173,22 @@ def overview() -> list[RoundHeadlines]:
             table[key] = DepartmentHeadline(departments[department_id])
         return table[key]
 
-    for round_id, department_id, count in points:
-        row(round_id, department_id).points = count
-    for round_id, department_id, status, count, on_time in statuses:
+    for round_id, department_id, count, not_acted in points:
         headline = row(round_id, department_id)
-        setattr(headline, status.value if isinstance(status, ActionStatus) else status, count)
-        if (status is ActionStatus.done) or status == "done":
-            headline.done_on_time = int(on_time or 0)
+        headline.points = count
+        headline.declined = not_acted
+    # An action that follows up several findings of one round counts once there.
+    counted: set[tuple[int, int, int]] = set()
+    for line in public_lines(rounds):
+        if (line.round_id, line.department_id, line.action_id) in counted:
+            continue
+        counted.add((line.round_id, line.department_id, line.action_id))
+        headline = row(line.round_id, line.department_id)
+        setattr(headline, line.status.value, getattr(headline, line.status.value) + 1)
+        if line.status is ActionStatus.done and line.on_time:
+            headline.done_on_time += 1
     result = []
-    for round_ in rounds:
+    for round_ in reversed(rounds):
         rows = sorted(
             (h for (r, _d), h in table.items() if r == round_.id), key=lambda h: h.department.name
         )
@@ -129,6 +216,8 @@ class PublicFinding:
     finding: Finding
     sentence: str
     actions: list[PublicAction]
+    #: Actions that also follow this finding, told in full under an earlier one on the page.
+    told_above: list[PublicAction] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +229,10 @@ class DepartmentPage:
     findings: list[PublicFinding]
     quotes: list[SurveyComment]
     follows_department: bool
+    #: Public actions the department took without a finding ("Ook op eigen initiatief").
+    own_initiatives: list[PublicAction] = field(default_factory=list)
+    #: The department's score per theme in this round, the previous round and the benchmark.
+    themes: list[ThemeScore] = field(default_factory=list)
 
 
 @dataclass
@@ -239,17 +332,11 @@ def department_page(
         .join(Question, Finding.question_id == Question.id)
         .order_by(case((Finding.triage == Triage.strength, 1), else_=0), Question.position)
     ).all()
-    finding_ids = [f.id for f in findings]
-    pairs = (
-        db.session.execute(
-            select(action_finding.c.finding_id, action_finding.c.action_id)
-            .join(ImprovementAction, ImprovementAction.id == action_finding.c.action_id)
-            .where(action_finding.c.finding_id.in_(finding_ids), public_actions())
-        ).all()
-        if finding_ids
-        else []
-    )
-    action_ids = sorted({a for _f, a in pairs})
+    rounds = db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on)).all()
+    lines = public_lines(rounds, round_id=round_.id, department_id=department.id)
+    pairs = [(line.finding_id, line.action_id) for line in lines if line.finding_id]
+    own_initiatives = sorted({line.action_id for line in lines if line.finding_id is None})
+    action_ids = sorted({line.action_id for line in lines})
     actions = (
         {
             a.id: a
@@ -290,19 +377,24 @@ def department_page(
     by_finding: dict[int, list[PublicAction]] = {}
     for finding_id, action_id in pairs:
         by_finding.setdefault(finding_id, []).append(public_actions_by_id[action_id])
-    previous = previous_round(round_)
-    items = [
-        PublicFinding(
-            finding=f,
-            sentence=summary(
-                f, department.short_name, previous.name if previous else None, threshold
+    earlier = [r for r in rounds if r.held_on < round_.held_on]
+    previous = earlier[-1] if earlier else None
+    items = []
+    # An action that follows several findings is told in full under the first one only.
+    told: set[int] = set()
+    for f in findings:
+        followed_up = sorted(by_finding.get(f.id, []), key=lambda p: p.action.deadline)
+        items.append(
+            PublicFinding(
+                finding=f,
+                sentence=said(f, department.short_name, previous, threshold)
+                if anonymous_enough
+                else said(_suppressed(f), department.short_name, None, threshold),
+                actions=[p for p in followed_up if p.action.id not in told],
+                told_above=[p for p in followed_up if p.action.id in told],
             )
-            if anonymous_enough
-            else summary(_suppressed(f), department.short_name, None, threshold),
-            actions=sorted(by_finding.get(f.id, []), key=lambda p: p.action.deadline),
         )
-        for f in findings
-    ]
+        told.update(p.action.id for p in followed_up)
     quotes = (
         db.session.scalars(
             select(SurveyComment)
@@ -317,7 +409,17 @@ def department_page(
         else []
     )
     return DepartmentPage(
-        round_, department, respondents, anonymous_enough, items, list(quotes), follows_department
+        round_,
+        department,
+        respondents,
+        anonymous_enough,
+        items,
+        list(quotes),
+        follows_department,
+        own_initiatives=sorted(
+            (public_actions_by_id[a] for a in own_initiatives), key=lambda p: p.action.deadline
+        ),
+        themes=theme_scores(round_, department, threshold) if anonymous_enough else [],
     )
 
 
@@ -331,41 +433,103 @@ class _suppressed:
         self.previous_score = None
 
 
-@dataclass
-class ThemeTrend:
-    rounds: list[SurveyRound]
-    themes: list[str]
-    #: (round id, theme) -> mean score on a 1-10 scale, or None.
-    values: dict[tuple[int, str], float | None]
-
-
 def to_grade(score: float, scale: QuestionScale) -> float:
     """Put a score on the 1-10 scale so themes mixing scales can be averaged and compared."""
     low, high = scale.bounds
     return 1 + (score - low) * 9 / (high - low)
 
 
-def theme_trend(department_id: int) -> ThemeTrend:
+@dataclass(frozen=True)
+class ThemeScore:
+    """A department's mean per theme on a 1-10 scale: this round, the previous round (the
+    same questions' previous scores) and the benchmark; None where there is none."""
+
+    theme: str
+    score: float
+    previous: float | None
+    benchmark: float | None
+
+
+def theme_scores(round_: SurveyRound, department: Department, threshold: int) -> list[ThemeScore]:
+    """One query. Only results of groups at or over the anonymity threshold count; the
+    previous round and the benchmark are averaged over the same questions as the score."""
     rows = db.session.execute(
-        select(SurveyRound, Theme.name, Question.scale, Finding.score)
-        .join(Finding, Finding.round_id == SurveyRound.id)
+        select(Theme.name, Question.scale, Finding.score, Finding.previous_score, Finding.benchmark)
         .join(Question, Finding.question_id == Question.id)
         .join(Theme, Question.theme_id == Theme.id)
         .where(
-            Finding.department_id == department_id,
+            Finding.round_id == round_.id,
+            Finding.department_id == department.id,
             Finding.score.is_not(None),
+            Finding.suppressed.is_(False),
+            Finding.n >= threshold,
             Question.scale != QuestionScale.open,
         )
-        .order_by(SurveyRound.held_on)
     ).all()
-    rounds: dict[int, SurveyRound] = {}
-    sums: dict[tuple[int, str], list[float]] = {}
-    for round_, theme, scale, score in rows:
-        rounds[round_.id] = round_
-        sums.setdefault((round_.id, theme), []).append(to_grade(score, scale))
-    themes = sorted({theme for _r, theme in sums})
-    values = {key: round(sum(v) / len(v), 1) for key, v in sums.items()}
-    return ThemeTrend(list(rounds.values()), themes, values)
+    grades: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    for theme, scale, score, previous, benchmark in rows:
+        scores, previous_scores, benchmarks = grades.setdefault(theme, ([], [], []))
+        scores.append(to_grade(score, scale))
+        if previous is not None:
+            previous_scores.append(to_grade(previous, scale))
+        if benchmark is not None:
+            benchmarks.append(to_grade(benchmark, scale))
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 1) if values else None
+
+    return [
+        ThemeScore(theme, mean(scores), mean(previous_scores), mean(benchmarks))
+        for theme, (scores, previous_scores, benchmarks) in sorted(grades.items())
+    ]
+
+
+def said(finding, department_name: str, previous: SurveyRound | None, threshold: int) -> str:
+    """What colleagues said, in plain words: "Colleagues are less satisfied with ICT on '…':
+    5,8 against 7,1 on average. In 2025 this was 6,2." (no statistics)."""
+    question = finding.question
+    if finding.score is None:
+        return _(
+            "Fewer than %(threshold)d people answered for %(department)s, so no score is "
+            "shown for '%(question)s'.",
+            threshold=threshold,
+            department=department_name,
+            question=question.text,
+        )
+    values = {
+        "department": department_name,
+        "question": question.text,
+        "score": score_text(finding.score, question.scale),
+        "benchmark": score_text(finding.benchmark, question.scale),
+    }
+    difference = None if finding.benchmark is None else finding.score - finding.benchmark
+    if difference is None:
+        sentence = _("Colleagues give %(department)s a %(score)s on '%(question)s'.", **values)
+    elif difference <= -0.05:
+        sentence = _(
+            "Colleagues are less satisfied with %(department)s on '%(question)s': %(score)s "
+            "against %(benchmark)s on average.",
+            **values,
+        )
+    elif difference >= 0.05:
+        sentence = _(
+            "Colleagues are more satisfied with %(department)s on '%(question)s': %(score)s "
+            "against %(benchmark)s on average.",
+            **values,
+        )
+    else:
+        sentence = _(
+            "Colleagues are as satisfied with %(department)s on '%(question)s' as on "
+            "average: %(score)s.",
+            **values,
+        )
+    if finding.previous_score is not None:
+        sentence += " " + _(
+            "In %(round)s this was %(previous)s.",
+            round=previous.name if previous else _("the previous round"),
+            previous=score_text(finding.previous_score, question.scale),
+        )
+    return sentence
 
 
 def fingerprint(*parts) -> str:
@@ -379,7 +543,7 @@ def feed_entries(limit: int = 50) -> list[ImprovementAction]:
         db.session.scalars(
             select(ImprovementAction)
             .where(
-                public_actions(),
+                shown_publicly(),
                 ImprovementAction.status.in_((ActionStatus.done, ActionStatus.declined)),
             )
             .options(joinedload(ImprovementAction.department))

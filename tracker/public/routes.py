@@ -105,29 +105,23 @@ def department(round_id: int, department_id: int):
         organisation,
         current_user.id if current_user.is_authenticated else None,
     )
-    trend = queries.theme_trend(department_id)
     chart = (
-        charts.line_chart(
-            _("Theme scores of %(department)s per survey round", department=department_.name),
+        charts.theme_chart(
+            _("Scores of %(department)s per theme", department=department_.name),
             _(
-                "Average score per theme on a scale of 1 to 10, per survey round. The same figures "
-                "are in the table next to the chart."
+                "Average score per theme on a scale of 1 to 10 in %(round)s, with the previous "
+                "round and the benchmark. The same figures are in the table next to the chart.",
+                round=round_.name,
             ),
-            [r.name for r in trend.rounds],
-            [
-                charts.Series(
-                    theme, [(r.name, trend.values.get((r.id, theme))) for r in trend.rounds]
-                )
-                for theme in trend.themes
-            ],
+            charts.Legend(_("This round"), _("Previous round"), _("Benchmark")),
+            [charts.ThemeBar(t.theme, t.score, t.previous, t.benchmark) for t in page.themes],
         )
-        if trend.themes
+        if page.themes
         else None
     )
     body = render_template(
         "public/department.html",
         page=page,
-        trend=trend,
         chart=chart,
         threshold=organisation.anonymity_threshold,
     ).encode()

@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -136,3 +137,13 @@ class LabelMapForm(FlaskForm):
             raise ValidationError(
                 _('Line %(line)d is not "label = number".', line=error.args[0])
             ) from None
+
+
+class QuestionThemeForm(FlaskForm):
+    """One theme for the questions ticked in the results table (one or many)."""
+
+    # The service checks that the questions are in the department's results.
+    question = SelectMultipleField(_l("Questions"), coerce=int, validate_choice=False)
+    theme = StringField(_l("Theme"), validators=[Optional(), Length(max=200)])
+    new_theme = StringField(_l("Or a new theme"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Give the chosen questions this theme"))

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -29,11 +30,12 @@ from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page
-from tracker.surveys import queries, services, uploads
+from tracker.surveys import queries, services, themes, uploads
 from tracker.surveys.forms import (
     SCALE_CHOICES,
     ConfirmImportForm,
     LabelMapForm,
+    QuestionThemeForm,
     TriageForm,
     UploadForm,
 )
@@ -106,7 +108,7 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         except ValueError:
             return None
 
-    mapping, scales, blocks, questions, predecessors = {}, {}, {}, {}, {}
+    mapping, scales, blocks, questions, predecessors, theme_names = {}, {}, {}, {}, {}, {}
     names = dict(department_choices())
     for key, value in source.items():
         if key.startswith("block_label-"):
@@ -124,6 +126,9 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
             earlier = source.get("same-" + key.removeprefix("scale_key-"), "")
             if earlier.isdigit():
                 questions[value] = int(earlier)
+            theme = " ".join(source.get("theme-" + key.removeprefix("scale_key-"), "").split())
+            if theme:
+                theme_names[value] = theme[: themes.MAX_NAME]
         if key.startswith("map_name-"):
             earlier = [
                 int(v)
@@ -148,6 +153,7 @@ def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
         scale_overrides=scales or None,
         department_predecessors=predecessors,
         question_mapping=questions,
+        question_themes=theme_names,
     )
 
 
@@ -243,6 +249,12 @@ def preview(token: str):
         earlier_questions=earlier,
         earlier_texts={q.text: q for q in earlier},
         earlier_by_id={q.id: q for q in earlier},
+        theme_names=[t.name for t in themes.all_themes()] if parsed is not None else [],
+        suggested_themes=themes.suggested_themes(
+            round_.held_on if round_ else import_request.held_on or date.today()
+        )
+        if parsed is not None
+        else {},
     )
 
 
@@ -354,6 +366,8 @@ def _department_content(
         score_text=queries.score_text,
         threshold=organisation.anonymity_threshold,
         may_quote=may_triage,
+        theme_form=QuestionThemeForm() if may_triage else None,
+        themes=themes.all_themes() if may_triage else [],
     )
 
 
@@ -408,6 +422,43 @@ def triage(finding_id: int):
     body = _department_content(round_, department, sent=form, sent_id=finding.id)
     return render_template(
         "surveys/department.html", body=Markup(body), round=round_, department=department
+    )
+
+
+@bp.route("/surveys/<int:round_id>/departments/<int:department_id>/themes", methods=["POST"])
+@login_required
+def question_themes(round_id: int, department_id: int):
+    """Give one or many questions of the department's results a theme."""
+    round_ = db.session.get(SurveyRound, round_id) or abort(404)
+    department = db.session.get(Department, department_id) or abort(404)
+    if not may_manage_department(current_user, department_id):
+        refuse("not director of the department")
+    form = QuestionThemeForm(request.form)
+    if form.validate():
+        with saving() as outcome:
+            changed = themes.set_theme(
+                current_user,
+                round_,
+                department,
+                form.question.data or [],
+                form.new_theme.data or form.theme.data,
+            )
+        if outcome.ok:
+            flash(
+                ngettext(
+                    "%(num)d question has the new theme.",
+                    "%(num)d questions have the new theme.",
+                    changed,
+                ),
+                "success",
+            )
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(
+        url_for("surveys.department_results", round_id=round_id, department_id=department_id)
+        + "#h-results"
     )
 
 

@@ -32,9 +32,9 @@ from tracker.surveys.models import (
     SurveyComment,
     SurveyImport,
     SurveyRound,
-    Theme,
     Triage,
 )
+from tracker.surveys.themes import themes_at_import
 from tracker.types import utcnow
 
 import_log = logging.getLogger("tracker.imports")
@@ -83,6 +83,8 @@ class ImportRequest:
     department_predecessors: dict[str, list[int]] = field(default_factory=dict)
     #: File question key -> the earlier round's question it continues (reworded).
     question_mapping: dict[str, int] = field(default_factory=dict)
+    #: Question key or text -> theme name, for files without a theme column.
+    question_themes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,19 +170,6 @@ def match_departments(
         else:
             matched[name] = department
     return matched, unknown
-
-
-def _theme(name: str | None, cache: dict[str, Theme]) -> Theme | None:
-    if not name:
-        return None
-    key = name.strip()
-    if key not in cache:
-        theme = db.session.scalar(select(Theme).where(Theme.name == key))
-        if theme is None:
-            theme = Theme(name=key)
-            db.session.add(theme)
-        cache[key] = theme
-    return cache[key]
 
 
 def _previous_scores(
@@ -361,7 +350,7 @@ def import_survey(
             )
         )
 
-    themes: dict[str, Theme] = {}
+    theme_of = themes_at_import(round_, request.question_themes, request.question_mapping)
     questions = {
         q.key: q for q in db.session.scalars(select(Question).where(Question.round_id == round_.id))
     }
@@ -376,7 +365,7 @@ def import_survey(
             text=parsed_question.text,
             scale=QuestionScale(parsed_question.kind),
             position=position,
-            theme=_theme(parsed_question.theme, themes),
+            theme=theme_of(parsed_question),
         )
         db.session.add(question)
         earlier_id = request.question_mapping.get(parsed_question.key)
