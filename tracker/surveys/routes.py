@@ -30,7 +30,11 @@ from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page
 from tracker.surveys import queries, services, uploads
 from tracker.surveys.forms import (
+    FORMAT_LABELS,
+    KIND_LABELS,
+    REVIVABLE,
     SCALE_CHOICES,
+    SKIP_REASONS,
     ConfirmImportForm,
     LabelMapForm,
     TriageForm,
@@ -94,6 +98,16 @@ def upload():
                 )
             )
     return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
+
+
+def _forged_scales(source) -> list[str]:
+    """Scale choices that the preview's selects cannot send."""
+    allowed = {value for value, _label in SCALE_CHOICES}
+    return [
+        source.get(key, "")
+        for key in source
+        if key.startswith("scale-") and source.get(key, "") not in allowed
+    ]
 
 
 def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
@@ -174,8 +188,9 @@ def preview(token: str):
         (str(i), name) for i, name in department_choices()
     ]
     import_request = _import_request(form, source)
+    forged = _forged_scales(source)
 
-    if request.method == "POST" and form.confirm.data and form.validate():
+    if request.method == "POST" and form.confirm.data and form.validate() and not forged:
         with saving(form) as outcome:
             summary = services.import_survey(
                 current_user, pending.data, pending.file_name, import_request
@@ -217,6 +232,8 @@ def preview(token: str):
             matched, unknown = services.match_departments(
                 list(parsed.departments), import_request.department_mapping
             )
+    if forged:
+        form.form_errors.append(_("Choose a scale from the list for every question."))
     earlier = []
     if parsed is not None:
         round_ = db.session.scalar(
@@ -238,6 +255,10 @@ def preview(token: str):
         import_request=import_request,
         departments=department_choices(),
         scale_choices=SCALE_CHOICES,
+        kind_labels=KIND_LABELS,
+        format_labels=FORMAT_LABELS,
+        skip_reasons=SKIP_REASONS,
+        revivable=REVIVABLE,
         threshold=organisation.anonymity_threshold,
         earlier_questions=earlier,
         earlier_texts={q.text: q for q in earlier},

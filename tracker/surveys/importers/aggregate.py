@@ -66,6 +66,10 @@ _TRIVIAL_COMMENTS = {
     ".",
 }
 _MAX_EXAMPLES = 5
+#: A text field counts as a typed report grade when at least this share of its answers are
+#: whole numbers 1-10 (the rest, e.g. "7/8" or "-", is reported as not understood).
+_TYPED_GRADE_SHARE = 0.95
+_TYPED_GRADE_MIN = 3
 
 
 def merge_tallies(groups: list[Group], size: int) -> Group:
@@ -87,6 +91,22 @@ class _Decision:
     invalid: int = 0
     examples: tuple[str, ...] = ()
     observed: tuple[float, float] | None = None
+    typed_grade: bool = False
+
+
+def _typed_grade(tally: Tally, classify: Classifier) -> bool:
+    """A text-entry question answered with whole numbers 1-10: a report grade ("rapportcijfer")
+    asked as text, as Qualtrics text entry or a SurveyMonkey open answer gives it."""
+    grades = others = 0
+    for raw, count in tally.items():
+        cls, value = classify(raw)
+        if cls in (BLANK, EXCLUDED):
+            continue
+        if cls == NUMBER and value == int(value) and 1 <= value <= 10:
+            grades += count
+        else:
+            others += count
+    return grades >= _TYPED_GRADE_MIN and grades >= _TYPED_GRADE_SHARE * (grades + others)
 
 
 def _is_open(spec: QuestionSpec, texts: Tally, answered: int) -> bool:
@@ -148,11 +168,15 @@ def decide(
     if override == OPEN:
         return _Decision(OPEN)
     kind = override
+    typed_grade = False
     if kind is None:
         if answered == 0:
             return _Decision(SKIP, "empty")
         if spec.hint == OPEN:  # the export marks it as a text field
-            return _Decision(OPEN)
+            if not _typed_grade(tally, classify):
+                return _Decision(OPEN)
+            kind, typed_grade = GRADE10, True
+    if kind is None:
         if counts[UNKNOWN] > answered / 2 or (
             counts[UNKNOWN] and _OPEN_HINT.search(normalise(spec.text))
         ):
@@ -194,7 +218,12 @@ def decide(
             if len(examples) < _MAX_EXAMPLES:
                 examples.append(raw.strip())
     return _Decision(
-        kind, convert=convert, invalid=invalid, examples=tuple(examples), observed=observed
+        kind,
+        convert=convert,
+        invalid=invalid,
+        examples=tuple(examples),
+        observed=observed,
+        typed_grade=typed_grade,
     )
 
 
@@ -299,6 +328,7 @@ def aggregate(
                 decision.kind,
                 invalid_count=decision.invalid,
                 invalid_examples=decision.examples,
+                typed_grade=decision.typed_grade,
             )
             questions.append((j, question, decision, classify))
     keys = Counter(q.key for _, q, _, _ in questions)
