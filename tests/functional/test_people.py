@@ -317,7 +317,7 @@ def test_deactivate_missing_never_the_runner_and_never_the_last_admin(org, app, 
         "other-admin@example.org",
     }
     assert report["not_deactivated"] == [
-        {"email": "admin@example.org", "name": "Anna Beheer", "reason": "U voert de import uit."}
+        {"email": "admin@example.org", "name": "Anna Beheer", "reason": "Jij voert de import uit."}
     ]
     active = {u.email for u in db.session.scalars(select(User).where(User.active.is_(True)))}
     assert active == {"admin@example.org", "stays@example.org"}
@@ -348,7 +348,7 @@ def test_the_file_never_demotes_the_last_admin_or_the_runner(org, app, tmp_path)
     ]
     make_user(Role.admin, email="second@example.org")
     report = run_json(app, tmp_path, data, "--by", "admin@example.org")
-    assert report["refused"][0]["reason"] == "U kunt uw eigen beheerdersrechten niet afnemen."
+    assert report["refused"][0]["reason"] == "Je kunt je eigen beheerdersrechten niet afnemen."
     assert db.session.get(User, org["admin"].id).role is Role.admin
 
 
@@ -579,7 +579,7 @@ def test_admin_resends_an_invitation_and_the_older_link_stops_working(org, app, 
     second = link_in(mails[1].body_text, app)
     client.post("/logout")
     assert "Deze link is verlopen." in client.get(first).get_data(as_text=True)
-    assert "Kies uw wachtwoord" in client.get(second).get_data(as_text=True)
+    assert "Kies je wachtwoord" in client.get(second).get_data(as_text=True)
     # Someone who chose a password is not invited again.
     refused = client.post("/login", {"email": "admin@example.org", "password": PASSWORD})
     assert refused.status_code == 302
