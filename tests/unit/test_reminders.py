@@ -101,7 +101,7 @@ def test_reminders_14_and_3_days_before_and_on_the_day(app, world):
     # The owner reads English (User.locale).
     assert messages[0].subject == f"Deadline on Jun 17, 2026: {act.title}"
     assert messages[2].subject == f"Deadline today: {act.title}"
-    assert "Deadline in 14 days (Jun 17, 2026)" in messages[0].body_text
+    assert "Deadline in 14 days (Wed 17 June 2026)" in messages[0].body_text
     assert "Deadline in 3 days" in messages[1].body_text
     assert all(m.locale == "en" for m in messages)
     # Without a mail server they wait in the outbox.
