@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -197,15 +198,17 @@ def preview(token: str):
             )
         if outcome.ok:
             uploads.discard(current_app.instance_path, token)
+            counts = (
+                ngettext("%(num)d department", "%(num)d departments", len(summary.departments)),
+                ngettext("%(num)d result", "%(num)d results", summary.findings),
+                ngettext("%(num)d proposed finding", "%(num)d proposed findings", summary.proposed),
+                ngettext("%(num)d comment", "%(num)d comments", summary.comments),
+            )
             flash(
                 _(
-                    "%(file)s is imported: %(departments)d departments, %(findings)d results, "
-                    "%(proposed)d proposed findings, %(comments)d comments.",
+                    "%(file)s is imported: %(counts)s.",
                     file=pending.file_name,
-                    departments=len(summary.departments),
-                    findings=summary.findings,
-                    proposed=summary.proposed,
-                    comments=summary.comments,
+                    counts=", ".join(counts),
                 ),
                 "success",
             )
@@ -295,10 +298,12 @@ def question_mapping(round_id: int):
             proposed = services.map_questions(current_user, round_, mapping)
         if outcome.ok:
             flash(
-                _(
+                ngettext(
                     "The questions are mapped. The change since the previous round is computed "
-                    "again; %(n)d findings are proposed.",
-                    n=proposed,
+                    "again; %(num)d finding is proposed.",
+                    "The questions are mapped. The change since the previous round is computed "
+                    "again; %(num)d findings are proposed.",
+                    proposed,
                 ),
                 "success",
             )
@@ -464,7 +469,11 @@ def benchmarks(round_id: int):
             else:
                 db.session.commit()
                 flash(
-                    _("The benchmarks are saved; %(n)d findings are proposed now.", n=proposed),
+                    ngettext(
+                        "The benchmarks are saved; %(num)d finding is proposed now.",
+                        "The benchmarks are saved; %(num)d findings are proposed now.",
+                        proposed,
+                    ),
                     "success",
                 )
                 return redirect(url_for("surveys.round_page", round_id=round_.id))

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from .base import (
     GRADE10,
@@ -356,19 +357,24 @@ def aggregate(
     for _, question, _, _ in questions:
         if question.invalid_count:
             warnings.append(
-                _l(
-                    'Question "%(question)s": %(count)d answers were not understood and were ignored '
+                lazy_ngettext(
+                    'Question "%(question)s": %(num)d answer was not understood and was ignored '
+                    '("%(example)s").',
+                    'Question "%(question)s": %(num)d answers were not understood and were ignored '
                     '(for example "%(example)s").',
+                    question.invalid_count,
                     question=question.key,
-                    count=question.invalid_count,
                     example=question.invalid_examples[0],
                 )
             )
     if unassigned:
         warnings.append(
-            _l(
-                "%(count)d respondents did not name a department; they only count in the overall results.",
-                count=unassigned,
+            lazy_ngettext(
+                "%(num)d respondent did not name a department; they only count in the overall "
+                "results.",
+                "%(num)d respondents did not name a department; they only count in the overall "
+                "results.",
+                unassigned,
             )
         )
     return ParsedSurvey(
