@@ -278,6 +278,7 @@ def round_page(round_id: int):
         round=round_,
         rows=queries.round_overview(round_),
         imports=queries.imports_of_round(round_id),
+        format_labels=FORMAT_LABELS,
     )
 
 
