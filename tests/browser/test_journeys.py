@@ -409,7 +409,7 @@ def test_employee_reads_what_was_done_and_reacts_to_a_planned_action(
     card.get_by_role("button", name="Reactie versturen").click()
     _flash(page, "Bedankt. Je opmerking verschijnt zodra een directeur haar heeft gelezen.")
     card = page.locator(f"#action-{planned.id}")
-    assert "1 collega's zeggen dat dit helpt" in card.inner_text()
+    assert "1 collega zegt dat dit helpt" in card.inner_text()
     assert "(dit helpt)" in card.locator("summary").inner_text()
 
     _stored()
