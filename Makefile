@@ -90,7 +90,7 @@ system-deps:
 
 ## make messages: extract strings and update the catalogues (then translate nl)
 messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o tracker/translations/messages.pot --no-location --sort-output --project tracker --ignore-dirs=".* __pycache__ node_modules" .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -o tracker/translations/messages.pot --no-location --sort-output --project tracker --ignore-dirs=".* __pycache__ node_modules" .
 	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
 
 ## make lint: ruff (settings in pyproject.toml): the checks and the formatting

@@ -321,7 +321,7 @@ SUGGESTED_ACTIONS = [
     (
         "Publiceren wat interne klanten van ons mogen verwachten en wanneer",
         "Een korte dienstencatalogus op intranet: wat leveren wij, binnen welke termijn, en "
-        "bij wie kunt u terecht.",
+        "bij wie kun je terecht.",
         "Verwachtingen",
         60,
         False,
@@ -366,7 +366,7 @@ SUGGESTED_ACTIONS = [
     ),
     (
         "Feedback vragen na elke afgehandelde vraag",
-        "Eén vraag per e-mail na afhandeling: heeft dit u geholpen? De uitkomsten bespreken we "
+        "Eén vraag per e-mail na afhandeling: heeft dit je geholpen? De uitkomsten bespreken we "
         "maandelijks.",
         "Communicatie",
         45,
@@ -380,13 +380,13 @@ DECLINE_TEXTS = [
         "budget",
         "Past niet in de begroting",
         "Wij begrijpen de wens, maar dit past niet in de begroting van dit jaar. We nemen het "
-        "mee in de begrotingsvoorbereiding voor volgend jaar en laten u weten wat daaruit komt.",
+        "mee in de begrotingsvoorbereiding voor volgend jaar en laten jullie weten wat daaruit komt.",
     ),
     (
         "law",
         "De wet staat het niet toe",
         "Wij mogen dit niet anders doen: de wet schrijft deze werkwijze voor. Wel leggen we "
-        "beter uit waarom het zo gaat en wat u zelf kunt doen.",
+        "beter uit waarom het zo gaat en wat je zelf kunt doen.",
     ),
     (
         "policy",

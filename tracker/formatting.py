@@ -1,10 +1,12 @@
 """Locale-aware display of dates and numbers, and template helpers."""
 
 import re
+from datetime import datetime
 
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role
@@ -43,15 +45,38 @@ def xml_text(value) -> str:
     if value is None:
         return ""
     return _NOT_XML.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+#: The one short form of a day ("di 3 maart 2026", "Tue 3 March 2026") and of a time ("10:00"):
+#: no seconds, no time zone name, the same on every page and in every mail.
+DAY_PATTERN = "EEE d MMMM y"
+TIME_PATTERN = "HH:mm"
+
+
+def day(value) -> str:
+    """A date (or the local day of a datetime) as "di 3 maart 2026"; None -> an en dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return format_datetime(value, DAY_PATTERN)
+    return format_date(value, DAY_PATTERN)
+
+
+def moment(value) -> str:
+    """A datetime in the organisation's time zone as "di 3 maart 2026 om 10:00"."""
+    if value is None:
+        return "–"
+    return _("%(day)s at %(time)s", day=day(value), time=format_datetime(value, TIME_PATTERN))
+
+
+def time_of_day(value) -> str:
+    return format_datetime(value, TIME_PATTERN) if value else "–"
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
-        format_date(value, fmt) if value else "–"
-    )
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else "–"
-    )
+    # The format argument of the filters is kept for the templates that pass one, but every
+    # page shows the same short forms (see DAY_PATTERN).
+    app.jinja_env.filters["date"] = lambda value, fmt=None: day(value)
+    app.jinja_env.filters["datetime"] = lambda value, fmt=None: moment(value)
+    app.jinja_env.filters["time"] = time_of_day
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS[role]
 

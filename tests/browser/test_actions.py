@@ -33,7 +33,7 @@ def test_owner_posts_a_progress_update_from_my_actions(page, live_server, action
     card.get_by_label("Nieuwe status").select_option(label="Gepland")
     card.get_by_role("button", name="Voortgang opslaan").click()
 
-    assert page.get_by_text("Uw voortgangsmelding is opgeslagen.").is_visible()
+    assert page.get_by_text("Je voortgangsmelding is opgeslagen.").is_visible()
     page.get_by_role("link", name="Elke melding binnen 4 werkuren terugbellen").click()
     history = page.locator("[data-history]")
     assert "Belscript getest met de servicedesk" in history.inner_text()

@@ -313,7 +313,7 @@ def test_owner_follows_the_reminder_link_and_closes_the_action(
     form.get_by_label("Wat is er gebeurd?").fill("Belscript getest met de servicedesk.")
     form.get_by_label("Voortgang (%)").fill("60")
     form.get_by_role("button", name="Voortgang opslaan").click()
-    _flash(page, "Uw voortgangsmelding is opgeslagen.")
+    _flash(page, "Je voortgangsmelding is opgeslagen.")
     assert "Belscript getest met de servicedesk." in page.locator("[data-history]").inner_text()
 
     form = page.locator(f"[data-update-form='{action.id}']")
@@ -403,13 +403,13 @@ def test_employee_reads_what_was_done_and_reacts_to_a_planned_action(
 
     card = page.locator(f"#action-{planned.id}")
     assert card.get_attribute("data-status") == "planned"
-    card.get_by_text("Uw reactie").click()
+    card.get_by_text("Jouw reactie").click()
     card.get_by_label("Dit helpt", exact=True).check()
     card.get_by_label("Opmerking (niet verplicht)").fill("Fijn, dan weet ik wat ik mag verwachten.")
     card.get_by_role("button", name="Reactie versturen").click()
-    _flash(page, "Dank u. Uw opmerking verschijnt zodra een directeur haar heeft gelezen.")
+    _flash(page, "Bedankt. Je opmerking verschijnt zodra een directeur haar heeft gelezen.")
     card = page.locator(f"#action-{planned.id}")
-    assert "1 collega's zeggen dat dit helpt" in card.inner_text()
+    assert "1 collega zegt dat dit helpt" in card.inner_text()
     assert "(dit helpt)" in card.locator("summary").inner_text()
 
     _stored()

@@ -73,7 +73,7 @@ def test_employee_reacts_without_javascript(browser, live_server, demo):
         action.get_by_label("Dit helpt", exact=True).check()
         action.get_by_label("Opmerking (niet verplicht)").fill("Fijn dat dit wordt opgepakt.")
         action.get_by_role("button", name="Reactie versturen").click()
-        assert page.get_by_text("Uw opmerking verschijnt zodra een directeur").is_visible()
+        assert page.get_by_text("Je opmerking verschijnt zodra een directeur").is_visible()
     finally:
         context.close()
 

@@ -75,7 +75,7 @@ def test_admin_cannot_remove_own_admin_rights(ctx, client):
         f"/admin/users/{admin.id}",
         {"email": admin.email, "name": admin.name, "role": "employee", "active": "y", "locale": ""},
     )
-    assert "U kunt uw eigen beheerdersrechten niet afnemen." in response.get_data(as_text=True)
+    assert "Je kunt je eigen beheerdersrechten niet afnemen." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, admin.id).role is Role.admin
 

@@ -204,7 +204,7 @@ def test_changing_password_logs_out_other_sessions(ctx, client, make_client):
         },
         follow_redirects=True,
     )
-    assert "Uw wachtwoord is gewijzigd" in response.get_data(as_text=True)
+    assert "Je wachtwoord is gewijzigd" in response.get_data(as_text=True)
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
     assert make_client().login("mila@example.org", "a brand new secret").status_code == 302

@@ -15,6 +15,7 @@ from tests.factories import make_department, make_user
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.meetings import services
 from tracker.meetings.models import ClosedDayRule, Meeting, MeetingSeries, Recurrence
 from tracker.organisation.closed_days import closed_days
@@ -90,7 +91,7 @@ def test_the_settings_page_sets_holidays_and_closed_days_in_dutch_and_english(ct
     assert (organisation.holiday_country, organisation.holiday_region) == ("NL", None)
     listed = text[text.index("data-closed-days") :]
     with force_locale("nl"):
-        assert f"{format_date(heidag, 'full')}</time>: heidag" in listed
+        assert f"{format_date(heidag, DAY_PATTERN)}</time>: heidag" in listed
 
     client.post("/language", {"language": "en"})
     english_holiday, english_name = _next_holiday("en_US")
@@ -163,7 +164,7 @@ def test_a_series_starting_on_a_holiday_moves_or_skips_that_meeting(ctx, client,
         assert held == closed_days().next_working_day(holiday)
         text = client.get(f"/meetings/{first.id}").get_data(as_text=True)
         with force_locale("nl"):
-            when = format_date(holiday, "full")
+            when = format_date(holiday, DAY_PATTERN)
         assert f"Verplaatst van {when}, een feestdag ({name})." in text
 
 

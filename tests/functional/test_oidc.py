@@ -166,7 +166,7 @@ def test_an_unverified_email_is_not_linked_to_an_account(ctx, client, sso, caplo
     with caplog.at_level(logging.WARNING, logger="tracker.security"):
         response = sign_in(client, sso, "mallory-1")
     assert response.status_code == 400
-    assert "heeft uw e-mailadres niet bevestigd" in page_text(response)
+    assert "heeft je e-mailadres niet bevestigd" in page_text(response)
     assert db.session.scalar(select(func.count(UserIdentity.id))) == 0
     assert user_count() == 1
     assert client.get("/").status_code == 302  # not logged in
@@ -207,7 +207,7 @@ def test_a_deactivated_account_stays_out(ctx, client, make_client, sso):
 
     response = sign_in(make_client(), sso, "anna-1")
     assert response.status_code == 403
-    assert "Uw account in de tracker is gedeactiveerd" in page_text(response)
+    assert "Je account in de tracker is gedeactiveerd" in page_text(response)
     assert client.get("/").status_code == 302  # the first session ended too
 
 
@@ -226,7 +226,7 @@ def test_no_email_from_the_provider_is_refused(ctx, client, sso):
     person(sso, "anna-1", email=None)
     response = sign_in(client, sso, "anna-1")
     assert response.status_code == 400
-    assert "heeft geen e-mailadres van u gestuurd" in page_text(response)
+    assert "heeft geen e-mailadres van je gestuurd" in page_text(response)
     assert user_count() == 0
 
 
@@ -465,7 +465,7 @@ def test_cancelling_at_the_provider_gets_a_clear_page(ctx, client, sso, caplog):
     with caplog.at_level(logging.WARNING, logger="tracker.security"):
         response = sign_in(client, sso, "anna-1", cancel=True)
     assert response.status_code == 400
-    assert "De identiteitsprovider heeft u niet ingelogd" in page_text(response)
+    assert "De identiteitsprovider heeft je niet ingelogd" in page_text(response)
     assert "provider error='access_denied'" in caplog.text
 
 
@@ -581,7 +581,7 @@ def test_oidc_only_hides_the_password_form_except_for_administrators(
     person(sso, "anna-1")
     failed = make_client().get("/login/oidc/callback?state=forged&code=abc")
     assert failed.status_code == 400
-    assert "met uw e-mailadres en wachtwoord" not in page_text(failed)
+    assert "met je e-mailadres en wachtwoord" not in page_text(failed)
 
 
 def test_trust_email_links_without_email_verified_and_only_then(ctx):

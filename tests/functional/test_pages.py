@@ -39,8 +39,8 @@ def test_language_form_refuses_unknown_languages(ctx, client):
 @pytest.mark.parametrize(
     "locale, expected_date, expected_number, expected_time",
     [
-        ("nl", "22 nov 2026", "7,4", "22 nov 2026, 13:05:00"),
-        ("en", "Nov 22, 2026", "7.4", "Nov 22, 2026, 1:05:00\u202fPM"),
+        ("nl", "zo 22 november 2026", "7,4", "zo 22 november 2026 om 13:05"),
+        ("en", "Sun 22 November 2026", "7.4", "Sun 22 November 2026 at 13:05"),
     ],
 )
 def test_dates_and_numbers_follow_the_language(

@@ -317,7 +317,7 @@ def test_deactivate_missing_never_the_runner_and_never_the_last_admin(org, app, 
         "other-admin@example.org",
     }
     assert report["not_deactivated"] == [
-        {"email": "admin@example.org", "name": "Anna Beheer", "reason": "U voert de import uit."}
+        {"email": "admin@example.org", "name": "Anna Beheer", "reason": "Jij voert de import uit."}
     ]
     active = {u.email for u in db.session.scalars(select(User).where(User.active.is_(True)))}
     assert active == {"admin@example.org", "stays@example.org"}
@@ -348,7 +348,7 @@ def test_the_file_never_demotes_the_last_admin_or_the_runner(org, app, tmp_path)
     ]
     make_user(Role.admin, email="second@example.org")
     report = run_json(app, tmp_path, data, "--by", "admin@example.org")
-    assert report["refused"][0]["reason"] == "U kunt uw eigen beheerdersrechten niet afnemen."
+    assert report["refused"][0]["reason"] == "Je kunt je eigen beheerdersrechten niet afnemen."
     assert db.session.get(User, org["admin"].id).role is Role.admin
 
 
@@ -388,8 +388,8 @@ def test_admin_previews_then_confirms_the_import_in_dutch(org, client):
     preview = client.get(response.headers["Location"])
     page = preview.get_data(as_text=True)
     assert (
-        "Er is nog niets opgeslagen. De import zou 3 mensen aanmaken, 0 wijzigen en 1 "
-        "deactiveren; 0 blijven zoals ze zijn en 1 rijen worden geweigerd." in page
+        "Er is nog niets opgeslagen. De import geeft: aangemaakt 3 · gewijzigd 0 · "
+        "gedeactiveerd 1 · ongewijzigd 0 · geweigerde rijen 1." in page
     )
     assert "Onbekende rol “koning”" in page and "<td>5</td>" in page
     assert "José Müller" in page and "Leaves (leaves@example.org)" in page
@@ -398,8 +398,8 @@ def test_admin_previews_then_confirms_the_import_in_dutch(org, client):
         response.headers["Location"], {"deactivate_missing": "1"}, follow_redirects=True
     )
     assert (
-        "people.csv is geïmporteerd: 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 rijen "
-        "geweigerd, 1 gedeactiveerd." in done.get_data(as_text=True)
+        "people.csv is geïmporteerd. Aangemaakt: 3 · gewijzigd: 0 · ongewijzigd: 0 · "
+        "geweigerde rijen: 1 · gedeactiveerd: 1." in done.get_data(as_text=True)
     )
     assert (
         db.session.scalar(select(User).where(User.email == "zoe@example.org")).role is Role.director
@@ -418,15 +418,15 @@ def test_admin_previews_then_confirms_the_import_in_english(org, client):
     response = _upload(client, xlsx_bytes(PEOPLE_ROWS[:1]), name="hr.xlsx")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert (
-        "Nothing is saved yet. The import would create 1, change 0 and deactivate 0 "
-        "people; 0 stay as they are and 0 rows are refused." in page
+        "Nothing is saved yet. The import would give: created 1 · changed 0 · "
+        "deactivated 0 · unchanged 0 · refused rows 0." in page
     )
     assert "Excel (.xlsx)" in page
     assert counts()["User"] == 1
     done = client.post(response.headers["Location"], {}, follow_redirects=True)
     assert (
-        "hr.xlsx is imported: 1 created, 0 changed, 0 unchanged, 0 rows refused, "
-        "0 deactivated." in done.get_data(as_text=True)
+        "hr.xlsx is imported. Created: 1 · changed: 0 · unchanged: 0 · refused rows: 0 · "
+        "deactivated: 0." in done.get_data(as_text=True)
     )
     assert counts()["User"] == 2
 
@@ -579,7 +579,7 @@ def test_admin_resends_an_invitation_and_the_older_link_stops_working(org, app, 
     second = link_in(mails[1].body_text, app)
     client.post("/logout")
     assert "Deze link is verlopen." in client.get(first).get_data(as_text=True)
-    assert "Kies uw wachtwoord" in client.get(second).get_data(as_text=True)
+    assert "Kies je wachtwoord" in client.get(second).get_data(as_text=True)
     # Someone who chose a password is not invited again.
     refused = client.post("/login", {"email": "admin@example.org", "password": PASSWORD})
     assert refused.status_code == 302

@@ -99,9 +99,9 @@ def test_reminders_14_and_3_days_before_and_on_the_day(app, world):
         reminders.reminder_key(world["owner"].id, DEADLINE),
     ]
     # The owner reads English (User.locale).
-    assert messages[0].subject == f"Deadline on Jun 17, 2026: {act.title}"
+    assert messages[0].subject == f"Deadline on Wed 17 June 2026: {act.title}"
     assert messages[2].subject == f"Deadline today: {act.title}"
-    assert "Deadline in 14 days (Jun 17, 2026)" in messages[0].body_text
+    assert "Deadline in 14 days (Wed 17 June 2026)" in messages[0].body_text
     assert "Deadline in 3 days" in messages[1].body_text
     assert all(m.locale == "en" for m in messages)
     # Without a mail server they wait in the outbox.
@@ -164,7 +164,7 @@ def test_one_message_per_person_bundles_every_action_and_co_owners_get_it(app, w
     assert b.title in theirs.body_text and a.title not in theirs.body_text
     # Dutch for the colleague, who has no language of their own (organisation default).
     assert theirs.locale == "nl"
-    assert theirs.subject == f"Deadline op 20 jun 2026: {b.title}"
+    assert theirs.subject == f"Deadline op za 20 juni 2026: {b.title}"
     assert "Deadline over 3 dagen" in theirs.body_text
 
 

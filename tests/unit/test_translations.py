@@ -11,7 +11,14 @@ METHODS = [
     ("templates/**.html", "jinja2"),
     ("templates/**.txt", "jinja2"),
 ]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
 
 
 def _catalogue():
@@ -60,3 +67,18 @@ def test_placeholders_survive_translation():
         and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))
     ]
     assert wrong == []
+
+
+def test_dutch_speaks_to_colleagues_informally():
+    """One register, the one "Jullie zeiden, wij deden" sets: je/jij/jullie, never u/uw."""
+    import re
+
+    formal = re.compile(r"\b(u|uw|uzelf)\b", re.IGNORECASE)
+    found = [
+        text
+        for message in _catalogue()
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if text and formal.search(text)
+    ]
+    assert found == []

@@ -33,6 +33,7 @@ from tracker.actions.models import (
 )
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.notifications import services as outbox
 from tracker.notifications.rendering import absolute_url, app_path, signed_link
 from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
@@ -235,7 +236,7 @@ def _owner_subject(due: list[ActionLine], overview: bool) -> str:
 def _format_date(day: date) -> str:
     from flask_babel import format_date
 
-    return format_date(day, "medium")
+    return format_date(day, DAY_PATTERN)
 
 
 def remind_owners(now: datetime, since: datetime | None) -> dict:

@@ -60,6 +60,7 @@ from tracker.actions.queries import ActionFilter
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import refuse, role_required
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
@@ -93,7 +94,7 @@ def list_date(value) -> str:
 @lru_cache(maxsize=8192)
 def _list_date(locale: str, zone, value) -> str:
     day = value.astimezone(zone).date() if isinstance(value, datetime) else value
-    return babel_format_date(day, "medium", locale=locale)
+    return babel_format_date(day, DAY_PATTERN, locale=locale)
 
 
 @bp.app_template_test("visible_action")
@@ -216,7 +217,7 @@ def change_value(field: str, value: str | None) -> str:
         if field in ("deadline", "closed_on", "deadline_request"):
             if field == "deadline_request" and not value[:1].isdigit():
                 return str(DECISION_LABELS[DeadlineDecision(value)])
-            return format_date(date.fromisoformat(value), "medium")
+            return format_date(date.fromisoformat(value), DAY_PATTERN)
     except (ValueError, KeyError):
         pass
     return value

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from tracker import clock
 from tracker.audit import queries
 from tracker.audit.forms import AuditFilterForm
+from tracker.audit.labels import action_label, actor_label, details_text, subject_label
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
 from tracker.spreadsheets import csv_text
@@ -20,8 +21,12 @@ bp = Blueprint("audit", __name__)
 
 def _filter_form() -> tuple[AuditFilterForm, queries.AuditFilter]:
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [("", _("Everything"))] + [(a, a) for a in queries.actions()]
-    form.subject_type.choices = [("", _("Every kind"))] + [(t, t) for t in queries.subject_types()]
+    form.action.choices = [("", _("Everything"))] + [
+        (a, action_label(a)) for a in queries.actions()
+    ]
+    form.subject_type.choices = [("", _("Every kind"))] + [
+        (t, subject_label(t)) for t in queries.subject_types()
+    ]
     if request.args and not form.validate():
         return form, queries.AuditFilter()
     return form, queries.AuditFilter(
@@ -45,6 +50,10 @@ def audit_trail():
         form=form,
         pagination=pagination,
         args={k: v for k, v in request.args.items() if k != "page"},
+        action_label=action_label,
+        actor_label=actor_label,
+        subject_label=subject_label,
+        details_text=details_text,
     )
 
 

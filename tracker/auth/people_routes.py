@@ -196,9 +196,9 @@ def import_users_preview(token: str):
             uploads.discard(current_app.instance_path, token)
             flash(
                 _(
-                    "%(file)s is imported: %(created)d created, %(changed)d changed, "
-                    "%(unchanged)d unchanged, %(refused)d rows refused, %(deactivated)d "
-                    "deactivated.",
+                    "%(file)s is imported. Created: %(created)d · changed: %(changed)d · "
+                    "unchanged: %(unchanged)d · refused rows: %(refused)d · deactivated: "
+                    "%(deactivated)d.",
                     file=pending.file_name,
                     created=len(report.created),
                     changed=len(report.changed),

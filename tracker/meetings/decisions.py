@@ -35,6 +35,7 @@ from tracker.actions.models import (
 from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.meetings.agenda import visible_items
 from tracker.meetings.models import (
     AgendaItem,
@@ -137,7 +138,7 @@ def meeting_note(meeting: Meeting) -> str:
     with force_locale(get_organisation().default_locale):
         return _(
             "decided in staff meeting of %(date)s",
-            date=format_date(clock.local_date(meeting.starts_at), "d MMM y"),
+            date=format_date(clock.local_date(meeting.starts_at), DAY_PATTERN),
         )
 
 
@@ -225,7 +226,7 @@ def _record_outcome(
             words.append(
                 _(
                     "New deadline %(date)s approved.",
-                    date=format_date(request.requested_deadline, "medium"),
+                    date=format_date(request.requested_deadline, DAY_PATTERN),
                 )
                 if deadline_request == "approve"
                 else _("Request for a new deadline rejected.")
@@ -246,7 +247,7 @@ def _record_outcome(
             )
             if "deadline" in changes:
                 words.append(
-                    _("Deadline moved to %(date)s.", date=format_date(new_deadline, "medium"))
+                    _("Deadline moved to %(date)s.", date=format_date(new_deadline, DAY_PATTERN))
                 )
             if "owner" in changes:
                 words.append(_("Owner is now %(name)s.", name=new_owner.name))
@@ -347,7 +348,7 @@ def draft_minutes(meeting: Meeting) -> str:
             _(
                 "Minutes of %(title)s, %(date)s",
                 title=meeting.series.title,
-                date=format_date(clock.local_date(meeting.starts_at), "long"),
+                date=format_date(clock.local_date(meeting.starts_at), DAY_PATTERN),
             ),
             "",
             _("Attendees: %(names)s", names=", ".join(a.name for a in meeting.series.attendees)),

@@ -28,6 +28,7 @@ from tracker.actions.queries import owner_candidates
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.forms import saving
 from tracker.meetings import agenda, decisions, exports, permissions, queries, services
 from tracker.meetings.forms import (
@@ -75,7 +76,7 @@ def _template_globals(state) -> None:
 
 @lru_cache(maxsize=4096)
 def _medium_date(locale: str, value: str) -> str:
-    return babel_format_date(date.fromisoformat(value), "medium", locale=locale)
+    return babel_format_date(date.fromisoformat(value), DAY_PATTERN, locale=locale)
 
 
 def _snapshot_date(value: str | None) -> str:

@@ -24,6 +24,7 @@ from tracker import clock
 from tracker.auth.models import User
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import DAY_PATTERN
 from tracker.meetings.models import (
     CalendarFeed,
     ClosedDayRule,
@@ -364,7 +365,7 @@ class ClosedDayWarning(DomainError):
 
 def closed_day_warning(day: date, closure: Closure):
     """The warning, in the user's language, that `day` is closed."""
-    when = format_date(day, "full")
+    when = format_date(day, DAY_PATTERN)
     if closure.holiday:
         return _l(
             "%(date)s is a public holiday (%(name)s). Choose another day, or confirm below that "
@@ -509,7 +510,7 @@ def mail_attendees(
             key=f"{key}:{person.id}",
             kind=kind,
             template=kind,
-            subject=lambda: subject(format_date(day, "medium")),
+            subject=lambda: subject(format_date(day, DAY_PATTERN)),
             now=now,
             attachments=attachments,
             meeting=meeting,

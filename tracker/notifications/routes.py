@@ -27,7 +27,7 @@ STATUS_LABELS = {
     OutboxStatus.sending: _l("Sending"),
     OutboxStatus.sent: _l("Sent"),
     OutboxStatus.failed: _l("Failed"),
-    OutboxStatus.held: _l("Kept in the outbox"),
+    OutboxStatus.held: _l("Kept, not sent"),
 }
 STATUS_BADGES = {
     OutboxStatus.pending: "text-bg-info",
@@ -41,6 +41,14 @@ KIND_LABELS = {
     "owner-digest": _l("Weekly overview"),
     "escalation": _l("Escalation"),
     "director-digest": _l("Director's digest"),
+    "follow_closed": _l("Followed action closed"),
+    "follow_digest": _l("Monthly news for followers"),
+    "invitation": _l("Invitation"),
+    "password-reset": _l("New password"),
+    "reset": _l("New password"),
+    "meeting_agenda": _l("Meeting agenda"),
+    "meeting_changed": _l("Meeting moved or cancelled"),
+    "meeting_minutes": _l("Meeting minutes"),
 }
 #: The tracker's own error texts, shown translated; SMTP servers' replies are shown as sent.
 ERROR_LABELS = {

@@ -145,7 +145,7 @@ JOBS: dict[str, Job] = {
         # Last, so a run-once delivers what the others queued.
         Job(
             "deliver",
-            _l("Send the outbox"),
+            _l("Send the waiting mail"),
             _l("every minute"),
             _deliver,
             False,

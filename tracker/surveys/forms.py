@@ -33,6 +33,24 @@ SCALE_CHOICES = [
 ]
 
 
+#: What each question kind is called on screen (the preview's "Detect: …" names the choice).
+KIND_LABELS = {value: label for value, label in SCALE_CHOICES if value}
+FORMAT_LABELS = dict(FORMAT_CHOICES)
+
+#: Why a column of the file is not imported, in the director's words.
+SKIP_REASONS = {
+    "metadata": _l("data about the response, not an answer"),
+    "department": _l("the department of the respondent"),
+    "categorical": _l("a choice between names, not a scale"),
+    "multiple-choice": _l("one option of a multiple-choice question"),
+    "empty": _l("no answers"),
+    "override": _l("you chose not to import it"),
+    "outside-blocks": _l("outside the department blocks"),
+}
+#: Skipped columns the director may still import with a scale of their choosing.
+REVIVABLE = {"categorical", "multiple-choice", "override"}
+
+
 class UploadForm(FlaskForm):
     file = FileField(
         _l("Survey export"),

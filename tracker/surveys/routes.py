@@ -32,7 +32,11 @@ from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page
 from tracker.surveys import queries, services, themes, uploads
 from tracker.surveys.forms import (
+    FORMAT_LABELS,
+    KIND_LABELS,
+    REVIVABLE,
     SCALE_CHOICES,
+    SKIP_REASONS,
     ConfirmImportForm,
     LabelMapForm,
     QuestionThemeForm,
@@ -97,6 +101,16 @@ def upload():
                 )
             )
     return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
+
+
+def _forged_scales(source) -> list[str]:
+    """Scale choices that the preview's selects cannot send."""
+    allowed = {value for value, _label in SCALE_CHOICES}
+    return [
+        source.get(key, "")
+        for key in source
+        if key.startswith("scale-") and source.get(key, "") not in allowed
+    ]
 
 
 def _import_request(form: ConfirmImportForm, source) -> services.ImportRequest:
@@ -181,23 +195,26 @@ def preview(token: str):
         (str(i), name) for i, name in department_choices()
     ]
     import_request = _import_request(form, source)
+    forged = _forged_scales(source)
 
-    if request.method == "POST" and form.confirm.data and form.validate():
+    if request.method == "POST" and form.confirm.data and form.validate() and not forged:
         with saving(form) as outcome:
             summary = services.import_survey(
                 current_user, pending.data, pending.file_name, import_request
             )
         if outcome.ok:
             uploads.discard(current_app.instance_path, token)
+            counts = (
+                ngettext("%(num)d department", "%(num)d departments", len(summary.departments)),
+                ngettext("%(num)d result", "%(num)d results", summary.findings),
+                ngettext("%(num)d proposed finding", "%(num)d proposed findings", summary.proposed),
+                ngettext("%(num)d comment", "%(num)d comments", summary.comments),
+            )
             flash(
                 _(
-                    "%(file)s is imported: %(departments)d departments, %(findings)d results, "
-                    "%(proposed)d proposed findings, %(comments)d comments.",
+                    "%(file)s is imported: %(counts)s.",
                     file=pending.file_name,
-                    departments=len(summary.departments),
-                    findings=summary.findings,
-                    proposed=summary.proposed,
-                    comments=summary.comments,
+                    counts=", ".join(counts),
                 ),
                 "success",
             )
@@ -224,6 +241,8 @@ def preview(token: str):
             matched, unknown = services.match_departments(
                 list(parsed.departments), import_request.department_mapping
             )
+    if forged:
+        form.form_errors.append(_("Choose a scale from the list for every question."))
     earlier = []
     if parsed is not None:
         round_ = db.session.scalar(
@@ -245,6 +264,10 @@ def preview(token: str):
         import_request=import_request,
         departments=department_choices(),
         scale_choices=SCALE_CHOICES,
+        kind_labels=KIND_LABELS,
+        format_labels=FORMAT_LABELS,
+        skip_reasons=SKIP_REASONS,
+        revivable=REVIVABLE,
         threshold=organisation.anonymity_threshold,
         earlier_questions=earlier,
         earlier_texts={q.text: q for q in earlier},
@@ -267,6 +290,7 @@ def round_page(round_id: int):
         round=round_,
         rows=queries.round_overview(round_),
         imports=queries.imports_of_round(round_id),
+        format_labels=FORMAT_LABELS,
     )
 
 
@@ -287,10 +311,12 @@ def question_mapping(round_id: int):
             proposed = services.map_questions(current_user, round_, mapping)
         if outcome.ok:
             flash(
-                _(
+                ngettext(
                     "The questions are mapped. The change since the previous round is computed "
-                    "again; %(n)d findings are proposed.",
-                    n=proposed,
+                    "again; %(num)d finding is proposed.",
+                    "The questions are mapped. The change since the previous round is computed "
+                    "again; %(num)d findings are proposed.",
+                    proposed,
                 ),
                 "success",
             )
@@ -505,7 +531,11 @@ def benchmarks(round_id: int):
             else:
                 db.session.commit()
                 flash(
-                    _("The benchmarks are saved; %(n)d findings are proposed now.", n=proposed),
+                    ngettext(
+                        "The benchmarks are saved; %(num)d finding is proposed now.",
+                        "The benchmarks are saved; %(num)d findings are proposed now.",
+                        proposed,
+                    ),
                     "success",
                 )
                 return redirect(url_for("surveys.round_page", round_id=round_.id))

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from .base import (
     GRADE10,
@@ -66,6 +67,10 @@ _TRIVIAL_COMMENTS = {
     ".",
 }
 _MAX_EXAMPLES = 5
+#: A text field counts as a typed report grade when at least this share of its answers are
+#: whole numbers 1-10 (the rest, e.g. "7/8" or "-", is reported as not understood).
+_TYPED_GRADE_SHARE = 0.95
+_TYPED_GRADE_MIN = 3
 
 
 def merge_tallies(groups: list[Group], size: int) -> Group:
@@ -87,6 +92,22 @@ class _Decision:
     invalid: int = 0
     examples: tuple[str, ...] = ()
     observed: tuple[float, float] | None = None
+    typed_grade: bool = False
+
+
+def _typed_grade(tally: Tally, classify: Classifier) -> bool:
+    """A text-entry question answered with whole numbers 1-10: a report grade ("rapportcijfer")
+    asked as text, as Qualtrics text entry or a SurveyMonkey open answer gives it."""
+    grades = others = 0
+    for raw, count in tally.items():
+        cls, value = classify(raw)
+        if cls in (BLANK, EXCLUDED):
+            continue
+        if cls == NUMBER and value == int(value) and 1 <= value <= 10:
+            grades += count
+        else:
+            others += count
+    return grades >= _TYPED_GRADE_MIN and grades >= _TYPED_GRADE_SHARE * (grades + others)
 
 
 def _is_open(spec: QuestionSpec, texts: Tally, answered: int) -> bool:
@@ -148,11 +169,15 @@ def decide(
     if override == OPEN:
         return _Decision(OPEN)
     kind = override
+    typed_grade = False
     if kind is None:
         if answered == 0:
             return _Decision(SKIP, "empty")
         if spec.hint == OPEN:  # the export marks it as a text field
-            return _Decision(OPEN)
+            if not _typed_grade(tally, classify):
+                return _Decision(OPEN)
+            kind, typed_grade = GRADE10, True
+    if kind is None:
         if counts[UNKNOWN] > answered / 2 or (
             counts[UNKNOWN] and _OPEN_HINT.search(normalise(spec.text))
         ):
@@ -194,7 +219,12 @@ def decide(
             if len(examples) < _MAX_EXAMPLES:
                 examples.append(raw.strip())
     return _Decision(
-        kind, convert=convert, invalid=invalid, examples=tuple(examples), observed=observed
+        kind,
+        convert=convert,
+        invalid=invalid,
+        examples=tuple(examples),
+        observed=observed,
+        typed_grade=typed_grade,
     )
 
 
@@ -299,6 +329,7 @@ def aggregate(
                 decision.kind,
                 invalid_count=decision.invalid,
                 invalid_examples=decision.examples,
+                typed_grade=decision.typed_grade,
             )
             questions.append((j, question, decision, classify))
     keys = Counter(q.key for _, q, _, _ in questions)
@@ -326,19 +357,24 @@ def aggregate(
     for _, question, _, _ in questions:
         if question.invalid_count:
             warnings.append(
-                _l(
-                    'Question "%(question)s": %(count)d answers were not understood and were ignored '
+                lazy_ngettext(
+                    'Question "%(question)s": %(num)d answer was not understood and was ignored '
+                    '("%(example)s").',
+                    'Question "%(question)s": %(num)d answers were not understood and were ignored '
                     '(for example "%(example)s").',
+                    question.invalid_count,
                     question=question.key,
-                    count=question.invalid_count,
                     example=question.invalid_examples[0],
                 )
             )
     if unassigned:
         warnings.append(
-            _l(
-                "%(count)d respondents did not name a department; they only count in the overall results.",
-                count=unassigned,
+            lazy_ngettext(
+                "%(num)d respondent did not name a department; they only count in the overall "
+                "results.",
+                "%(num)d respondents did not name a department; they only count in the overall "
+                "results.",
+                unassigned,
             )
         )
     return ParsedSurvey(

@@ -84,6 +84,8 @@ class ParsedQuestion:
     theme: str | None = None
     invalid_count: int = 0  # answers that were not understood and ignored
     invalid_examples: tuple[str, ...] = ()
+    #: A text field scored as a 1-10 grade because its answers were whole numbers 1-10.
+    typed_grade: bool = False
 
     @property
     def scale(self) -> tuple[float, float] | None:
