@@ -45,6 +45,8 @@ def xml_text(value) -> str:
     if value is None:
         return ""
     return _NOT_XML.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 #: The one short form of a day ("di 3 maart 2026", "Tue 3 March 2026") and of a time ("10:00"):
 #: no seconds, no time zone name, the same on every page and in every mail.
 DAY_PATTERN = "EEE d MMMM y"
