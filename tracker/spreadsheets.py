@@ -42,12 +42,20 @@ def csv_text(headers: list[str], rows: Iterable[list]) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in headers])
+    writer.writerow([_csv_cell(h) for h in headers])
     for row in rows:
-        writer.writerow(
-            [neutralise(v.isoformat() if isinstance(v, (date, datetime)) else v) for v in row]
-        )
+        writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue()
+
+
+def _csv_cell(value):
+    """Dates as ISO 8601; text without control characters or lone surrogates (a NUL stops
+    some readers, a surrogate cannot be written as UTF-8), then formula-guarded."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise(xml_text(value))
+    return value
 
 
 # --- XLSX ---------------------------------------------------------------------------------

@@ -38,6 +38,41 @@ def test_failed_login_gives_the_same_generic_message(ctx, client, case):
     assert client.get("/").status_code == 302  # still not logged in
 
 
+@pytest.mark.parametrize(
+    "case", ["right password", "wrong password", "unknown account", "deactivated", "no password"]
+)
+def test_every_log_in_verifies_one_hash_of_the_configured_cost(ctx, client, app, monkeypatch, case):
+    """Log-in takes the same time whatever the address: one hash verification, always of
+    the cost real passwords have (a cheaper dummy hash told by its speed which exist)."""
+    from tracker.auth import services
+
+    method = "scrypt:2048:8:1"  # not the tests' default: the dummy must follow the setting
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", method)
+    user = make_user(email="piet@example.org")
+    user.password_hash = services.hash_password("correct horse battery", method)
+    email, password = "piet@example.org", "correct horse battery"
+    if case == "wrong password":
+        password = "wrong password here"
+    elif case == "unknown account":
+        email = "nobody@example.org"
+    elif case == "deactivated":
+        user.active = False
+    elif case == "no password":  # signs in through the identity provider only
+        user.password_hash = None
+    db.session.commit()
+    verified = []
+    real_check = services.check_password_hash
+
+    def check(stored, given):
+        verified.append(stored.split("$", 1)[0])
+        return real_check(stored, given)
+
+    monkeypatch.setattr(services, "check_password_hash", check)
+    response = client.login(email, password)
+    assert verified == [method]
+    assert (response.status_code == 302) is (case == "right password")
+
+
 def test_failed_logins_are_limited_per_account(ctx, client, app):
     make_user(email="kim@example.org")
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -160,13 +161,23 @@ def test_admin_sees_the_jobs_and_runs_one_by_hand(team, client, app):
     for name in jobs.JOBS:
         assert f'data-job="{name}"' in page
     assert "Er draait op dit moment geen planner" in page
+    # "Run now" queues the job for the scheduler and returns at once: nothing ran yet.
     response = client.post("/admin/jobs/reminders/run", follow_redirects=True)
     text = response.get_data(as_text=True)
-    assert "berichten klaargezet: 3" in text
+    assert "zodra de planner weer draait" in text
+    assert 'data-job-state="requested"' in text
+    assert outbox_rows() == []
+    assert jobs.requested_runs() == ["reminders"]
+    # The scheduler's run answers the request.
+    jobs.run_job(app, "reminders", trigger="manual")
+    assert jobs.requested_runs() == []
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "berichten klaargezet: 3" in page and "data-job-state" not in page
     assert len(outbox_rows()) == 3
     run = db.session.get(JobRun, "reminders")
     db.session.refresh(run)
     assert run.last_trigger == "manual" and run.last_status == "ok"
+    assert run.running_since is None
     assert client.post("/admin/jobs/nonsense/run").status_code == 404
 
 
@@ -232,7 +243,12 @@ def test_a_standby_scheduler_takes_over_and_catches_up_once(team, app, mail_serv
     assert active.active and not standby.active
     standby.scheduled("reminders")  # its timer fires, but it is not the active one
     assert db.session.get(JobRun, "reminders") is None
-    active.stop()  # the active one goes away (and lets go of the lease)
+    # The installation ran every job a week ago; then the active scheduler goes away (and
+    # lets go of the lease) before today's runs.
+    for name in jobs.JOBS:
+        db.session.add(JobRun(name=name, last_success_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    active.stop()
     standby.tick()
     assert standby.active
     standby.catch_up()  # what its tick scheduled
@@ -247,6 +263,24 @@ def test_a_standby_scheduler_takes_over_and_catches_up_once(team, app, mail_serv
     ]
     standby.catch_up()  # nothing is due any more
     assert len([m for m in mail_server.messages if m.to.startswith("owner")]) == 3
+
+
+def test_the_first_start_waits_for_each_jobs_time_instead_of_mailing_at_once(
+    team, app, mail_server
+):
+    due_today(team)
+    first = runner.Runner(app)
+    first.tick()
+    assert first.active
+    first.catch_up()
+    db.session.expire_all()
+    runs = {run.name: run for run in db.session.scalars(select(JobRun))}
+    assert set(runs) == set(jobs.JOBS)
+    # Only the outbox ran; the others wait for their time (no digest on installation day).
+    assert {name for name, run in runs.items() if run.last_run_at} == {"deliver"}
+    assert all(run.last_success_at for run in runs.values())
+    assert mail_server.messages == []
+    first.stop()
 
 
 # --- The command line ---------------------------------------------------------------------
@@ -406,6 +440,10 @@ def test_a_standby_scheduler_process_takes_over_when_the_active_one_stops(team, 
     due_today(team)
     env = {**_environment(app, mail_server), "SCHEDULER_LEASE_SECONDS": "3"}
     command = [sys.executable, "-m", "flask", "--app", "app", "scheduler"]
+    # An installation whose jobs last ran a week ago (a first start would wait for their time).
+    for name in jobs.JOBS:
+        db.session.add(JobRun(name=name, last_success_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
     first = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -436,11 +474,83 @@ def test_a_standby_scheduler_process_takes_over_when_the_active_one_stops(team, 
     assert _lease_holder() is None  # both let go when they stopped
 
 
+class StallingMailServer:
+    """Accepts SMTP connections and never answers: the worst mail server there is."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        for connection in [self.listener, *self.connections]:
+            connection.close()
+
+
+def test_a_mail_server_that_never_answers_holds_up_only_the_outbox(team, app, monkeypatch):
+    """The outbox has its own thread and the SMTP time-out ends its wait; meanwhile a job
+    asked for on the jobs page runs (the page itself only queued it)."""
+    stalling = StallingMailServer()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", stalling.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 8)
+    monkeypatch.setitem(app.config, "SCHEDULER_LEASE_SECONDS", 3)  # a tick every second
+    due_today(team)
+    jobs.run_job(app, "reminders")  # three messages wait in the outbox
+    scheduler = runner.Runner(app)
+    scheduler.start()
+    try:
+        _wait_for(
+            lambda: stalling.connections and _running("deliver"),
+            "the outbox job to hang on the mail server",
+        )
+        jobs.request_run("housekeeping")
+        db.session.commit()
+        _wait_for(
+            lambda: _last_run("housekeeping") is not None,
+            "the requested job to run beside the hanging outbox",
+        )
+        assert _running("deliver"), "the outbox was still waiting for the mail server"
+        # The time-out ends the wait: the messages are postponed, not lost.
+        _wait_for(lambda: not _running("deliver"), "the SMTP time-out to end the wait")
+        rows = outbox_rows()
+        assert rows and all(r.status is not OutboxStatus.sent for r in rows)
+        assert any("timed out" in (r.last_error or "").lower() for r in rows)
+    finally:
+        scheduler.stop()
+        stalling.close()
+
+
+def _running(name: str) -> bool:
+    running = db.session.scalar(select(JobRun.running_since).where(JobRun.name == name))
+    db.session.rollback()
+    return running is not None
+
+
+def _last_run(name: str):
+    last = db.session.scalar(select(JobRun.last_run_at).where(JobRun.name == name))
+    db.session.rollback()
+    return last
+
+
 # --- make run: the scheduler inside the development server --------------------------------
 
 
 @pytest.mark.parametrize("reload", [True, False], ids=["reloader", "no-reloader"])
 def test_the_development_server_runs_the_scheduler_exactly_once(app, ctx, reload):
+    # Jobs that last ran a week ago: the first tick catches each up once.
+    for name in jobs.JOBS:
+        db.session.add(JobRun(name=name, last_success_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
     port = free_port()
     env = _environment(app, type("NoServer", (), {"port": 1})())
     env.pop("MAIL_SERVER")

@@ -427,3 +427,47 @@ def test_housekeeping_job_forgets_failed_log_ins_older_than_30_days(app, world):
     assert jobs.run_job(app, "housekeeping", now) == {"login_attempts_removed": 1}
     db.session.expire_all()
     assert [a.email for a in db.session.scalars(select(LoginAttempt))] == ["new@example.org"]
+
+
+def _fires(trigger, start: datetime, end: datetime) -> list[datetime]:
+    """Every fire time of an APScheduler trigger from start to end, as the scheduler asks."""
+    fires, previous, now = [], None, start
+    while True:
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None or fire > end:
+            return fires
+        fires.append(fire.astimezone(timezone.utc))
+        assert len(fires) < 50, "the trigger keeps answering the same time"
+        previous, now = fire, fire
+
+
+@pytest.mark.parametrize("weekly", [False, True], ids=["daily", "weekly"])
+def test_a_job_at_half_past_two_runs_once_on_both_daylight_saving_days(app, weekly):
+    """02:30 does not exist on 29 March 2026 (clocks go 02:00 -> 03:00) and happens twice on
+    25 October 2026 (03:00 -> 02:00): the job runs once on each day, just after the gap in
+    March, the first time in October."""
+    config = {**app.config, "SCHEDULER_HOUR": 2, "DIGEST_WEEKDAY": 6}  # Sunday
+    job = jobs.JOBS["director_digest" if weekly else "followers"]
+    minute = 10 if weekly else 15
+    trigger = job.trigger(config, AMSTERDAM)
+    spring = _fires(
+        trigger,
+        datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc),
+        datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc),
+    )
+    autumn = _fires(
+        trigger,
+        datetime(2026, 10, 24, 12, 0, tzinfo=timezone.utc),
+        datetime(2026, 10, 26, 12, 0, tzinfo=timezone.utc),
+    )
+    # 02:xx CET in the skipped hour is 01:xx UTC = 03:xx CEST: just after the gap.
+    march = datetime(2026, 3, 29, 1, minute, tzinfo=timezone.utc)
+    october = datetime(2026, 10, 25, 0, minute, tzinfo=timezone.utc)  # 02:xx CEST, the first
+    if weekly:
+        assert spring == [march] and autumn == [october]
+    else:
+        assert spring == [march, datetime(2026, 3, 30, 0, minute, tzinfo=timezone.utc)]
+        assert autumn == [october, datetime(2026, 10, 26, 1, minute, tzinfo=timezone.utc)]
+    # The runner's "is it due?" agrees: after the first run in October, not due again.
+    ran = october + timedelta(seconds=5)
+    assert not jobs.is_due(job, ran, october + timedelta(hours=1, minutes=30), config, AMSTERDAM)

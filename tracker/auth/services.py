@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,8 +25,13 @@ security_log = logging.getLogger("tracker.security")
 LOGIN_FAILED = _l("The e-mail address or password is not correct.")
 LOGIN_THROTTLED = _l("Too many failed log-ins. Wait a quarter of an hour and try again.")
 
-# Compared against when the account does not exist, so timing reveals nothing either.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt:1024:8:1")
+
+@lru_cache(maxsize=4)
+def dummy_hash(method: str) -> str:
+    """Verified when the account does not exist or has no password, so a log-in takes as
+    long as with a real account: made with the method real passwords are hashed with (a
+    cheaper one would tell by its speed which addresses exist)."""
+    return generate_password_hash("not a password", method=method)
 
 
 class LoginLimits:
@@ -78,7 +85,10 @@ def authenticate(
 
     user = db.session.scalar(select(User).where(User.email == email))
     valid = check_password_hash(
-        user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+        user.password_hash
+        if user and user.password_hash
+        else dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]),
+        password,
     )
     ok = bool(user and user.password_hash and valid and user.active)
     not_admin = ok and admins_only and not user.is_admin

@@ -16,12 +16,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import time as dt_time
 
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -76,18 +76,49 @@ class Job:
         return self.make_trigger(config, zone)
 
 
+class WallClockTrigger(BaseTrigger):
+    """Every day (or on one weekday) at a wall-clock time of the organisation's zone, once a
+    day also when the clocks change: a time in the skipped hour (02:30 in late March) runs
+    just after the gap, at 03:30; a time in the repeated hour (02:30 in late October) runs
+    the first time only. (APScheduler's CronTrigger with a zoneinfo zone fires twice there.)"""
+
+    def __init__(self, hour: int, minute: int, zone: tzinfo, weekday: int | None = None):
+        self.at = dt_time(hour, minute)
+        self.zone = zone
+        self.weekday = weekday
+
+    def moment(self, day: date) -> datetime:
+        """The day's fire time: fold=0 is the first of a repeated time, and for a skipped
+        time the offset before the change, which lands just after the gap."""
+        return datetime.combine(day, self.at, tzinfo=self.zone).astimezone(timezone.utc)
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        after = previous_fire_time if previous_fire_time is not None else None
+        day = now.astimezone(self.zone).date() - timedelta(days=1)
+        for offset in range(9):
+            candidate_day = day + timedelta(days=offset)
+            if self.weekday is not None and candidate_day.weekday() != self.weekday:
+                continue
+            fire = self.moment(candidate_day)
+            if fire >= now and (after is None or fire > after):
+                return fire.astimezone(self.zone)
+        return None
+
+    def __str__(self) -> str:
+        return f"wall clock {self.at:%H:%M}" + (
+            f" on weekday {self.weekday}" if self.weekday is not None else ""
+        )
+
+
 def _daily(minute: int, hour_offset: int = 0):
-    return lambda config, zone: CronTrigger(
-        hour=(int(config["SCHEDULER_HOUR"]) + hour_offset) % 24, minute=minute, timezone=zone
+    return lambda config, zone: WallClockTrigger(
+        (int(config["SCHEDULER_HOUR"]) + hour_offset) % 24, minute, zone
     )
 
 
 def _weekly(minute: int):
-    return lambda config, zone: CronTrigger(
-        day_of_week=int(config["DIGEST_WEEKDAY"]) % 7,
-        hour=int(config["SCHEDULER_HOUR"]),
-        minute=minute,
-        timezone=zone,
+    return lambda config, zone: WallClockTrigger(
+        int(config["SCHEDULER_HOUR"]), minute, zone, weekday=int(config["DIGEST_WEEKDAY"]) % 7
     )
 
 
@@ -173,6 +204,7 @@ def _record_error(
                 last_message=f"{type(error).__name__}: {error}"[:2000],
                 last_duration=duration,
                 last_trigger=trigger,
+                running_since=None,
             )
         )
         db.session.commit()
@@ -181,16 +213,39 @@ def _record_error(
         log.exception("job %s: could not record its error", name)
 
 
+def _start(name: str, now: datetime) -> bool:
+    """Mark the job as running, unless a run of it is under way (compare-and-set: of two at
+    once, one starts). Clears a "run now" request: this run answers it. A run that started
+    longer ago than OUTBOX_SENDING_TIMEOUT never finished (its process was killed) and no
+    longer counts, as for the messages it had claimed."""
+    outbox.insert_or_ignore(JobRun.__table__, {"name": name}, ["name"])
+    db.session.commit()
+    stale = now - timedelta(seconds=int(current_app.config["OUTBOX_SENDING_TIMEOUT"]))
+    started = db.session.execute(
+        update(JobRun)
+        .where(
+            JobRun.name == name,
+            (JobRun.running_since.is_(None)) | (JobRun.running_since < stale),
+        )
+        .values(running_since=now, requested_at=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    return started == 1
+
+
 def run_in_context(name: str, now: datetime | None = None, trigger: str = "manual") -> dict:
     """Run one job in the current app context and record it; commits. Returns what it did
-    ({"queued": 3}, {"sent": 2, ...}), {"skipped": 1} when another run got there first, or
-    {"error": "..."} (also recorded and logged)."""
+    ({"queued": 3}, {"sent": 2, ...}), {"running": 1} when a run of it is still under way,
+    {"skipped": 1} when another run finished the same work first, or {"error": "..."} (also
+    recorded and logged)."""
     job = JOBS[name]
     now = now or utcnow()
     started = time.monotonic()
     try:
-        outbox.insert_or_ignore(JobRun.__table__, {"name": name}, ["name"])
-        db.session.commit()
+        if not _start(name, now):
+            log.info("job %s (%s): a run is still under way", name, trigger)
+            return {"running": 1}
         previous = db.session.scalar(select(JobRun.last_success_at).where(JobRun.name == name))
         result = job.run(now, previous)
         success_at = now if previous is None or now > previous else previous
@@ -209,12 +264,14 @@ def run_in_context(name: str, now: datetime | None = None, trigger: str = "manua
                 last_message=json.dumps(result),
                 last_duration=time.monotonic() - started,
                 last_trigger=trigger,
+                running_since=None,
             ),
             execution_options={"synchronize_session": False},
         ).rowcount
         if moved != 1:
             # Another run of this job finished in the meantime: its work counts, not ours.
             db.session.rollback()
+            _finish(name)
             log.info("job %s: another run got there first; nothing done", name)
             return {"skipped": 1}
         db.session.commit()
@@ -224,6 +281,45 @@ def run_in_context(name: str, now: datetime | None = None, trigger: str = "manua
         return {"error": str(error)}
     log.info("job %s (%s): %s", name, trigger, result)
     return result
+
+
+def _finish(name: str) -> None:
+    db.session.execute(
+        update(JobRun).where(JobRun.name == name).values(running_since=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+
+
+def request_run(name: str, now: datetime | None = None) -> None:
+    """ "Run now": the active scheduler picks it up at its next tick."""
+    outbox.insert_or_ignore(JobRun.__table__, {"name": name}, ["name"])
+    db.session.execute(
+        update(JobRun).where(JobRun.name == name).values(requested_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def requested_runs() -> list[str]:
+    """Jobs someone asked to run now, oldest request first."""
+    return list(
+        db.session.scalars(
+            select(JobRun.name)
+            .where(JobRun.requested_at.is_not(None))
+            .order_by(JobRun.requested_at)
+        )
+    )
+
+
+def plan_first_runs(now: datetime) -> list[str]:
+    """On a scheduler's very first start: jobs that never ran wait for their time instead
+    of running at once (no weekly digest on the day of installation). Returns their names."""
+    known = set(db.session.scalars(select(JobRun.name)))
+    planned = [name for name in JOBS if name not in known and name != "deliver"]
+    for name in planned:
+        outbox.insert_or_ignore(JobRun.__table__, {"name": name, "last_success_at": now}, ["name"])
+    db.session.commit()
+    return planned
 
 
 def run_job(app: Flask, name: str, now: datetime | None = None, trigger: str = "manual") -> dict:

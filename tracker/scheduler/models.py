@@ -35,3 +35,8 @@ class JobRun(db.Model):
     last_duration: Mapped[float | None]
     #: manual, schedule, catch-up, once
     last_trigger: Mapped[str | None] = mapped_column(String(20))
+    #: Set while a run is under way: a run that starts meanwhile is "still running".
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: "Run now" on the jobs page: the scheduler runs it at its next tick (never the web
+    #: request, which a slow mail server would hold up).
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from tracker import clock
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
+from tracker.extensions import db
 from tracker.scheduler import jobs
 from tracker.scheduler.runner import current_lease
 from tracker.types import utcnow
@@ -28,6 +29,7 @@ RESULT_LABELS = {
     "agendas": _l("agendas"),
     "login_attempts_removed": _l("old log-in attempts removed"),
     "skipped": _l("skipped, another run did it"),
+    "running": _l("still running"),
 }
 
 
@@ -77,18 +79,31 @@ def job_list():
 @bp.route("/admin/jobs/<job>/run", methods=["POST"])
 @role_required(Role.admin)
 def run_job(job: str):
+    """Queue the job for the scheduler and return at once: a web request never waits for a
+    job (a mail server that does not answer would hold it up for minutes)."""
     name = job
     if name not in jobs.JOBS:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("scheduler.job_list"))
-    app = current_app._get_current_object()
-    result = jobs.run_job(app, name, trigger="manual")
-    if jobs.JOBS[name].sends_mail and "error" not in result:
-        delivered = jobs.run_job(app, "deliver", trigger="manual")
-        result = {**result, **{k: v for k, v in delivered.items() if v}}
-    flash(
-        _("%(job)s: %(result)s", job=jobs.JOBS[name].label, result=describe_result(result)),
-        "danger" if "error" in result else "success",
-    )
+    jobs.request_run(name)
+    db.session.commit()
+    lease = current_lease()
+    if lease is not None and lease.expires_at > utcnow():
+        flash(
+            _(
+                "%(job)s will run within a minute; this page shows when it is done.",
+                job=jobs.JOBS[name].label,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "%(job)s will run as soon as the scheduler runs again: no scheduler is "
+                "running at the moment.",
+                job=jobs.JOBS[name].label,
+            ),
+            "warning",
+        )
     return redirect(url_for("scheduler.job_list"))

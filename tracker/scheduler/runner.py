@@ -166,8 +166,13 @@ class Runner:
         options = {
             "timezone": zone,
             # Jobs one after the other; the lease is renewed beside them, so a long job
-            # does not let it expire.
-            "executors": {"default": ThreadPoolExecutor(1), "lease": ThreadPoolExecutor(1)},
+            # does not let it expire; mail has its own thread, so a mail server that does
+            # not answer holds up the outbox only, never the other jobs.
+            "executors": {
+                "default": ThreadPoolExecutor(1),
+                "mail": ThreadPoolExecutor(1),
+                "lease": ThreadPoolExecutor(1),
+            },
             "job_defaults": {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         }
         self.scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(**options)
@@ -178,6 +183,7 @@ class Runner:
                 args=[job.name],
                 id=job.name,
                 name=job.name,
+                executor=_executor(job.name),
             )
         # Renew (or try to take) the lease; catch up when it is taken.
         self.scheduler.add_job(
@@ -204,14 +210,53 @@ class Runner:
         elif not held and self.active:
             log.warning("scheduler %s lost the lease; standing by", self.lease.holder)
             self.active = False
+        if self.active:
+            self.run_requested()
+
+    def run_requested(self) -> None:
+        """Jobs an admin asked to run now (the jobs page): each on its own thread's queue."""
+        try:
+            with self.app.app_context():
+                names = jobs.requested_runs()
+                db.session.remove()
+        except Exception:  # the database is away: the next tick asks again
+            log.exception("scheduler: could not read the requested runs")
+            return
+        for name in names:
+            if name in jobs.JOBS:
+                self._queue(name, "manual")
+
+    def _queue(self, name: str, trigger: str) -> None:
+        """Run `name` soon on its thread, once even when asked twice before it starts (now,
+        in this thread, when the scheduler is not running: a direct call)."""
+        if not self.scheduler.running:
+            self.run(name, trigger)
+            return
+        self.scheduler.add_job(
+            self.run,
+            args=[name, trigger],
+            id=f"now-{name}",
+            name=f"now-{name}",
+            executor=_executor(name),
+            replace_existing=True,
+        )
 
     def catch_up(self) -> None:
-        """Every job whose time passed since its last successful run, once."""
+        """Every job whose time passed since its last successful run, once. On the very
+        first start, jobs that never ran wait for their time."""
+        with self.app.app_context():
+            planned = jobs.plan_first_runs(utcnow())
+            db.session.remove()
+        if planned:
+            log.info("first start: %s wait for their time", ", ".join(planned))
         for name in due_jobs(self.app):
             if not self.lease.acquire():
                 self.active = False
                 return
-            self.run(name, "catch-up")
+            if _executor(name) == "default":
+                self.run(name, "catch-up")
+            else:
+                self._queue(name, "catch-up")
 
     def scheduled(self, name: str) -> None:
         if not self.lease.acquire():
@@ -222,7 +267,8 @@ class Runner:
     def run(self, name: str, trigger: str) -> None:
         jobs.run_job(self.app, name, trigger=trigger)
         if jobs.JOBS[name].sends_mail:
-            jobs.run_job(self.app, "deliver", trigger=trigger)
+            # What it queued goes out at once, on the mail thread.
+            self._queue("deliver", trigger)
 
     def start(self) -> None:
         log.info("scheduler %s starting", self.lease.holder)
@@ -237,6 +283,10 @@ class Runner:
             self.lease.release()
         except Exception:  # at exit the database may be gone; the lease expires by itself
             log.debug("lease not released", exc_info=True)
+
+
+def _executor(name: str) -> str:
+    return "mail" if name == "deliver" else "default"
 
 
 _started_lock = threading.Lock()
