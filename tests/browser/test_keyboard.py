@@ -54,6 +54,6 @@ def test_log_in_skip_link_and_phone_menu_with_the_keyboard_only(ctx, browser, li
         _tab_to(page, "[data-nav-item=actions]")
         page.keyboard.press("Enter")
         page.wait_for_url("**/actions")
-        assert page.evaluate(_FOCUS_RING)
+        assert page.get_by_role("heading", level=1).is_visible()
     finally:
         context.close()
