@@ -54,6 +54,10 @@ def from_environment(instance_path: Path) -> dict:
             "MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]
         ),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", DEFAULTS["MAIL_TIMEOUT"])),
+        "ACCESSIBILITY_CONTACT": os.environ.get("ACCESSIBILITY_CONTACT") or None,
+        "ACCESSIBILITY_CHECKED_ON": os.environ.get(
+            "ACCESSIBILITY_CHECKED_ON", DEFAULTS["ACCESSIBILITY_CHECKED_ON"]
+        ),
         # Absolute links in e-mail, and the OpenID Connect redirect URI.
         "BASE_URL": os.environ.get("BASE_URL", DEFAULTS["BASE_URL"]).rstrip("/"),
         # OpenID Connect sign-in (README "Connecting your identity provider"). Without an
@@ -112,6 +116,10 @@ DEFAULTS = {
     #: Seconds before an SMTP connect or reply counts as a (temporary) failure.
     "MAIL_TIMEOUT": 30,
     "BASE_URL": "http://127.0.0.1:5000",
+    #: The accessibility statement (/accessibility): where to report a barrier (unset: the
+    #: application's administrators) and the date of the last check against WCAG 2.1 AA.
+    "ACCESSIBILITY_CONTACT": None,
+    "ACCESSIBILITY_CHECKED_ON": "2026-12-04",
     # OpenID Connect (all unset: password log-in only).
     "OIDC_ISSUER": None,
     "OIDC_CLIENT_ID": None,

@@ -54,6 +54,7 @@ EXPECTED = {
     "auth.import_users_preview": ADMIN,  # and only the uploader's own token (test_people)
     "auth.reset_password": EVERYONE,
     "auth.set_password": EVERYONE,
+    "organisation.accessibility": EVERYONE,  # the accessibility statement: the law asks it public
     "organisation.departments": SIGNED_IN,
     "organisation.department": SIGNED_IN,
     "organisation.department_staff": DEPARTMENT_DIRECTOR,

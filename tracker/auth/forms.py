@@ -18,7 +18,11 @@ from tracker.forms import MultiCheckboxField
 
 MIN_PASSWORD = 10
 
-LOCALE_CHOICES = [("", _l("Organisation default")), ("nl", "Nederlands"), ("en", "English")]
+LOCALE_CHOICES = [
+    ("", _l("Organisation default")),
+    ("nl", "Nederlands", {"lang": "nl"}),
+    ("en", "English", {"lang": "en"}),
+]
 
 
 def role_choices():
@@ -44,7 +48,11 @@ class LanguageForm(FlaskForm):
     class Meta:
         csrf = False
 
-    language = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")])
+    # Each language's name in that language, marked so a screen reader pronounces it so.
+    language = SelectField(
+        _l("Language"),
+        choices=[("nl", "Nederlands", {"lang": "nl"}), ("en", "English", {"lang": "en"})],
+    )
     submit = SubmitField(_l("Change language"))
 
 

@@ -59,7 +59,8 @@ class DirectorateForm(FlaskForm):
 class SettingsForm(FlaskForm):
     name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
     default_locale = SelectField(
-        _l("Default language"), choices=[("nl", "Nederlands"), ("en", "English")]
+        _l("Default language"),
+        choices=[("nl", "Nederlands", {"lang": "nl"}), ("en", "English", {"lang": "en"})],
     )
     anonymity_threshold = IntegerField(
         _l("Anonymity threshold"),

@@ -79,3 +79,17 @@ def department_choices(include_inactive: bool = False) -> list[tuple[int, str]]:
 
 def directorates() -> list[Directorate]:
     return list(db.session.scalars(select(Directorate).order_by(Directorate.name)))
+
+
+def accessibility_contacts(configured: str | None) -> list[str]:
+    """Where to report an accessibility barrier: the configured address, else the
+    application's active administrators (people who can act on it)."""
+    from tracker.auth.models import Role, User
+
+    if configured:
+        return [configured]
+    return list(
+        db.session.scalars(
+            select(User.email).where(User.role == Role.admin, User.active).order_by(User.id)
+        )
+    )

@@ -1,8 +1,17 @@
 """Departments for everyone to see; staff lists for their directors; settings for admins."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,6 +27,7 @@ from tracker.organisation.closed_days import closed_days
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
 from tracker.organisation.models import Department, DepartmentMembership, Directorate
 from tracker.organisation.queries import (
+    accessibility_contacts,
     department_choices,
     departments_with_people,
     directorates,
@@ -27,6 +37,16 @@ from tracker.surveys.models import Finding, SurveyRound
 from tracker.surveys.services import refresh_previous_scores
 
 bp = Blueprint("organisation", __name__)
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement: open to everyone, signed in or not (the law asks it)."""
+    return render_template(
+        "organisation/accessibility.html",
+        contacts=accessibility_contacts(current_app.config["ACCESSIBILITY_CONTACT"]),
+        checked_on=date.fromisoformat(current_app.config["ACCESSIBILITY_CHECKED_ON"]),
+    )
 
 
 @bp.route("/departments")
