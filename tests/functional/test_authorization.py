@@ -138,6 +138,7 @@ EXPECTED = {
     "meetings.move_item": DEPARTMENT_DIRECTOR,
     "meetings.run": DEPARTMENT_DIRECTOR,
     "meetings.minutes": DEPARTMENT_DIRECTOR,
+    "meetings.record_attendance": DEPARTMENT_DIRECTOR,
     "meetings.publish_minutes": DEPARTMENT_DIRECTOR,
     "meetings.printable": DEPARTMENT_DIRECTOR | {"employee"},
     "meetings.document": DEPARTMENT_DIRECTOR | {"employee"},

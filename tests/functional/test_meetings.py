@@ -545,3 +545,41 @@ def test_a_closed_meeting_decides_nothing_more(ctx, client):
     assert db.session.get(ImprovementAction, action.id).status.value == "proposed"
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == action.id))
     assert item.outcome is None and item.state.value == "rolled_over"
+
+
+def test_the_chair_records_who_was_absent_and_the_minutes_say_so(ctx, client, make_client):
+    w = _world()
+    meeting, secretary = w["meeting"], w["secretary"]
+    agenda.build_agenda(w["director"], meeting)
+    db.session.commit()
+    client.login("director@example.org")
+    url = f"/meetings/{meeting.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="attendance"' in page and f'value="{secretary.id}"' in page
+    # Only the director is ticked: the secretary was away.
+    response = client.post(f"{url}/attendance", {"present": str(w["director"].id)})
+    assert response.status_code == 302
+    db.session.refresh(meeting)
+    assert [p.name for p in meeting.absentees] == ["Sam"]
+    page = client.get(url).get_data(as_text=True)
+    assert "Aanwezig: Diederik" in page and "Afwezig: Sam" in page
+    # The minutes drafted at closing, the Word minutes and the printable minutes list both.
+    decisions.close_meeting(w["director"], meeting)
+    db.session.commit()
+    assert "Aanwezig: Diederik" in meeting.minutes and "Afwezig: Sam" in meeting.minutes
+    word = Document(io.BytesIO(client.get(f"{url}/minutes.docx").data))
+    texts = [p.text for p in word.paragraphs]
+    assert "Aanwezig: Diederik" in texts and "Afwezig: Sam" in texts
+    printed = client.get(f"{url}/print/minutes").get_data(as_text=True)
+    assert "Afwezig: Sam" in printed
+    # Someone who is not an attendee, or a forged value, is refused and changes nothing.
+    for forged in (str(w["outsider"].id), "abc"):
+        client.post(f"{url}/attendance", {"present": forged})
+        db.session.refresh(meeting)
+        assert [p.name for p in meeting.absentees] == ["Sam"]
+    # Another director's staff member cannot record it.
+    owner = make_client()
+    owner.login("owner@example.org")
+    assert owner.post(f"{url}/attendance", {"present": str(secretary.id)}).status_code == 403
+    db.session.refresh(meeting)
+    assert [p.name for p in meeting.absentees] == ["Sam"]

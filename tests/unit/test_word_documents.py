@@ -218,7 +218,7 @@ def test_minutes_hold_decisions_with_new_owner_and_deadline_and_the_attendees(me
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:3] == ["Verslag: Stafoverleg ICT", "Deelnemers", "Besluiten"]
     body = [p.text for p in document.paragraphs]
-    assert "Diederik Jansen, Emre Yilmaz" in body
+    assert "Aanwezig: Diederik Jansen, Emre Yilmaz" in body
     decided = document.tables[0]
     assert [c.text for c in decided.rows[0].cells] == [
         "#",

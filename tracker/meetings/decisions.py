@@ -320,6 +320,31 @@ def _check_status_texts(action, new_status, result, explanation, reason) -> None
         )
 
 
+def record_attendance(acting_user: User | None, meeting: Meeting, present_ids) -> Meeting:
+    """Who of the attendees was there: the others are the absentees in the minutes. The
+    chair (or whoever manages the meeting) records it, until the minutes are published."""
+    require_manager(acting_user, meeting.series)
+    if meeting.status is MeetingStatus.cancelled:
+        raise DomainError(_l("This meeting is cancelled."))
+    if meeting.minutes_published_at is not None:
+        raise DomainError(_l("The minutes are published; attendance can no longer change."))
+    attendees = {person.id: person for person in meeting.series.attendees}
+    present = set(present_ids)
+    if not present <= set(attendees):
+        raise DomainError(_l("Choose from the attendees of this meeting."), "present")
+    meeting.absentees = [person for pid, person in attendees.items() if pid not in present]
+    db.session.flush()
+    return meeting
+
+
+def attendance_lines(meeting: Meeting) -> list[str]:
+    """ "Present: …" and, when anyone was away, "Absent: …" (minutes, Word, print)."""
+    lines = [_("Present: %(names)s", names=", ".join(p.name for p in meeting.present) or "–")]
+    if meeting.absentees:
+        lines.append(_("Absent: %(names)s", names=", ".join(p.name for p in meeting.absentees)))
+    return lines
+
+
 def close_meeting(
     acting_user: User | None, meeting: Meeting, now: datetime | None = None
 ) -> Meeting:
@@ -351,7 +376,7 @@ def draft_minutes(meeting: Meeting) -> str:
                 date=format_date(clock.local_date(meeting.starts_at), DAY_PATTERN),
             ),
             "",
-            _("Attendees: %(names)s", names=", ".join(a.name for a in meeting.series.attendees)),
+            *attendance_lines(meeting),
             "",
             _("Decisions"),
         ]

@@ -322,8 +322,11 @@ def _to_decide(item, words: _Words) -> str:
 
 def _minutes(document, meeting: Meeting, rows) -> None:
     Line = documents.Line
+    from tracker.meetings.decisions import attendance_lines
+
     documents.heading(document, _("Attendees"), 2)
-    documents.paragraph(document, ", ".join(a.name for a in meeting.series.attendees) or "–")
+    for line in attendance_lines(meeting):
+        documents.paragraph(document, line)
     documents.heading(document, _("Decisions"), 2)
     decided = [row for row in rows if row.item.state is ItemState.decided]
     if decided:

@@ -97,6 +97,16 @@ meeting_attendee = Table(
 )
 
 
+#: Who of the series' attendees was not at a meeting (recorded by the chair or the minute
+#: taker); everyone else was present. The minutes list both.
+meeting_absentee = Table(
+    "meeting_absentee",
+    db.Model.metadata,
+    Column("meeting_id", ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id"), primary_key=True),
+)
+
+
 class MeetingSeries(db.Model):
     """A recurring meeting of one body, e.g. the staff meeting of the services directorate."""
 
@@ -173,7 +183,14 @@ class Meeting(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def present(self) -> list[User]:
+        """The series' attendees who were there (all of them until absences are recorded)."""
+        absent = {person.id for person in self.absentees}
+        return [person for person in self.series.attendees if person.id not in absent]
+
     series: Mapped[MeetingSeries] = relationship()
+    absentees: Mapped[list[User]] = relationship(secondary=meeting_absentee, order_by="User.name")
     items: Mapped[list[AgendaItem]] = relationship(
         back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
     )

@@ -15,6 +15,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -570,6 +571,22 @@ def run(meeting_id: int, number: int):
 
 
 # --- Minutes ------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["POST"])
+@login_required
+def record_attendance(meeting_id: int):
+    present = []
+    for value in request.form.getlist("present"):
+        try:
+            present.append(int(value))
+        except ValueError:
+            present.append(-1)  # refused by the service as not an attendee
+    return _meeting_step(
+        meeting_id,
+        lambda m: decisions.record_attendance(current_user, m, present),
+        _("The attendance is saved; the minutes list who was present and who was absent."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
