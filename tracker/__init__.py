@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
     )
     configure_settings(app, config)
+    configure_inputs(app)
     configure_extensions(app)
     configure_blueprints(app)
     configure_security(app)
@@ -55,6 +56,14 @@ def configure_settings(app: Flask, config: dict | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def configure_inputs(app: Flask) -> None:
+    """Bounded input (tracker.inputs); before the blueprints, whose routes use `<int:...>`."""
+    from tracker import inputs
+
+    app.request_class = inputs.Request
+    app.url_map.converters["int"] = inputs.IdConverter
 
 
 def configure_extensions(app: Flask) -> None:

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import flash
-from wtforms import DecimalField, SelectMultipleField, widgets
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, DecimalField, IntegerField, SelectMultipleField, widgets
 
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -67,3 +68,37 @@ class DecimalCommaField(DecimalField):
         if valuelist:
             valuelist = [valuelist[0].strip().replace(",", ".")]
         super().process_formdata(valuelist)
+
+
+#: Dates people mean lie between these years; anything else is a typing error (20266, 0001)
+#: and a year like 9999 breaks date arithmetic further on.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+class DayField(DateField):
+    """A date between 1900 and 2100; another is refused next to the field."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+            self.data = None
+            raise ValueError(
+                _l(
+                    "Give a date between %(first)d and %(last)d.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
+
+
+class WholeNumberField(IntegerField):
+    """A whole number of a size people mean (at most 9 digits); a larger one is refused
+    next to the field instead of overflowing a date or the database."""
+
+    LIMIT = 10**9
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) >= self.LIMIT:
+            self.data = None
+            raise ValueError(_l("This number is too large."))

@@ -78,3 +78,10 @@ def kept_page(template: str, key: tuple, build: Callable[[], str], **context) ->
     response = make_response(b"".join(parts))
     response.mimetype = "text/html"
     return response
+
+
+def list_args() -> dict:
+    """The query string a list's page links carry over: without `page`, and without names
+    the route takes from the address (`?department_id=x` must not replace the department)."""
+    taken = set(request.view_args or {}) | {"page"}
+    return {key: value for key, value in request.args.items() if key not in taken}

@@ -6,9 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -23,7 +21,8 @@ from tracker.actions.models import (
     Priority,
     Visibility,
 )
-from tracker.forms import MultiCheckboxField
+from tracker.forms import DayField, MultiCheckboxField, WholeNumberField
+from tracker.inputs import whole_number
 from tracker.surveys.models import Sphere
 
 STATUS_LABELS = {
@@ -77,9 +76,9 @@ class ActionForm(FlaskForm):
         render_kw={"rows": 4},
     )
     # Choices are people; the service checks the choice, with a message that says why.
-    owner_id = SelectField(_l("Owner"), coerce=int, validate_choice=False)
-    co_owner_ids = MultiCheckboxField(_l("Co-owners"), coerce=int, validate_choice=False)
-    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    owner_id = SelectField(_l("Owner"), coerce=whole_number, validate_choice=False)
+    co_owner_ids = MultiCheckboxField(_l("Co-owners"), coerce=whole_number, validate_choice=False)
+    deadline = DayField(_l("Deadline"), validators=[Optional()])
     priority = SelectField(_l("Priority"), choices=_choices(PRIORITY_LABELS), default="normal")
     quick_win = BooleanField(
         _l("Quick win"), description=_l("Fast to do and visible to internal customers.")
@@ -94,7 +93,7 @@ class ActionForm(FlaskForm):
         render_kw={"rows": 3},
     )
     finding_ids = MultiCheckboxField(
-        _l("Findings this action follows up"), coerce=int, validate_choice=False
+        _l("Findings this action follows up"), coerce=whole_number, validate_choice=False
     )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
@@ -104,7 +103,7 @@ class UpdateForm(FlaskForm):
     """The owner's quick update: text and percentage, the rest optional."""
 
     text = TextAreaField(_l("What happened?"), render_kw={"rows": 2})
-    percent = IntegerField(
+    percent = WholeNumberField(
         _l("Progress (%)"),
         validators=[Optional(), NumberRange(min=0, max=100)],
         render_kw={"min": 0, "max": 100, "step": 5},
@@ -115,7 +114,7 @@ class UpdateForm(FlaskForm):
         description=_l("Required to close the action as done."),
         render_kw={"rows": 2},
     )
-    requested_deadline = DateField(
+    requested_deadline = DayField(
         _l("Ask for a new deadline"),
         validators=[Optional()],
         description=_l("The director approves or rejects it."),
@@ -171,8 +170,8 @@ class DeadlineDecisionForm(FlaskForm):
 class ActionTemplateForm(FlaskForm):
     title = StringField(_l("Title"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
-    theme_id = SelectField(_l("Theme"), coerce=int)
-    typical_duration_days = IntegerField(
+    theme_id = SelectField(_l("Theme"), coerce=whole_number)
+    typical_duration_days = WholeNumberField(
         _l("Typical duration (days)"), default=30, validators=[Optional()]
     )
     quick_win = BooleanField(_l("Quick win"))
@@ -208,7 +207,7 @@ class FilterForm(FlaskForm):
     owner = SelectField(_l("Owner"), default="")
     department = SelectField(_l("Department"), default="")
     overdue = BooleanField(_l("Overdue only"))
-    due_within = IntegerField(
+    due_within = WholeNumberField(
         _l("Due within (days)"),
         validators=[Optional(), NumberRange(min=0, max=3650)],
         render_kw={"min": 0},

@@ -62,9 +62,10 @@ from tracker.auth.permissions import refuse, role_required
 from tracker.extensions import db
 from tracker.formatting import DAY_PATTERN
 from tracker.forms import saving
+from tracker.inputs import id_or_none
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
-from tracker.rendering import kept_page
+from tracker.rendering import kept_page, list_args
 from tracker.surveys.models import Sphere, Theme
 
 bp = Blueprint("actions", __name__)
@@ -513,7 +514,7 @@ def new_action(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     if not services.may_create_in(current_user, department.id):
         refuse("not director of department")
-    requested = [int(v) for v in request.args.getlist("finding") if v.isdigit()]
+    requested = [n for v in request.args.getlist("finding") if (n := id_or_none(v)) is not None]
     form = ActionForm()
     findings = _fill_action_form(form, department.id, None, requested)
     template = None
@@ -765,8 +766,7 @@ def _filters(department_ids: list[int] | None, with_department: bool):
         return None if field.errors else field.data
 
     def number(field) -> int | None:
-        data = value(field)
-        return int(data) if data and str(data).isdigit() else None
+        return id_or_none(value(field))
 
     if with_department and number(form.department):
         department_ids = [number(form.department)]
@@ -784,12 +784,6 @@ def _filters(department_ids: list[int] | None, with_department: bool):
         descending=form.direction.data == "desc",
     )
     return form, action_filter
-
-
-def _page_args() -> dict:
-    args = request.args.to_dict()
-    args.pop("page", None)
-    return args
 
 
 def _may_see_department(department: Department) -> None:
@@ -815,7 +809,7 @@ def department_actions(department_id: int):
         pagination=pagination,
         counters=queries.counters([department.id], today),
         today=today,
-        page_args=_page_args(),
+        page_args=list_args(),
         may_create=may_create,
         owner_left=queries.owner_left_counts([department.id]) if may_create else {},
         owner_left_filter=action_filter.owner_left,
@@ -849,7 +843,7 @@ def overview():
         pagination=pagination,
         counters=queries.counters(action_filter.department_ids, today),
         today=today,
-        page_args=_page_args(),
+        page_args=list_args(),
         may_create=False,
         departments=departments,
         # Actions of the departments this director manages whose owner left.

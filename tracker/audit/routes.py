@@ -14,6 +14,7 @@ from tracker.audit.forms import AuditFilterForm
 from tracker.audit.labels import action_label, actor_label, details_text, subject_label
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
+from tracker.rendering import list_args
 from tracker.spreadsheets import csv_text
 
 bp = Blueprint("audit", __name__)
@@ -49,7 +50,7 @@ def audit_trail():
         "audit/trail.html",
         form=form,
         pagination=pagination,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        args=list_args(),
         action_label=action_label,
         actor_label=actor_label,
         subject_label=subject_label,

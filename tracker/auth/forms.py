@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from tracker.auth.models import Role
 from tracker.auth.queries import group_mapping_named
 from tracker.forms import MultiCheckboxField
+from tracker.inputs import whole_number
 
 MIN_PASSWORD = 10
 
@@ -132,8 +133,8 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices)
     active = BooleanField(_l("Active (may log in)"), default=True)
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
-    directs = MultiCheckboxField(_l("Director of"), coerce=int)
-    staff_of = MultiCheckboxField(_l("Staff member of"), coerce=int)
+    directs = MultiCheckboxField(_l("Director of"), coerce=whole_number)
+    staff_of = MultiCheckboxField(_l("Staff member of"), coerce=whole_number)
     submit = SubmitField(_l("Save"))
 
 

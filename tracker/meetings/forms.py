@@ -6,9 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -18,7 +16,8 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from tracker.actions.forms import CONSTRAINT_LABELS
-from tracker.forms import MultiCheckboxField
+from tracker.forms import DayField, MultiCheckboxField, WholeNumberField
+from tracker.inputs import whole_number
 from tracker.meetings.models import AgendaSection, ClosedDayRule, ItemState, Recurrence
 
 SECTION_LABELS = {
@@ -87,7 +86,7 @@ class SeriesForm(FlaskForm):
     )
     weekday = SelectField(
         _l("Day of the week"),
-        coerce=int,
+        coerce=whole_number,
         choices=[(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
     )
     week_of_month = SelectField(
@@ -95,16 +94,18 @@ class SeriesForm(FlaskForm):
         coerce=_int_or_none,
         choices=WEEK_OF_MONTH_LABELS,
     )
-    starts_on = DateField(_l("From"), validators=[Optional()])
-    ends_on = DateField(_l("Until (optional)"), validators=[Optional()])
+    starts_on = DayField(_l("From"), validators=[Optional()])
+    ends_on = DayField(_l("Until (optional)"), validators=[Optional()])
     start_time = TimeField(
         _l("Time"), validators=[Optional()], description=_l("In the organisation's time zone.")
     )
-    duration_minutes = IntegerField(_l("Duration (minutes)"), default=60, validators=[Optional()])
+    duration_minutes = WholeNumberField(
+        _l("Duration (minutes)"), default=60, validators=[Optional()]
+    )
     location = StringField(_l("Place"), validators=[Optional()])
     online_url = StringField(_l("Online link (optional)"), validators=[Optional()])
-    attendee_ids = MultiCheckboxField(_l("Attendees"), coerce=int, validate_choice=False)
-    agenda_days_before = IntegerField(
+    attendee_ids = MultiCheckboxField(_l("Attendees"), coerce=whole_number, validate_choice=False)
+    agenda_days_before = WholeNumberField(
         _l("Build the agenda this many days before"), default=3, validators=[Optional()]
     )
     on_closed_day = SelectField(
@@ -121,9 +122,9 @@ class SeriesForm(FlaskForm):
 
 
 class MeetingForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DayField(_l("Date"), validators=[Optional()])
     start_time = TimeField(_l("Time"), validators=[Optional()])
-    duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[Optional()])
+    duration_minutes = WholeNumberField(_l("Duration (minutes)"), validators=[Optional()])
     location = StringField(_l("Place"), validators=[Optional()])
     online_url = StringField(_l("Online link (optional)"), validators=[Optional()])
     #: Shown once the date turned out to be a public holiday or closed day.
@@ -150,7 +151,7 @@ class OutcomeForm(FlaskForm):
         # Only shown when a request is pending; the service checks the value.
         validate_choice=False,
     )
-    new_deadline = DateField(_l("New deadline"), validators=[Optional()])
+    new_deadline = DayField(_l("New deadline"), validators=[Optional()])
     owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validate_choice=False)
     new_status = SelectField(_l("Status"), validate_choice=False)
     result = TextAreaField(_l('Result ("we did …"), when done'), render_kw={"rows": 2})

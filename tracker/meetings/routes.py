@@ -31,6 +31,7 @@ from tracker.auth.permissions import may_manage_department, refuse, role_require
 from tracker.extensions import db
 from tracker.formatting import DAY_PATTERN
 from tracker.forms import saving
+from tracker.inputs import id_or_none
 from tracker.meetings import agenda, decisions, exports, permissions, queries, services
 from tracker.meetings.forms import (
     CLOSED_DAY_LABELS,
@@ -180,10 +181,11 @@ def _body_choices() -> list[tuple[str, str]]:
 
 def _body(value: str) -> tuple[Department | None, Directorate | None]:
     kind, _sep, number = (value or "").partition(":")
-    if kind == "department" and number.isdigit():
-        return db.session.get(Department, int(number)), None
-    if kind == "directorate" and number.isdigit():
-        return None, db.session.get(Directorate, int(number))
+    number = id_or_none(number)
+    if kind == "department" and number is not None:
+        return db.session.get(Department, number), None
+    if kind == "directorate" and number is not None:
+        return None, db.session.get(Directorate, number)
     return None, None
 
 

@@ -3,7 +3,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -11,7 +10,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from tracker.forms import DecimalCommaField, MultiCheckboxField
+from tracker.forms import DecimalCommaField, MultiCheckboxField, WholeNumberField
+from tracker.inputs import whole_number
 from tracker.organisation.closed_days import country_choices
 
 PUBLISH_OWNER_NAMES = _l('Show the names of action owners on "you said, we did"')
@@ -24,7 +24,7 @@ class DepartmentForm(FlaskForm):
         description=_l("Used in tables and charts, e.g. ICT or P&O."),
         validators=[DataRequired(), Length(max=40)],
     )
-    directorate_id = SelectField(_l("Directorate"), coerce=int)
+    directorate_id = SelectField(_l("Directorate"), coerce=whole_number)
     active = BooleanField(_l("Active"), default=True)
     publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
     aliases = TextAreaField(
@@ -40,13 +40,13 @@ class DepartmentForm(FlaskForm):
             "Departments whose survey results continue in this one: the change since "
             "the previous round and the effect of their actions are measured here."
         ),
-        coerce=int,
+        coerce=whole_number,
     )
     submit = SubmitField(_l("Save"))
 
 
 class StaffForm(FlaskForm):
-    staff = MultiCheckboxField(_l("Staff members"), coerce=int)
+    staff = MultiCheckboxField(_l("Staff members"), coerce=whole_number)
     publish_owner_names = BooleanField(PUBLISH_OWNER_NAMES)
     submit = SubmitField(_l("Save"))
 
@@ -62,7 +62,7 @@ class SettingsForm(FlaskForm):
         _l("Default language"),
         choices=[("nl", "Nederlands", {"lang": "nl"}), ("en", "English", {"lang": "en"})],
     )
-    anonymity_threshold = IntegerField(
+    anonymity_threshold = WholeNumberField(
         _l("Anonymity threshold"),
         description=_l("Groups with fewer respondents get no score and no quotes."),
         validators=[InputRequired(), NumberRange(min=1, max=100)],
@@ -91,7 +91,7 @@ class SettingsForm(FlaskForm):
         places=1,
         validators=[InputRequired(), NumberRange(min=0, max=9)],
     )
-    finding_lowest_count = IntegerField(
+    finding_lowest_count = WholeNumberField(
         _l("… and always the lowest results per department, this many"),
         validators=[InputRequired(), NumberRange(min=0, max=50)],
     )
@@ -105,7 +105,7 @@ class SettingsForm(FlaskForm):
         description=_l("Separated by commas, e.g. 14, 3, 0 (0 is the day itself)."),
         validators=[DataRequired(), Length(max=40)],
     )
-    escalation_days = IntegerField(
+    escalation_days = WholeNumberField(
         _l("Tell the directors when an action is this many days past its deadline"),
         validators=[InputRequired(), NumberRange(min=1, max=365)],
     )

@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -11,6 +10,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from tracker.forms import DayField
+from tracker.inputs import whole_number
 
 FORMAT_CHOICES = [
     ("auto", _l("Detect automatically")),
@@ -62,8 +64,8 @@ class UploadForm(FlaskForm):
         description=_l("An existing round adds these results to it, e.g. a second department."),
         validators=[DataRequired(), Length(max=200)],
     )
-    held_on = DateField(_l("Date of the results"), validators=[Optional()])
-    fieldwork_started_on = DateField(
+    held_on = DayField(_l("Date of the results"), validators=[Optional()])
+    fieldwork_started_on = DayField(
         _l("First day of the fieldwork"),
         description=_l(
             "Actions done after this day are too late to show in this round's "
@@ -161,7 +163,7 @@ class QuestionThemeForm(FlaskForm):
     """One theme for the questions ticked in the results table (one or many)."""
 
     # The service checks that the questions are in the department's results.
-    question = SelectMultipleField(_l("Questions"), coerce=int, validate_choice=False)
+    question = SelectMultipleField(_l("Questions"), coerce=whole_number, validate_choice=False)
     theme = StringField(_l("Theme"), validators=[Optional(), Length(max=200)])
     new_theme = StringField(_l("Or a new theme"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Give the chosen questions this theme"))
