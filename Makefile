@@ -63,11 +63,13 @@ check-migrations: $(VENV)/.runtime
 
 # TRACKER_REQUIRE_PROGRAMS: a test that needs LibreOffice, poppler or zbar fails when one is
 # missing instead of being skipped (system-deps installed them).
+# Two workers (pytest-xdist): on PostgreSQL each worker gets its own database on the one
+# server (tests/conftest.py).
 test-sqlite: $(VENV)/.dev translations
-	TRACKER_REQUIRE_PROGRAMS=1 $(BIN)/pytest -q
+	TRACKER_REQUIRE_PROGRAMS=1 $(BIN)/pytest -q -n 2
 
 test-postgres: $(VENV)/.dev translations
-	TRACKER_REQUIRE_PROGRAMS=1 tests/with_postgres.sh $(BIN)/pytest -q
+	TRACKER_REQUIRE_PROGRAMS=1 tests/with_postgres.sh $(BIN)/pytest -q -n 2
 
 # Debian's PostgreSQL server and Chromium, for the real-component tests; LibreOffice (headless)
 # to print the .docx and .xlsx exports, with Carlito (Calibri's metrics) so they are laid out

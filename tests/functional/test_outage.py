@@ -99,14 +99,15 @@ def _assert_unavailable(client, *paths: str) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_an_unreachable_database_gives_a_maintenance_page_and_the_app_recovers(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url and url.startswith("postgresql"):
+def test_an_unreachable_database_gives_a_maintenance_page_and_the_app_recovers(app, tmp_path):
+    # The test run's database (each xdist worker has its own), reached through the proxy.
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
         parts = urlsplit(url)
         proxy = Proxy(parts.hostname, parts.port)
         proxy.up()
         netloc = f"{parts.username}@127.0.0.1:{proxy.port}"
-        app = _app(urlunsplit(parts._replace(netloc=netloc)), tmp_path)
+        app = _app(urlunsplit(parts._replace(netloc=netloc)), tmp_path)  # noqa: F811
         client = app.test_client()
         with app.app_context():
             factories.make_user(Role.owner, email="owner@example.org")
