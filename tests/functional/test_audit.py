@@ -221,3 +221,65 @@ def test_a_person_provisioned_by_scim_without_single_sign_on_is_invited(admin, c
     db.session.expire_all()
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
     assert [m.recipient_email for m in mails] == ["omar@example.org"]
+
+
+def test_decisions_on_the_follow_up_are_recorded_in_words(admin, client):
+    """Triage, an action's status, owner and deadline, and the moderation of a reaction each
+    write their row (made by the services, whatever page called them), named in words on
+    the audit page; making a reaction itself is not recorded."""
+    from datetime import timedelta
+
+    from tests.factories import make_action, make_finding
+    from tracker import clock
+    from tracker.actions import services as actions
+    from tracker.actions.models import ActionStatus
+    from tracker.cocreation import services as cocreation
+    from tracker.cocreation.models import CommentStatus, Reaction, Verdict
+    from tracker.surveys import services as surveys
+    from tracker.surveys.models import Triage
+
+    ict = make_department("ICT")
+    director = make_user(Role.director, email="dir@example.org", directs=[ict])
+    owner = make_user(Role.owner, email="own@example.org", name="Olga", staff_of=[ict])
+    other = make_user(Role.owner, email="other@example.org", name="Sanne", staff_of=[ict])
+    employee = make_user(Role.employee, email="emp@example.org")
+    finding = make_finding(ict)
+    action = make_action(ict, owner, by=director, findings=[finding])
+    db.session.commit()
+    before = len(events())
+
+    surveys.triage_finding(director, finding, Triage.act, None, None)
+    actions.change_status(director, action, ActionStatus.planned, expected_version=action.version)
+    db.session.commit()
+    new_deadline = clock.today() + timedelta(days=60)
+    actions.update_action(
+        director, action, expected_version=action.version, owner=other, deadline=new_deadline
+    )
+    db.session.commit()
+    reaction = Reaction(
+        action_id=action.id,
+        user_id=employee.id,
+        verdict=Verdict.helps,
+        comment="Goed plan",
+        comment_status=CommentStatus.pending,
+    )
+    db.session.add(reaction)
+    db.session.commit()
+    cocreation.moderate(director, reaction, approve=True)
+    db.session.commit()
+
+    recorded = events()[before:]
+    changes = {}
+    for event in recorded:
+        changes.setdefault((event.action, event.subject_id), {}).update(event.details)
+    assert changes[("finding.changed", finding.id)]["triage"] == ["untriaged", "act"]
+    made = changes[("action.changed", action.id)]
+    assert made["status"] == ["proposed", "planned"]
+    assert made["owner_id"] == [owner.id, other.id]
+    assert made["deadline"][1] == new_deadline.isoformat()
+    assert changes[("reaction.changed", reaction.id)]["comment_status"] == ["pending", "approved"]
+    assert not any(e.action == "reaction.created" for e in recorded)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Voorgesteld → Gepland" in page
+    assert "nog niet besloten → oppakken" in page
+    assert "untriaged" not in page and "in_progress" not in page

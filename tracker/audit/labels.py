@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.core import UnboundField
 
+from tracker.actions.forms import STATUS_LABELS, VISIBILITY_LABELS, ActionForm
 from tracker.auth.forms import GroupMappingForm, UserForm
 from tracker.auth.models import Role
 from tracker.formatting import ROLE_LABELS
+from tracker.meetings.forms import STATE_LABELS
 from tracker.organisation.forms import DepartmentForm, SettingsForm
 from tracker.provisioning.forms import TokenForm
 
@@ -22,6 +24,12 @@ SUBJECT_LABELS = {
     "settings": _l("Settings"),
     "group_mapping": _l("Group mapping"),
     "scim_token": _l("SCIM token"),
+    "survey_import": _l("Survey import"),
+    "action": _l("Action"),
+    "finding": _l("Survey point"),
+    "agenda_item": _l("Agenda item"),
+    "reaction": _l("Reaction"),
+    "comment": _l("Survey comment"),
 }
 _VERBS = {
     "created": _l("created"),
@@ -53,6 +61,14 @@ _EXTRA_FIELDS = {
     "timezone": _l("Time zone"),
     "revoked_at": _l("Revoked"),
     "email": _l("E-mail address"),
+    "file_name": _l("File"),
+    "round_id": _l("Survey round"),
+    "outcome": _l("Outcome"),
+    "status": _l("Status"),
+    "triage": _l("Decision"),
+    "state": _l("Agenda item"),
+    "comment_status": _l("Comment"),
+    "approved": _l("Shown as a quote"),
 }
 
 
@@ -67,7 +83,28 @@ def _form_labels(*forms) -> dict:
 
 FIELD_LABELS = {
     **_form_labels(SettingsForm, DepartmentForm, UserForm, GroupMappingForm, TokenForm),
+    **_form_labels(ActionForm),
     **_EXTRA_FIELDS,
+}
+#: The words for a field's stored values (enum values), per field: the same value can mean
+#: different things in different fields.
+FIELD_VALUE_LABELS = {
+    "status": {status.value: label for status, label in STATUS_LABELS.items()},
+    "visibility": {visibility.value: label for visibility, label in VISIBILITY_LABELS.items()},
+    "state": {state.value: label for state, label in STATE_LABELS.items()},
+    "triage": {
+        "untriaged": _l("not decided yet"),
+        "act": _l("act on it"),
+        "no_action": _l("no action"),
+        "strength": _l("strength"),
+    },
+    "comment_status": {
+        "none": _l("no comment"),
+        "pending": _l("waiting for approval"),
+        "approved": _l("approved"),
+        "rejected": _l("rejected"),
+    },
+    "outcome": {"imported": _l("imported"), "failed": _l("failed")},
 }
 
 
@@ -95,15 +132,17 @@ def actor_label(label: str) -> str:
     return label
 
 
-def _value(value) -> str:
+def _value(value, field: str | None = None) -> str:
     if value is None or value == "":
         return "–"
+    if isinstance(value, str) and value in FIELD_VALUE_LABELS.get(field, {}):
+        return str(FIELD_VALUE_LABELS[field][value])
     if value is True:
         return _("yes")
     if value is False:
         return _("no")
     if isinstance(value, list) and len(value) == 2:
-        return f"{_value(value[0])} → {_value(value[1])}"
+        return f"{_value(value[0], field)} → {_value(value[1], field)}"
     if isinstance(value, str):
         if value in Role.__members__:
             return str(ROLE_LABELS[Role[value]]).lower()
@@ -115,5 +154,6 @@ def _value(value) -> str:
 def details_text(details: dict) -> str:
     """'Anonymity threshold: 5 → 8; Role: action owner → director'."""
     return "; ".join(
-        f"{FIELD_LABELS.get(key, key)}: {_value(value)}" for key, value in sorted(details.items())
+        f"{FIELD_LABELS.get(key, key)}: {_value(value, key)}"
+        for key, value in sorted(details.items())
     )

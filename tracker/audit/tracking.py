@@ -1,6 +1,8 @@
 """What the audit trail records by itself: every change of people (accounts, roles, activity,
-e-mail, passwords), memberships of departments, departments, the organisation's settings and
-group mappings, whichever way it was made — the admin's forms, a file import, SCIM, the
+e-mail, passwords), memberships of departments, departments, the organisation's settings,
+group mappings and SCIM tokens; survey imports (and their deletion), triage decisions,
+an action's status, owner, deadline and visibility, meeting decisions on agenda items and
+the moderation of reactions and comments — whichever way it was made — the admin's forms, a file import, SCIM, the
 identity provider's groups, the command line. Read from the session right after each flush
 (ids known, the attributes' history still there), so no path that writes these rows can
 forget to record it; the records go in with the same commit.
@@ -28,7 +30,16 @@ TRACKED = {
     "GroupMapping": ("group_mapping", ("group_name", "role", "department_id")),
     # Its hash never: only that it was made (and by whom) or revoked.
     "ScimToken": ("scim_token", ("name", "revoked_at")),
+    "SurveyImport": ("survey_import", ("file_name", "round_id", "outcome")),
+    "ImprovementAction": ("action", ("status", "owner_id", "deadline", "visibility")),
+    # Made by the hundred with each import, or by each reaction: only their decisions count.
+    "Finding": ("finding", ("triage",)),
+    "AgendaItem": ("agenda_item", ("state", "outcome")),
+    "Reaction": ("reaction", ("comment_status",)),
+    "SurveyComment": ("comment", ("approved",)),
 }
+#: Kinds whose creation and deletion are not recorded, only the changes of their columns.
+CHANGES_ONLY = {"finding", "agenda_item", "reaction", "comment"}
 SECRET_COLUMNS = {"password_hash"}
 
 
@@ -72,7 +83,7 @@ def _after_flush(session: Session, _context) -> None:
     try:
         for obj in list(session.new):
             name = type(obj).__name__
-            if name in TRACKED:
+            if name in TRACKED and TRACKED[name][0] not in CHANGES_ONLY:
                 kind, columns = TRACKED[name]
                 details = {k: v[1] for k, v in _changes(obj, columns).items() if k != "password"}
                 record(actor, f"{kind}.created", kind, obj.id, **details)
@@ -117,7 +128,7 @@ def _after_flush(session: Session, _context) -> None:
 
 def _deleted(_mapper, _connection, target) -> None:
     name = type(target).__name__
-    if name not in TRACKED and name != "DepartmentMembership":
+    if name != "DepartmentMembership" and (name not in TRACKED or TRACKED[name][0] in CHANGES_ONLY):
         return
     session = object_session(target)
     if session is not None:
