@@ -195,15 +195,26 @@ def department_findings(round_id: int, department_id: int) -> list[Finding]:
     )
 
 
-def department_comments(round_id: int, department_id: int) -> list[SurveyComment]:
+def department_comments(
+    round_id: int, department_id: int, approved_only: bool = False
+) -> list[SurveyComment]:
+    """The department's comments of a round; `approved_only`: the quotes it approved."""
+    query = select(SurveyComment).where(
+        SurveyComment.round_id == round_id, SurveyComment.department_id == department_id
+    )
+    if approved_only:
+        query = query.where(SurveyComment.approved.is_(True))
     return list(
         db.session.scalars(
-            select(SurveyComment)
-            .where(SurveyComment.round_id == round_id, SurveyComment.department_id == department_id)
-            .options(joinedload(SurveyComment.question))
-            .order_by(SurveyComment.id)
+            query.options(joinedload(SurveyComment.question)).order_by(SurveyComment.id)
         )
     )
+
+
+def sees_raw_comments(user, department_id: int) -> bool:
+    """The comments as written are for the department: its directors, the people who work
+    in it, and administrators. Other directors read the quotes it approved."""
+    return user.is_admin or department_id in user.department_ids
 
 
 def respondents(round_id: int, department_id: int) -> int | None:

@@ -373,6 +373,7 @@ def _department_content(
         for f in findings
     }
     may_triage = may_manage_department(current_user, department_id)
+    raw_comments = may_triage or queries.sees_raw_comments(current_user, department_id)
     forms = {}
     if may_triage:
         for finding in findings:
@@ -386,7 +387,10 @@ def _department_content(
         summaries=summaries,
         forms=forms,
         sent_id=sent_id,
-        comments=queries.department_comments(round_id, department_id),
+        comments=queries.department_comments(
+            round_id, department_id, approved_only=not raw_comments
+        ),
+        raw_comments=raw_comments,
         respondents=queries.respondents(round_id, department_id),
         previous=previous,
         score_text=queries.score_text,
