@@ -87,7 +87,7 @@ def director_start(department_ids, today: date) -> DirectorStart:
             .join(ImprovementAction, ImprovementAction.department_id == Department.id)
             .join(Reaction, Reaction.action_id == ImprovementAction.id)
             .where(Department.id.in_(ids), Reaction.comment_status == CommentStatus.pending)
-            .group_by(Department)
+            .group_by(Department.id)
             .order_by(Department.name)
         )
     ]
@@ -102,7 +102,7 @@ def director_start(department_ids, today: date) -> DirectorStart:
                 Finding.proposed.is_(True),
                 Finding.triage == Triage.untriaged,
             )
-            .group_by(SurveyRound, Department)
+            .group_by(SurveyRound.id, Department.id)
             .order_by(SurveyRound.held_on.desc(), Department.name)
         )
     ]
