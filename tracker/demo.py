@@ -629,6 +629,15 @@ def _demo_actions() -> None:
         70,
         public=True,
     )
+    # Waiting for the director's decision: on Olga's My actions and Diederik's start page.
+    update(
+        expectations,
+        "owner",
+        2,
+        "De review door de twee directies duurt drie weken langer dan gepland.",
+        75,
+        more_time=45,
+    )
 
     portal = create(
         "ICT",
@@ -773,6 +782,14 @@ def _demo_actions() -> None:
         55,
         "in_progress",
         public=True,
+    )
+    update(
+        rooms,
+        "facilitair",
+        3,
+        "De leverancier zet de zalen van het stadskantoor pas na de zomer over.",
+        60,
+        more_time=90,
     )
     repairs = create(
         "FZ",

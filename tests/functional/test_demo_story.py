@@ -131,3 +131,18 @@ def test_reactions_are_about_the_action_they_are_given_on(demo_world):
             reaction.action.title,
             reaction.comment,
         )
+
+
+def test_the_demo_director_and_owner_find_a_request_waiting(demo_world, client, make_client):
+    from tracker.actions.models import DeadlineDecision, DeadlineRequest
+
+    assert db.session.scalar(
+        select(DeadlineRequest).where(DeadlineRequest.decision == DeadlineDecision.pending)
+    )
+    client.login("director@demo.example", demo.PASSWORD)
+    home = client.get("/").get_data(as_text=True)
+    requests = home[home.index('data-start="deadline-requests"') :].split("</section>")[0]
+    assert "data-deadline-request" in requests
+    owner = make_client()
+    owner.login("owner@demo.example", demo.PASSWORD)
+    assert "wacht op besluit" in owner.get("/actions/mine").get_data(as_text=True)

@@ -134,6 +134,20 @@ def test_director_sees_what_waits_in_their_departments(world, waiting, client):
         assert text not in page.split("<main", 1)[1].split('data-start="my-actions"')[0]
 
 
+def test_findings_of_an_older_round_are_not_waiting(world, client):
+    from datetime import date
+
+    from tracker.surveys.models import SurveyRound
+
+    db.session.add(SurveyRound(name="KTO 2025", held_on=date(2025, 3, 1), label_map={}))
+    db.session.commit()
+    make_finding(world["ict"], round_name="KTO 2025", question_text="Vorig jaar")
+    make_finding(world["ict"], round_name="KTO 2026", question_text="Dit jaar")
+    client.login("dir@example.org")
+    findings = _section(_text(client.get("/")), "findings")
+    assert "KTO 2026" in findings and "KTO 2025" not in findings
+
+
 def test_director_start_page_in_english(world, waiting, client):
     client.login("dir@example.org")
     _english(client)

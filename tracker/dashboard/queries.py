@@ -99,6 +99,12 @@ def director_start(department_ids, today: date) -> DirectorStart:
             .join(Department, Department.id == Finding.department_id)
             .where(
                 Finding.department_id.in_(ids),
+                # The latest round only: what an older round proposed was passed over then.
+                Finding.round_id
+                == select(SurveyRound.id)
+                .order_by(SurveyRound.held_on.desc(), SurveyRound.id.desc())
+                .limit(1)
+                .scalar_subquery(),
                 Finding.proposed.is_(True),
                 Finding.triage == Triage.untriaged,
             )
