@@ -46,6 +46,14 @@ def load(now: datetime | None = None) -> None:
         holiday_country="NL",
         # Like many municipalities: closed between Christmas and New Year.
         closed_days="27-12 – 31-12: kerstsluiting",
+        # Stricter than the defaults: a department gets the handful of points that stand out
+        # (2 to 8 to act on), not every question of the survey.
+        rules={
+            "finding_below_benchmark": 1.2,
+            "finding_dropped": 1.8,
+            "finding_strength_above": 1.4,
+            "finding_lowest_count": 2,
+        },
     )
     directorate = create_directorate(None, "Dienstendirectie")
     departments = {
@@ -130,10 +138,64 @@ DEMO_THEMES = {
 }
 
 
+#: What each director decided on the latest round's findings (question, triage, reason): the
+#: findings the rules proposed, some still waiting (FZ's director finds them on the start page).
+#: Each "act" has an action below in the same words; a "no action" says why, on that point.
+DEMO_TRIAGE = {
+    "ICT": [
+        ("De afdeling is goed telefonisch bereikbaar", "act", None),
+        ("De afdeling communiceert helder", "act", None),
+        ("Medewerkers denken met mij mee", "act", None),
+    ],
+    "FZ": [
+        ("De producten van de afdeling sluiten aan op mijn werk", "act", None),
+    ],
+    "HR": [
+        ("De afdeling is goed telefonisch bereikbaar", "act", None),
+        ("Medewerkers denken met mij mee", "act", None),
+        (
+            "De producten van de afdeling sluiten aan op mijn werk",
+            "no_action",
+            "Onze regelingen (verlof, werktijden, vergoedingen) volgen de cao; die kunnen wij "
+            "niet per team aanpassen. Wel leggen we op intranet uit welke ruimte de cao biedt.",
+        ),
+    ],
+    "FIN": [
+        ("De afdeling communiceert helder", "act", None),
+        (
+            "De afdeling is goed telefonisch bereikbaar",
+            "no_action",
+            "Het financieel servicepunt is telefonisch bereikbaar op werkdagen van 9 tot 12 uur; "
+            "langer bereikbaar zijn kost formatie die er niet is. Een e-mail beantwoorden we "
+            "binnen twee werkdagen.",
+        ),
+    ],
+    "JZ": [
+        ("De afdeling legt uit waarom iets niet kan", "act", None),
+        (
+            "De geleverde diensten zijn van goede kwaliteit",
+            "no_action",
+            "Een advies dat iets niet toestaat, is daarom nog geen advies van mindere kwaliteit: "
+            "wij toetsen aan wet en rechtspraak. Wel leggen we voortaan uit waarom iets niet kan.",
+        ),
+        ("De afdeling houdt zich aan afspraken", "strength", None),
+    ],
+    "COM": [
+        ("De afdeling communiceert helder", "act", None),
+        (
+            "De afdeling is goed telefonisch bereikbaar",
+            "no_action",
+            "Ons telefoonnummer is de woordvoerderslijn voor de pers. Collega's bereiken ons via "
+            "de chat of het formulier op intranet; daar reageren we binnen een werkdag.",
+        ),
+    ],
+}
+
+
 def _demo_surveys() -> None:
     from sqlalchemy import select
 
-    from tracker.surveys.models import Finding, FindingKind, Sphere, Triage
+    from tracker.surveys.models import Finding, Sphere, Triage
     from tracker.surveys.services import ImportRequest, import_survey, triage_finding
 
     summary = None
@@ -150,40 +212,20 @@ def _demo_surveys() -> None:
             ),
         )
     latest = summary.round
-    reasons = {
-        "ICT": "De openingstijden volgen de cao-afspraken over werktijden; die kunnen wij als "
-        "afdeling niet veranderen. Wel is de servicedesk nu ook via de chat bereikbaar.",
-        "HR": "De regels voor verlof staan in de cao; die kunnen wij niet versoepelen. Wel "
-        "leggen we ze beter uit op intranet.",
-        "FIN": "Betalen binnen 30 dagen is de wettelijke termijn en die halen we; sneller "
-        "betalen kost extra formatie die er niet is.",
-        "FZ": "Een tweede vergaderverdieping past niet in het huisvestingsplan tot 2028.",
-        "JZ": "Juridisch advies moet zorgvuldig zijn; een termijn korter dan vijf werkdagen "
-        "gaat ten koste van de kwaliteit.",
-        "COM": "Een eigen huisstijl per afdeling past niet in het gemeentebrede beleid.",
-    }
     for department in summary.departments.values():
         director = department.directors[0]
-        proposed = db.session.scalars(
-            select(Finding)
-            .where(
-                Finding.round_id == latest.id,
-                Finding.department_id == department.id,
-                Finding.proposed.is_(True),
+        findings = {
+            f.question.text: f
+            for f in db.session.scalars(
+                select(Finding).where(
+                    Finding.round_id == latest.id, Finding.department_id == department.id
+                )
             )
-            .order_by(Finding.score)
-        ).all()
-        weak = [f for f in proposed if f.kind is not FindingKind.strength]
-        strong = [f for f in proposed if f.kind is FindingKind.strength]
-        decisions = [
-            (Triage.act, Sphere.own, None),
-            (Triage.act, Sphere.own, None),
-            (Triage.no_action, Sphere.outside, reasons.get(department.short_name)),
-        ]
-        for finding, (triage, sphere, reason) in zip(weak, decisions):
-            triage_finding(director, finding, triage, sphere, reason)
-        for finding in strong[:1]:
-            triage_finding(director, finding, Triage.strength, Sphere.own, None)
+        }
+        for question, decided, reason in DEMO_TRIAGE.get(department.short_name, ()):
+            triage = Triage(decided)
+            sphere = Sphere.outside if triage is Triage.no_action else Sphere.own
+            triage_finding(director, findings[question], triage, sphere, reason)
 
 
 #: Actions on the 2025 round's findings, done before (or, the last one, after) the 2026 round's
@@ -206,7 +248,7 @@ MEASURED_ACTIONS = [
         "Ik word tijdig geïnformeerd over veranderingen",
         "ict.specialist",
         "director",
-        "Wijzigingskalender op intranet",
+        "Tijdig informeren over veranderingen: wijzigingskalender op intranet",
         "Elke wijziging aan systemen staat twee weken vooraf op de wijzigingskalender.",
         date(2025, 11, 3),
     ),
@@ -224,7 +266,7 @@ MEASURED_ACTIONS = [
         "Mijn vraag wordt snel opgepakt",
         "facilitair",
         "director",
-        "Meldingen aan Facilitaire Zaken via één formulier",
+        "Vragen sneller opgepakt: meldingen aan Facilitaire Zaken via één formulier",
         "Alle meldingen komen binnen via één formulier op intranet.",
         date(2025, 7, 14),
     ),
@@ -233,7 +275,7 @@ MEASURED_ACTIONS = [
         "Ik word op de hoogte gehouden van de voortgang",
         "jurist",
         "directeur.fin",
-        "Tussenbericht bij adviezen die langer duren dan een week",
+        "Op de hoogte van de voortgang: tussenbericht bij adviezen die langer duren dan een week",
         "Wie langer dan een week op een advies wacht, krijgt een tussenbericht met de "
         "verwachte datum.",
         date(2026, 2, 20),
@@ -391,8 +433,8 @@ DECLINE_TEXTS = [
     (
         "policy",
         "Strijdig met vastgesteld beleid",
-        "Het gemeentebrede beleid schrijft iets anders voor. Wij hebben uw wens doorgegeven aan "
-        "de eigenaar van dat beleid.",
+        "Het gemeentebrede beleid schrijft iets anders voor. Wij hebben jullie wens doorgegeven "
+        "aan de eigenaar van dat beleid.",
     ),
     (
         "outside",
@@ -419,7 +461,7 @@ def _demo_actions() -> None:
     )
     from tracker.auth.models import User
     from tracker.organisation.models import Department
-    from tracker.surveys.models import Finding, Sphere, Theme, Triage
+    from tracker.surveys.models import Finding, Sphere, SurveyRound, Theme, Triage
     from tracker.types import utcnow
 
     def theme(name: str) -> Theme:
@@ -445,15 +487,13 @@ def _demo_actions() -> None:
 
     people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
     departments = {d.short_name: d for d in db.session.scalars(select(Department))}
-    act_findings = {
-        short: list(
-            db.session.scalars(
-                select(Finding)
-                .where(Finding.department_id == d.id, Finding.triage == Triage.act)
-                .order_by(Finding.round_id.desc(), Finding.id)
-            )
+    latest = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on.desc()))
+    # The latest round's findings by department and question: each action answers one.
+    findings_by_question = {
+        (f.department_id, f.question.text): f
+        for f in db.session.scalars(
+            select(Finding).where(Finding.round_id == latest.id, Finding.triage == Triage.act)
         )
-        for short, d in departments.items()
     }
     now = utcnow()
     today = clock.today(now)
@@ -478,9 +518,7 @@ def _demo_actions() -> None:
         visibility=Visibility.public,
         sphere=Sphere.own,
     ):
-        findings = []
-        if finding is not None and len(act_findings[short]) > finding:
-            findings = [act_findings[short][finding]]
+        findings = [findings_by_question[departments[short].id, finding]] if finding else []
         return services.create_action(
             people[director],
             department=departments[short],
@@ -528,16 +566,16 @@ def _demo_actions() -> None:
     callback = create(
         "ICT",
         "owner",
-        "Elke melding binnen 4 werkuren terugbellen",
+        "Telefonisch bereikbaar: elke melding binnen 4 werkuren terugbellen",
         days_ago=120,
         deadline_in=-30,
         director="director",
         quick_win=True,
         priority=Priority.high,
-        finding=0,
+        finding="De afdeling is goed telefonisch bereikbaar",
         description="Wie een melding doet, wordt binnen 4 werkuren teruggebeld, ook als er nog "
         "geen oplossing is.",
-        summary="Jullie zeiden: ik hoor niets nadat ik een melding heb gedaan. Wij bellen nu "
+        summary="Jullie zeiden: ICT is telefonisch slecht bereikbaar. Wij bellen nu elke melding "
         "binnen 4 werkuren terug.",
     )
     update(callback, "owner", 110, "Belscript gemaakt en afgestemd met het team.", 20, "planned")
@@ -564,13 +602,14 @@ def _demo_actions() -> None:
     expectations = create(
         "ICT",
         "ict.specialist",
-        "Publiceren wat interne klanten van ons mogen verwachten en wanneer",
+        "Helder communiceren wat je van ICT mag verwachten en wanneer",
         days_ago=80,
         deadline_in=20,
         director="director",
         co_owners=["owner"],
-        finding=1,
-        summary="Een overzicht op intranet van wat ICT levert, en binnen welke termijn.",
+        finding="De afdeling communiceert helder",
+        summary="Jullie zeiden: ICT communiceert niet helder. Wij zetten op intranet wat ICT "
+        "levert, en binnen welke termijn.",
         description="Dienstencatalogus op intranet met termijnen per soort verzoek.",
     )
     update(expectations, "ict.specialist", 70, "Lijst met diensten opgesteld.", 25, "planned")
@@ -589,6 +628,15 @@ def _demo_actions() -> None:
         "Eerste versie staat klaar voor review door twee directies.",
         70,
         public=True,
+    )
+    # Waiting for the director's decision: on Olga's My actions and Diederik's start page.
+    update(
+        expectations,
+        "owner",
+        2,
+        "De review door de twee directies duurt drie weken langer dan gepland.",
+        75,
+        more_time=45,
     )
 
     portal = create(
@@ -614,10 +662,12 @@ def _demo_actions() -> None:
     buddies = create(
         "ICT",
         "ict.specialist",
-        "Collega's die klantcontact lastig vinden koppelen aan collega's die het makkelijk vinden",
+        "Meedenken leren: collega's die klantcontact lastig vinden koppelen aan collega's die "
+        "het makkelijk vinden",
         days_ago=100,
         deadline_in=-5,
         director="director",
+        finding="Medewerkers denken met mij mee",
         description="Koppels die een maand samen de telefoon doen.",
         visibility=Visibility.internal,
     )
@@ -699,7 +749,7 @@ def _demo_actions() -> None:
         100,
         "Live.",
         status="done",
-        result="U kunt uw wachtwoord nu zelf herstellen via een sms-code.",
+        result="Je kunt je wachtwoord nu zelf herstellen via een sms-code.",
     )
     services.reopen_action(
         people["director"],
@@ -715,11 +765,13 @@ def _demo_actions() -> None:
     rooms = create(
         "FZ",
         "facilitair",
-        "Vergaderzalen reserveren via één systeem",
+        "Vergaderzalen die aansluiten op je werk, te reserveren via één systeem",
         days_ago=60,
         deadline_in=30,
         director="director",
-        finding=0,
+        finding="De producten van de afdeling sluiten aan op mijn werk",
+        summary="Jullie zeiden: de zalen en werkplekken sluiten niet aan op ons werk. Wij zetten "
+        "alle zalen, met hun apparatuur, in één reserveringssysteem.",
     )
     update(rooms, "facilitair", 50, "Twee reserveringssystemen vergeleken.", 20, "planned")
     update(
@@ -730,6 +782,14 @@ def _demo_actions() -> None:
         55,
         "in_progress",
         public=True,
+    )
+    update(
+        rooms,
+        "facilitair",
+        3,
+        "De leverancier zet de zalen van het stadskantoor pas na de zomer over.",
+        60,
+        more_time=90,
     )
     repairs = create(
         "FZ",
@@ -773,10 +833,11 @@ def _demo_actions() -> None:
     reviews = create(
         "HR",
         "hr.adviseur",
-        "Klantgerichtheid wordt criterium in de jaargesprekken",
+        "Meedenken met de klant wordt criterium in de jaargesprekken",
         days_ago=30,
         deadline_in=120,
         director="directeur.po",
+        finding="Medewerkers denken met mij mee",
     )
     update(
         reviews,
@@ -789,11 +850,14 @@ def _demo_actions() -> None:
     contact = create(
         "HR",
         "hr.adviseur",
-        "Vaste contactpersoon per directie",
+        "Telefonisch bereikbaar via een vaste contactpersoon per directie",
         days_ago=75,
         deadline_in=-12,
         director="directeur.po",
         quick_win=True,
+        finding="De afdeling is goed telefonisch bereikbaar",
+        summary="Jullie zeiden: P&O is telefonisch slecht bereikbaar. Elke directie krijgt een "
+        "vaste contactpersoon met een eigen nummer.",
     )
     update(contact, "hr.adviseur", 70, "Indeling per directie gemaakt.", 30, "planned")
     update(
@@ -826,21 +890,35 @@ def _demo_actions() -> None:
     create(
         "FIN",
         "controller",
-        "Budgetrapportages uitleggen in gewone taal",
+        "Helder communiceren: budgetrapportages in gewone taal",
         days_ago=5,
         deadline_in=75,
         director="directeur.fin",
+        finding="De afdeling communiceert helder",
     )
     advice = create(
         "JZ",
         "jurist",
-        "Juridisch advies binnen 5 werkdagen, met tussenbericht",
+        "Bij elk advies uitleggen waarom iets niet kan, en wat wel",
         days_ago=50,
         deadline_in=25,
         director="directeur.fin",
+        finding="De afdeling legt uit waarom iets niet kan",
+        summary="Jullie zeiden: Juridische Zaken legt niet uit waarom iets niet kan. Bij elk "
+        "advies staat nu de reden, met wat wel kan.",
     )
-    update(advice, "jurist", 45, "Werkwijze afgesproken in het team.", 20, "planned")
-    update(advice, "jurist", 18, "Eerste maand: 80% binnen 5 werkdagen.", 50, "in_progress")
+    update(
+        advice, "jurist", 45, "Vaste opbouw van een advies afgesproken in het team.", 20, "planned"
+    )
+    update(
+        advice,
+        "jurist",
+        18,
+        "Eerste maand: 8 van de 10 adviezen noemen de reden en een alternatief.",
+        50,
+        "in_progress",
+        public=True,
+    )
     templates = create(
         "JZ",
         "jurist",
@@ -861,11 +939,12 @@ def _demo_actions() -> None:
     column = create(
         "COM",
         "communicatie",
-        "Jullie zeiden, wij deden: vaste rubriek op intranet",
+        "Helder communiceren: vaste rubriek 'Jullie zeiden, wij deden' op intranet",
         days_ago=35,
         deadline_in=15,
         director="directeur.po",
         quick_win=True,
+        finding="De afdeling communiceert helder",
     )
     update(column, "communicatie", 28, "Opzet van de rubriek gemaakt.", 30, "planned")
     update(
@@ -918,28 +997,32 @@ def _demo_cocreation() -> None:
             services.approve_quote(department.directors[0], comment, True)
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     ict.publish_owner_names = True
-    public = db.session.scalars(
-        select(ImprovementAction)
-        .where(
-            ImprovementAction.department_id == ict.id,
-            ImprovementAction.visibility == Visibility.public,
-            ImprovementAction.status.in_((ActionStatus.done, ActionStatus.in_progress)),
+    # Each reaction is about the action it is given on: the call-back that works, the
+    # overview of what to expect that colleagues do not notice yet.
+    actions = {
+        a.title.split(":")[0]: a
+        for a in db.session.scalars(
+            select(ImprovementAction).where(
+                ImprovementAction.department_id == ict.id,
+                ImprovementAction.visibility == Visibility.public,
+                ImprovementAction.status.in_((ActionStatus.done, ActionStatus.in_progress)),
+            )
         )
-        .order_by(ImprovementAction.id)
-    ).all()
-    if public:
-        first = services.react(
-            people["employee"], public[0], Verdict.helps, "Ik word nu echt teruggebeld, fijn!"
-        )
-        services.moderate(people["director"], first, approve=True)
-        services.react(people["medewerker.wijk"], public[0], Verdict.helps, None)
-        services.react(
-            people["medewerker.burgerzaken"],
-            public[-1],
-            Verdict.not_yet,
-            "Ik merk er op de werkvloer nog weinig van.",
-        )
-        services.follow(people["employee"], action=public[-1])
+    }
+    callback = actions["Telefonisch bereikbaar"]
+    expectations = actions["Helder communiceren wat je van ICT mag verwachten en wanneer"]
+    first = services.react(
+        people["employee"], callback, Verdict.helps, "Ik word nu echt teruggebeld, fijn!"
+    )
+    services.moderate(people["director"], first, approve=True)
+    services.react(people["medewerker.wijk"], callback, Verdict.helps, None)
+    services.react(
+        people["medewerker.burgerzaken"],
+        expectations,
+        Verdict.not_yet,
+        "Ik kan het overzicht van wat ICT levert nog niet vinden op intranet.",
+    )
+    services.follow(people["employee"], action=expectations)
     services.follow(people["employee"], department=ict)
 
 
@@ -1030,7 +1113,8 @@ def _demo_meetings(now: datetime | None = None) -> None:
                 people["director"],
                 item,
                 expected_version=action.version,
-                decision="Olga meldt volgende week de stand van zaken.",
+                # The owner of this action, by first name, as minutes say it.
+                decision=f"{action.owner.name.split()[0]} meldt volgende week de stand van zaken.",
                 now=during,
             )
         decided += 1

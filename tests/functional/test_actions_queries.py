@@ -74,6 +74,8 @@ def _pages(world, first_action: int) -> dict[str, tuple[str, str]]:
         "all departments": ("dir@example.org", "/actions?sort=department"),
         "roll-up": ("dir@example.org", "/actions/rollup"),
         "my actions": ("owner@example.org", "/actions/mine"),
+        "director's start page": ("dir@example.org", "/"),
+        "owner's start page": ("owner@example.org", "/"),
         "action page": ("owner@example.org", f"/actions/{first_action}"),
         "edit page": ("dir@example.org", f"/actions/{first_action}/edit"),
         "export": ("dir@example.org", f"/departments/{ict}/actions/export.csv"),
@@ -111,6 +113,8 @@ def test_query_counts_do_not_grow_with_the_number_of_actions(world, make_client,
     assert with_1000 == with_10
     # Keep the pages lean, not just constant (the figures are reported in the hand-over).
     assert max(max(pair) for pair in with_10.values()) <= 16, with_10
+    assert with_10["director's start page"] == (9, 9), with_10
+    assert with_10["owner's start page"] == (6, 6), with_10
     print("queries per page:", with_10)
 
 
@@ -132,4 +136,6 @@ def test_dashboard_and_results_page_stay_constant_past_a_batch_of_500(
     # The results page is kept per data version and reader: once rendered, the next request
     # only reads the round, the department and who is asking.
     # (19 to build: one reads the themes for the director's theme form.)
-    assert few == {"dashboard": (4, 4), "department results": (19, 4)}, few
+    # The start page is never kept: 4 for the reader and their departments, then one each for
+    # the deadline requests, comments, findings and overdue actions, and the own actions.
+    assert few == {"dashboard": (9, 9), "department results": (19, 4)}, few

@@ -203,10 +203,10 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
     verdicts = {}
     for title in (
         "Elke e-mail binnen twee werkdagen beantwoorden",
-        "Wijzigingskalender op intranet",
+        "Tijdig informeren over veranderingen: wijzigingskalender op intranet",
         "Vaste beantwoordingstermijn voor e-mail aan Financiën",
-        "Meldingen aan Facilitaire Zaken via één formulier",
-        "Tussenbericht bij adviezen die langer duren dan een week",
+        "Vragen sneller opgepakt: meldingen aan Facilitaire Zaken via één formulier",
+        "Op de hoogte van de voortgang: tussenbericht bij adviezen die langer duren dan een week",
     ):
         action = db.session.scalar(
             select(ImprovementAction).where(ImprovementAction.title == title)

@@ -25,6 +25,7 @@ from tracker.actions.models import (
     ProgressUpdate,
 )
 from tracker.auth.models import Role
+from tracker.cocreation.models import Reaction
 from tracker.extensions import db
 from tracker.meetings import agenda
 from tracker.meetings import services as meetings
@@ -40,7 +41,8 @@ def world(ctx):
     ict = make_department("Informatievoorziening & ICT", "ICT")
     director = make_user(Role.director, email="dir@example.org", name="Diederik", directs=[ict])
     owner = make_user(Role.owner, email="owner@example.org", name="Olga", staff_of=[ict])
-    return {"ict": ict, "director": director, "owner": owner}
+    employee = make_user(Role.employee, email="emma@example.org", name="Emma")
+    return {"ict": ict, "director": director, "owner": owner, "employee": employee}
 
 
 def _at(world, status: ActionStatus, deadline: date | None = None) -> ImprovementAction:
@@ -66,6 +68,7 @@ def _written() -> tuple:
         tuple(db.session.scalars(select(DeadlineRequest.decision).order_by(DeadlineRequest.id))),
         tuple(db.session.scalars(select(Finding.triage).order_by(Finding.id))),
         tuple(db.session.scalars(select(AgendaItem.outcome).order_by(AgendaItem.id))),
+        db.session.scalar(select(func.count(Reaction.id))),
     )
 
 
@@ -391,6 +394,90 @@ def _triage():
     return valid, refused
 
 
+def _agenda_item():
+    def meeting_of(w):
+        series = meetings.save_series(
+            w["director"],
+            title="Stafoverleg ICT",
+            department=w["ict"],
+            recurrence=Recurrence.weekly,
+            weekday=(date.today() + timedelta(days=2)).weekday(),
+            starts_on=date.today() + timedelta(days=1),
+            start_time=time(10),
+            attendees=[w["director"]],
+            location="Kamer 2.14",
+        )
+        db.session.commit()
+        return db.session.scalar(
+            select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+        )
+
+    def valid(w):
+        meeting = meeting_of(w)
+        data = {"title": "Rondvraag over de nieuwe telefooncentrale", "description": ""}
+
+        def check():
+            return (
+                db.session.scalar(
+                    select(AgendaItem.title).where(AgendaItem.meeting_id == meeting.id)
+                )
+                == data["title"]
+            )
+
+        url = f"/meetings/{meeting.id}"
+        return f"{url}/agenda/items", data, check, data["title"], url
+
+    def refused(w):
+        meeting = meeting_of(w)
+        data = {"title": "  ", "description": "Mijn getypte toelichting bij het punt"}
+        return (
+            f"/meetings/{meeting.id}/agenda/items",
+            data,
+            "title",
+            "Geef het agendapunt een titel",
+            ["Mijn getypte toelichting bij het punt"],
+            "Stafoverleg ICT",
+        )
+
+    return valid, refused
+
+
+def _reaction():
+    def public_action(w):
+        finding = make_finding(w["ict"], triage=Triage.act)
+        action = make_action(w["ict"], w["owner"], findings=[finding], title="ICT belt terug")
+        services.change_status(
+            w["director"], action, ActionStatus.planned, expected_version=action.version
+        )
+        db.session.commit()
+        return action, f"/you-said-we-did/{finding.round_id}/{w['ict'].id}"
+
+    def valid(w):
+        action, page = public_action(w)
+        data = {"verdict": "helps", "comment": "Fijn dat jullie terugbellen", "next": page}
+
+        def check():
+            reaction = db.session.scalar(select(Reaction).where(Reaction.action_id == action.id))
+            return reaction is not None and reaction.comment == data["comment"]
+
+        return f"/actions/{action.id}/reaction", data, check, data["comment"], page
+
+    def refused(w):
+        action, page = public_action(w)
+        data = {"verdict": "", "comment": "Mijn getypte opmerking over het terugbellen"}
+        data["next"] = page
+        return (
+            f"/actions/{action.id}/reaction",
+            data,
+            "verdict",
+            "Kies of dit helpt",
+            ["Mijn getypte opmerking over het terugbellen"],
+            "ICT belt terug",
+        )
+
+    return valid, refused
+
+
 CASES = [
     Case(
         "update on My actions from planned", "owner", *_quick_update("mine", ActionStatus.planned)
@@ -417,6 +504,8 @@ CASES = [
     Case("deadline decision", "director", *_deadline_decision()),
     Case("meeting-mode decision", "director", *_meeting_decision()),
     Case("triage on the results page", "director", *_triage()),
+    Case("agenda item in a meeting", "director", *_agenda_item()),
+    Case("reaction on a public action", "employee", *_reaction()),
 ]
 
 
@@ -446,6 +535,8 @@ ENGLISH = {
     "Geef de actie een titel": "Give the action a title",
     "Deze tekst is te lang": "This text is too long",
     "Geef aan waarom er geen actie komt": "Say why no action is taken",
+    "Geef het agendapunt een titel": "Give the item a title",
+    "Kies of dit helpt": "Choose whether this helps",
 }
 
 

@@ -292,7 +292,7 @@ def counters(department_ids: list[int] | None, today: date) -> Counters:
     return Counters(*(int(value or 0) for value in row))
 
 
-def _involving(user: User):
+def involving(user: User):
     """Ids of the actions the user owns or co-owns: two index lookups (an OR of both
     conditions makes SQLite and PostgreSQL read every action of the statuses asked for)."""
     return union_all(
@@ -304,7 +304,7 @@ def _involving(user: User):
 def my_actions(user: User, page: int, include_closed: bool = False):
     """Actions the user owns or co-owns, by deadline (open ones unless asked otherwise),
     with the co-owners of those the user co-owns (the update form asks; one query at most)."""
-    query = select(ImprovementAction).where(ImprovementAction.id.in_(_involving(user)))
+    query = select(ImprovementAction).where(ImprovementAction.id.in_(involving(user)))
     if not include_closed:
         query = query.where(ImprovementAction.status.in_(OPEN_STATUSES))
     query = query.order_by(ImprovementAction.deadline, ImprovementAction.id)
@@ -418,6 +418,22 @@ def pending_deadline_requests(action_id: int) -> list[DeadlineRequest]:
             .order_by(DeadlineRequest.id)
         )
     )
+
+
+def pending_requests_by_action(action_ids) -> dict[int, DeadlineRequest]:
+    """The latest pending request for a new deadline of each action: one query."""
+    ids = list(action_ids)
+    if not ids:
+        return {}
+    requests = db.session.scalars(
+        select(DeadlineRequest)
+        .where(
+            DeadlineRequest.action_id.in_(ids),
+            DeadlineRequest.decision == DeadlineDecision.pending,
+        )
+        .order_by(DeadlineRequest.id)
+    )
+    return {r.action_id: r for r in requests}
 
 
 # --- For the findings pages ---------------------------------------------------------------

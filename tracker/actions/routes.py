@@ -394,6 +394,7 @@ def _mine_content(
         if current_user.has_role(Role.director)
         else [],
         sent_form=sent,
+        requested=queries.pending_requests_by_action(a.id for a in pagination.items),
         **sent_context,
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, object_session
 from tracker.audit.services import record
 
 #: Per tracked model: its kind in the trail and the columns whose changes are recorded.
-#: (`session_token` and `last_login_at` change at every sign-in: not a change of the account.)
+#: (`session_token`, `last_login_at` and `previous_login_at` change at every sign-in: not a change of the account.)
 TRACKED = {
     "User": ("user", ("email", "name", "role", "active", "locale", "password_hash")),
     "Department": (

@@ -138,7 +138,7 @@ def sign_in_with_claims(
     identity.email_at_provider = email
     identity.groups = groups
     identity.last_login_at = now
-    user.last_login_at = now
+    user.signed_in(now)
     identity.without_mapped_group = not apply_group_mappings(user, groups + other_group_names(user))
     db.session.flush()
     return user

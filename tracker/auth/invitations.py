@@ -296,7 +296,7 @@ def set_password(
     user = found.user
     _replace_open_links(user, now)
     user.password_hash = hash_password(new_password, hash_method)
-    user.last_login_at = now
+    user.signed_in(now)
     end_sessions(user)
     security_log.info("password set with %s link user_id=%s", found.link.purpose.value, user.id)
     return user

@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The sign-in before the last: the start page shows what changed since then.
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: No weekly overview of one's own actions by e-mail (deadline reminders and
     #: escalations are still sent).
     digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -69,6 +71,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.admin
+
+    def signed_in(self, moment: datetime) -> None:
+        self.previous_login_at = self.last_login_at
+        self.last_login_at = moment
 
     def has_role(self, role: Role) -> bool:
         return self.role.rank >= role.rank

@@ -110,7 +110,7 @@ def authenticate(
         )
         db.session.flush()
         raise DomainError(LOGIN_FAILED)
-    user.last_login_at = utcnow()
+    user.signed_in(utcnow())
     record_sign_in(user, method="password", succeeded=True)
     security_log.info("login user_id=%s ip=%s", user.id, ip_address)
     db.session.flush()

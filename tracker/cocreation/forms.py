@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 
 class ReactionForm(FlaskForm):
@@ -13,7 +13,7 @@ class ReactionForm(FlaskForm):
     comment = TextAreaField(
         _l("Comment (optional)"),
         description=_l("Shown after a director approved it. No names of colleagues, please."),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional()],
         render_kw={"rows": 2, "maxlength": 500},
     )
     next = HiddenField()

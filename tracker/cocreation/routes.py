@@ -42,21 +42,27 @@ def _back(default: str):
 def react(action_id: int):
     action = _public_action_or_404(action_id)
     form = ReactionForm()
-    if form.validate_on_submit():
-        with saving() as outcome:
-            reaction = services.react(
-                current_user, action, Verdict(form.verdict.data), form.comment.data
-            )
-        if outcome.ok:
-            if reaction.comment_status is CommentStatus.pending:
-                flash(_("Thank you. Your comment appears once a director has read it."), "success")
-            else:
-                flash(_("Thank you for your reaction."), "success")
+    if not form.validate_on_submit():
+        return _reaction_refused(action, form)
+    with saving(form) as outcome:
+        reaction = services.react(
+            current_user, action, Verdict(form.verdict.data), form.comment.data
+        )
+    if not outcome.ok:
+        return _reaction_refused(action, form)
+    if reaction.comment_status is CommentStatus.pending:
+        flash(_("Thank you. Your comment appears once a director has read it."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash(_("Thank you for your reaction."), "success")
     return _back(url_for("public.overview"))
+
+
+def _reaction_refused(action: ImprovementAction, form: ReactionForm):
+    """A refused reaction comes back with the action it is about, its error next to the
+    field and every typed value (the public page it came from belongs to `public`, which
+    nothing imports)."""
+    back = safe_next(form.next.data) or url_for("public.overview")
+    return render_template("cocreation/reaction.html", action=action, form=form, back=back)
 
 
 @bp.route("/follow/departments/<int:department_id>", methods=["POST"])

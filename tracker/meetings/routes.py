@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from tracker import clock
 from tracker.actions.forms import STATUS_LABELS
@@ -284,7 +285,12 @@ def series(series_id: int):
 @bp.route("/meetings/<int:meeting_id>")
 @login_required
 def meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    return _meeting_page(_meeting_or_404(meeting_id))
+
+
+def _meeting_page(meeting: Meeting, sent_item: FreeItemForm | None = None):
+    """The meeting page; `sent_item`: an agenda item just refused, shown open with its
+    values and errors (rendered fresh, not kept)."""
     reader = permissions.may_read(current_user, meeting.series)
     rows = None if reader else queries.agenda_rows(meeting, only_owner=current_user)
     if not reader and not rows:
@@ -314,10 +320,12 @@ def meeting(meeting_id: int):
             editable=may_manage
             and meeting.agenda_sent_at is None
             and meeting.status is MeetingStatus.scheduled,
-            item_form=FreeItemForm(formdata=None) if may_manage else None,
+            item_form=sent_item or (FreeItemForm(formdata=None) if may_manage else None),
             upcoming=upcoming,
         )
 
+    if sent_item is not None:
+        return render_template("meetings/meeting.html", body=Markup(body()), meeting=meeting)
     # An agenda of hundreds of items takes long to render: kept until anything changes.
     return kept_page(
         "meetings/meeting.html",
@@ -439,13 +447,15 @@ def add_item(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     _require_manager(meeting.series)
     form = FreeItemForm()
-    if form.validate_on_submit():
-        with saving() as outcome:
-            agenda.add_free_item(
-                current_user, meeting, title=form.title.data, description=form.description.data
-            )
-        if outcome.ok:
-            flash(_("The item is added to the agenda."), "success")
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, sent_item=form)
+    with saving(form) as outcome:
+        agenda.add_free_item(
+            current_user, meeting, title=form.title.data, description=form.description.data
+        )
+    if not outcome.ok:
+        return _meeting_page(meeting, sent_item=form)
+    flash(_("The item is added to the agenda."), "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="agenda"))
 
 
