@@ -223,3 +223,52 @@ def test_director_manages_staff_of_own_department_only(ctx, client):
     assert db.session.get(Department, hr.id).staff == []
     memberships = db.session.get(User, sanne.id).memberships
     assert [(m.department_id, m.role) for m in memberships] == [(ict.id, MembershipRole.staff)]
+
+
+def test_a_raised_anonymity_threshold_hides_what_was_imported_before(ctx, client, make_client):
+    """Groups of 6 were shown at threshold 5; at 8 their scores and comments are gone from
+    the results page and "you said, we did" at once, and stay gone at 5 again."""
+    from tests.factories import make_finding
+    from tracker.surveys.models import Finding, RoundParticipation, SurveyComment, Triage
+
+    small = make_department("Juridische Zaken", "JZ")
+    large = make_department("Informatievoorziening", "ICT")
+    director = make_user(Role.director, email="dir@example.org", directs=[small, large])
+    hidden = make_finding(small, score=5.2, n=6, triage=Triage.act)
+    shown = make_finding(large, score=6.8, n=40, triage=Triage.act)
+    db.session.add_all(
+        [
+            RoundParticipation(round_id=hidden.round_id, department_id=small.id, respondents=6),
+            RoundParticipation(round_id=shown.round_id, department_id=large.id, respondents=40),
+            SurveyComment(
+                round_id=hidden.round_id, department_id=small.id, text="Wij wachten weken"
+            ),
+        ]
+    )
+    db.session.commit()
+    reader = make_client()
+    reader.login(director.email)
+    results = f"/surveys/{hidden.round_id}/departments/{small.id}"
+    assert "5,2" in reader.get(results).get_data(as_text=True)
+    _admin(client)
+    base = {
+        "name": "Gemeente Test",
+        "default_locale": "nl",
+        "timezone": "Europe/Amsterdam",
+        "submit": "y",
+        **RULES,
+    }
+    assert client.post("/admin/settings", {**base, "anonymity_threshold": "8"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Finding, hidden.id).suppressed
+    assert db.session.get(Finding, hidden.id).score is None
+    assert db.session.get(Finding, shown.id).score == 6.8
+    assert db.session.scalar(select(SurveyComment)) is None
+    page = reader.get(results).get_data(as_text=True)
+    assert "5,2" not in page and "Wij wachten weken" not in page
+    public = reader.get(f"/you-said-we-did/{hidden.round_id}/{small.id}").get_data(as_text=True)
+    assert "5,2" not in public
+    # Lowering it again brings nothing back.
+    client.post("/admin/settings", {**base, "anonymity_threshold": "5"})
+    db.session.expire_all()
+    assert db.session.get(Finding, hidden.id).score is None

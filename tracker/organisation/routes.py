@@ -34,7 +34,7 @@ from tracker.organisation.queries import (
     get_organisation,
 )
 from tracker.surveys.models import Finding, SurveyRound
-from tracker.surveys.services import refresh_previous_scores
+from tracker.surveys.services import apply_anonymity_threshold, refresh_previous_scores
 
 bp = Blueprint("organisation", __name__)
 
@@ -220,6 +220,8 @@ def settings():
                 holiday_region=form.holiday_region.data,
                 closed_days=form.closed_days.data,
             )
+            # What was imported under a lower threshold is hidden now too.
+            apply_anonymity_threshold(form.anonymity_threshold.data)
         if outcome.ok:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("organisation.settings"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.models import Role, User
@@ -599,3 +599,29 @@ def refresh_previous_scores(round_: SurveyRound) -> int:
         if score is not None or finding.previous_score is None:
             finding.previous_score = score
     return _propose_again(findings)
+
+
+def apply_anonymity_threshold(threshold: int) -> int:
+    """A raised anonymity threshold applies at once to everything imported before: a
+    finding of fewer answers than it, and every finding of a group (a department in a
+    round) of fewer respondents than it, loses its score and spread, and that group's
+    comments are deleted. For good: lowering the threshold again brings nothing back, as
+    nothing under a threshold is ever stored. Returns the findings newly hidden."""
+    small_groups = select(RoundParticipation.round_id, RoundParticipation.department_id).where(
+        RoundParticipation.respondents < threshold
+    )
+    in_small_group = tuple_(Finding.round_id, Finding.department_id).in_(small_groups)
+    hidden = db.session.execute(
+        update(Finding)
+        .where(Finding.suppressed.is_(False), or_(Finding.n < threshold, in_small_group))
+        .values(suppressed=True, score=None, sd=None, previous_score=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.execute(
+        delete(SurveyComment).where(
+            tuple_(SurveyComment.round_id, SurveyComment.department_id).in_(small_groups)
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire_all()
+    return hidden
