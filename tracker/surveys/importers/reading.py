@@ -21,9 +21,22 @@ from .base import SurveyFileError
 
 HEAD_ROWS = 200
 SNIFF_CHARS = 64 * 1024
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_UNCOMPRESSED = 120 * 1024 * 1024
 MAX_RATIO = 100
 DELIMITERS = (",", ";", "\t")
+#: What a survey export may hold, checked while it is read, so that no file under the upload
+#: limit makes an import take more than a few hundred MB (bench/bench_upload_memory.py): a
+#: crafted file is refused with the bound it broke, not read until the worker is killed.
+MAX_ROWS = 200_000  # respondents
+MAX_COLUMNS = 2_000  # questions and other columns
+MAX_CELL = 32_767  # Excel's own limit for one cell
+MAX_SHEETS = 50
+#: Parts of a workbook that openpyxl reads whole (the others it streams).
+MAX_PART = {
+    "xl/sharedStrings.xml": 24 * 1024 * 1024,
+    "xl/styles.xml": 4 * 1024 * 1024,
+    "xl/workbook.xml": 1024 * 1024,
+}
 
 
 @dataclass
@@ -152,7 +165,7 @@ def _open_csv(data: bytes) -> Table:
         )
     delimiter = sniff_delimiter(sample)
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
-    rows = _csv_rows(csv.reader(text, delimiter=delimiter))
+    rows = bounded(_csv_rows(csv.reader(text, delimiter=delimiter)))
     head = list(itertools.islice(rows, HEAD_ROWS))
     return Table("csv", encoding, delimiter, head, rows)
 
@@ -176,6 +189,13 @@ def _csv_rows(reader) -> Iterator[list[str]]:
 # --- XLSX ------------------------------------------------------------------
 
 
+_PART_NAMES = {
+    "xl/sharedStrings.xml": _l("table of texts"),
+    "xl/styles.xml": _l("table of styles"),
+    "xl/workbook.xml": _l("list of worksheets"),
+}
+
+
 def check_zip(data: bytes) -> None:
     """Refuse damaged archives and zip bombs before openpyxl unpacks anything."""
     try:
@@ -190,6 +210,20 @@ def check_zip(data: bytes) -> None:
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         raise SurveyFileError(_l("This is a zip file but not an Excel workbook (.xlsx)."))
+    sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    if len(sheets) > MAX_SHEETS:
+        raise SurveyFileError(_l("The Excel file has more than %(n)d worksheets.", n=MAX_SHEETS))
+    for info in infos:
+        limit = MAX_PART.get(info.filename)
+        if limit is not None and info.file_size > limit:
+            raise SurveyFileError(
+                _l(
+                    "The Excel file's %(part)s is larger than %(mb)d MB, too large for a "
+                    "survey export.",
+                    part=_PART_NAMES.get(info.filename, info.filename),
+                    mb=limit // 2**20,
+                )
+            )
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNCOMPRESSED or (unpacked > 1024 * 1024 and unpacked > MAX_RATIO * len(data)):
         raise SurveyFileError(
@@ -253,6 +287,39 @@ def _open_xlsx(data: bytes) -> Table:
         finally:
             book.close()
 
-    stream = rows()
+    stream = bounded(rows())
     head = list(itertools.islice(stream, HEAD_ROWS))
     return Table("xlsx", None, None, head, stream)
+
+
+def bounded(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The rows, refused (SurveyFileError, naming the bound) as soon as one breaks a bound:
+    too many rows, too many filled columns, a cell too long."""
+    for number, row in enumerate(rows, start=1):
+        if number > MAX_ROWS:
+            raise SurveyFileError(
+                _l("The file has more than %(n)d rows; a survey export has fewer.", n=MAX_ROWS)
+            )
+        while row and not row[-1]:
+            row.pop()
+        if len(row) > MAX_COLUMNS:
+            raise SurveyFileError(
+                _l(
+                    "Row %(row)d has more than %(n)d columns; a survey export has fewer.",
+                    row=number,
+                    n=MAX_COLUMNS,
+                ),
+                row=number,
+            )
+        for cell in row:
+            if len(cell) > MAX_CELL:
+                raise SurveyFileError(
+                    _l(
+                        "Row %(row)d has a cell of more than %(n)d characters, more than Excel "
+                        "allows.",
+                        row=number,
+                        n=MAX_CELL,
+                    ),
+                    row=number,
+                )
+        yield row
