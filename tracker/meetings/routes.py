@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import clock
+from tracker.actions.effects import Verdict, verdict_text
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.actions.queries import owner_candidates
@@ -109,12 +110,7 @@ def _agenda_labels() -> dict:
         "score": _("score"),
         "benchmark": _("benchmark"),
         "percentage_points": _("percentage points"),
-        "verdicts": {
-            "improved": _("improved"),
-            "no_clear_change": _("no clear change"),
-            "worse": _("worse"),
-            "no_interval": _("no interval: the file had no standard deviations"),
-        },
+        "verdicts": {verdict.value: verdict_text(verdict) for verdict in Verdict},
     }
 
 
