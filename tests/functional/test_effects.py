@@ -234,6 +234,8 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
         "Vaste beantwoordingstermijn voor e-mail aan Financiën",
         "Meldingen aan Facilitaire Zaken via één formulier",
         "Tussenbericht bij adviezen die langer duren dan een week",
+        "Terugbelafspraak in het inkoopsysteem",
+        "Inkoopwijzer op intranet",
     ):
         action = db.session.scalar(
             select(ImprovementAction).where(ImprovementAction.title == title)
@@ -243,12 +245,89 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
     assert sorted(v for found in verdicts.values() for v in found) == [
         "improved",
         "improved",
+        "improved",
+        "no_clear_change",
         "no_clear_change",
         "no_clear_change",
         "too_late",
     ]
+    # Inkoop: every score rose; the action that did nothing rose with the rest and is not
+    # credited, the one that worked is, both measured from the respondents' own answers.
+    assert verdicts["Terugbelafspraak in het inkoopsysteem"] == ["improved"]
+    assert verdicts["Inkoopwijzer op intranet"] == ["no_clear_change"]
+    nothing = db.session.scalar(
+        select(ImprovementAction).where(ImprovementAction.title == "Inkoopwijzer op intranet")
+    )
+    html = client.get(f"/actions/{nothing.id}").get_data(as_text=True)
+    assert "De 18 andere vragen van de afdeling zonder actie stegen gemiddeld +0,6." in html
+    assert (
+        "Deze vraag van Intern klantonderzoek 2025 naar Intern klantonderzoek 2026: +0,6." in html
+    )
+    assert 'data-method="paired"' in html
     # "You said, we did" shows the effect of these public actions too.
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     first = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on).limit(1))
     public = client.get(f"/you-said-we-did/{first.id}/{ict.id}").get_data(as_text=True)
     assert public.count('data-effect="improved"') == 2
+
+
+def test_the_results_page_ranks_the_actions_by_their_effect(world, client):
+    # A second action whose question rose far more; one done too late comes last.
+    for round_name, score in (("KTO 2025", 6.0), ("KTO 2026", 6.1)):
+        make_finding(world["ict"], round_name, score=score, sd=1.0, question_text="Begrip")
+    strong_before = make_finding(
+        world["ict"], "KTO 2025", score=5.0, sd=1.0, question_text="Snel opgelost"
+    )
+    make_finding(world["ict"], "KTO 2026", score=7.5, sd=1.0, question_text="Snel opgelost")
+    strong = make_action(
+        world["ict"],
+        world["owner"],
+        by=world["director"],
+        title="Snelle oplossing",
+        findings=[strong_before],
+    )
+    _done_on(strong, world["director"], date(2025, 11, 1))
+    late = make_action(
+        world["ict"],
+        world["owner"],
+        by=world["director"],
+        title="Laat",
+        findings=[world["before"]],
+    )
+    _done_on(late, world["director"], date(2026, 2, 10))
+    client.login("dir@example.org")
+    html = client.get(f"/surveys/{world['after'].round_id}/departments/{world['ict'].id}").get_data(
+        as_text=True
+    )
+    section = html.split("data-effects", 1)[1].split("</section>", 1)[0]
+    order = re.findall(r'data-effect="(\d+)-\d+"', section)
+    assert order == [str(strong.id), str(world["action"].id), str(late.id)]
+
+
+def test_the_effects_command_prints_every_measured_effect_for_analysts(world, app):
+    import json
+
+    late = make_action(
+        world["ict"], world["owner"], by=world["director"], title="Laat", findings=[world["before"]]
+    )
+    _done_on(late, world["director"], date(2026, 2, 10))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["effects", "--json"])
+    assert result.exit_code == 0, result.output
+    # The late action has no measured effect: only the one row.
+    (row,) = json.loads(result.output)
+    assert row["department"] == "Informatievoorziening & ICT"
+    assert row["action"] == "Terugbelgarantie" and row["question"] == QUESTION
+    assert (row["before_round"], row["after_round"]) == ("KTO 2025", "KTO 2026")
+    assert row["change"] == pytest.approx(1.1)
+    assert row["comparison_change"] == pytest.approx(0.2)
+    assert row["difference"] == pytest.approx(0.9)
+    assert row["low"] == pytest.approx(0.9 - 0.68478, abs=1e-3)
+    assert row["high"] == pytest.approx(0.9 + 0.68478, abs=1e-3)
+    assert (row["verdict"], row["method"]) == ("improved", "independent")
+    table = runner.invoke(args=["effects", "--round", "KTO 2026"]).output.splitlines()
+    assert table[0].split("\t")[:3] == ["department", "action_id", "action"]
+    assert len(table) == 2 and "\tKTO 2026\t" in table[1] and "\timproved\t" in table[1]
+    assert runner.invoke(args=["effects", "--round", "KTO 2025"]).output.count("\n") == 1
+    unknown = runner.invoke(args=["effects", "--round", "KTO 2030"])
+    assert unknown.exit_code != 0 and "no survey round named 'KTO 2030'" in unknown.output

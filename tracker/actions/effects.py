@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import exists, select
-from sqlalchemy.orm import noload, subqueryload
+from sqlalchemy.orm import joinedload, noload, selectinload, subqueryload
 
 from tracker import changes
 from tracker.actions.estimator import (
@@ -502,3 +502,27 @@ def department_effects(
     ]
     # The directors' overview: the best effect first, those without a figure last.
     return sorted(found, key=lambda pair: pair[1].rank)
+
+
+def measured_effects(threshold: int, round_name: str | None = None) -> list[tuple]:
+    """Every measured effect of every action, for analysts (`flask effects`): (action,
+    effect) pairs, by department, after round and action; only those measured in
+    `round_name` when it is given. A fixed number of queries."""
+    actions = db.session.scalars(
+        select(ImprovementAction)
+        .where(ImprovementAction.status.not_in(NOT_MEASURED))
+        .options(
+            joinedload(ImprovementAction.department),
+            selectinload(ImprovementAction.findings),
+            noload(ImprovementAction.co_owners),
+        )
+        .order_by(ImprovementAction.id)
+    ).all()
+    measured = action_effects(actions, threshold)
+    found = [
+        (action, effect)
+        for action in actions
+        for effect in measured[action.id]
+        if effect.measured and round_name in (None, effect.after_round)
+    ]
+    return sorted(found, key=lambda pair: (pair[0].department.name, pair[1].after_round))
