@@ -12,7 +12,13 @@ import random
 import numpy as np
 import pytest
 
-from tracker.actions.estimator import RoundResults, Score, contrast_variance, independent_variance
+from tracker.actions.estimator import (
+    RoundResults,
+    Score,
+    contrast_variance,
+    independent_variance,
+    paired_variance,
+)
 from tracker.surveys.importers import parse
 from tracker.surveys.importers.answers import pairwise_covariances
 
@@ -131,3 +137,23 @@ def test_with_missing_answers_the_formula_matches_the_spread_over_many_samples()
     assert average == pytest.approx(spread, rel=0.15)
     # Taking the means as independent overstates it by far (the mood correlates them).
     assert sum(unpaired) / len(unpaired) > 1.5 * spread
+
+
+def test_the_shared_comparison_sum_gives_the_same_variance_as_w_sigma_w():
+    people = _respondents(seed=5, count=45, questions=5, missing=0.2)
+    keys = ["a", "b", "c", "d", "e"]
+    scores, covariances = {}, {}
+    for i, key in enumerate(keys):
+        column = [p[i] for p in people if p[i] is not None]
+        m = sum(column) / len(column)
+        sd = math.sqrt(sum((x - m) ** 2 for x in column) / (len(column) - 1))
+        scores[key] = Score(m, len(column), sd)
+        for j in range(i + 1, len(keys)):
+            covariances[(key, keys[j])] = _direct_covariance(people, i, j)
+    results = RoundResults(scores, covariances)
+    for question in keys[:2]:
+        comparison = keys[2:]
+        weights = {question: 1.0, **{k: -1 / len(comparison) for k in comparison}}
+        assert paired_variance(question, comparison, results) == pytest.approx(
+            contrast_variance(weights, results), rel=1e-12
+        )

@@ -369,9 +369,12 @@ def _basis(department_ids, lines: queries.Lineage | None) -> _Basis:
     )
 
 
-def _estimate(basis: _Basis, question: str, before, after, threshold: int) -> Estimate | None:
+def _estimate(
+    basis: _Basis, question: str, before, after, threshold: int, results: dict
+) -> Estimate | None:
     """The question against the department's other questions on the same scale without an
-    action, measurable in both rounds; None when there are none."""
+    action, measurable in both rounds; None when there are none. `results`: the estimator's
+    view of each (department, round), made once per call of `action_effects`."""
     earlier = basis.by_round.get((before.department_id, before.round_id), {})
     then = basis.by_round.get((after.department_id, after.round_id), {})
     comparison = [
@@ -387,19 +390,14 @@ def _estimate(basis: _Basis, question: str, before, after, threshold: int) -> Es
     ]
     if not comparison:
         return None
-    keys = [question, *comparison]
-    return difference_in_differences(
-        question,
-        comparison,
-        round_results(
-            {key: earlier[key] for key in keys},
-            basis.covariances.get((before.department_id, before.round_id)),
-        ),
-        round_results(
-            {key: then[key] for key in keys},
-            basis.covariances.get((after.department_id, after.round_id)),
-        ),
-    )
+
+    def view(row, rows):
+        place = (row.department_id, row.round_id)
+        if place not in results:
+            results[place] = round_results(rows, basis.covariances.get(place))
+        return results[place]
+
+    return difference_in_differences(question, comparison, view(before, earlier), view(after, then))
 
 
 def action_effects(
@@ -423,6 +421,7 @@ def action_effects(
     else:
         basis = _basis(department_ids, lines)
 
+    results: dict = {}
     for action in candidates:
         done_on = action.closed_on if action.status is ActionStatus.done else None
         for finding in action.findings:
@@ -436,7 +435,7 @@ def action_effects(
             after = measurement.after
             verdict, estimate = measurement.reason, None
             if verdict is None:
-                estimate = _estimate(basis, key[1], before, after, threshold)
+                estimate = _estimate(basis, key[1], before, after, threshold, results)
                 if estimate is None:
                     verdict = Verdict.no_comparison
                 else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CONFIDENCE = 0.95
 
@@ -55,6 +55,8 @@ class RoundResults:
 
     scores: Mapping[str, Score]
     covariances: Mapping[tuple[str, str], tuple[int, float]] | None = None
+    #: Sums over comparison sets already worked out (many actions share one comparison).
+    _sums: dict = field(default_factory=dict, compare=False, repr=False)
 
     def covariance_of_means(self, i: str, j: str) -> float | None:
         """Cov(x̄_i, x̄_j); the variance of the mean on the diagonal. None when unknown."""
@@ -68,6 +70,42 @@ class RoundResults:
             return None
         n_ij, cov = pair
         return n_ij * cov / (a.n * b.n)
+
+
+def comparison_sum(comparison: tuple[str, ...], results: RoundResults) -> float | None:
+    """Σ_c Σ_c' Cov(x̄_c, x̄_c') over a comparison set, worked out once per set."""
+    if comparison not in results._sums:
+        total = 0.0
+        for index, i in enumerate(comparison):
+            for j in comparison[index:]:
+                covariance = results.covariance_of_means(i, j)
+                if covariance is None:
+                    total = None
+                    break
+                total += covariance if i == j else 2 * covariance
+            if total is None:
+                break
+        results._sums[comparison] = total
+    return results._sums[comparison]
+
+
+def paired_variance(
+    question: str, comparison: Sequence[str], results: RoundResults
+) -> float | None:
+    """w'Σw for w = e_question − (1/K)·Σ e_c, as Var(a) − (2/K)·Σ Cov(a, c) + ΣΣ Cov(c, c')/K²:
+    the last sum is shared by every action measured against the same comparison."""
+    variance = results.covariance_of_means(question, question)
+    block = comparison_sum(tuple(comparison), results)
+    if variance is None or block is None:
+        return None
+    cross = 0.0
+    for key in comparison:
+        covariance = results.covariance_of_means(question, key)
+        if covariance is None:
+            return None
+        cross += covariance
+    count = len(comparison)
+    return max(variance - 2 * cross / count + block / count**2, 0.0)
 
 
 def contrast_variance(weights: Mapping[str, float], results: RoundResults) -> float | None:
@@ -154,7 +192,7 @@ def difference_in_differences(
 
     change = after.scores[question].mean - before.scores[question].mean
     comparison_change = mean_of(after) - mean_of(before)
-    paired = [contrast_variance(weights, r) for r in (before, after)]
+    paired = [paired_variance(question, comparison, r) for r in (before, after)]
     if None not in paired:
         variance, method = sum(paired), Method.paired
     else:
