@@ -55,8 +55,8 @@ class Group:
     tallies: list[Tally]  # aligned with the question specs
     #: Each respondent's answers as codes (`answers`), row after row; None when not kept.
     answers: array | None = None
-    #: Per question: code -> raw answer (shared by all groups of one file).
-    raws: list[list[str]] | None = None
+    #: Code -> raw answer (shared by all groups of one file).
+    raws: list[str] | None = None
 
 
 _TRIVIAL_COMMENTS = {
@@ -298,7 +298,7 @@ def _result_for(
         result.results[question.key] = QuestionResult(
             score=None if hide else mean, n=n, sd=None if hide else sd, suppressed=hide
         )
-    if not suppressed and group.answers is not None:
+    if not suppressed and group.answers is not None and name:
         result.covariances = _covariances(group, questions, result, threshold)
     return result
 
@@ -317,7 +317,9 @@ def _covariances(group: Group, questions, result: DepartmentResult, threshold: i
     ]
     if len(shown) < 2:
         return {}
-    values = answers.scored(group.answers, group.raws, [(j, d.convert) for j, _, d in shown])
+    values = answers.scored(
+        group.answers, group.raws, len(group.tallies), [(j, d.convert) for j, _, d in shown]
+    )
     counts, covariances = answers.pairwise_covariances(values)
     found = {}
     for a, (_, first, _) in enumerate(shown):

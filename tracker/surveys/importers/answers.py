@@ -1,10 +1,11 @@
 """Respondents' answers kept as small integer codes while a file is read, and the pairwise
 covariances of the questions computed from them.
 
-Each column maps its distinct raw answers to codes (0 is a blank), shared by every group, so a
-respondent is one row of codes: four bytes an answer, whatever the labels. From these rows come
-the tallies (`tallies`) and, once the scale of each question is known, the covariances the
-effect of an action needs (`pairwise_covariances`). Only aggregates leave this module.
+Every distinct raw answer of a file gets a code (0 is a blank), whatever its column, so a
+respondent is one row of codes: four bytes an answer, whatever the labels, and the hot loop
+turns a row into codes with one C-level `map`. From these rows come the tallies (`tallies`)
+and, once the scale of each question is known, the covariances the effect of an action needs
+(`pairwise_covariances`). Only aggregates leave this module.
 """
 
 from __future__ import annotations
@@ -16,50 +17,66 @@ import numpy as np
 BLANK_CODE = 0
 
 
-def new_lookups(size: int) -> list[dict[str, int]]:
-    """Per column: raw answer -> code; the blank answer is code 0."""
-    return [{"": BLANK_CODE} for _ in range(size)]
+def new_lookup() -> dict[str, int]:
+    """Raw answer -> code, for every column of a file; the blank answer is code 0."""
+    return {"": BLANK_CODE}
 
 
 def new_rows() -> array:
     return array("I")
 
 
-def raw_answers(lookups: list[dict[str, int]]) -> list[list[str]]:
-    """Per column: code -> raw answer."""
-    reverse = []
-    for lookup in lookups:
-        raws = [""] * len(lookup)
-        for raw, code in lookup.items():
-            raws[code] = raw
-        reverse.append(raws)
-    return reverse
+def encode(lookup: dict[str, int], values) -> list[int]:
+    """One row's answers as codes, new answers getting the next free code."""
+    codes = list(map(lookup.get, values))
+    if None in codes:
+        for index, code in enumerate(codes):
+            if code is None:
+                value = values[index]
+                code = lookup.get(value)
+                if code is None:
+                    code = lookup[value] = len(lookup)
+                codes[index] = code
+    return codes
+
+
+def raw_answers(lookup: dict[str, int]) -> list[str]:
+    """Code -> raw answer."""
+    raws = [""] * len(lookup)
+    for raw, code in lookup.items():
+        raws[code] = raw
+    return raws
 
 
 def as_matrix(rows: array, size: int) -> np.ndarray:
-    return np.frombuffer(rows, dtype=np.uint32).reshape(-1, size) if size else np.zeros((0, 0))
+    if not size:
+        return np.zeros((0, 0), dtype=np.uint32)
+    return np.frombuffer(rows, dtype=np.uint32).reshape(-1, size)
 
 
-def tallies(rows: array, raws: list[list[str]]) -> list[dict[str, int]]:
+def tallies(rows: array, raws: list[str], size: int) -> list[dict[str, int]]:
     """Per column: raw answer -> how many gave it (blanks left out)."""
-    codes = as_matrix(rows, len(raws))
+    codes = as_matrix(rows, size)
     result = []
-    for j, column in enumerate(raws):
-        counts = np.bincount(codes[:, j], minlength=len(column)) if len(codes) else []
-        result.append({column[c]: int(n) for c, n in enumerate(counts) if n and c != BLANK_CODE})
+    for j in range(size):
+        found, counts = np.unique(codes[:, j], return_counts=True)
+        result.append(
+            {raws[c]: int(n) for c, n in zip(found.tolist(), counts.tolist()) if c != BLANK_CODE}
+        )
     return result
 
 
-def scored(rows: array, raws: list[list[str]], columns: list[tuple[int, dict]]) -> np.ndarray:
+def scored(rows: array, raws: list[str], size: int, columns: list[tuple[int, dict]]) -> np.ndarray:
     """Respondents x questions as numbers (NaN for no valid answer), for the given
     (column, raw answer -> number or None) pairs."""
-    codes = as_matrix(rows, len(raws))
+    codes = as_matrix(rows, size)
     values = np.full((len(codes), len(columns)), np.nan)
     for q, (j, convert) in enumerate(columns):
-        lookup = np.array(
-            [np.nan if convert.get(raw) is None else float(convert[raw]) for raw in raws[j]]
+        found, position = np.unique(codes[:, j], return_inverse=True)
+        numbers = np.array(
+            [np.nan if convert.get(raws[c]) is None else float(convert[raws[c]]) for c in found]
         )
-        values[:, q] = lookup[codes[:, j]]
+        values[:, q] = numbers[position.reshape(-1)] if len(found) else np.nan
     return values
 
 
@@ -69,10 +86,12 @@ def pairwise_covariances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = ~np.isnan(values)
     x = np.where(present, values, 0.0)
     m = present.astype(float)
-    n = m.T @ m
+    # einsum rather than a matrix product: no BLAS threads, which on a busy server spend
+    # far longer waiting for each other than these small sums take.
+    n = np.einsum("ri,rj->ij", m, m)
     # sums[i, j]: the sum of column i over the rows where j is answered too.
-    sums = x.T @ m
-    products = x.T @ x
+    sums = np.einsum("ri,rj->ij", x, m)
+    products = np.einsum("ri,rj->ij", x, x)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (products - sums * sums.T / n) / (n - 1)
     cov[n < 2] = np.nan

@@ -133,7 +133,7 @@ def _find_column(columns: list[ColumnInfo], wanted: str) -> ColumnInfo:
 def _tally_rows(
     rows, width: int, group_index: int | None, indexes: list[int]
 ) -> tuple[dict[str, Group], int]:
-    """The hot loop: each respondent's answers as codes per group (see `answers`)."""
+    """The hot loop: each respondent's answers as a row of codes, per group (`answers`)."""
     groups: dict[str, Group] = {}
     size = len(indexes)
     if size == 0:
@@ -143,7 +143,8 @@ def _tally_rows(
         pick = lambda row: (row[only],)  # noqa: E731
     else:
         pick = itemgetter(*indexes)
-    lookups = answers.new_lookups(size)
+    lookup = answers.new_lookup()
+    encode = answers.encode
     pad = [""] * width
     total = 0
     for row in rows:
@@ -157,16 +158,11 @@ def _tally_rows(
         if group is None:
             group = groups[name] = Group(0, [], answers.new_rows())
         group.respondents += 1
-        append = group.answers.append
-        for lookup, value in zip(lookups, pick(row)):
-            code = lookup.get(value)
-            if code is None:
-                code = lookup[value] = len(lookup)
-            append(code)
-    raws = answers.raw_answers(lookups)
+        group.answers.extend(encode(lookup, pick(row)))
+    raws = answers.raw_answers(lookup)
     for group in groups.values():
         group.raws = raws
-        group.tallies = answers.tallies(group.answers, raws)
+        group.tallies = answers.tallies(group.answers, raws, size)
     return groups, total
 
 
@@ -217,10 +213,8 @@ def _by_blocks(
         )
 
     groups = {dept: Group(0, [], answers.new_rows()) for dept in blocks}
-    lookups = answers.new_lookups(len(specs))
-    plan = [
-        (groups[dept], [(i, j, lookups[j]) for i, j in pairs]) for dept, pairs in blocks.items()
-    ]
+    lookup = answers.new_lookup()
+    plan = [(groups[dept], pairs) for dept, pairs in blocks.items()]
     pad = [""] * width
     blank_row = [answers.BLANK_CODE] * len(specs)
     total = 0
@@ -232,7 +226,7 @@ def _by_blocks(
         total += 1
         for group, pairs in plan:
             codes = None
-            for i, j, lookup in pairs:
+            for i, j in pairs:
                 value = row[i]
                 if value and not value.isspace():
                     if codes is None:
@@ -245,10 +239,10 @@ def _by_blocks(
             if codes is not None:
                 group.respondents += 1
                 group.answers.extend(codes)
-    raws = answers.raw_answers(lookups)
+    raws = answers.raw_answers(lookup)
     for group in groups.values():
         group.raws = raws
-        group.tallies = answers.tallies(group.answers, raws)
+        group.tallies = answers.tallies(group.answers, raws, len(specs))
     overall = merge_tallies(list(groups.values()), len(specs))
     overall.respondents = total
     return aggregate(
