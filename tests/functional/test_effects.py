@@ -331,3 +331,17 @@ def test_the_effects_command_prints_every_measured_effect_for_analysts(world, ap
     assert runner.invoke(args=["effects", "--round", "KTO 2025"]).output.count("\n") == 1
     unknown = runner.invoke(args=["effects", "--round", "KTO 2030"])
     assert unknown.exit_code != 0 and "no survey round named 'KTO 2030'" in unknown.output
+
+
+def test_without_a_second_round_only_a_done_action_says_it_is_too_early(world, client):
+    planned = make_finding(world["ict"], "KTO 2026", score=5.0, sd=1.0, question_text="Nieuw")
+    open_action = make_action(
+        world["ict"], world["owner"], by=world["director"], title="Open", findings=[planned]
+    )
+    client.login("dir@example.org")
+    html = client.get(f"/actions/{open_action.id}").get_data(as_text=True)
+    assert "data-effects" not in html
+    _done_on(open_action, world["director"], date(2026, 5, 1))
+    html = client.get(f"/actions/{open_action.id}").get_data(as_text=True)
+    assert 'data-verdict="no_second_round"' in html
+    assert "nog niet te zeggen: nog geen tweede meting" in html

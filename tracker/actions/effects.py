@@ -457,6 +457,16 @@ def action_effects(
     return result
 
 
+def effects_to_show(action: ImprovementAction, threshold: int) -> list[ActionEffect]:
+    """The action page's effects: an action that is not done has nothing to measure until a
+    later round asks its question, so "no second round yet" is said of done actions only."""
+    return [
+        effect
+        for effect in action_effects([action], threshold, kept=True)[action.id]
+        if action.status is ActionStatus.done or effect.verdict is not Verdict.no_second_round
+    ]
+
+
 def department_effects(
     department_id: int, round_id: int, threshold: int
 ) -> list[tuple[ImprovementAction, ActionEffect]]:
