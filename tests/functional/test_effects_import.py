@@ -155,3 +155,19 @@ def test_a_findings_file_falls_back_to_independent_means(ctx):
     assert effect.estimate.method is Method.independent
     assert effect.estimate.difference == pytest.approx(1.2 - 0.15)
     assert effect.verdict is Verdict.improved
+
+
+def test_pairs_under_a_raised_threshold_are_not_used(imported):
+    # 40 respondents, a tenth of the answers blank: each pair has 32 to 36 answers to both.
+    ict = db.session.scalar(select(Department).where(Department.name == "ICT"))
+    director = make_user(Role.director, email="dir@example.org", directs=[ict])
+    before = db.session.scalar(
+        select(Finding)
+        .join(Question)
+        .where(Finding.department_id == ict.id, Question.text == QUESTIONS[0])
+        .order_by(Finding.round_id)
+    )
+    action = make_action(ict, director, by=director, findings=[before])
+    _done_on(action, director, date(2025, 10, 1))
+    (effect,) = action_effects([action], threshold=35)[action.id]
+    assert effect.estimate.method is Method.independent

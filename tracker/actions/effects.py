@@ -133,25 +133,27 @@ def measure(done_on: date | None, before, later: list, threshold: int) -> Measur
     return Measurement(before, after)
 
 
-def round_results(rows: dict, covariances: dict | None) -> RoundResults:
+def round_results(rows: dict, covariances: dict | None, threshold: int) -> RoundResults:
     """The estimator's view of one department's results in one round (rows by question key;
     covariances by pair of question ids, as stored)."""
     scores = {key: Score(row.score, row.n, row.sd) for key, row in rows.items()}
     if covariances is None:
         return RoundResults(scores)
     ids = {key: row.question_id for key, row in rows.items()}
-    return RoundResults(scores, _PairsByKey(ids, covariances))
+    return RoundResults(scores, _PairsByKey(ids, covariances, threshold))
 
 
 class _PairsByKey:
-    """Stored covariances (by question ids) looked up by question key, without copying."""
+    """Stored covariances (by question ids) looked up by question key, without copying.
+    A pair answered by fewer than today's anonymity threshold is not used (like any figure)."""
 
-    def __init__(self, ids: dict, pairs: dict):
-        self.ids, self.pairs = ids, pairs
+    def __init__(self, ids: dict, pairs: dict, threshold: int):
+        self.ids, self.pairs, self.threshold = ids, pairs, threshold
 
     def get(self, pair):
         first, second = sorted((self.ids[pair[0]], self.ids[pair[1]]))
-        return self.pairs.get((first, second))
+        found = self.pairs.get((first, second))
+        return found if found is not None and found[0] >= self.threshold else None
 
 
 # --- Text -----------------------------------------------------------------------------------
@@ -394,7 +396,7 @@ def _estimate(
     def view(row, rows):
         place = (row.department_id, row.round_id)
         if place not in results:
-            results[place] = round_results(rows, basis.covariances.get(place))
+            results[place] = round_results(rows, basis.covariances.get(place), threshold)
         return results[place]
 
     return difference_in_differences(question, comparison, view(before, earlier), view(after, then))
