@@ -684,8 +684,19 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     assert measured["verdict"] == "improved" and round(measured["value"], 2) == 0.9
     client.login(director.email)
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    assert "Effect van onze acties" in html and "+0,9 (±0,7)" in html
+    assert "Effect van onze acties" in html
+    assert "+0,9 (±0,7) boven de rest van de afdeling (+0,2)" in html
     assert "beter dan de rest van de afdeling" in html
+    # The Word agenda says the same.
+    from tracker.meetings.forms import SECTION_LABELS
+
+    data = exports.docx_document(meeting, queries.agenda_rows(meeting), "agenda", SECTION_LABELS)
+    cells = [c.text for t in Document(io.BytesIO(data)).tables for r in t.rows for c in r.cells]
+    assert any(
+        "+0,9 (±0,7) boven de rest van de afdeling (+0,2) – beter dan de rest van de afdeling"
+        in cell
+        for cell in cells
+    )
 
 
 # --- The meeting decides on its whole agenda ------------------------------------------------

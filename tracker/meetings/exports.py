@@ -260,6 +260,10 @@ def _agenda_row(row, words: _Words) -> list:
             figure += f" (±{number(effect['half_width'] * scale, digits)})"
         if effect.get("yesno"):
             figure += " " + _("percentage points")
+        if effect.get("rest") is not None:
+            rest = effect["rest"] * scale
+            sign = "+" if rest > 0 else ""
+            figure += f" {_('beyond the rest of the department')} ({sign}{number(rest, digits)})"
         verdict = verdict_text(effect.get("verdict"))
         lines.append(
             _(

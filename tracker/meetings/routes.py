@@ -110,6 +110,7 @@ def _agenda_labels() -> dict:
         "score": _("score"),
         "benchmark": _("benchmark"),
         "percentage_points": _("percentage points"),
+        "rest": _("beyond the rest of the department"),
         "verdicts": {verdict.value: verdict_text(verdict) for verdict in Verdict},
     }
 
