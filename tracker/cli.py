@@ -1,5 +1,5 @@
-"""flask commands: create-admin, demo, import-survey, import-users, scheduler, backup,
-restore."""
+"""flask commands: create-admin, demo, import-survey, import-users, effects, scheduler,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(import_survey)
     app.cli.add_command(import_users)
+    app.cli.add_command(effects)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(scheduler)
@@ -197,6 +198,78 @@ def _import_report(summary, dry_run: bool) -> dict:
         "proposed_findings": summary.proposed,
         "comments": summary.comments,
     }
+
+
+@click.command("effects")
+@click.option("--round", "round_name", help="Only the effects measured in this round.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def effects(round_name, as_json):
+    """Every measured effect of an action: its question's change, the change of the rest of
+    the department, the difference with its 95% interval, the verdict and the method."""
+    from tracker.actions.effects import measured_effects
+    from tracker.organisation.queries import get_organisation
+    from tracker.surveys.models import SurveyRound
+
+    if round_name is not None and not db.session.scalar(
+        select(SurveyRound.id).where(SurveyRound.name == round_name)
+    ):
+        raise click.ClickException(f"There is no survey round named {round_name!r}.")
+    threshold = get_organisation().anonymity_threshold
+    rows = [
+        _effect_row(action, effect) for action, effect in measured_effects(threshold, round_name)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo("\t".join(EFFECT_COLUMNS))
+    for row in rows:
+        click.echo("\t".join("" if row[c] is None else str(row[c]) for c in EFFECT_COLUMNS))
+
+
+EFFECT_COLUMNS = (
+    "department",
+    "action_id",
+    "action",
+    "question",
+    "scale",
+    "before_round",
+    "after_round",
+    "change",
+    "comparison_change",
+    "comparison_questions",
+    "difference",
+    "low",
+    "high",
+    "verdict",
+    "method",
+)
+
+
+def _effect_row(action, effect) -> dict:
+    """One effect as plain values (yes/no questions as shares, 0..1)."""
+    estimate = effect.estimate
+
+    def figure(value):
+        return None if value is None else round(value, 4)
+
+    values = (
+        action.department.name,
+        action.id,
+        action.title,
+        effect.question,
+        effect.scale.value,
+        effect.before_round,
+        effect.after_round,
+        figure(estimate.change),
+        figure(estimate.comparison_change),
+        estimate.comparison_count,
+        figure(estimate.difference),
+        figure(estimate.low),
+        figure(estimate.high),
+        effect.verdict.value,
+        estimate.method.value if estimate.method else None,
+    )
+    return dict(zip(EFFECT_COLUMNS, values, strict=True))
 
 
 @click.command("import-users")

@@ -89,6 +89,7 @@ def load(now: datetime | None = None) -> None:
     person("medewerker.burgerzaken@demo.example", "Mohamed Bouzid", Role.employee)
     _demo_surveys()
     _demo_measured_actions()
+    _demo_rising_department()
     _demo_actions()
     _demo_cocreation()
     _demo_meetings(now)
@@ -283,7 +284,7 @@ MEASURED_ACTIONS = [
 ]
 
 
-def _demo_measured_actions() -> None:
+def _demo_measured_actions(measured_actions=MEASURED_ACTIONS) -> None:
     """Last year's actions on the 2025 findings, whose effect the 2026 round measured."""
     from datetime import datetime, time, timedelta, timezone
 
@@ -305,7 +306,7 @@ def _demo_measured_actions() -> None:
     def at(day, hour=10):
         return datetime.combine(day, time(hour), tzinfo=timezone.utc)
 
-    for short, question, owner, director, title, result, done_on in MEASURED_ACTIONS:
+    for short, question, owner, director, title, result, done_on in measured_actions:
         finding = db.session.scalar(
             select(Finding)
             .join(Question, Finding.question_id == Question.id)
@@ -348,6 +349,102 @@ def _demo_measured_actions() -> None:
             now=at(done_on),
         )
     db.session.flush()
+
+
+#: One department whose scores all rose in 2026 (it moved into the new town hall): an action
+#: that did nothing rose with the rest and is shown so, next to one that worked (issue 19).
+RISING_DEPARTMENT = ("Inkoop & Aanbesteding", "INK")
+#: Latent rise of every answer of the department in 2026, and on top of it per question.
+RISING_ALL = 0.6
+RISING_EXTRA = {"Ik word teruggebeld wanneer dat is toegezegd": 1.2}
+RISING_ACTIONS = [
+    (
+        "INK",
+        "Ik word teruggebeld wanneer dat is toegezegd",
+        "controller",
+        "directeur.fin",
+        "Terugbelafspraak in het inkoopsysteem",
+        "Elke terugbelafspraak staat als taak in het inkoopsysteem, met een melding op de dag "
+        "zelf.",
+        date(2025, 10, 20),
+    ),
+    (
+        "INK",
+        "Het aanbod van de afdeling is duidelijk",
+        "controller",
+        "directeur.fin",
+        "Inkoopwijzer op intranet",
+        "Alle diensten van Inkoop staan op één pagina op intranet.",
+        date(2025, 11, 10),
+    ),
+]
+
+
+def _rising_department_answers(year_index: int, seed: int) -> bytes:
+    """A Qualtrics export like the demo's with only this department's respondents: answers on
+    a latent scale (the question's level, the year's rise, a personal mood, noise) as labels."""
+    import csv
+    import io
+    import random
+
+    labels = ["Helemaal mee oneens", "Mee oneens", "Neutraal", "Mee eens", "Helemaal mee eens"]
+    head = (DEMO_DATA / SURVEY_FILES[0][3]).read_text(encoding="utf-8-sig").splitlines()[:3]
+    columns = next(csv.reader(head[1:2]))
+    questions = {text: index for index, text in enumerate(columns) if text in DEMO_THEMES}
+    department_column = next(i for i, text in enumerate(columns) if "afdeling" in text.lower())
+    response_id = next(csv.reader(head[:1])).index("ResponseId")
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for number in range(52):
+        row = [""] * len(columns)
+        row[department_column] = RISING_DEPARTMENT[0]
+        mood = rng.gauss(0, 0.8)
+        for position, (text, index) in enumerate(sorted(questions.items())):
+            level = 2.9 + 0.04 * position
+            if year_index:
+                level += RISING_ALL + RISING_EXTRA.get(text, 0.0)
+            answer = min(5, max(1, round(level + mood + rng.gauss(0, 0.6))))
+            row[index] = "Weet niet" if rng.random() < 0.03 else labels[answer - 1]
+        row[response_id] = f"R_INK{year_index}{number:04d}"
+        writer.writerow(row)
+    return ("\n".join(head) + "\n" + out.getvalue()).encode()
+
+
+def _demo_rising_department() -> None:
+    """Inkoop & Aanbesteding in both rounds, imported like any file, and its two actions."""
+    from sqlalchemy import select
+
+    from tracker.auth.models import User
+    from tracker.auth.services import set_memberships
+    from tracker.organisation.models import Directorate, MembershipRole
+    from tracker.surveys.services import ImportRequest, import_survey
+
+    name, short = RISING_DEPARTMENT
+    department = create_department(
+        None,
+        name=name,
+        short_name=short,
+        directorate=db.session.scalar(select(Directorate)),
+    )
+    people = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    for login, role in (("directeur.fin", MembershipRole.director), ("controller", None)):
+        user = people[login]
+        directs = [m.department for m in user.memberships if m.role is MembershipRole.director]
+        staff_of = [m.department for m in user.memberships if m.role is MembershipRole.staff]
+        if role is MembershipRole.director:
+            directs.append(department)
+        else:
+            staff_of.append(department)
+        set_memberships(user, directs, staff_of)
+    for year_index, (round_name, _, _, _) in enumerate(SURVEY_FILES):
+        import_survey(
+            None,
+            _rising_department_answers(year_index, seed=19 + year_index),
+            f"klantonderzoek-inkoop-{year_index + 2025}.csv",
+            ImportRequest(round_name=round_name, question_themes=DEMO_THEMES),
+        )
+    _demo_measured_actions(RISING_ACTIONS)
 
 
 #: The library of suggested actions: (title, description, theme, typical days, quick win).

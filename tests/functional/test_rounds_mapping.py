@@ -316,23 +316,34 @@ def test_effects_follow_a_reworded_question_into_a_merged_department(ctx, client
     owner = make_user(Role.owner, email="o@example.org", staff_of=[inkoop])
     before = make_finding(inkoop, "KTO 2025", score=5.0, sd=1.0, n=40, question_text=OLD)
     after = make_finding(bedrijfsvoering, "KTO 2026", score=6.0, sd=1.0, n=40, question_text=NEW)
+    # A question without an action, to compare with: it rose by 0.1.
+    for department, round_name, score in (
+        (inkoop, "KTO 2025", 6.0),
+        (bedrijfsvoering, "KTO 2026", 6.1),
+    ):
+        make_finding(
+            department, round_name, score=score, sd=1.0, n=40, question_text="De bestelling klopt"
+        )
     action = make_action(inkoop, owner, by=director, findings=[before])
     _done(action, director, date(2025, 10, 1))
     db.session.refresh(action)
 
-    # Neither mapped: nothing to measure.
+    # Neither mapped: nothing to measure, as no later round asked the question.
     threshold = 5
-    assert action_effects([action], threshold)[action.id] == []
+    (effect,) = action_effects([action], threshold)[action.id]
+    assert effect.verdict is Verdict.no_second_round and effect.estimate is None
     # The department merged, but the question was reworded: still nothing.
     inkoop.successor = bedrijfsvoering
     db.session.commit()
-    assert action_effects([action], threshold)[action.id] == []
+    (effect,) = action_effects([action], threshold)[action.id]
+    assert effect.verdict is Verdict.no_second_round
     # Both mapped: the effect is measured in the merged department's result.
     after.question.continues = before.question
     db.session.commit()
     (effect,) = action_effects([action], threshold)[action.id]
     assert effect.after_round == "KTO 2026"
-    assert effect.difference.value == pytest.approx(1.0)
+    assert effect.estimate.change == pytest.approx(1.0)
+    assert effect.difference.value == pytest.approx(0.9)
     assert effect.verdict is Verdict.improved
     # The merged department's results page lists the effect of Inkoop's action.
     client.login("d@example.org")

@@ -641,7 +641,10 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     db.session.commit()
     question = "Ik word teruggebeld zoals beloofd"
     before = make_finding(ict, "KTO 2025", score=6.1, sd=1.2, n=40, question_text=question)
-    make_finding(ict, "KTO 2026", score=6.7, sd=1.0, n=36, question_text=question)
+    make_finding(ict, "KTO 2026", score=7.2, sd=1.0, n=36, question_text=question)
+    # The rest of the department, without an action, rose by 0.2.
+    make_finding(ict, "KTO 2025", score=6.0, sd=1.0, question_text="De servicedesk is bereikbaar")
+    make_finding(ict, "KTO 2026", score=6.2, sd=1.0, question_text="De servicedesk is bereikbaar")
     action = make_action(ict, owner, title="Terugbelgarantie", findings=[before])
     moment = datetime(2025, 10, 1, 10, tzinfo=timezone.utc)
     for status in (Status.planned, Status.in_progress, Status.done):
@@ -678,10 +681,22 @@ def test_after_a_new_survey_import_the_agenda_shows_the_effect_of_done_actions(c
     ]
     assert [item.title for item in effects] == ["Terugbelgarantie"]
     measured = effects[0].snapshot["effects"][0]
-    assert measured["verdict"] == "improved" and round(measured["value"], 2) == 0.6
+    assert measured["verdict"] == "improved" and round(measured["value"], 2) == 0.9
     client.login(director.email)
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    assert "Effect van onze acties" in html and "+0,6 (±0,5)" in html
+    assert "Effect van onze acties" in html
+    assert "+0,9 (±0,7) boven de rest van de afdeling (+0,2)" in html
+    assert "beter dan de rest van de afdeling" in html
+    # The Word agenda says the same.
+    from tracker.meetings.forms import SECTION_LABELS
+
+    data = exports.docx_document(meeting, queries.agenda_rows(meeting), "agenda", SECTION_LABELS)
+    cells = [c.text for t in Document(io.BytesIO(data)).tables for r in t.rows for c in r.cells]
+    assert any(
+        "+0,9 (±0,7) boven de rest van de afdeling (+0,2) – beter dan de rest van de afdeling"
+        in cell
+        for cell in cells
+    )
 
 
 # --- The meeting decides on its whole agenda ------------------------------------------------

@@ -332,9 +332,7 @@ def _action_content(action: ImprovementAction, **forms) -> str:
         pending_requests=queries.pending_deadline_requests(action.id),
         may_manage=may_manage,
         may_update=services.may_update(current_user, action),
-        effects=effects.action_effects([action], get_organisation().anonymity_threshold, kept=True)[
-            action.id
-        ],
+        effects=effects.effects_to_show(action, get_organisation().anonymity_threshold),
         **forms,
     )
 

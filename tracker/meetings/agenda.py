@@ -375,6 +375,8 @@ def _effect_items(in_scope, since: datetime, latest: dict) -> list[AgendaItem]:
                 "verdict": e.verdict.value,
                 "value": e.difference.value,
                 "half_width": e.difference.half_width,
+                # What the rest of the department did meanwhile: the effect is beyond it.
+                "rest": e.estimate.comparison_change,
                 "yesno": e.scale.value == "yesno",
             }
             for e in measured

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from icalendar import Event, vCalAddress, vText
 
 from tracker import calendars, clock, documents
+from tracker.actions.effects import verdict_text
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.formatting import number
@@ -125,13 +126,6 @@ TO_DECIDE = {
     AgendaSection.effects: _l("Did it work? Keep it, adjust it or stop."),
     AgendaSection.reactions: _l("Note what colleagues said, and answer where needed."),
     AgendaSection.rollover: _l("Decide now, or carry it over once more."),
-}
-
-VERDICTS = {
-    "improved": _l("improved"),
-    "no_clear_change": _l("no clear change"),
-    "worse": _l("worse"),
-    "no_interval": _l("no interval: the file had no standard deviations"),
 }
 
 
@@ -266,7 +260,11 @@ def _agenda_row(row, words: _Words) -> list:
             figure += f" (±{number(effect['half_width'] * scale, digits)})"
         if effect.get("yesno"):
             figure += " " + _("percentage points")
-        verdict = VERDICTS.get(effect.get("verdict"), effect.get("verdict"))
+        if effect.get("rest") is not None:
+            rest = effect["rest"] * scale
+            sign = "+" if rest > 0 else ""
+            figure += f" {_('beyond the rest of the department')} ({sign}{number(rest, digits)})"
+        verdict = verdict_text(effect.get("verdict"))
         lines.append(
             _(
                 "Effect in %(round)s on '%(question)s'",

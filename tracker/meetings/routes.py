@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from tracker import clock
+from tracker.actions.effects import Verdict, verdict_text
 from tracker.actions.forms import STATUS_LABELS
 from tracker.actions.models import ActionStatus, DeclineConstraint
 from tracker.actions.queries import owner_candidates
@@ -112,12 +113,8 @@ def _agenda_labels() -> dict:
         "score": _("score"),
         "benchmark": _("benchmark"),
         "percentage_points": _("percentage points"),
-        "verdicts": {
-            "improved": _("improved"),
-            "no_clear_change": _("no clear change"),
-            "worse": _("worse"),
-            "no_interval": _("no interval: the file had no standard deviations"),
-        },
+        "rest": _("beyond the rest of the department"),
+        "verdicts": {verdict.value: verdict_text(verdict) for verdict in Verdict},
     }
 
 

@@ -370,7 +370,12 @@ def department_page(
             comments=comments.get(action_id, []),
             my_reaction=mine.get(action_id),
             followed=action_id in followed,
-            effects=[e for e in effects.get(action_id, []) if e.measured],
+            # Done actions: what the next round measured, or why that cannot be said yet.
+            effects=[
+                e
+                for e in effects.get(action_id, [])
+                if action.status is ActionStatus.done and e.verdict.value != "not_done"
+            ],
         )
         for action_id, action in actions.items()
     }

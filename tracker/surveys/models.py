@@ -135,6 +135,12 @@ class Finding(db.Model):
     #: Score of the same question and department in the previous round.
     previous_score: Mapped[float | None] = mapped_column(Float)
     suppressed: Mapped[bool] = mapped_column(default=False)
+    #: How the answers to this question varied together with those to each later question of
+    #: the round, from the same respondents: [[question id, answers to both, covariance], …].
+    #: What the interval of an action's effect needs, without keeping anyone's answers; only
+    #: for groups at or over the anonymity threshold, rounded, never shown. None for files
+    #: without raw answers.
+    covariances: Mapped[list | None] = mapped_column(JSON)
     kind: Mapped[FindingKind] = mapped_column(
         Enum(FindingKind, native_enum=False, length=20), default=FindingKind.result
     )

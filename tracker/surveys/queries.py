@@ -88,14 +88,19 @@ def kept_lineage() -> Lineage:
 
 
 def findings_by_question(
-    department_ids, held_before: date | None = None, lines: Lineage | None = None
+    department_ids,
+    held_before: date | None = None,
+    lines: Lineage | None = None,
+    *,
+    covariances: bool = False,
 ) -> dict:
     """(department, question) key -> the results on that question in every round (or every
     round held before `held_before`), oldest round first, as light rows.
 
     The same question across rounds: identical text or mapped by hand; the same department:
     itself, or the departments it was renamed or merged into, so a key's department is the one
-    the results continue in today (`Lineage`). One query, plus two without `lines`."""
+    the results continue in today (`Lineage`). `covariances`: with the stored covariances of
+    the answers (for the effects of actions). One query, plus two without `lines`."""
     lines = lines or lineage()
     related = lines.related(department_ids)
     if not related:
@@ -123,6 +128,8 @@ def findings_by_question(
     )
     if held_before is not None:
         query = query.where(SurveyRound.held_on < held_before)
+    if covariances:
+        query = query.add_columns(Finding.covariances)
     series: dict[tuple[int, str], list] = {}
     for row in db.session.execute(query):
         series.setdefault(lines.key(row.department_id, row.question_id, row.text), []).append(row)

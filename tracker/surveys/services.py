@@ -223,6 +223,16 @@ def _overall_score(result) -> float | None:
     return round(result.score, 2)
 
 
+def _keep_covariances(by_key: dict[str, Finding], covariances: dict) -> None:
+    """Each pair of questions on the finding of the one with the lower id (ids are known once
+    the questions are flushed)."""
+    for (first, second), (n, covariance) in covariances.items():
+        if first not in by_key or second not in by_key:
+            continue
+        low, high = sorted((by_key[first], by_key[second]), key=lambda f: f.question.id)
+        low.covariances = [*(low.covariances or []), [high.question.id, n, covariance]]
+
+
 def propose_findings(findings: list[Finding], organisation: Organisation) -> int:
     """Apply the tunable rules to one department's results; returns how many were proposed."""
     scored = [f for f in findings if f.score is not None and f.question.scale.bounds]
@@ -387,7 +397,7 @@ def import_survey(
                 round_id=round_.id, department_id=department.id, respondents=result.respondents
             )
         )
-        findings = []
+        findings, scored_keys = [], []
         for key, outcome in result.results.items():
             question = questions[key]
             if question.scale is QuestionScale.open:
@@ -413,8 +423,11 @@ def import_survey(
             )
             db.session.add(finding)
             findings.append(finding)
+            scored_keys.append(key)
         finding_count += len(findings)
         proposed += propose_findings(findings, organisation)
+        if result.covariances:
+            _keep_covariances(dict(zip(scored_keys, findings)), result.covariances)
         if not result.suppressed:
             for key, text in result.comments:
                 comment_rows.append(

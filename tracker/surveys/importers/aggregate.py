@@ -10,12 +10,14 @@ mean and sample standard deviation as running sums would.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
+from . import answers
 from .base import (
     GRADE10,
     KINDS,
@@ -51,6 +53,10 @@ class QuestionSpec:
 class Group:
     respondents: int
     tallies: list[Tally]  # aligned with the question specs
+    #: Each respondent's answers as codes (`answers`), row after row; None when not kept.
+    answers: array | None = None
+    #: Code -> raw answer (shared by all groups of one file).
+    raws: list[str] | None = None
 
 
 _TRIVIAL_COMMENTS = {
@@ -81,6 +87,13 @@ def merge_tallies(groups: list[Group], size: int) -> Group:
         for target, tally in zip(merged, group.tallies):
             for raw, count in tally.items():
                 target[raw] = target.get(raw, 0) + count
+    # The codes of one file are shared by its groups: their rows simply follow each other.
+    kept = [g for g in groups if g.answers is not None]
+    if groups and len(kept) == len(groups) and all(g.raws is groups[0].raws for g in kept):
+        rows = answers.new_rows()
+        for group in kept:
+            rows.extend(group.answers)
+        return Group(respondents, merged, rows, groups[0].raws)
     return Group(respondents, merged)
 
 
@@ -285,7 +298,39 @@ def _result_for(
         result.results[question.key] = QuestionResult(
             score=None if hide else mean, n=n, sd=None if hide else sd, suppressed=hide
         )
+    if not suppressed and group.answers is not None and name:
+        result.covariances = _covariances(group, questions, result, threshold)
     return result
+
+
+#: Covariances are stored rounded: enough for an interval, no more than that.
+COVARIANCE_DIGITS = 4
+
+
+def _covariances(group: Group, questions, result: DepartmentResult, threshold: int) -> dict:
+    """(key, key) -> (answers to both, covariance) for every pair of shown scored questions
+    that at least `threshold` respondents both answered (like every figure)."""
+    shown = [
+        (j, question, decision)
+        for j, question, decision, _ in questions
+        if question.kind != OPEN and not result.results[question.key].suppressed
+    ]
+    if len(shown) < 2:
+        return {}
+    values = answers.scored(
+        group.answers, group.raws, len(group.tallies), [(j, d.convert) for j, _, d in shown]
+    )
+    counts, covariances = answers.pairwise_covariances(values)
+    found = {}
+    for a, (_, first, _) in enumerate(shown):
+        for b in range(a + 1, len(shown)):
+            n = int(counts[a, b])
+            if n >= max(threshold, 2):
+                found[(first.key, shown[b][1].key)] = (
+                    n,
+                    round(float(covariances[a, b]), COVARIANCE_DIGITS),
+                )
+    return found
 
 
 def aggregate(

@@ -110,6 +110,9 @@ class DepartmentResult:
     comments: list[tuple[str | None, str]] = field(default_factory=list)  # (question key, text)
     withheld_comments: int = 0
     suppressed: bool = False  # fewer respondents than the anonymity threshold
+    #: (question key, question key) -> (respondents who answered both, sample covariance over
+    #: them): for the precision of an action's effect; empty for files without raw answers.
+    covariances: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
 
 @dataclass

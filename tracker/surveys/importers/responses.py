@@ -13,6 +13,7 @@ from operator import itemgetter
 
 from flask_babel import lazy_gettext as _l
 
+from . import answers
 from .aggregate import Group, QuestionSpec, aggregate, merge_tallies
 from .base import ColumnInfo, ParsedSurvey, SkippedColumn, SurveyFileError
 from .headers import department_candidates, duplicate_error, layout, match_block, norm_header
@@ -132,7 +133,7 @@ def _find_column(columns: list[ColumnInfo], wanted: str) -> ColumnInfo:
 def _tally_rows(
     rows, width: int, group_index: int | None, indexes: list[int]
 ) -> tuple[dict[str, Group], int]:
-    """The hot loop: count raw answers per (group, question)."""
+    """The hot loop: each respondent's answers as a row of codes, per group (`answers`)."""
     groups: dict[str, Group] = {}
     size = len(indexes)
     if size == 0:
@@ -142,6 +143,8 @@ def _tally_rows(
         pick = lambda row: (row[only],)  # noqa: E731
     else:
         pick = itemgetter(*indexes)
+    lookup = answers.new_lookup()
+    encode = answers.encode
     pad = [""] * width
     total = 0
     for row in rows:
@@ -153,11 +156,13 @@ def _tally_rows(
         name = row[group_index] if group_index is not None else ""
         group = groups.get(name)
         if group is None:
-            group = groups[name] = Group(0, [{} for _ in range(size)])
+            group = groups[name] = Group(0, [], answers.new_rows())
         group.respondents += 1
-        for tally, value in zip(group.tallies, pick(row)):
-            if value:
-                tally[value] = tally.get(value, 0) + 1
+        group.answers.extend(encode(lookup, pick(row)))
+    raws = answers.raw_answers(lookup)
+    for group in groups.values():
+        group.raws = raws
+        group.tallies = answers.tallies(group.answers, raws, size)
     return groups, total
 
 
@@ -207,12 +212,11 @@ def _by_blocks(
             _l("None of the given department labels occurs in the column headers.")
         )
 
-    groups = {dept: Group(0, [{} for _ in specs]) for dept in blocks}
-    plan = [
-        (groups[dept], [(i, groups[dept].tallies[j]) for i, j in pairs])
-        for dept, pairs in blocks.items()
-    ]
+    groups = {dept: Group(0, [], answers.new_rows()) for dept in blocks}
+    lookup = answers.new_lookup()
+    plan = [(groups[dept], pairs) for dept, pairs in blocks.items()]
     pad = [""] * width
+    blank_row = [answers.BLANK_CODE] * len(specs)
     total = 0
     for row in rows:
         if not any(row):
@@ -221,14 +225,24 @@ def _by_blocks(
             row = row + pad[len(row) :]
         total += 1
         for group, pairs in plan:
-            answered = False
-            for i, tally in pairs:
+            codes = None
+            for i, j in pairs:
                 value = row[i]
                 if value and not value.isspace():
-                    answered = True
-                    tally[value] = tally.get(value, 0) + 1
-            if answered:
+                    if codes is None:
+                        codes = list(blank_row)
+                    code = lookup.get(value)
+                    if code is None:
+                        code = lookup[value] = len(lookup)
+                    codes[j] = code
+            # A respondent counts for a department when they answered anything in its block.
+            if codes is not None:
                 group.respondents += 1
+                group.answers.extend(codes)
+    raws = answers.raw_answers(lookup)
+    for group in groups.values():
+        group.raws = raws
+        group.tallies = answers.tallies(group.answers, raws, len(specs))
     overall = merge_tallies(list(groups.values()), len(specs))
     overall.respondents = total
     return aggregate(
