@@ -617,8 +617,8 @@ def refresh_previous_scores(round_: SurveyRound) -> int:
 def apply_anonymity_threshold(threshold: int) -> int:
     """A raised anonymity threshold applies at once to everything imported before: a
     finding of fewer answers than it, and every finding of a group (a department in a
-    round) of fewer respondents than it, loses its score and spread, and that group's
-    comments are deleted. For good: lowering the threshold again brings nothing back, as
+    round) of fewer respondents than it, loses its score, spread and the covariances of its
+    answers, and that group's comments are deleted. For good: lowering the threshold again brings nothing back, as
     nothing under a threshold is ever stored. Returns the findings newly hidden."""
     small_groups = select(RoundParticipation.round_id, RoundParticipation.department_id).where(
         RoundParticipation.respondents < threshold
@@ -627,7 +627,7 @@ def apply_anonymity_threshold(threshold: int) -> int:
     hidden = db.session.execute(
         update(Finding)
         .where(Finding.suppressed.is_(False), or_(Finding.n < threshold, in_small_group))
-        .values(suppressed=True, score=None, sd=None, previous_score=None),
+        .values(suppressed=True, score=None, sd=None, previous_score=None, covariances=None),
         execution_options={"synchronize_session": False},
     ).rowcount
     db.session.execute(
