@@ -91,8 +91,29 @@ def load(now: datetime | None = None) -> None:
     _demo_measured_actions()
     _demo_rising_department()
     _demo_actions()
+    _demo_earlier_rounds_dealt_with()
     _demo_cocreation()
     _demo_meetings(now)
+
+
+def _demo_earlier_rounds_dealt_with() -> None:
+    """The earlier round was dealt with a year ago: the points its actions answered were
+    acted on, and the rest no longer wait for a decision (a newcomer sees the handful of
+    points of each round, not every question of the survey)."""
+    from sqlalchemy import select
+
+    from tracker.actions.models import action_finding
+    from tracker.surveys.models import Finding, SurveyRound, Triage
+
+    latest = db.session.scalar(select(SurveyRound).order_by(SurveyRound.held_on.desc()))
+    answered = set(db.session.scalars(select(action_finding.c.finding_id)))
+    for finding in db.session.scalars(select(Finding).where(Finding.round_id != latest.id)):
+        if finding.id in answered:
+            finding.triage = Triage.act
+            finding.proposed = True
+        elif finding.triage is Triage.untriaged:
+            finding.proposed = False
+    db.session.commit()
 
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
@@ -373,7 +394,7 @@ RISING_ACTIONS = [
         "Het aanbod van de afdeling is duidelijk",
         "controller",
         "directeur.fin",
-        "Inkoopwijzer op intranet",
+        "Ons aanbod duidelijk: inkoopwijzer op intranet",
         "Alle diensten van Inkoop staan op één pagina op intranet.",
         date(2025, 11, 10),
     ),

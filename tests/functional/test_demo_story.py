@@ -5,6 +5,7 @@ the survey), and the staff meeting discusses actions that exist and decides on i
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 from sqlalchemy import select
@@ -72,6 +73,13 @@ def test_every_department_has_a_handful_of_findings_to_act_on(demo_world):
         weak = [f for f in proposed if f.kind is not FindingKind.strength]
         assert 2 <= len(weak) <= 8, (department.short_name, len(weak))
         assert len(proposed) <= 10, (department.short_name, len(proposed))
+    # The earlier round was dealt with: only the points its actions answered remain.
+    earlier = db.session.scalars(
+        select(Finding).where(Finding.round_id != demo_world.id, Finding.proposed.is_(True))
+    ).all()
+    per_department = Counter(f.department_id for f in earlier)
+    assert per_department and max(per_department.values()) <= 8, per_department
+    assert all(f.triage is Triage.act for f in earlier)
 
 
 def test_every_finding_to_act_on_has_its_action(demo_world):

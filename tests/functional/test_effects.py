@@ -235,7 +235,7 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
         "Vragen sneller opgepakt: meldingen aan Facilitaire Zaken via één formulier",
         "Op de hoogte van de voortgang: tussenbericht bij adviezen die langer duren dan een week",
         "Terugbelafspraak in het inkoopsysteem",
-        "Inkoopwijzer op intranet",
+        "Ons aanbod duidelijk: inkoopwijzer op intranet",
     ):
         action = db.session.scalar(
             select(ImprovementAction).where(ImprovementAction.title == title)
@@ -254,9 +254,11 @@ def test_the_demo_shows_actions_that_helped_did_not_and_came_too_late(ctx, clien
     # Inkoop: every score rose; the action that did nothing rose with the rest and is not
     # credited, the one that worked is, both measured from the respondents' own answers.
     assert verdicts["Terugbelafspraak in het inkoopsysteem"] == ["improved"]
-    assert verdicts["Inkoopwijzer op intranet"] == ["no_clear_change"]
+    assert verdicts["Ons aanbod duidelijk: inkoopwijzer op intranet"] == ["no_clear_change"]
     nothing = db.session.scalar(
-        select(ImprovementAction).where(ImprovementAction.title == "Inkoopwijzer op intranet")
+        select(ImprovementAction).where(
+            ImprovementAction.title == "Ons aanbod duidelijk: inkoopwijzer op intranet"
+        )
     )
     html = client.get(f"/actions/{nothing.id}").get_data(as_text=True)
     assert "De 18 andere vragen van de afdeling zonder actie stegen gemiddeld +0,6." in html
