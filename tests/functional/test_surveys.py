@@ -282,11 +282,11 @@ def test_wizard_maps_an_unknown_department(client, departments):
 def test_wizard_refuses_a_file_that_is_not_a_survey(client, departments):
     admin = make_user(Role.admin, email="admin@example.org")
     client.login(admin.email)
-    preview_url = _upload(
-        client, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, name="foto.png"
-    ).headers["Location"]
-    html = client.get(preview_url).get_data(as_text=True)
-    assert "foto.png" in html and 'role="alert"' in html
+    # Refused on the upload form itself, next to the file field, with nothing kept.
+    response = _upload(client, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, name="foto.png")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "foto.png" in html and 'role="alert"' in html and 'aria-invalid="true"' in html
     assert 'value="Importeren"' not in html
     assert _count(SurveyRound) == 0
 
@@ -475,3 +475,23 @@ def test_results_page_shows_each_findings_actions_and_offers_to_create_one(
         departments["ICT"], owner, by=director, title="Terugbelbelofte nakomen", findings=[finding]
     )
     assert "Terugbelbelofte nakomen" in client.get(url).get_data(as_text=True)
+
+
+def test_a_refused_upload_is_not_kept(client, departments, app):
+    """An unreadable file gets its message on the upload form and is not stored; a good one
+    is stored until the import is confirmed."""
+    from pathlib import Path
+
+    director = make_user(Role.director, email="dir@example.org", directs=[departments["ICT"]])
+    client.login(director.email)
+    folder = Path(app.instance_path) / "uploads"
+    before = set(folder.glob("*")) if folder.exists() else set()
+    for data, name in ((b"\x00\x01\x02binary", "foto.csv"), (b"PK\x03\x04kapot", "kapot.xlsx")):
+        response = _upload(client, data, name=name)
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert name in page and 'aria-invalid="true"' in page
+        assert (set(folder.glob("*")) if folder.exists() else set()) == before
+    kept = _upload(client, REPORT_2026, held_on="2026-03-01")
+    assert kept.status_code == 302
+    assert len(set(folder.glob("*")) - before) == 2  # the file and what it is

@@ -80,8 +80,10 @@ def upload():
     if form.validate_on_submit():
         file = form.file.data
         data = file.read()
-        if not data:
-            form.file.errors.append(_("The file is empty."))
+        refusal = _unreadable(data, file.filename or "upload")
+        if refusal:
+            # Refused files are not kept: the error is shown and the bytes are dropped.
+            form.file.errors.append(refusal)
         else:
             token = uploads.store(
                 current_app.instance_path, file.filename or "upload", current_user.id, data
@@ -101,6 +103,18 @@ def upload():
                 )
             )
     return render_template("surveys/upload.html", form=form, rounds=queries.rounds_newest_first())
+
+
+def _unreadable(data: bytes, file_name: str) -> str | None:
+    """Why the file cannot be a survey export at all (empty, broken, not a table, over a
+    bound), or None: then it is kept for the preview, where the choices can still change."""
+    if not data:
+        return _("The file is empty.")
+    try:
+        detect(data, file_name)
+    except SurveyFileError as error:
+        return services.file_error_message(file_name, error)
+    return None
 
 
 def _forged_scales(source) -> list[str]:
@@ -189,6 +203,8 @@ def preview(token: str):
         detected = detect(pending.data, pending.file_name)
     except SurveyFileError as error:
         file_error = services.file_error_message(pending.file_name, error)
+        # A file no choice can make readable is not kept either.
+        uploads.discard(current_app.instance_path, token)
     columns = detected.department_columns if detected else []
     form.department_column.choices = [("", _("Detect"))] + [(c.key, c.text[:120]) for c in columns]
     form.department.choices = [("", _("(several departments)"))] + [
