@@ -54,6 +54,14 @@ def from_environment(instance_path: Path) -> dict:
             "MAIL_DEFAULT_SENDER", DEFAULTS["MAIL_DEFAULT_SENDER"]
         ),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", DEFAULTS["MAIL_TIMEOUT"])),
+        **{
+            f"RETENTION_{kind.upper()}_DAYS": int(
+                os.environ.get(
+                    f"RETENTION_{kind.upper()}_DAYS", DEFAULTS[f"RETENTION_{kind.upper()}_DAYS"]
+                )
+            )
+            for kind in RETENTION_KINDS
+        },
         "ACCESSIBILITY_CONTACT": os.environ.get("ACCESSIBILITY_CONTACT") or None,
         "ACCESSIBILITY_CHECKED_ON": os.environ.get(
             "ACCESSIBILITY_CHECKED_ON", DEFAULTS["ACCESSIBILITY_CHECKED_ON"]
@@ -88,6 +96,15 @@ def from_environment(instance_path: Path) -> dict:
     }
 
 
+#: The kinds of personal data with a retention period (RETENTION_<KIND>_DAYS).
+RETENTION_KINDS = (
+    "login_attempts",
+    "audit_events",
+    "raw_comments",
+    "reactions_of_people_who_left",
+    "uploads",
+)
+
 DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
@@ -118,6 +135,13 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",
     #: The accessibility statement (/accessibility): where to report a barrier (unset: the
     #: application's administrators) and the date of the last check against WCAG 2.1 AA.
+    #: Retention (AVG/GDPR), in days: the daily housekeeping job deletes what is older
+    #: (tracker/operations/retention.py); the privacy page (/privacy) states these periods.
+    "RETENTION_LOGIN_ATTEMPTS_DAYS": 30,
+    "RETENTION_AUDIT_EVENTS_DAYS": 730,
+    "RETENTION_RAW_COMMENTS_DAYS": 1095,
+    "RETENTION_REACTIONS_OF_PEOPLE_WHO_LEFT_DAYS": 365,
+    "RETENTION_UPLOADS_DAYS": 1,
     "ACCESSIBILITY_CONTACT": None,
     "ACCESSIBILITY_CHECKED_ON": "2026-12-04",
     # OpenID Connect (all unset: password log-in only).

@@ -55,6 +55,7 @@ EXPECTED = {
     "auth.reset_password": EVERYONE,
     "auth.set_password": EVERYONE,
     "organisation.accessibility": EVERYONE,  # the accessibility statement: the law asks it public
+    "organisation.privacy": EVERYONE,  # the privacy statement, likewise
     "organisation.departments": SIGNED_IN,
     "organisation.department": SIGNED_IN,
     "organisation.department_staff": DEPARTMENT_DIRECTOR,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.audit.tracking import record_sign_in
@@ -115,16 +115,6 @@ def authenticate(
     security_log.info("login user_id=%s ip=%s", user.id, ip_address)
     db.session.flush()
     return user
-
-
-def prune_login_attempts(
-    older_than: timedelta = timedelta(days=30), now: datetime | None = None
-) -> int:
-    """Forget failed log-ins older than the throttle needs (the scheduler's housekeeping)."""
-    result = db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.created_at < (now or utcnow()) - older_than)
-    )
-    return result.rowcount
 
 
 def end_sessions(user: User) -> None:

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -46,6 +47,36 @@ def accessibility():
         "organisation/accessibility.html",
         contacts=accessibility_contacts(current_app.config["ACCESSIBILITY_CONTACT"]),
         checked_on=date.fromisoformat(current_app.config["ACCESSIBILITY_CHECKED_ON"]),
+    )
+
+
+#: The retention periods as the privacy page names them: kind, what, why.
+RETENTION_WORDS = (
+    ("login_attempts", _l("Log-in attempts"), _l("to stop and look into attacks")),
+    ("audit_events", _l("Who changed what (audit trail)"), _l("to answer for changes")),
+    (
+        "raw_comments",
+        _l("Survey comments as written (not chosen as a quote)"),
+        _l("for the department to read them back"),
+    ),
+    (
+        "reactions_of_people_who_left",
+        _l("Comments on reactions of people who left"),
+        _l("their reaction still counts; the words go"),
+    ),
+    ("uploads", _l("Uploaded survey files not yet imported"), _l("to finish an import")),
+)
+
+
+@bp.route("/privacy")
+def privacy():
+    """The privacy statement with the retention periods: open to everyone."""
+    from tracker.operations.retention import days
+
+    return render_template(
+        "organisation/privacy.html",
+        periods=[(kind, label, why, days(kind)) for kind, label, why in RETENTION_WORDS],
+        threshold=get_organisation().anonymity_threshold,
     )
 
 

@@ -54,9 +54,9 @@ def _build_agendas(now: datetime, since: datetime | None) -> dict:
 
 
 def _housekeeping(now: datetime, since: datetime | None) -> dict:
-    from tracker.auth.services import prune_login_attempts
+    from tracker.operations.retention import apply_retention
 
-    return {"login_attempts_removed": prune_login_attempts(now=now)}
+    return {f"{kind}_removed": count for kind, count in apply_retention(now).items()}
 
 
 # --- The list of jobs ---------------------------------------------------------------------
@@ -167,7 +167,7 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "housekeeping",
-            _l("Remove log-in attempts older than 30 days"),
+            _l("Delete what is past its retention period (privacy statement)"),
             _l("daily"),
             _housekeeping,
             False,

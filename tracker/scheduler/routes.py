@@ -28,6 +28,10 @@ RESULT_LABELS = {
     "interrupted": _l("interrupted"),
     "agendas": _l("agendas"),
     "login_attempts_removed": _l("old log-in attempts removed"),
+    "audit_events_removed": _l("old audit records removed"),
+    "raw_comments_removed": _l("old survey comments removed"),
+    "reactions_of_people_who_left_removed": _l("comments of people who left removed"),
+    "uploads_removed": _l("unconfirmed uploads removed"),
     "skipped": _l("skipped, another run did it"),
     "running": _l("still running"),
 }

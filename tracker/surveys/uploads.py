@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 MAX_AGE_SECONDS = 24 * 3600
@@ -63,3 +64,18 @@ def _remove_old(folder: Path) -> None:
     for path in folder.iterdir():
         if path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)
+
+
+def remove_older_than(instance_path: str, age: timedelta, now: datetime) -> int:
+    """Uploads never confirmed, older than `age` (retention); returns how many files went."""
+    folder = Path(instance_path) / "uploads"
+    if not folder.exists():
+        return 0
+    limit = now.timestamp() - age.total_seconds()
+    gone = 0
+    for path in folder.glob("*.upload"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".json").unlink(missing_ok=True)
+            gone += 1
+    return gone
