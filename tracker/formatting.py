@@ -73,11 +73,33 @@ def time_of_day(value) -> str:
     return format_datetime(value, TIME_PATTERN) if value else "–"
 
 
+def anonymity_threshold() -> int:
+    """The organisation's threshold, read once per data version."""
+    from tracker import changes
+    from tracker.organisation.queries import get_organisation
+
+    return changes.remembered(
+        "organisation.anonymity_threshold", lambda: get_organisation().anonymity_threshold
+    )
+
+
+def people_count(value) -> str:
+    """A number of respondents or answers as anyone may see it: under the anonymity
+    threshold "fewer than 5", never the number (it would tell how small the group is)."""
+    if value is None:
+        return "–"
+    threshold = anonymity_threshold()
+    if value < threshold:
+        return _("fewer than %(n)d", n=threshold)
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     # The format argument of the filters is kept for the templates that pass one, but every
     # page shows the same short forms (see DAY_PATTERN).
     app.jinja_env.filters["date"] = lambda value, fmt=None: day(value)
     app.jinja_env.filters["datetime"] = lambda value, fmt=None: moment(value)
+    app.jinja_env.filters["people"] = people_count
     app.jinja_env.filters["time"] = time_of_day
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS[role]

@@ -217,10 +217,20 @@ def _scale_factor(scale: QuestionScale) -> float:
     return (high - low) / 9.0
 
 
-def _overall_score(result) -> float | None:
-    if result is None or result.suppressed or result.score is None:
-        return None
-    return round(result.score, 2)
+def _shown_average(results) -> dict[str, float]:
+    """The organisation's own average per question over the groups that are shown. An
+    average over every respondent would give a hidden group's score away: with the shown
+    groups' scores and sizes, the rest is simple arithmetic."""
+    sums: dict[str, tuple[float, int]] = {}
+    for result in results:
+        if result.suppressed:
+            continue
+        for key, outcome in result.results.items():
+            if outcome.suppressed or outcome.score is None or not outcome.n:
+                continue
+            total, count = sums.get(key, (0.0, 0))
+            sums[key] = (total + outcome.score * outcome.n, count + outcome.n)
+    return {key: round(total / count, 2) for key, (total, count) in sums.items() if count}
 
 
 def _keep_covariances(by_key: dict[str, Finding], covariances: dict) -> None:
@@ -386,8 +396,12 @@ def import_survey(
 
     lines = queries.lineage()
     previous = _previous_scores(round_, department_ids, lines)
-    # Without a benchmark in the file, the organisation's own average is the benchmark.
-    overall = parsed.overall.results if parsed.overall is not None else {}
+    # Without a benchmark in the file, the organisation's own average is the benchmark: over
+    # the groups that are shown only (complementary suppression, DESIGN.md).
+    # (A findings report without benchmarks has none: its groups are the report's own.)
+    shown_average = (
+        _shown_average(parsed.departments.values()) if parsed.overall is not None else {}
+    )
     finding_count = proposed = comment_count = 0
     comment_rows = []
     for file_name_of_department, result in parsed.departments.items():
@@ -410,9 +424,7 @@ def import_survey(
                 n=outcome.n,
                 sd=None if outcome.suppressed else outcome.sd,
                 benchmark=(
-                    outcome.benchmark
-                    if outcome.benchmark is not None
-                    else _overall_score(overall.get(key))
+                    outcome.benchmark if outcome.benchmark is not None else shown_average.get(key)
                 ),
                 previous_score=(
                     outcome.previous
