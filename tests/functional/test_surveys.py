@@ -94,6 +94,14 @@ def test_cli_imports_findings_report_with_anonymity(app, tmp_path, departments):
         "findings",
         4,
     )
+    # The import is in the audit trail.
+    from tracker.audit.models import AuditEvent
+
+    [audited] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "survey_import.created")
+    ).all()
+    assert audited.subject_id == record.id
+    assert audited.details["file_name"] == "rapport-2025.csv"
 
 
 def test_previous_round_and_plain_language_summary(app, tmp_path, departments, client):

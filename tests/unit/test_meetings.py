@@ -423,6 +423,14 @@ def test_outcome_goes_through_the_action_services_and_into_the_history(ctx):
     action = db.session.get(ImprovementAction, w["asks"].id)
     assert action.owner_id == new_owner.id
     assert action.deadline == clock.today() + timedelta(days=150)
+    # The audit trail holds the meeting's decision on the item and the change of owner.
+    from tracker.audit.models import AuditEvent
+
+    audited = {(e.action, e.subject_id): e.details for e in db.session.scalars(select(AuditEvent))}
+    decided = audited[("agenda_item.changed", item.id)]
+    assert decided["state"] == ["open", "decided"]
+    assert "laatste keer" in decided["outcome"][1]
+    assert audited[("action.changed", action.id)]["owner_id"][1] == new_owner.id
     assert not action_queries.pending_deadline_requests(action.id)
     fields = [
         c.field
