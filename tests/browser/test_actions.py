@@ -40,3 +40,37 @@ def test_owner_posts_a_progress_update_from_my_actions(page, live_server, action
     assert "Voorgesteld → Gepland" in history.inner_text()
     assert page.locator("[data-status]").first.inner_text() == "Gepland"
     assert page.console_errors == []  # no CSP violations, no broken assets
+
+
+def test_owner_posts_a_progress_update_with_the_keyboard_only(page, live_server, action):
+    """The same journey without a mouse (issue 20 point 2): Tab, typing, Enter and Space."""
+    from tests.browser.test_keyboard import _tab_to
+
+    page.goto(f"{live_server}/login")
+    _tab_to(page, "main input[name=email]")
+    page.keyboard.type("own@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    _tab_to(page, "[data-nav-item=my-actions]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/actions/mine")
+    # The disclosure of the action's quick update opens with the keyboard.
+    _tab_to(page, f"#action-{action.id} summary", limit=80)
+    page.keyboard.press("Enter")
+    prefix = f"u{action.id}-"
+    _tab_to(page, f"#{prefix}text")
+    page.keyboard.type("Belscript getest, met het toetsenbord")
+    _tab_to(page, f"#{prefix}new_status")
+    page.keyboard.press("ArrowDown")  # (unchanged) -> the next status
+    _tab_to(page, f"#{prefix}submit")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("Je voortgangsmelding is opgeslagen.").is_visible()
+    _tab_to(page, f"a[href$='/actions/{action.id}']", limit=80)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/actions/{action.id}")
+    history = page.locator("[data-history]").inner_text()
+    assert "Belscript getest, met het toetsenbord" in history
+    assert "Voorgesteld → Gepland" in history
