@@ -39,3 +39,50 @@ def test_director_triages_a_finding_with_the_keyboard_only(ctx, page, live_serve
     assert stored.triage is Triage.no_action
     assert stored.no_action_reason == "Staat al in het plan van de gemeente."
     assert "Staat al in het plan van de gemeente." in page.content()
+
+
+def test_employee_reacts_and_follows_with_the_keyboard_only(ctx, page, live_server):
+    from tests.factories import make_action
+    from tracker.actions import services as actions
+    from tracker.actions.models import ActionStatus
+    from tracker.cocreation.models import Follow, Reaction, Verdict
+    from tracker.surveys.models import RoundParticipation
+
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    owner = make_user(Role.owner, email="own@example.org", staff_of=[ict])
+    director = make_user(Role.director, email="dir@example.org", directs=[ict])
+    make_user(Role.employee, email="emp@example.org")
+    finding = make_finding(ict, triage=Triage.act)
+    db.session.add(
+        RoundParticipation(round_id=finding.round_id, department_id=ict.id, respondents=40)
+    )
+    action = make_action(
+        ict, owner, by=director, title="Terugbellen binnen 4 uur", findings=[finding]
+    )
+    actions.change_status(director, action, ActionStatus.planned, expected_version=action.version)
+    db.session.commit()
+    page.goto(f"{live_server}/login")
+    _tab_to(page, "main input[name=email]")
+    page.keyboard.type("emp@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{live_server}/you-said-we-did/{finding.round_id}/{ict.id}")
+    _tab_to(page, f"#action-{action.id} summary", limit=80)
+    page.keyboard.press("Enter")
+    _tab_to(page, f"#helps-{action.id}")
+    page.keyboard.press("Space")
+    _tab_to(page, f"#comment-{action.id}")
+    page.keyboard.type("Fijn, dan hoef ik niet te wachten.")
+    _tab_to(page, f"#action-{action.id} details button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _tab_to(page, f"#action-{action.id} form:not(details form) button[type=submit]", limit=80)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    db.session.expire_all()
+    reaction = db.session.scalar(select(Reaction).where(Reaction.action_id == action.id))
+    assert reaction.verdict is Verdict.helps
+    assert reaction.comment == "Fijn, dan hoef ik niet te wachten."
+    assert db.session.scalar(select(Follow).where(Follow.action_id == action.id)) is not None
