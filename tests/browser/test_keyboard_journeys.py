@@ -1,5 +1,6 @@
-"""More journeys without a mouse (issue 20 point 2): a director triages a finding on the
-results page with Tab, arrows, typing and Enter; the decision is stored and shown."""
+"""More journeys without a mouse (issue 20 point 2), with Tab, arrows, Space, typing and
+Enter only: a director triages a finding on the results page, an employee reacts to and
+follows a public action, a director approves a comment. Each stores what was chosen."""
 
 from sqlalchemy import select
 
@@ -86,3 +87,36 @@ def test_employee_reacts_and_follows_with_the_keyboard_only(ctx, page, live_serv
     assert reaction.verdict is Verdict.helps
     assert reaction.comment == "Fijn, dan hoef ik niet te wachten."
     assert db.session.scalar(select(Follow).where(Follow.action_id == action.id)) is not None
+
+
+def test_director_approves_a_comment_with_the_keyboard_only(ctx, page, live_server):
+    from tests.factories import make_action
+    from tracker.cocreation.models import CommentStatus, Reaction, Verdict
+
+    ict = make_department("Informatievoorziening & ICT", "ICT")
+    owner = make_user(Role.owner, email="own@example.org", staff_of=[ict])
+    make_user(Role.director, email="dir@example.org", directs=[ict])
+    employee = make_user(Role.employee, email="emp@example.org")
+    action = make_action(ict, owner, title="Terugbellen binnen 4 uur")
+    reaction = Reaction(
+        action_id=action.id,
+        user_id=employee.id,
+        verdict=Verdict.helps,
+        comment="Fijn plan",
+        comment_status=CommentStatus.pending,
+    )
+    db.session.add(reaction)
+    db.session.commit()
+    page.goto(f"{live_server}/login")
+    _tab_to(page, "main input[name=email]")
+    page.keyboard.type("dir@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{live_server}/departments/{ict.id}/reactions")
+    _tab_to(page, f"form[action$='/reactions/{reaction.id}/approve'] button", limit=60)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    db.session.expire_all()
+    assert db.session.get(Reaction, reaction.id).comment_status is CommentStatus.approved
