@@ -1,6 +1,7 @@
 """More journeys without a mouse (issue 20 point 2), with Tab, arrows, Space, typing and
 Enter only: a director triages a finding on the results page, an employee reacts to and
-follows a public action, a director approves a comment. Each stores what was chosen."""
+follows a public action, a director approves a comment, the chair records a decision in
+meeting mode. Each stores what was chosen."""
 
 from sqlalchemy import select
 
@@ -120,3 +121,32 @@ def test_director_approves_a_comment_with_the_keyboard_only(ctx, page, live_serv
         page.keyboard.press("Enter")
     db.session.expire_all()
     assert db.session.get(Reaction, reaction.id).comment_status is CommentStatus.approved
+
+
+def test_chair_records_a_decision_in_meeting_mode_with_the_keyboard_only(ctx, page, live_server):
+    from tests.functional.test_meetings import _world
+    from tracker.meetings import agenda
+    from tracker.meetings.models import AgendaItem
+
+    w = _world()
+    meeting, director = w["meeting"], w["director"]
+    agenda.build_agenda(director, meeting)
+    db.session.commit()
+    rows = [i for i in meeting.items if not i.removed]
+    number = next(n for n, i in enumerate(rows, 1) if i.action_id == w["mine"].id)
+    page.goto(f"{live_server}/login")
+    _tab_to(page, "main input[name=email]")
+    page.keyboard.type(director.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{live_server}/meetings/{meeting.id}/run/{number}")
+    _tab_to(page, "[data-outcome-form] textarea[name=decision]", limit=80)
+    page.keyboard.type("Door met de uitvoering; volgende keer terug.")
+    _tab_to(page, "[data-outcome-form] [type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    db.session.expire_all()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.action_id == w["mine"].id))
+    assert "Door met de uitvoering" in (item.outcome or "")
