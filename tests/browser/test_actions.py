@@ -44,15 +44,9 @@ def test_owner_posts_a_progress_update_from_my_actions(page, live_server, action
 
 def test_owner_posts_a_progress_update_with_the_keyboard_only(page, live_server, action):
     """The same journey without a mouse (issue 20 point 2): Tab, typing, Enter and Space."""
-    from tests.browser.test_keyboard import _tab_to
+    from tests.browser.test_keyboard import _tab_to, log_in_by_keyboard
 
-    page.goto(f"{live_server}/login")
-    _tab_to(page, "main input[name=email]")
-    page.keyboard.type("own@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in_by_keyboard(page, live_server, "own@example.org", PASSWORD)
     _tab_to(page, "[data-nav-item=my-actions]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/actions/mine")

@@ -16,6 +16,17 @@ def _tab_to(page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def log_in_by_keyboard(page, live_server: str, email: str, password: str) -> None:
+    """Log in through the form with Tab, typing and Enter only."""
+    page.goto(f"{live_server}/login")
+    _tab_to(page, "main input[name=email]")
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def test_log_in_skip_link_and_phone_menu_with_the_keyboard_only(ctx, browser, live_server):
     _require_browser()
     from tracker import demo

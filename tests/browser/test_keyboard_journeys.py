@@ -5,7 +5,7 @@ meeting mode. Each stores what was chosen."""
 
 from sqlalchemy import select
 
-from tests.browser.test_keyboard import _tab_to
+from tests.browser.test_keyboard import _tab_to, log_in_by_keyboard
 from tests.factories import PASSWORD, make_department, make_finding, make_user
 from tracker.auth.models import Role
 from tracker.extensions import db
@@ -16,13 +16,7 @@ def test_director_triages_a_finding_with_the_keyboard_only(ctx, page, live_serve
     ict = make_department("Informatievoorziening & ICT", "ICT")
     make_user(Role.director, email="dir@example.org", directs=[ict])
     finding = make_finding(ict, question_text="De servicedesk is goed bereikbaar")
-    page.goto(f"{live_server}/login")
-    _tab_to(page, "main input[name=email]")
-    page.keyboard.type("dir@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in_by_keyboard(page, live_server, "dir@example.org", PASSWORD)
     page.goto(f"{live_server}/surveys/{finding.round_id}/departments/{ict.id}")
     form = f"form[action$='/findings/{finding.id}/triage']"
     # The "Decide" disclosure opens with Enter.
@@ -63,13 +57,7 @@ def test_employee_reacts_and_follows_with_the_keyboard_only(ctx, page, live_serv
     )
     actions.change_status(director, action, ActionStatus.planned, expected_version=action.version)
     db.session.commit()
-    page.goto(f"{live_server}/login")
-    _tab_to(page, "main input[name=email]")
-    page.keyboard.type("emp@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in_by_keyboard(page, live_server, "emp@example.org", PASSWORD)
     page.goto(f"{live_server}/you-said-we-did/{finding.round_id}/{ict.id}")
     _tab_to(page, f"#action-{action.id} summary", limit=80)
     page.keyboard.press("Enter")
@@ -108,13 +96,7 @@ def test_director_approves_a_comment_with_the_keyboard_only(ctx, page, live_serv
     )
     db.session.add(reaction)
     db.session.commit()
-    page.goto(f"{live_server}/login")
-    _tab_to(page, "main input[name=email]")
-    page.keyboard.type("dir@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in_by_keyboard(page, live_server, "dir@example.org", PASSWORD)
     page.goto(f"{live_server}/departments/{ict.id}/reactions")
     _tab_to(page, f"form[action$='/reactions/{reaction.id}/approve'] button", limit=60)
     with page.expect_navigation():
@@ -134,13 +116,7 @@ def test_chair_records_a_decision_in_meeting_mode_with_the_keyboard_only(ctx, pa
     db.session.commit()
     rows = [i for i in meeting.items if not i.removed]
     number = next(n for n, i in enumerate(rows, 1) if i.action_id == w["mine"].id)
-    page.goto(f"{live_server}/login")
-    _tab_to(page, "main input[name=email]")
-    page.keyboard.type(director.email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in_by_keyboard(page, live_server, director.email, PASSWORD)
     page.goto(f"{live_server}/meetings/{meeting.id}/run/{number}")
     _tab_to(page, "[data-outcome-form] textarea[name=decision]", limit=80)
     page.keyboard.type("Door met de uitvoering; volgende keer terug.")
