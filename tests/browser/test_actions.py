@@ -2,6 +2,7 @@
 and the update in the action's history."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_action, make_department, make_user
 from tracker.auth.models import Role
@@ -33,7 +34,7 @@ def test_owner_posts_a_progress_update_from_my_actions(page, live_server, action
     card.get_by_label("Nieuwe status").select_option(label="Gepland")
     card.get_by_role("button", name="Voortgang opslaan").click()
 
-    assert page.get_by_text("Je voortgangsmelding is opgeslagen.").is_visible()
+    expect(page.get_by_text("Je voortgangsmelding is opgeslagen.")).to_be_visible()
     page.get_by_role("link", name="Elke melding binnen 4 werkuren terugbellen").click()
     history = page.locator("[data-history]")
     assert "Belscript getest met de servicedesk" in history.inner_text()
@@ -61,7 +62,7 @@ def test_owner_posts_a_progress_update_with_the_keyboard_only(page, live_server,
     _tab_to(page, f"#{prefix}submit")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.get_by_text("Je voortgangsmelding is opgeslagen.").is_visible()
+    expect(page.get_by_text("Je voortgangsmelding is opgeslagen.")).to_be_visible()
     _tab_to(page, f"a[href$='/actions/{action.id}']", limit=80)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/actions/{action.id}")

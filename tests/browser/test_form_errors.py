@@ -3,6 +3,7 @@ focus on the error summary, the error next to its field (aria-invalid, aria-desc
 what was typed still there; the summary's link takes the focus to the field."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, make_action, make_department, make_user
@@ -42,7 +43,7 @@ def test_a_refused_quick_update_moves_the_focus_to_its_errors(page, live_server,
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn acties"
     summary = page.locator("[data-error-summary]")
     page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     status = page.locator(f"#u{action.id}-new_status")
     assert status.get_attribute("aria-invalid") == "true"
     error_id = f"u{action.id}-new_status-error"

@@ -304,7 +304,7 @@ def test_owner_follows_the_reminder_link_and_closes_the_action(
 
     # Not logged in: the link asks to log in first, then leads to the action's update form.
     page.goto(link)
-    assert page.get_by_role("button", name="Inloggen").is_visible()
+    expect(page.get_by_role("button", name="Inloggen")).to_be_visible()
     _log_in(page, "own@example.org")
     page.wait_for_url(re.compile(rf"/actions/{action.id}(#h-update)?$"))
     _heading(page, "Elke melding binnen 4 werkuren terugbellen")

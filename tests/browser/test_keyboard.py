@@ -1,6 +1,8 @@
 """Keyboard only (issue 20 point 2): Tab, Enter and Space through page.keyboard, no mouse:
 log in, the skip link, a visible focus ring, and the phone's menu button."""
 
+from playwright.sync_api import expect
+
 from tests.browser.test_a11y_crawl import PHONE, _require_browser
 from tracker.extensions import db
 
@@ -40,7 +42,7 @@ def test_log_in_skip_link_and_phone_menu_with_the_keyboard_only(ctx, browser, li
         # The first Tab reaches the skip link, visible and ringed; Enter moves to the content.
         page.keyboard.press("Tab")
         assert page.evaluate("() => document.activeElement.matches('.skip-link')")
-        assert page.locator(".skip-link").is_visible()
+        expect(page.locator(".skip-link")).to_be_visible()
         assert page.evaluate(_FOCUS_RING)
         page.keyboard.press("Enter")
         assert page.evaluate("() => document.activeElement.id") == "main"
@@ -53,18 +55,18 @@ def test_log_in_skip_link_and_phone_menu_with_the_keyboard_only(ctx, browser, li
         page.wait_for_url(lambda url: "/login" not in url)
         # On a phone the menu is folded; the button opens it with Enter and with Space.
         menu = page.locator("[data-nav=main]")
-        assert not menu.is_visible()
+        expect(menu).to_be_hidden()
         _tab_to(page, ".menu-button")
         assert page.evaluate(_FOCUS_RING)
         page.keyboard.press("Enter")
-        assert menu.is_visible()
+        expect(menu).to_be_visible()
         assert page.locator(".menu-button").get_attribute("aria-expanded") == "true"
         page.keyboard.press("Space")
-        assert not menu.is_visible()
+        expect(menu).to_be_hidden()
         page.keyboard.press("Space")
         _tab_to(page, "[data-nav-item=actions]")
         page.keyboard.press("Enter")
         page.wait_for_url("**/actions")
-        assert page.get_by_role("heading", level=1).is_visible()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
     finally:
         context.close()

@@ -6,6 +6,7 @@ page itself would not let him edit."""
 from datetime import date, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_action, make_department, make_user
@@ -57,9 +58,9 @@ def test_director_runs_the_meeting_and_the_decision_lands_in_the_history(
     ).click()
     page.locator("[data-coming] a").first.click()
     page.get_by_role("button", name="Agenda nu opstellen").click()
-    assert page.get_by_text(
-        "De agenda is opgesteld uit de huidige stand van de acties."
-    ).is_visible()
+    expect(
+        page.get_by_text("De agenda is opgesteld uit de huidige stand van de acties.")
+    ).to_be_visible()
     item = page.locator("[data-item]").first
     assert "Elke melding binnen 4 werkuren terugbellen" in item.inner_text()
     assert "Olga Visser" in item.inner_text()
@@ -71,7 +72,7 @@ def test_director_runs_the_meeting_and_the_decision_lands_in_the_history(
     )
     page.get_by_label("Besluit of aantekening").fill("Olga belt vrijdag de leverancier.")
     page.get_by_role("button", name="Besluit vastleggen").click()
-    assert page.get_by_text("Het besluit is vastgelegd.").is_visible()
+    expect(page.get_by_text("Het besluit is vastgelegd.")).to_be_visible()
 
     page.locator("[data-item]").first.get_by_role(
         "link", name="Elke melding binnen 4 werkuren terugbellen"
@@ -138,7 +139,7 @@ def test_the_chair_decides_on_an_item_of_another_department_in_meeting_mode(
     page.get_by_label("Actiehouder").select_option(label="Henk Groen")
     page.get_by_label("Status", exact=True).select_option(label="Gepland")
     page.get_by_role("button", name="Besluit vastleggen").click()
-    assert page.get_by_text("Het besluit is vastgelegd.").is_visible()
+    expect(page.get_by_text("Het besluit is vastgelegd.")).to_be_visible()
 
     db.session.expire_all()
     action = db.session.get(ImprovementAction, action_id)

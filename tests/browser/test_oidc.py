@@ -2,6 +2,7 @@
 login page (panva's oidc-provider on loopback), and back, with a group mapping applied."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import make_department
 from tests.oidc.harness import CLIENT_ID, CLIENT_SECRET, running_provider
@@ -64,6 +65,6 @@ def test_sign_in_through_the_providers_login_page(ctx, page, live_server, sso):
     page.wait_for_url(f"{live_server}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Welkom, Dirk Jansen"
     nav = page.get_by_role("navigation", name="Hoofdnavigatie")
-    assert nav.get_by_role("link", name="Onderzoeksresultaten").is_visible()  # a director
-    assert page.get_by_role("link", name="Dirk Jansen (Directeur)").is_visible()
+    expect(nav.get_by_role("link", name="Onderzoeksresultaten")).to_be_visible()  # a director
+    expect(page.get_by_role("link", name="Dirk Jansen (Directeur)")).to_be_visible()
     assert ours == []

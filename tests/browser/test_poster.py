@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import programs
 from tests.browser.conftest import CHROMIUM
@@ -130,7 +131,7 @@ def test_poster_type_is_large_and_navigation_is_not_printed(poster, live_server,
     for size, least in (("A4", 18), ("A3", 25)):
         page.goto(f"{live_server}{poster['path']}/poster?size={size}")
         page.emulate_media(media="print")
-        assert not page.locator(".poster-nav").is_visible()
+        expect(page.locator(".poster-nav")).to_be_hidden()
         points = page.evaluate(
             """() => [...document.querySelectorAll('.poster-said, .poster-did')]
                  .map(e => parseFloat(getComputedStyle(e).fontSize) * 0.75)"""
@@ -148,5 +149,5 @@ def test_poster_type_is_large_and_navigation_is_not_printed(poster, live_server,
         )
         assert overflow == [0, 0], (size, overflow)
         page.emulate_media(media="screen")
-        assert page.locator(".poster-nav").is_visible()
+        expect(page.locator(".poster-nav")).to_be_visible()
     assert page.console_errors == []

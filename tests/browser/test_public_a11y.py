@@ -4,6 +4,7 @@ violation on any of them, for the demo data, with and without JavaScript-free in
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tracker.extensions import db
@@ -73,7 +74,7 @@ def test_employee_reacts_without_javascript(browser, live_server, demo):
         action.get_by_label("Dit helpt", exact=True).check()
         action.get_by_label("Opmerking (niet verplicht)").fill("Fijn dat dit wordt opgepakt.")
         action.get_by_role("button", name="Reactie versturen").click()
-        assert page.get_by_text("Je opmerking verschijnt zodra een directeur").is_visible()
+        expect(page.get_by_text("Je opmerking verschijnt zodra een directeur")).to_be_visible()
     finally:
         context.close()
 
@@ -86,7 +87,7 @@ def test_moderation_and_kiosk_pages_have_no_serious_accessibility_violations(
     ict = db.session.scalar(select(Department).where(Department.short_name == "ICT"))
     _log_in(page, live_server, "director@demo.example")
     page.goto(f"{live_server}/departments/{ict.id}/reactions")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert _violations(page) == []
     # Kiosk mode: the same pages without logging in.
     db.session.scalar(select(Organisation)).public_without_login = True
@@ -132,6 +133,6 @@ def test_mapping_across_rounds_has_no_serious_accessibility_violations(page, liv
     page.goto(f"{live_server}/surveys/{latest.id}/questions")
     assert _violations(page) == []
     page.goto(f"{live_server}/admin/departments/{ict.id}")
-    assert page.get_by_label("Andere namen in onderzoeksbestanden").is_visible()
+    expect(page.get_by_label("Andere namen in onderzoeksbestanden")).to_be_visible()
     assert _violations(page) == []
     assert page.console_errors == []

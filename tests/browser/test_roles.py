@@ -1,6 +1,7 @@
 """Log in as each role in Chromium and see the navigation that fits the role."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_department, make_user
 from tracker.auth.models import Role
@@ -33,12 +34,12 @@ def test_each_role_sees_its_navigation(page, live_server, people, role):
     _log_in(page, live_server, people[role].email)
     nav = page.get_by_role("navigation", name="Hoofdnavigatie")
     assert page.get_by_role("heading", level=1).inner_text() == f"Welkom, {people[role].name}"
-    assert nav.get_by_role("link", name="Afdelingen").is_visible()
+    expect(nav.get_by_role("link", name="Afdelingen")).to_be_visible()
     assert nav.get_by_role("link", name="Gebruikers").count() == (1 if role is Role.admin else 0)
     assert nav.get_by_role("link", name="Instellingen").count() == (1 if role is Role.admin else 0)
     if role is Role.director:
         page.get_by_role("link", name="Informatievoorziening & ICT").first.click()
-        assert page.get_by_role("link", name="Medewerkers wijzigen").is_visible()
+        expect(page.get_by_role("link", name="Medewerkers wijzigen")).to_be_visible()
     assert page.console_errors == []  # no CSP violations, no broken assets
 
 
@@ -48,7 +49,7 @@ def test_log_in_switch_language_and_log_out(page, live_server, people):
     page.get_by_role("button", name="Taal wijzigen").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Anna Beheer"
     page.get_by_role("button", name="Log out").click()
-    assert page.get_by_text("You are logged out.").is_visible()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
     page.goto(f"{live_server}/admin/users")
     assert page.url.startswith(f"{live_server}/login")
 

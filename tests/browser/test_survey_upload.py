@@ -2,6 +2,7 @@
 lands on the preview; without JavaScript the plain form does the same."""
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.synthetic import generate
 from tests.factories import PASSWORD, make_department, make_user
@@ -40,7 +41,7 @@ def test_upload_reaches_the_preview(browser, live_server, director, tmp_path, ja
         page.get_by_label("Onderzoeksronde").fill("KTO 2026")
         page.get_by_role("button", name="Uploaden en bekijken").click()
         page.wait_for_url("**/surveys/import/**")
-        assert page.get_by_role("heading", name="Controleer het voorbeeld").is_visible()
+        expect(page.get_by_role("heading", name="Controleer het voorbeeld")).to_be_visible()
         assert page.locator("[data-detected-format='qualtrics']").count() == 1
         # With JavaScript the script sends the file itself (to show its progress).
         assert posts == (["xhr"] if javascript else ["document"])

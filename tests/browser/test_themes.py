@@ -1,6 +1,7 @@
 """A director gives questions a theme on the results page, in Chromium: ticking by the
 question's label, one theme for two questions at once, with no serious axe violation."""
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.test_public_a11y import _log_in, _violations, demo  # noqa: F401
@@ -20,7 +21,7 @@ def test_director_gives_two_questions_a_new_theme(page, live_server, demo):  # n
     page.get_by_label("De afdeling vraagt actief om feedback").check()
     page.get_by_label("Of een nieuw thema").fill("Meedenken")
     page.get_by_role("button", name="Geef de gekozen vragen dit thema").click()
-    assert page.get_by_text("2 vragen hebben het nieuwe thema.").is_visible()
+    expect(page.get_by_text("2 vragen hebben het nieuwe thema.")).to_be_visible()
     assert _violations(page) == []
     db.session.expire_all()
     themes = {
