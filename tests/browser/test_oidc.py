@@ -57,7 +57,7 @@ def test_sign_in_through_the_providers_login_page(ctx, page, live_server, sso):
     page.goto(f"{live_server}/login")
     page.get_by_role("link", name="Inloggen met Gemeente-ID").click()
     # The provider's own page, on its own origin.
-    assert page.url.startswith(sso.issuer)
+    page.wait_for_url(lambda url: url.startswith(sso.issuer))
     page.locator("input[name=login]").fill("dirk-1")
     page.locator("input[name=password]").fill("any password")
     page.get_by_role("button", name="Sign-in").click()
