@@ -14,6 +14,7 @@ from sqlalchemy import Date, Select, and_, bindparam, case, exists, func, or_, s
 from sqlalchemy.orm import joinedload, noload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker import changes
 from tracker.actions.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -154,9 +155,17 @@ def _deactivated_people():
 
 def owner_left_counts(department_ids: list[int]) -> dict[int, int]:
     """Per department: open actions whose owner left (deactivated account), to be reassigned
-    by the department's director. One query, departments without any left out."""
+    by the department's director. One query per data version (kept: only a commit changes it),
+    departments without any left out."""
     if not department_ids:
         return {}
+    return changes.kept(
+        ("actions.owner_left_counts", tuple(department_ids)),
+        lambda: _owner_left_counts(department_ids),
+    )
+
+
+def _owner_left_counts(department_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(ImprovementAction.department_id, func.count(ImprovementAction.id))
         .where(
@@ -283,7 +292,13 @@ _COUNTERS = {True: _counters_statement(True), False: _counters_statement(False)}
 
 def counters(department_ids: list[int] | None, today: date) -> Counters:
     """The figures that matter in the staff meeting: open, overdue, done this quarter (in the
-    organisation's time zone), declined."""
+    organisation's time zone), declined. Kept per data version and day: only a commit or
+    midnight changes them."""
+    key = tuple(department_ids) if department_ids is not None else None
+    return changes.kept(("actions.counters", key, today), lambda: _counters(department_ids, today))
+
+
+def _counters(department_ids: list[int] | None, today: date) -> Counters:
     start, end = quarter_bounds(today)
     values = {"today": today, "start": start, "end": end}
     if department_ids is not None:
