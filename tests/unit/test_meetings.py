@@ -264,23 +264,36 @@ def test_agenda_has_every_section_with_owner_deadline_status_and_latest_update(c
     assert order == sorted(order, key=lambda s: list(AgendaSection).index(s))
 
 
-def test_reactions_of_colleagues_are_a_section(ctx):
+def test_reactions_of_colleagues_are_a_section_and_go_with_an_action_on_the_agenda(ctx):
     from tracker.cocreation import services as cocreation
     from tracker.cocreation.models import Verdict
 
     w = _agenda_world()
     colleague = make_user(Role.employee)
-    cocreation.react(colleague, w["done"], Verdict.helps, "Eindelijk!")
+    # "Intranet vernieuwen" is on the agenda only for what colleagues said; "Bellijst
+    # publiceren" is on it already (done since the last meeting).
+    cocreation.react(colleague, w["far"], Verdict.helps, "Eindelijk!")
+    cocreation.react(colleague, w["done"], Verdict.not_yet, "")
     db.session.commit()
     agenda.build_agenda(w["director"], w["meeting"])
+    db.session.commit()
     item = db.session.scalar(
         select(AgendaItem).where(AgendaItem.section == AgendaSection.reactions)
     )
-    assert item.action_id == w["done"].id
+    assert item.action_id == w["far"].id
     assert item.snapshot["reactions"]["helps"] == 1
     # The comment waits for moderation: counted, not quoted.
     assert item.snapshot["reactions"]["waiting"] == 1
     assert item.snapshot["reactions"]["comments"] == []
+    # One item per action: the done action carries what was said, it is not listed twice
+    # (else the minutes' "not reached" would name it twice).
+    done_items = db.session.scalars(
+        select(AgendaItem).where(
+            AgendaItem.meeting_id == w["meeting"].id, AgendaItem.action_id == w["done"].id
+        )
+    ).all()
+    assert [i.section for i in done_items] == [AgendaSection.done]
+    assert done_items[0].snapshot["reactions"]["not_yet"] == 1
 
 
 def test_rebuild_keeps_free_items_and_removals_and_a_sent_agenda_is_kept_as_sent(ctx):

@@ -305,9 +305,17 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
                 },
             )
         )
+    # One item per action: what colleagues said, and what a new survey measured, go with the
+    # item the action is on already (the minutes and "not reached" then name it once).
+    by_action = {item.action_id: item for item in items}
     for action_id, action in reacted.items():
         said = reactions[action_id]
-        snapshot = _action_snapshot(action, latest.get(action_id))
+        on_agenda = by_action.get(action_id)
+        snapshot = (
+            on_agenda.snapshot
+            if on_agenda is not None
+            else _action_snapshot(action, latest.get(action_id))
+        )
         snapshot["reactions"] = {
             "helps": sum(1 for r in said if r.verdict.value == "helps"),
             "not_yet": sum(1 for r in said if r.verdict.value == "not_yet"),
@@ -318,16 +326,21 @@ def agenda_candidates(meeting: Meeting, now: datetime) -> list[AgendaItem]:
             ],
             "waiting": sum(1 for r in said if r.comment_status is CommentStatus.pending),
         }
-        items.append(
-            AgendaItem(
+        if on_agenda is None:
+            by_action[action_id] = AgendaItem(
                 section=AgendaSection.reactions,
                 action_id=action_id,
                 title=action.title[:300],
                 snapshot=snapshot,
                 action_version=action.version,
             )
-        )
-    items.extend(_effect_items(in_scope, since, latest))
+            items.append(by_action[action_id])
+    for effect_item in _effect_items(in_scope, since, latest):
+        on_agenda = by_action.get(effect_item.action_id)
+        if on_agenda is None:
+            items.append(effect_item)
+        else:
+            on_agenda.snapshot["effects"] = effect_item.snapshot["effects"]
     items.sort(key=lambda item: SECTION_ORDER[item.section])
     return items
 
