@@ -601,6 +601,30 @@ def test_department_overview_filters_and_sorts(world, client, listed):
     assert "table-danger" in overdue_row[:80]
 
 
+def test_a_kept_action_list_shows_a_change_at_once_and_is_never_shared(
+    world, client, make_client, listed
+):
+    """The lists are kept per data version, filter and reader (tracker.rendering): a saved
+    change shows on the next request, and what one director sees is not served to another."""
+    actions, _, _ = listed
+    client.login("dir@example.org")
+    base = f"/departments/{world['ict'].id}/actions"
+    assert "Nieuwe naam" not in _html(client.get(base))
+    soon = actions["soon"]
+    services.update_action(
+        world["director"], soon, expected_version=soon.version, title="Nieuwe naam"
+    )
+    db.session.commit()
+    assert "Nieuwe naam" in _html(client.get(base))
+    assert _rows(_html(client.get(base + "?status=cancelled"))) == [actions["later"].id]
+    hr = make_client()
+    hr.login("hrdir@example.org")
+    # The HR director may list ICT's actions too, but their own reader key renders anew.
+    assert "Nieuwe naam" in _html(hr.get("/actions"))
+    assert actions["other"].id in _rows(_html(hr.get("/actions")))
+    assert actions["other"].id not in _rows(_html(client.get(base)))
+
+
 def test_overview_of_all_departments_and_department_filter(world, client, listed):
     actions, _, _ = listed
     client.login("hrdir@example.org")

@@ -795,14 +795,24 @@ def _may_see_department(department: Department) -> None:
 def department_actions(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     _may_see_department(department)
-    form, action_filter = _filters([department.id], with_department=False)
     today = clock.today()
+    # Kept until anything changes (per filter, page and day: the day decides what is overdue).
+    return kept_page(
+        "actions/overview.html",
+        ("actions.department_actions", department.id, request.query_string, today),
+        lambda: _department_actions_content(department, today),
+        department=department,
+    )
+
+
+def _department_actions_content(department: Department, today: date) -> str:
+    form, action_filter = _filters([department.id], with_department=False)
     pagination = queries.page_of(
         queries.filtered_actions(action_filter, today), request.args.get("page", 1, type=int)
     )
     may_create = services.may_create_in(current_user, department.id)
     return render_template(
-        "actions/overview.html",
+        "actions/_overview.html",
         department=department,
         form=form,
         pagination=pagination,
@@ -827,8 +837,17 @@ def export_department_actions(department_id: int, fmt: str):
 @bp.route("/actions")
 @role_required(Role.director)
 def overview():
-    form, action_filter = _filters(None, with_department=True)
     today = clock.today()
+    return kept_page(
+        "actions/overview.html",
+        ("actions.overview", request.query_string, today),
+        lambda: _overview_content(today),
+        department=None,
+    )
+
+
+def _overview_content(today: date) -> str:
+    form, action_filter = _filters(None, with_department=True)
     pagination = queries.page_of(
         queries.filtered_actions(action_filter, today),
         request.args.get("page", 1, type=int),
@@ -836,7 +855,7 @@ def overview():
     )
     departments = queries.user_departments(current_user)
     return render_template(
-        "actions/overview.html",
+        "actions/_overview.html",
         department=None,
         form=form,
         pagination=pagination,
