@@ -20,10 +20,18 @@ from tests.mailserver import mail_server  # noqa: F401 (fixture)
 from tracker import clock
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.auth import invitations
-from tracker.auth.models import HrRecord, LoginAttempt, PasswordToken, Role, TokenPurpose, User
+from tracker.auth.models import (
+    DepartmentMembership,
+    HrRecord,
+    LoginAttempt,
+    MembershipRole,
+    PasswordToken,
+    Role,
+    TokenPurpose,
+    User,
+)
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
-from tracker.organisation.models import DepartmentMembership, MembershipRole
 from tracker.organisation.services import save_settings
 from tracker.scheduler import jobs
 from tracker.types import utcnow
