@@ -310,8 +310,7 @@ def _short_name(name: str) -> str:
 def _people(scale: Scale, department_ids: list[int]) -> tuple[list[int], list[dict]]:
     from werkzeug.security import generate_password_hash
 
-    from tracker.auth.models import Role, User
-    from tracker.organisation.models import DepartmentMembership, MembershipRole
+    from tracker.auth.models import DepartmentMembership, MembershipRole, Role, User
 
     password_hash = generate_password_hash(BENCH_PASSWORD, method=BENCH_HASH_METHOD)
     people = [

@@ -436,9 +436,9 @@ def _demo_rising_department() -> None:
     """Inkoop & Aanbesteding in both rounds, imported like any file, and its two actions."""
     from sqlalchemy import select
 
-    from tracker.auth.models import User
+    from tracker.auth.models import MembershipRole, User
     from tracker.auth.services import set_memberships
-    from tracker.organisation.models import Directorate, MembershipRole
+    from tracker.organisation.models import Directorate
     from tracker.surveys.services import ImportRequest, import_survey
 
     name, short = RISING_DEPARTMENT

@@ -1,13 +1,15 @@
 """Imports every area's models so the metadata is complete (for Alembic and create_all)."""
 
-from tracker.auth.models import GroupMapping, LoginAttempt, Role, User, UserIdentity  # noqa: F401
-from tracker.organisation.models import (  # noqa: F401
-    Department,
+from tracker.auth.models import (  # noqa: F401
     DepartmentMembership,
-    Directorate,
+    GroupMapping,
+    LoginAttempt,
     MembershipRole,
-    Organisation,
+    Role,
+    User,
+    UserIdentity,
 )
+from tracker.organisation.models import Department, Directorate, Organisation  # noqa: F401
 from tracker.surveys.models import (  # noqa: F401
     Finding,
     Question,

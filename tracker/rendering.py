@@ -85,3 +85,25 @@ def list_args() -> dict:
     the route takes from the address (`?department_id=x` must not replace the department)."""
     taken = set(request.view_args or {}) | {"page"}
     return {key: value for key, value in request.args.items() if key not in taken}
+
+
+# --- What a higher area shows on a lower area's page --------------------------------------
+#
+# The survey results show each finding's actions and the effects of the department's
+# actions, but `surveys` may not import `actions` (areas import downward only). The actions
+# area provides that part of the page's context when the app is set up; the survey route
+# asks for it by the page's name and passes it to its template with the rest.
+
+
+def provide_page_context(app, page: str, provider: Callable[..., dict]) -> None:
+    """Let `provider(**facts)` add to the context of `page` (an endpoint name)."""
+    app.extensions.setdefault("tracker.page_context", {}).setdefault(page, []).append(provider)
+
+
+def page_context(page: str, **facts) -> dict:
+    """What the providers of `page` add, given the page's `facts` (its department, round,
+    reader, ...)."""
+    context: dict = {}
+    for provider in current_app.extensions.get("tracker.page_context", {}).get(page, ()):
+        context.update(provider(**facts))
+    return context

@@ -775,7 +775,7 @@ def test_finding_partial_lists_actions_and_offers_creating_one(world, app):
     from flask import render_template
     from flask_login import login_user
 
-    from tracker.actions.queries import actions_by_finding
+    from tracker.actions.routes import actions_on_survey_results
 
     finding = make_finding(world["ict"], triage=Triage.act)
     visible = make_action(world["ict"], world["owner"], title="Zichtbaar", findings=[finding])
@@ -797,11 +797,23 @@ def test_finding_partial_lists_actions_and_offers_creating_one(world, app):
         with app.test_request_context():
             from tracker.auth.models import User
 
-            login_user(db.session.scalar(select(User).where(User.email == email)))
+            reader = db.session.scalar(select(User).where(User.email == email))
+            login_user(reader)
+            # What the survey results page gets from the actions area for this finding.
+            shown = actions_on_survey_results(
+                reader=reader,
+                department=world["ict"],
+                round_id=finding.round_id,
+                findings=[finding],
+                threshold=5,
+            )
             html = render_template(
                 "actions/_finding_actions.html",
                 finding=finding,
-                actions=actions_by_finding([finding.id])[finding.id],
+                actions=shown["first_actions"].actions[finding.id],
+                visible=shown["visible_actions"][finding.id],
+                total=shown["first_actions"].totals[finding.id],
+                creatable_departments=shown["creatable_departments"],
             )
         assert "Zichtbaar" in html and f"/actions/{visible.id}" in html
         assert ("Alleen intern" in html) is sees_internal

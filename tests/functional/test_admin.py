@@ -5,10 +5,10 @@ import re
 from sqlalchemy import func, select
 
 from tests.factories import make_department, make_user
-from tracker.auth.models import Role, User
+from tracker.auth.models import MembershipRole, Role, User
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
-from tracker.organisation.models import Department, Directorate, MembershipRole, Organisation
+from tracker.organisation.models import Department, Directorate, Organisation
 
 
 def _admin(client):

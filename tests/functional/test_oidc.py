@@ -23,10 +23,16 @@ from tests.oidc.harness import (
 )
 from tracker.auth import group_mappings
 from tracker.auth.identities import SignInRefused, sign_in_with_claims
-from tracker.auth.models import GroupMapping, Role, User, UserIdentity
+from tracker.auth.models import (
+    DepartmentMembership,
+    GroupMapping,
+    MembershipRole,
+    Role,
+    User,
+    UserIdentity,
+)
 from tracker.auth.services import set_active
 from tracker.extensions import db
-from tracker.organisation.models import DepartmentMembership, MembershipRole
 
 BASE_URL = "http://localhost"
 REDIRECT_URI = f"{BASE_URL}/login/oidc/callback"

@@ -20,10 +20,18 @@ from tests.mailserver import mail_server  # noqa: F401 (fixture)
 from tracker import clock
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.auth import invitations
-from tracker.auth.models import HrRecord, LoginAttempt, PasswordToken, Role, TokenPurpose, User
+from tracker.auth.models import (
+    DepartmentMembership,
+    HrRecord,
+    LoginAttempt,
+    MembershipRole,
+    PasswordToken,
+    Role,
+    TokenPurpose,
+    User,
+)
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage
-from tracker.organisation.models import DepartmentMembership, MembershipRole
 from tracker.organisation.services import save_settings
 from tracker.scheduler import jobs
 from tracker.types import utcnow
@@ -770,7 +778,9 @@ def test_deactivated_by_the_admin_signed_out_at_the_next_request_and_no_more_mai
     assert [m for m in outbox() if m.recipient_email == "olga@example.org"] == []
 
 
-def test_open_actions_of_someone_who_left_are_listed_for_reassignment(team, client, count_queries):
+def test_open_actions_of_someone_who_left_are_listed_for_reassignment(
+    team, client, make_client, count_queries
+):
     save_settings(
         None,
         name="Gemeente Zuiderveen",
@@ -812,6 +822,17 @@ def test_open_actions_of_someone_who_left_are_listed_for_reassignment(team, clie
     assert f'href="/actions/{kept.id}/edit" data-owner-left' not in page
     overview = client.get("/actions").get_data(as_text=True)
     assert 'data-owner-left-count="2"' in overview
+    # The overview links reassigning only in departments this director manages.
+    assert f'href="/actions/{left[0].id}/edit" data-owner-left' in overview
+    other = make_client()
+    make_user(Role.director, email="dir2@example.org", name="Door Directeur")
+    db.session.commit()
+    other.login("dir2@example.org")
+    seen_by_other = other.get("/actions").get_data(as_text=True)
+    assert f'href="/actions/{left[0].id}/edit" data-owner-left' not in seen_by_other
+    assert '<span class="badge text-bg-warning" data-owner-left>eigenaar vertrokken' in (
+        seen_by_other
+    )
     assert f"/departments/{team['ict'].id}/actions?owner_left=y" in overview
     only_left = client.get(f"/departments/{team['ict'].id}/actions?owner_left=y").get_data(
         as_text=True

@@ -20,10 +20,9 @@ from tests.factories import HASH_METHOD, PASSWORD, make_action, make_department,
 from tracker.actions.models import ImprovementAction
 from tracker.auth.group_mappings import save_group_mapping
 from tracker.auth.identities import sign_in_with_claims
-from tracker.auth.models import Role, User
+from tracker.auth.models import DepartmentMembership, MembershipRole, Role, User
 from tracker.auth.services import hash_password
 from tracker.extensions import db
-from tracker.organisation.models import DepartmentMembership, MembershipRole
 from tracker.provisioning import tokens
 from tracker.provisioning.models import ScimGroup, ScimToken, ScimUser
 

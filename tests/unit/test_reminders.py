@@ -14,10 +14,9 @@ from tests.mailserver import mail_server  # noqa: F401 (fixture)
 from tracker.actions import reminders
 from tracker.actions import services as action_services
 from tracker.actions.models import ActionStatus
-from tracker.auth.models import Role, User
+from tracker.auth.models import DepartmentMembership, MembershipRole, Role, User
 from tracker.extensions import db
 from tracker.notifications.models import OutboxMessage, OutboxStatus
-from tracker.organisation.models import DepartmentMembership, MembershipRole
 from tracker.scheduler import jobs
 from tracker.scheduler.models import JobRun
 

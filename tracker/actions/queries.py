@@ -31,9 +31,9 @@ from tracker.actions.models import (
     action_co_owner,
     action_finding,
 )
-from tracker.auth.models import User
+from tracker.auth.models import DepartmentMembership, MembershipRole, User
 from tracker.extensions import db
-from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
+from tracker.organisation.models import Department
 from tracker.surveys.models import Finding, Question, SurveyRound, Theme, Triage
 
 PER_PAGE = 25

@@ -31,12 +31,12 @@ from tracker.actions.models import (
     ImprovementAction,
     action_co_owner,
 )
-from tracker.auth.models import User
+from tracker.auth.models import DepartmentMembership, MembershipRole, User
 from tracker.extensions import db
 from tracker.formatting import DAY_PATTERN
 from tracker.notifications import services as outbox
 from tracker.notifications.rendering import absolute_url, app_path, signed_link
-from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
+from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
 
 # --- Days -------------------------------------------------------------------------------

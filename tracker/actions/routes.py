@@ -65,7 +65,7 @@ from tracker.forms import saving
 from tracker.inputs import id_or_none
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
-from tracker.rendering import kept_page, list_args
+from tracker.rendering import kept_page, list_args, provide_page_context
 from tracker.surveys.models import Sphere, Theme
 
 bp = Blueprint("actions", __name__)
@@ -98,28 +98,46 @@ def _list_date(locale: str, zone, value) -> str:
     return babel_format_date(day, DAY_PATTERN, locale=locale)
 
 
-@bp.app_template_test("visible_action")
-def visible_action(action: ImprovementAction) -> bool:
-    return current_user.is_authenticated and services.may_view(current_user, action)
-
-
 @bp.app_context_processor
-def action_helpers():
-    def my_actions_exist() -> bool:
-        return current_user.is_authenticated and queries.has_actions(current_user)
+def menu_context():
+    return {"shows_my_actions": _shows_my_actions()}
 
-    def may_create_action_in(department_id: int) -> bool:
-        return current_user.is_authenticated and services.may_create_in(current_user, department_id)
 
+def _shows_my_actions() -> bool:
+    """The menu offers "My actions" to owners and to anyone who owns or co-owns an action:
+    asked once per request, however many templates it renders."""
+    if "shows_my_actions" not in g:
+        g.shows_my_actions = current_user.is_authenticated and (
+            current_user.has_role(Role.owner) or queries.has_actions(current_user)
+        )
+    return g.shows_my_actions
+
+
+@bp.record_once
+def _survey_results_context(state) -> None:
+    provide_page_context(state.app, "surveys.department_results", actions_on_survey_results)
+
+
+def actions_on_survey_results(
+    *, reader: User, department: Department, round_id: int, findings, threshold: int
+) -> dict:
+    """What the survey results of a department show of this area (surveys do not import it):
+    under each finding its first actions, those the reader may see and how many there are; the
+    effects of the department's actions that the reader may see; whether they may create an
+    action from a finding."""
+    first = queries.first_actions_by_finding([f.id for f in findings])
     return {
-        "my_actions_exist": my_actions_exist,
-        "may_create_action_in": may_create_action_in,
-        # For pages of lower areas (the survey results) that show each finding's actions
-        # without importing this area: one query for all findings on the page, the first
-        # ACTIONS_PER_FINDING of each and how many there are.
-        "first_actions_by_finding": queries.first_actions_by_finding,
-        # The survey results page shows the effect of the department's actions.
-        "department_effects": effects.department_effects,
+        "first_actions": first,
+        "visible_actions": {
+            finding_id: [a for a in actions if services.may_view(reader, a)]
+            for finding_id, actions in first.actions.items()
+        },
+        "effects": [
+            (action, effect)
+            for action, effect in effects.department_effects(department.id, round_id, threshold)
+            if services.may_view(reader, action)
+        ],
+        "creatable_departments": services.creatable_departments(reader, [department.id]),
     }
 
 
@@ -820,6 +838,7 @@ def _department_actions_content(department: Department, today: date) -> str:
         today=today,
         page_args=list_args(),
         may_create=may_create,
+        creatable_departments={department.id} if may_create else set(),
         owner_left=queries.owner_left_counts([department.id]) if may_create else {},
         owner_left_filter=action_filter.owner_left,
     )
@@ -863,6 +882,9 @@ def _overview_content(today: date) -> str:
         today=today,
         page_args=list_args(),
         may_create=False,
+        creatable_departments=services.creatable_departments(
+            current_user, {a.department_id for a in pagination.items}
+        ),
         departments=departments,
         # Actions of the departments this director manages whose owner left.
         owner_left=queries.owner_left_counts([d.id for d in departments]),

@@ -109,6 +109,11 @@ def may_create_in(user: User, department_id: int) -> bool:
     return may_manage_department(user, department_id)
 
 
+def creatable_departments(user: User, department_ids) -> set[int]:
+    """Of these departments, those where the user may create actions (for a page's links)."""
+    return {d for d in department_ids if may_create_in(user, d)}
+
+
 def _require_authority(authority: MeetingAuthority, user: User, action: ImprovementAction) -> None:
     """A meeting's authority, when one is given, must cover this person and this action
     (whoever they are: a change made in a meeting is the meeting's)."""

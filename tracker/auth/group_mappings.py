@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from tracker.auth.models import GroupMapping, Role, User
+from tracker.auth.models import DepartmentMembership, GroupMapping, MembershipRole, Role, User
 from tracker.auth.permissions import require_admin
 from tracker.auth.queries import group_mapping_named, group_mappings
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
+
+if TYPE_CHECKING:
+    from tracker.organisation.models import Department
 
 security_log = logging.getLogger("tracker.security")
 

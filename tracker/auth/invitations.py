@@ -32,8 +32,7 @@ from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.notifications.rendering import absolute_url
-from tracker.notifications.services import mail_person
-from tracker.organisation.queries import get_organisation
+from tracker.notifications.services import mail_person, sender_organisation
 from tracker.types import utcnow
 
 security_log = logging.getLogger("tracker.security")
@@ -130,7 +129,7 @@ def invite(acting_user: User | None, user: User, now: datetime | None = None) ->
             )
         )
     now = now or utcnow()
-    organisation = get_organisation().name
+    organisation = sender_organisation()
     token, digest = _new_token()
     link = _store_link(user, TokenPurpose.invite, digest, now)
     security_log.info(

@@ -3,14 +3,19 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
 from tracker.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # Departments build on people (tracker.organisation imports this module, not the reverse);
+    # the relationships below name them as strings.
+    from tracker.organisation.models import Department
 
 
 class Role(enum.Enum):
@@ -24,6 +29,28 @@ class Role(enum.Enum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+
+class MembershipRole(enum.Enum):
+    director = "director"
+    staff = "staff"
+
+
+class DepartmentMembership(db.Model):
+    """A user's place in a department: its director(s) or its staff."""
+
+    __table_args__ = (UniqueConstraint("department_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[MembershipRole] = mapped_column(Enum(MembershipRole, native_enum=False, length=20))
+    #: Set by group mappings (at sign-in through the identity provider), and removed by them
+    #: when the groups no longer give it; memberships set by hand are never touched by them.
+    from_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    department: Mapped[Department] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
 
 
 def new_session_token() -> str:

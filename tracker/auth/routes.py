@@ -32,14 +32,13 @@ from tracker.auth.forms import (
     UserForm,
 )
 from tracker.auth.identities import SignInRefused
-from tracker.auth.models import GroupMapping, Role, User
+from tracker.auth.models import GroupMapping, MembershipRole, Role, User
 from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.forms import saving
 from tracker.notifications.rendering import absolute_url
-from tracker.organisation.models import Department, MembershipRole
-from tracker.organisation.queries import department_choices
+from tracker.rendering import page_context
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("tracker.security")
@@ -216,22 +215,26 @@ def users():
     rows = db.session.scalars(
         select(User).options(selectinload(User.memberships)).order_by(User.active.desc(), User.name)
     ).all()
-    departments = dict(department_choices(include_inactive=True))
+    departments = dict(_departments_area()["department_choices"]())
     return render_template(
         "auth/users.html", users=rows, departments=departments, MembershipRole=MembershipRole
     )
 
 
 def _fill_user_form_choices(form: UserForm) -> None:
-    choices = department_choices(include_inactive=True)
+    choices = _departments_area()["department_choices"]()
     form.directs.choices = choices
     form.staff_of.choices = choices
 
 
-def _departments(ids: list[int]) -> list[Department]:
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Department).where(Department.id.in_(ids))))
+def _departments_area() -> dict:
+    """The departments to choose from and the chosen ones, from the organisation area
+    (tracker.rendering.page_context: it builds on people, so auth does not import it)."""
+    return page_context("auth.people")
+
+
+def _departments(ids: list[int]) -> list:
+    return _departments_area()["departments_by_id"](ids)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -347,9 +350,9 @@ def group_mapping_list():
 
 def _group_mapping_form(mapping: GroupMapping | None) -> GroupMappingForm:
     form = GroupMappingForm(mapping=mapping)
-    form.department_id.choices = [(None, _("No department"))] + department_choices(
-        include_inactive=True
-    )
+    form.department_id.choices = [(None, _("No department"))] + _departments_area()[
+        "department_choices"
+    ]()
     if request.method == "GET" and mapping is not None:
         form.role.data = mapping.role.value
     return form
@@ -358,9 +361,8 @@ def _group_mapping_form(mapping: GroupMapping | None) -> GroupMappingForm:
 def _save_group_mapping(mapping: GroupMapping | None):
     form = _group_mapping_form(mapping)
     if form.validate_on_submit():
-        department = (
-            db.session.get(Department, form.department_id.data) if form.department_id.data else None
-        )
+        chosen = _departments([form.department_id.data] if form.department_id.data else [])
+        department = chosen[0] if chosen else None
         with saving(form) as outcome:  # what the form could not check (a name just taken)
             saved = group_mappings.save_group_mapping(
                 current_user,

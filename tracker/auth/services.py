@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -12,12 +13,21 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.audit.tracking import record_sign_in
-from tracker.auth.models import LoginAttempt, Role, User, new_session_token
+from tracker.auth.models import (
+    DepartmentMembership,
+    LoginAttempt,
+    MembershipRole,
+    Role,
+    User,
+    new_session_token,
+)
 from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.organisation.models import Department, DepartmentMembership, MembershipRole
 from tracker.types import utcnow
+
+if TYPE_CHECKING:
+    from tracker.organisation.models import Department
 
 security_log = logging.getLogger("tracker.security")
 

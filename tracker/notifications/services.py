@@ -161,6 +161,11 @@ def enqueue(message: OutgoingMessage, now: datetime | None = None) -> bool:
     )
 
 
+def sender_organisation() -> str:
+    """The name of the organisation every message comes from (as its footer says)."""
+    return get_organisation().name
+
+
 def recipient_locale(user) -> str:
     """The language a person reads their mail in: their own, else the organisation's."""
     languages = current_app.config["LANGUAGES"]

@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.auth.models import DepartmentMembership, MembershipRole, User
 from tracker.extensions import db
 from tracker.types import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from tracker.auth.models import User
 
 
 class Organisation(db.Model):
@@ -58,11 +54,6 @@ class Directorate(db.Model):
     departments: Mapped[list[Department]] = relationship(
         back_populates="directorate", order_by="Department.name"
     )
-
-
-class MembershipRole(enum.Enum):
-    director = "director"
-    staff = "staff"
 
 
 class Department(db.Model):
@@ -116,20 +107,3 @@ class DepartmentAlias(db.Model):
     )
 
     department: Mapped[Department] = relationship(back_populates="aliases")
-
-
-class DepartmentMembership(db.Model):
-    """A user's place in a department: its director(s) or its staff."""
-
-    __table_args__ = (UniqueConstraint("department_id", "user_id", "role"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    role: Mapped[MembershipRole] = mapped_column(Enum(MembershipRole, native_enum=False, length=20))
-    #: Set by group mappings (at sign-in through the identity provider), and removed by them
-    #: when the groups no longer give it; memberships set by hand are never touched by them.
-    from_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
-
-    department: Mapped[Department] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="memberships")

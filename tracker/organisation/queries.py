@@ -4,13 +4,9 @@ from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker.auth.models import DepartmentMembership
 from tracker.extensions import db
-from tracker.organisation.models import (
-    Department,
-    DepartmentMembership,
-    Directorate,
-    Organisation,
-)
+from tracker.organisation.models import Department, Directorate, Organisation
 
 DEFAULT_ORGANISATION_NAME = "Organisatie"
 
@@ -75,6 +71,13 @@ def department_choices(include_inactive: bool = False) -> list[tuple[int, str]]:
     if not include_inactive:
         query = query.where(Department.active.is_(True))
     return [(row.id, row.name) for row in db.session.execute(query)]
+
+
+def departments_by_id(ids) -> list[Department]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Department).where(Department.id.in_(ids))))
 
 
 def directorates() -> list[Directorate]:

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock
-from tracker.auth.models import Role, User
+from tracker.auth.models import DepartmentMembership, Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.extensions import db
 from tracker.forms import saving
-from tracker.organisation import services
+from tracker.organisation import queries, services
 from tracker.organisation.closed_days import closed_days
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
-from tracker.organisation.models import Department, DepartmentMembership, Directorate
+from tracker.organisation.models import Department, Directorate
 from tracker.organisation.queries import (
     accessibility_contacts,
     department_choices,
@@ -34,10 +34,25 @@ from tracker.organisation.queries import (
     directorates,
     get_organisation,
 )
+from tracker.rendering import provide_page_context
 from tracker.surveys.models import Finding, SurveyRound
 from tracker.surveys.services import apply_anonymity_threshold, refresh_previous_scores
 
 bp = Blueprint("organisation", __name__)
+
+
+@bp.record_once
+def _people_pages_context(state) -> None:
+    # The admin's pages of people (auth) place them in departments; auth does not import
+    # this area, which builds on people.
+    provide_page_context(
+        state.app,
+        "auth.people",
+        lambda: {
+            "department_choices": lambda: queries.department_choices(include_inactive=True),
+            "departments_by_id": queries.departments_by_id,
+        },
+    )
 
 
 @bp.route("/accessibility")

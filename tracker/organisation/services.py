@@ -5,19 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from tracker.auth.models import Role, User
+from tracker.auth.models import DepartmentMembership, MembershipRole, Role, User
 from tracker.auth.permissions import may_manage_department, require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.organisation.closed_days import check_region, normalise_closed_days
-from tracker.organisation.models import (
-    Department,
-    DepartmentAlias,
-    DepartmentMembership,
-    Directorate,
-    MembershipRole,
-    Organisation,
-)
+from tracker.organisation.models import Department, DepartmentAlias, Directorate, Organisation
 from tracker.organisation.queries import get_organisation
 
 

@@ -31,11 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.auth import services
-from tracker.auth.models import HrRecord, Role, User
+from tracker.auth.models import HrRecord, MembershipRole, Role, User
 from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.organisation.models import Department, MembershipRole
+from tracker.organisation.models import Department
 from tracker.provisioning.hr_file import PeopleFile, PersonRow, RefusedRow
 from tracker.types import utcnow
 

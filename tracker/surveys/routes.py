@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
-from tracker.rendering import kept_page
+from tracker.rendering import kept_page, page_context
 from tracker.surveys import queries, services, themes, uploads
 from tracker.surveys.forms import (
     FORMAT_LABELS,
@@ -46,7 +46,14 @@ from tracker.surveys.forms import (
 from tracker.surveys.importers import detect
 from tracker.surveys.importers.base import SurveyFileError
 from tracker.surveys.importers.template import findings_template
-from tracker.surveys.models import Finding, QuestionScale, Sphere, SurveyRound, Triage
+from tracker.surveys.models import (
+    Finding,
+    FindingKind,
+    QuestionScale,
+    Sphere,
+    SurveyRound,
+    Triage,
+)
 
 bp = Blueprint("surveys", __name__)
 
@@ -390,6 +397,10 @@ def _department_content(
     }
     may_triage = may_manage_department(current_user, department_id)
     raw_comments = may_triage or queries.sees_raw_comments(current_user, department_id)
+    # Points to improve first, strengths after them.
+    proposed = [f for f in findings if f.proposed and f.kind is not FindingKind.strength] + [
+        f for f in findings if f.proposed and f.kind is FindingKind.strength
+    ]
     forms = {}
     if may_triage:
         for finding in findings:
@@ -400,6 +411,7 @@ def _department_content(
         round=round_,
         department=department,
         findings=findings,
+        proposed=proposed,
         summaries=summaries,
         forms=forms,
         sent_id=sent_id,
@@ -414,6 +426,15 @@ def _department_content(
         may_quote=may_triage,
         theme_form=QuestionThemeForm() if may_triage else None,
         themes=themes.all_themes() if may_triage else [],
+        # Each finding's actions and the actions' effects, from the actions area.
+        **page_context(
+            "surveys.department_results",
+            reader=current_user,
+            department=department,
+            round_id=round_id,
+            findings=proposed,
+            threshold=organisation.anonymity_threshold,
+        ),
     )
 
 
