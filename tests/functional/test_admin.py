@@ -154,6 +154,10 @@ def test_settings_are_validated_and_saved(ctx, client):
     )
     assert "Nummer moet tussen 1 en 100 liggen." in response.get_data(as_text=True)
     assert db.session.scalar(select(Organisation)) is None
+    # Time zones by country and city, not by their IANA code.
+    assert '<option selected value="Europe/Amsterdam">Nederland (Amsterdam)</option>' in (
+        response.get_data(as_text=True)
+    )
     client.post(
         "/admin/settings",
         {

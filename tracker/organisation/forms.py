@@ -69,11 +69,12 @@ class SettingsForm(FlaskForm):
     )
     timezone = SelectField(
         _l("Time zone"),
+        # Named by country and city as people know them; the value stays the IANA name.
         choices=[
-            ("Europe/Amsterdam", "Europe/Amsterdam"),
-            ("Europe/Brussels", "Europe/Brussels"),
-            ("Europe/London", "Europe/London"),
-            ("UTC", "UTC"),
+            ("Europe/Amsterdam", _l("Netherlands (Amsterdam)")),
+            ("Europe/Brussels", _l("Belgium (Brussels)")),
+            ("Europe/London", _l("United Kingdom (London)")),
+            ("UTC", _l("Coordinated Universal Time (UTC)")),
         ],
     )
     public_without_login = BooleanField(
