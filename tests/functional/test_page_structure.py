@@ -2,7 +2,11 @@
 and English, from the crawl of the demo (tests/crawl.py): one main landmark, headings that
 start at one <h1> and skip no level, tables with header cells and a caption, status messages
 as live regions, the language names marked with their own language, and the accessibility
-statement linked from every page's footer (point 7)."""
+statement linked from every page's footer (point 7). Also: every chart with its figures as a
+table (in the same <figure>, or named by aria-describedby), every icon (svg, img, icon font,
+an arrow beside a link's words) hidden from the reader or named, every link and button with
+a name, and the interface's fixed text of the other language marked with its lang. With the
+test client and an HTML parser: none of this needs a browser to render the page."""
 
 from __future__ import annotations
 
