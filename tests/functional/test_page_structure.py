@@ -34,46 +34,19 @@ ROLES = (
 DOCUMENTS = {"public.poster", "meetings.printable"}
 
 
+# fmt: off
 #: Elements that have no end tag.
-VOID = {
-    "area",
-    "base",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+# fmt: on
 #: Arrows and other glyphs used as icons beside a link's words: a screen reader reads them
 #: out ("left arrow"), so they are hidden from it (aria-hidden) and the words name the link.
-GLYPHS = re.compile(
-    "[\u2190-\u21ff\u2190-\u2199\u25a0-\u25ff\u2600-\u27bf\u00bb\u00ab\u203a\u2039]"
-)
+GLYPHS = re.compile("[\u2190-\u21ff\u25a0-\u25ff\u2600-\u27bf\u00ab\u00bb\u2039\u203a]")
+# fmt: off
 #: Words that are English and not Dutch: two of them in one Dutch text mean English text.
-ENGLISH_WORDS = {
-    "the",
-    "and",
-    "of",
-    "your",
-    "you",
-    "with",
-    "this",
-    "for",
-    "are",
-    "have",
-    "to",
-    "not",
-    "will",
-    "please",
-    "an",
-    "which",
-}
+ENGLISH_WORDS = {"the", "and", "of", "your", "you", "with", "this", "for", "are", "have", "to",
+                 "not", "will", "please", "an", "which"}
+# fmt: on
 _WORD = re.compile(r"[a-z]+")
 _CATALOGUE = Path(__file__).resolve().parents[2] / "tracker/translations/nl/LC_MESSAGES"
 
@@ -233,8 +206,7 @@ class Structure(HTMLParser):
             return
         if not self._stack[-1]["hidden"]:
             self._add_name(data)
-        if self._stack[-1]["tag"] != "title" or len(self._stack) > 3:
-            self.texts.append((self._stack[-1]["lang"], data))
+        self.texts.append((self._stack[-1]["lang"], data))
 
 
 def _in_other_language(texts: list[tuple[str, str]]) -> list[str]:
