@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -133,7 +134,9 @@ def _log_in(page, live_server: str, email: str) -> None:
 
 
 def _slug(url: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "home"
+    # The path, not the live server's port: each run overwrites the last run's screenshots.
+    parts = urlsplit(url)
+    return re.sub(r"[^a-z0-9]+", "-", f"{parts.path}?{parts.query}".lower()).strip("-") or "home"
 
 
 def _check_page(page, url: str, language: str, desktop: bool, shots: Path | None) -> list[str]:
