@@ -300,12 +300,16 @@ def test_the_accessibility_statement_is_open_to_everyone_in_both_languages(app, 
     assert "WCAG 2.1" in page and "EN 301 549" in page
     assert "B: voldoet gedeeltelijk" in page
     assert "Wat voldoet nog niet" in page
+    # What the crawl checks, and what it cannot: the language of what people write.
+    assert "in het Engels op de breedte van een telefoon" in page
+    assert "is niet gemarkeerd met zijn taal" in page
     assert 'href="mailto:beheer@gemeente.example"' in page
     assert 'datetime="2026-12-04"' in page
     client.post("/language", {"language": "en", "next": "/accessibility"})
     page = client.get("/accessibility").get_data(as_text=True)
     assert "Accessibility statement" in page and "B: partially compliant" in page
     assert "What does not comply yet" in page and "Report a barrier" in page
+    assert "in English at phone width" in page and "not marked with its language" in page
 
 
 def test_the_statement_names_the_configured_contact_address(app, client):
