@@ -859,3 +859,20 @@ def test_open_actions_of_someone_who_left_are_listed_for_reassignment(
         page = client.get(f"/departments/{team['ict'].id}/actions").get_data(as_text=True)
     assert 'data-owner-left-count="14"' in page
     assert many.count == few.count
+
+
+def test_the_import_page_marks_the_example_file_and_the_role_names_with_their_language(org, client):
+    client.login("admin@example.org")
+    dutch = client.get("/admin/users/import").get_data(as_text=True)
+    assert '<thead lang="nl"><tr><th scope="col">naam</th>' in dutch
+    assert (
+        'Rollen: <span lang="nl">medewerker, actiehouder, directeur, beheerder</span> '
+        '(of <span lang="en">employee, owner, director, admin</span>).' in dutch
+    )
+    client.post("/language", {"language": "en", "next": "/admin/users/import"})
+    english = client.get("/admin/users/import").get_data(as_text=True)
+    assert '<tbody lang="nl"><tr><td>Jan de Vries</td>' in english
+    assert (
+        'Roles: <span lang="nl">medewerker, actiehouder, directeur, beheerder</span> '
+        '(or <span lang="en">employee, owner, director, admin</span>).' in english
+    )
