@@ -18,7 +18,6 @@ STILL_TWO_WAY = {
     frozenset({"audit", "auth"}),
     frozenset({"auth", "notifications"}),
     frozenset({"auth", "provisioning"}),
-    frozenset({"auth", "surveys"}),
     frozenset({"operations", "scheduler"}),
     frozenset({"organisation", "surveys"}),
 }

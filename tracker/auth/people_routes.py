@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from tracker import uploads
 from tracker.auth import invitations
 from tracker.auth.forms import (
     ConfirmForm,
@@ -37,7 +38,6 @@ from tracker.extensions import db
 from tracker.forms import saving
 from tracker.notifications.services import recipient_locale
 from tracker.provisioning import hr_file, hr_import
-from tracker.surveys import uploads
 
 log = logging.getLogger("tracker.security")
 

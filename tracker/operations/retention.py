@@ -25,10 +25,10 @@ def days(kind: str) -> int:
 
 def apply_retention(now: datetime) -> dict[str, int]:
     """Delete what has passed its retention period; returns how much, per kind."""
+    from tracker import uploads
     from tracker.audit.models import AuditEvent
     from tracker.auth.models import LoginAttempt, User
     from tracker.cocreation.models import CommentStatus, Reaction
-    from tracker.surveys import uploads
     from tracker.surveys.models import SurveyComment, SurveyRound
 
     def before(kind: str) -> datetime:

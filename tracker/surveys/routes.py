@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tracker import uploads
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
 from tracker.auth.permissions import may_manage_department, refuse, role_required
@@ -30,7 +31,7 @@ from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page, page_context
-from tracker.surveys import queries, services, themes, uploads
+from tracker.surveys import queries, services, themes
 from tracker.surveys.forms import (
     FORMAT_LABELS,
     KIND_LABELS,
