@@ -17,7 +17,6 @@ AREAS = {p.name for p in TRACKER.iterdir() if (p / "__init__.py").exists()}
 STILL_TWO_WAY = {
     frozenset({"audit", "auth"}),
     frozenset({"auth", "notifications"}),
-    frozenset({"auth", "provisioning"}),
     frozenset({"operations", "scheduler"}),
     frozenset({"organisation", "surveys"}),
 }

@@ -408,5 +408,5 @@ def delete_group_mapping(mapping_id: int):
     return redirect(url_for("auth.group_mapping_list"))
 
 
-# The HR file import, invitations and password links: their own module, on this blueprint.
-from tracker.auth import people_routes  # noqa: E402,F401
+# Invitations and password links: their own module, on this blueprint.
+from tracker.auth import password_routes  # noqa: E402,F401
