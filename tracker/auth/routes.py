@@ -20,8 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.audit.tracking import record_sign_in
-from tracker.auth import group_mappings, identities, invitations, oidc, queries, services
+from tracker.auth import events, group_mappings, identities, invitations, oidc, queries, services
 from tracker.auth.forms import (
     AccountForm,
     ConfirmForm,
@@ -113,7 +112,7 @@ def _sign_in_refused(error: SignInRefused):
     security_log.warning(
         "oidc sign-in refused ip=%s reason=%s", request.remote_addr or "-", error.reason
     )
-    record_sign_in(None, method="oidc", succeeded=False, reason=error.reason)
+    events.sign_in.send(None, method="oidc", succeeded=False, reason=error.reason)
     db.session.commit()
     sso = oidc.settings()
     return render_template(
@@ -146,7 +145,7 @@ def oidc_callback():
         )
     except SignInRefused as error:
         return _sign_in_refused(error)
-    record_sign_in(user, method="oidc", succeeded=True)
+    events.sign_in.send(user, method="oidc", succeeded=True)
     db.session.commit()
     security_log.info("login user_id=%s ip=%s via=oidc", user.id, request.remote_addr or "-")
     return _complete_login(user, False, safe_next(session.pop("oidc_next", None)))
