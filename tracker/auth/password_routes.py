@@ -28,7 +28,7 @@ from tracker.auth.permissions import role_required
 from tracker.auth.routes import _limits, bp, safe_next
 from tracker.extensions import db
 from tracker.forms import saving
-from tracker.notifications.services import recipient_locale
+from tracker.rendering import page_context
 
 log = logging.getLogger("tracker.security")
 
@@ -70,7 +70,9 @@ def _page_locale(user: User | None) -> str | None:
     """The language of a link's page: the one chosen in this browser, else its person's."""
     if session.get("lang") in current_app.config["LANGUAGES"]:
         return session["lang"]
-    return recipient_locale(user) if user is not None else None
+    # The person's own language, else the organisation's: notifications knows (auth is below
+    # it), and provides it for this page.
+    return page_context("auth.set_password", person=user).get("locale") if user else None
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

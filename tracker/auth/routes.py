@@ -36,8 +36,7 @@ from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.forms import saving
-from tracker.notifications.rendering import absolute_url
-from tracker.rendering import page_context
+from tracker.rendering import absolute_url, page_context
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("tracker.security")

@@ -21,10 +21,10 @@ from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import saving
-from tracker.notifications.rendering import absolute_url
 from tracker.provisioning import hr_file, hr_import, queries, tokens
 from tracker.provisioning.forms import ConfirmPeopleImportForm, PeopleImportForm, TokenForm
 from tracker.provisioning.models import ScimToken
+from tracker.rendering import absolute_url
 
 bp = Blueprint("provisioning", __name__)
 
