@@ -59,6 +59,11 @@ from tracker.surveys.models import (
 bp = Blueprint("surveys", __name__)
 
 
+@bp.record_once
+def _organisation_events(_state) -> None:
+    services.connect_events()
+
+
 @bp.route("/surveys")
 @role_required(Role.director)
 def rounds():
