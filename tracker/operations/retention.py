@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from tracker.config import retention_days
 from tracker.extensions import db
 
 
 def days(kind: str) -> int:
-    return int(current_app.config[f"RETENTION_{kind.upper()}_DAYS"])
+    return retention_days(current_app.config, kind)
 
 
 def apply_retention(now: datetime) -> dict[str, int]:

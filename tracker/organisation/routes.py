@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from tracker import clock
 from tracker.auth.models import DepartmentMembership, Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
+from tracker.config import retention_days
 from tracker.extensions import db
 from tracker.forms import saving
 from tracker.organisation import events, queries, services
@@ -84,11 +85,12 @@ RETENTION_WORDS = (
 @bp.route("/privacy")
 def privacy():
     """The privacy statement with the retention periods: open to everyone."""
-    from tracker.operations.retention import days
-
     return render_template(
         "organisation/privacy.html",
-        periods=[(kind, label, why, days(kind)) for kind, label, why in RETENTION_WORDS],
+        periods=[
+            (kind, label, why, retention_days(current_app.config, kind))
+            for kind, label, why in RETENTION_WORDS
+        ],
         threshold=get_organisation().anonymity_threshold,
     )
 
