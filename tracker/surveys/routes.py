@@ -27,6 +27,7 @@ from tracker.auth.models import Role
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import score_text
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
@@ -427,7 +428,7 @@ def _department_content(
         raw_comments=raw_comments,
         respondents=queries.respondents(round_id, department_id),
         previous=previous,
-        score_text=queries.score_text,
+        score_text=score_text,
         threshold=organisation.anonymity_threshold,
         may_quote=may_triage,
         theme_form=QuestionThemeForm() if may_triage else None,
