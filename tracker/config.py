@@ -105,6 +105,13 @@ RETENTION_KINDS = (
     "uploads",
 )
 
+
+def retention_days(config, kind: str) -> int:
+    """How many days `kind` (one of RETENTION_KINDS) is kept under an app's `config`: the
+    housekeeping job deletes by it and the privacy page states it."""
+    return int(config[f"RETENTION_{kind.upper()}_DAYS"])
+
+
 DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role
+from tracker.surveys.models import QuestionScale
 
 ROLE_LABELS = {
     Role.employee: _l("Employee"),
@@ -32,6 +33,15 @@ def number(value, digits: int = 1) -> str:
     if pattern is None:
         pattern = _PATTERNS[digits] = parse_pattern(f"#,##0.{'0' * digits}" if digits else "#,##0")
     return format_decimal(value, format=pattern)
+
+
+def score_text(value: float | None, scale: QuestionScale) -> str:
+    """A score as people read it: 6,1 on a grade, 3,4 on a 1-5 scale, 78% for yes/no."""
+    if value is None:
+        return "–"
+    if scale is QuestionScale.yesno:
+        return f"{number(value * 100, 0)}%"
+    return number(value, 1)
 
 
 #: What XML 1.0 cannot hold (lxml refuses the whole document): control characters but tab and

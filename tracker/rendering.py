@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
@@ -78,6 +79,25 @@ def kept_page(template: str, key: tuple, build: Callable[[], str], **context) ->
     response = make_response(b"".join(parts))
     response.mimetype = "text/html"
     return response
+
+
+# --- Addresses outside a request ----------------------------------------------------------
+#
+# Mail, feeds, calendars and the identity provider need full addresses; every area makes
+# them here, so none imports another area for it.
+
+
+def absolute_url(endpoint: str, _anchor: str | None = None, **values) -> str:
+    """A full URL on BASE_URL (mail has no request to take the host from)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "http"
+    )
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{_anchor}" if _anchor else url
+
+
+# --- Lists ---------------------------------------------------------------------------------
 
 
 def list_args() -> dict:

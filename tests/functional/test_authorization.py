@@ -50,8 +50,8 @@ EXPECTED = {
     # People: the HR file import and invitations are the administrator's; asking for a
     # password reset and using a mailed link need no log-in (the link's token is the key).
     "auth.invite_user": ADMIN,
-    "auth.import_users": ADMIN,
-    "auth.import_users_preview": ADMIN,  # and only the uploader's own token (test_people)
+    "provisioning.import_users": ADMIN,
+    "provisioning.import_users_preview": ADMIN,  # and only the uploader's own token (test_people)
     "auth.reset_password": EVERYONE,
     "auth.set_password": EVERYONE,
     "organisation.accessibility": EVERYONE,  # the accessibility statement: the law asks it public

@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from tests.factories import make_action, make_department, make_user
+from tracker import uploads
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import LoginAttempt, Role
 from tracker.cocreation.models import CommentStatus, Reaction, Verdict
 from tracker.extensions import db
 from tracker.scheduler import jobs
-from tracker.surveys import uploads
 from tracker.surveys.models import SurveyComment, SurveyRound
 from tracker.types import utcnow
 

@@ -393,3 +393,44 @@ def test_the_wizard_keeps_the_first_day_of_the_fieldwork(client, world):
     round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.name == "KTO 2025"))
     assert round_.fieldwork_started_on == date(2025, 2, 3)
     assert "veldwerk vanaf" in client.get(f"/surveys/{round_.id}").get_data(as_text=True)
+
+
+def test_a_department_given_a_predecessor_afterwards_gets_its_previous_scores(
+    client, make_client, world
+):
+    """The lineage is set on the department page (organisation); the previous scores of its
+    rounds follow at once (surveys)."""
+    servicedesk = "De servicedesk is goed bereikbaar"
+    before = f"afdeling;vraag;score;n;sd;schaal\nInkoop;{servicedesk};3,0;30;1,0;1-5\n"
+    after = f"afdeling;vraag;score;n;sd;schaal\nBedrijfsvoering;{servicedesk};3,4;40;1,0;1-5\n"
+    client.login("dir@example.org")
+    _preview, token = _import(client, before.encode(), "KTO 2025", "2025-03-01")
+    assert _confirm(client, token, "KTO 2025", "2025-03-01").status_code == 302
+    _preview, token = _import(client, after.encode(), "KTO 2026", "2026-03-01")
+    done = _confirm(
+        client,
+        token,
+        "KTO 2026",
+        "2026-03-01",
+        create_departments="y",
+        **{"map_name-1": "Bedrijfsvoering", "map-1": ""},
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)
+    new = db.session.scalar(select(Department).where(Department.name == "Bedrijfsvoering"))
+    assert _finding(new, "KTO 2026", servicedesk).previous_score is None
+
+    admin = make_client()
+    admin.login("admin@example.org")
+    response = admin.post(
+        f"/admin/departments/{new.id}",
+        {
+            "name": new.name,
+            "short_name": new.short_name or "",
+            "directorate_id": "0",
+            "active": "y",
+            "predecessors": [str(world["INK"].id)],
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert _finding(new, "KTO 2026", servicedesk).previous_score == pytest.approx(3.0)

@@ -1,5 +1,6 @@
 """Areas import each other downward only (ARCHITECTURE.md, "Who may import whom"): no two
-areas import each other. Every import counts, at the top of a module or inside a function
+areas import each other, nor does any longer circle of areas (a imports b, b imports c, c
+imports a). Every import counts, at the top of a module or inside a function
 (it runs all the same); imports under `if TYPE_CHECKING:` do not (they never run: they name
 types for annotations)."""
 
@@ -11,17 +12,6 @@ from pathlib import Path
 
 TRACKER = Path(__file__).resolve().parents[2] / "tracker"
 AREAS = {p.name for p in TRACKER.iterdir() if (p / "__init__.py").exists()}
-
-#: Pairs of areas that still import each other, to be taken apart one by one: this list may
-#: only get shorter. (Longer circles through three or more areas are not checked yet.)
-STILL_TWO_WAY = {
-    frozenset({"audit", "auth"}),
-    frozenset({"auth", "notifications"}),
-    frozenset({"auth", "provisioning"}),
-    frozenset({"auth", "surveys"}),
-    frozenset({"operations", "scheduler"}),
-    frozenset({"organisation", "surveys"}),
-}
 
 
 def _imported_modules(node: ast.AST) -> list[str]:
@@ -70,13 +60,59 @@ def area_imports() -> dict[tuple[str, str], list[str]]:
     return found
 
 
-def two_way_pairs() -> dict[frozenset, list[str]]:
-    edges = area_imports()
-    return {
-        frozenset(pair): edges[pair] + edges[pair[::-1]]
-        for pair in edges
-        if pair[::-1] in edges and pair[0] < pair[1]
-    }
+def circles(edges) -> list[list[str]]:
+    """The circles in a graph of (importer, imported) edges: each strongly connected group
+    of two or more areas (Tarjan), sorted, with one circle through it as proof."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for importer, imported in edges:
+        graph[importer].add(imported)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(area: str) -> None:
+        index[area] = low[area] = len(index)
+        stack.append(area)
+        for other in sorted(graph[area]):
+            if other not in index:
+                visit(other)
+                low[area] = min(low[area], low[other])
+            elif other in stack:
+                low[area] = min(low[area], index[other])
+        if low[area] == index[area]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == area:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for area in sorted(graph):
+        if area not in index:
+            visit(area)
+    return sorted(groups)
+
+
+def _circle_through(group: list[str], edges) -> list[str]:
+    """One circle inside a strongly connected group, to name in the failure: a path from its
+    first area back to itself."""
+    start, inside = group[0], set(group)
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        area = todo.pop(0)
+        for importer, imported in sorted(edges):
+            if importer != area or imported not in inside:
+                continue
+            if imported == start:
+                return paths[area] + [start]
+            if imported not in paths:
+                paths[imported] = paths[area] + [imported]
+                todo.append(imported)
+    return group
 
 
 def test_the_scan_sees_imports_in_functions_and_skips_type_checking():
@@ -97,9 +133,23 @@ def test_auth_and_organisation_do_not_import_each_other():
     assert ("auth", "organisation") not in edges, edges.get(("auth", "organisation"))
 
 
-def test_no_new_pair_of_areas_imports_each_other():
-    found = two_way_pairs()
-    new = {" <-> ".join(sorted(pair)): found[pair] for pair in set(found) - STILL_TWO_WAY}
-    assert not new, f"areas that import each other: {new}"
-    # Taken apart: strike it from STILL_TWO_WAY, so it stays apart.
-    assert set(found) >= STILL_TWO_WAY, STILL_TWO_WAY - set(found)
+def test_the_circle_finder_finds_pairs_and_longer_circles():
+    edges = {("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("e", "f"), ("f", "e"), ("d", "g")}
+    assert circles(edges) == [["a", "b", "c"], ["e", "f"]]
+    assert _circle_through(["a", "b", "c"], edges) == ["a", "b", "c", "a"]
+    assert circles({("a", "b"), ("b", "c"), ("a", "c")}) == []
+
+
+def test_no_areas_import_each_other_in_a_circle():
+    edges = area_imports()
+    found = {}
+    for group in circles(edges):
+        circle = _circle_through(group, edges)
+        found[" -> ".join(circle)] = {
+            f"{a} -> {b}": sorted(set(edges[a, b])) for a, b in zip(circle, circle[1:])
+        }
+    assert not found, f"areas that import each other in a circle: {found}"
+
+
+def test_nothing_imports_public():
+    assert not [pair for pair in area_imports() if pair[1] == "public"]

@@ -35,9 +35,10 @@ from tracker.auth.models import DepartmentMembership, MembershipRole, User
 from tracker.extensions import db
 from tracker.formatting import DAY_PATTERN
 from tracker.notifications import services as outbox
-from tracker.notifications.rendering import absolute_url, app_path, signed_link
+from tracker.notifications.rendering import app_path, signed_link
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
+from tracker.rendering import absolute_url
 
 # --- Days -------------------------------------------------------------------------------
 

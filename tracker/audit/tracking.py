@@ -7,7 +7,8 @@ identity provider's groups, the command line. Read from the session right after 
 (ids known, the attributes' history still there), so no path that writes these rows can
 forget to record it; the records go in with the same commit.
 
-Sign-ins are events, not row changes: `record_sign_in` is called where they happen.
+Sign-ins are events, not row changes: auth sends them (`auth.events.sign_in`) where they
+happen, and `record_sign_in` records them.
 """
 
 from __future__ import annotations
@@ -162,7 +163,11 @@ def record_sign_in(
 
 
 def init_app(_app) -> None:
+    from tracker.auth import events
     from tracker.extensions import db
+
+    # Connected once per process (blinker keeps one connection per receiver).
+    events.sign_in.connect(record_sign_in)
 
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)

@@ -1,10 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
-    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -101,27 +99,6 @@ class SetPasswordForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Mail me a link"))
-
-
-class PeopleImportForm(FlaskForm):
-    file = FileField(
-        _l("HR file"),
-        description=_l(
-            "CSV or Excel (.xlsx) with the columns naam, e-mailadres, afdeling and "
-            "rol (or name, email, department, role)."
-        ),
-        validators=[FileRequired(_l("Choose a file."))],
-    )
-    deactivate_missing = BooleanField(
-        _l("Deactivate active people who are not in the file"),
-        description=_l("Never you, and never the last administrator."),
-    )
-    submit = SubmitField(_l("Upload and preview"))
-
-
-class ConfirmPeopleImportForm(FlaskForm):
-    deactivate_missing = HiddenField()
-    submit = SubmitField(_l("Import"))
 
 
 class UserForm(FlaskForm):

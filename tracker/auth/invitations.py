@@ -19,9 +19,11 @@ import enum
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -31,8 +33,7 @@ from tracker.auth.models import LoginAttempt, PasswordToken, TokenPurpose, User
 from tracker.auth.permissions import require_admin
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.notifications.rendering import absolute_url
-from tracker.notifications.services import mail_person, sender_organisation
+from tracker.rendering import absolute_url
 from tracker.types import utcnow
 
 security_log = logging.getLogger("tracker.security")
@@ -52,6 +53,27 @@ RESET_SENT = _l(
 RESET_THROTTLED = _l(
     "Too many requests for a new password. Wait a quarter of an hour and try again."
 )
+
+
+# --- The mail a link goes out in ----------------------------------------------------------
+#
+# Links reach people through the outbox of notifications, an area above auth (it knows
+# people) that auth does not import: it hands its way of mailing a person over when the app
+# is set up.
+
+
+def provide_mail(app, mail_person: Callable[..., bool], sender_name: Callable[[], str]) -> None:
+    """`mail_person(user, key=, kind=, template=, subject=, now=, **context)` queues a mail
+    (True when queued); `sender_name()` names the organisation the mail comes from."""
+    app.extensions["tracker.auth.mail"] = (mail_person, sender_name)
+
+
+def _mail_person(user: User, **message) -> bool:
+    return current_app.extensions["tracker.auth.mail"][0](user, **message)
+
+
+def _sender_name() -> str:
+    return current_app.extensions["tracker.auth.mail"][1]()
 
 
 def signs_in_elsewhere(user: User) -> bool:
@@ -129,13 +151,13 @@ def invite(acting_user: User | None, user: User, now: datetime | None = None) ->
             )
         )
     now = now or utcnow()
-    organisation = sender_organisation()
+    organisation = _sender_name()
     token, digest = _new_token()
     link = _store_link(user, TokenPurpose.invite, digest, now)
     security_log.info(
         "invitation user_id=%s by=%s", user.id, acting_user.id if acting_user else "cli"
     )
-    return mail_person(
+    return _mail_person(
         user,
         key=f"invite:{user.id}:{link.id}",
         kind="invitation",
@@ -202,7 +224,7 @@ def send_reset_link(email: str, now: datetime | None = None) -> bool:
     if user is None:
         return False
     link = _store_link(user, TokenPurpose.reset, digest, now)
-    return mail_person(
+    return _mail_person(
         user,
         key=f"reset:{user.id}:{link.id}",
         kind="password-reset",

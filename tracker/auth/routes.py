@@ -20,8 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.audit.tracking import record_sign_in
-from tracker.auth import group_mappings, identities, invitations, oidc, queries, services
+from tracker.auth import events, group_mappings, identities, invitations, oidc, queries, services
 from tracker.auth.forms import (
     AccountForm,
     ConfirmForm,
@@ -37,8 +36,7 @@ from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.forms import saving
-from tracker.notifications.rendering import absolute_url
-from tracker.rendering import page_context
+from tracker.rendering import absolute_url, page_context
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("tracker.security")
@@ -113,7 +111,7 @@ def _sign_in_refused(error: SignInRefused):
     security_log.warning(
         "oidc sign-in refused ip=%s reason=%s", request.remote_addr or "-", error.reason
     )
-    record_sign_in(None, method="oidc", succeeded=False, reason=error.reason)
+    events.sign_in.send(None, method="oidc", succeeded=False, reason=error.reason)
     db.session.commit()
     sso = oidc.settings()
     return render_template(
@@ -146,7 +144,7 @@ def oidc_callback():
         )
     except SignInRefused as error:
         return _sign_in_refused(error)
-    record_sign_in(user, method="oidc", succeeded=True)
+    events.sign_in.send(user, method="oidc", succeeded=True)
     db.session.commit()
     security_log.info("login user_id=%s ip=%s via=oidc", user.id, request.remote_addr or "-")
     return _complete_login(user, False, safe_next(session.pop("oidc_next", None)))
@@ -408,5 +406,5 @@ def delete_group_mapping(mapping_id: int):
     return redirect(url_for("auth.group_mapping_list"))
 
 
-# The HR file import, invitations and password links: their own module, on this blueprint.
-from tracker.auth import people_routes  # noqa: E402,F401
+# Invitations and password links: their own module, on this blueprint.
+from tracker.auth import password_routes  # noqa: E402,F401

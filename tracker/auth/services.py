@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.audit.tracking import record_sign_in
+from tracker.auth import events
 from tracker.auth.models import (
     DepartmentMembership,
     LoginAttempt,
@@ -90,7 +90,9 @@ def authenticate(
     email = normalise_email(email)
     if throttled("login", email, ip_address, limits):
         security_log.warning("login throttled email=%s ip=%s", email, ip_address)
-        record_sign_in(None, method="password", succeeded=False, email=email, reason="throttled")
+        events.sign_in.send(
+            None, method="password", succeeded=False, email=email, reason="throttled"
+        )
         raise DomainError(LOGIN_THROTTLED)
 
     user = db.session.scalar(select(User).where(User.email == email))
@@ -111,7 +113,7 @@ def authenticate(
             ip_address,
             " (password log-in is for administrators only)" if not_admin else "",
         )
-        record_sign_in(
+        events.sign_in.send(
             user,
             method="password",
             succeeded=False,
@@ -121,7 +123,7 @@ def authenticate(
         db.session.flush()
         raise DomainError(LOGIN_FAILED)
     user.signed_in(utcnow())
-    record_sign_in(user, method="password", succeeded=True)
+    events.sign_in.send(user, method="password", succeeded=True)
     security_log.info("login user_id=%s ip=%s", user.id, ip_address)
     db.session.flush()
     return user

@@ -17,7 +17,7 @@ from tracker.auth.models import User
 from tracker.cocreation.models import Follow
 from tracker.extensions import db
 from tracker.notifications import services as outbox
-from tracker.notifications.rendering import absolute_url
+from tracker.rendering import absolute_url
 from tracker.surveys.queries import latest_rounds
 
 CLOSED = (ActionStatus.done, ActionStatus.declined)

@@ -604,8 +604,8 @@ def send_agenda(acting_user: User | None, meeting: Meeting, now: datetime | None
     """Freeze the agenda as sent and mail it with an invitation to every attendee (through
     the outbox); returns the number of messages stored."""
     from tracker.meetings import exports
-    from tracker.notifications.rendering import absolute_url
     from tracker.notifications.services import Attachment
+    from tracker.rendering import absolute_url
 
     now = now or utcnow()
     _require_editable(acting_user, meeting)

@@ -39,7 +39,7 @@ def _address(email: str, name: str, **params) -> vCalAddress:
 
 
 def _meeting_event(meeting: Meeting, now: datetime, with_attendees: bool) -> Event:
-    from tracker.notifications.rendering import absolute_url
+    from tracker.rendering import absolute_url
 
     local = clock.zone()
     series = meeting.series
@@ -94,7 +94,7 @@ def invitation(meeting: Meeting, now: datetime) -> str:
 
 def feed(meetings: list[Meeting], actions: list[ImprovementAction], now: datetime) -> str:
     """The personal feed: meetings attended and deadlines of one's own open actions."""
-    from tracker.notifications.rendering import absolute_url
+    from tracker.rendering import absolute_url
 
     calendar = calendars.calendar("PUBLISH", name=_("Tracker: meetings and deadlines"))
     for meeting in meetings:

@@ -692,7 +692,7 @@ def invitation(meeting_id: int):
 def calendar():
     feed = services.feed_for(current_user)
     db.session.commit()
-    from tracker.notifications.rendering import absolute_url
+    from tracker.rendering import absolute_url
 
     return render_template(
         "meetings/calendar.html",

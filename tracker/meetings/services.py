@@ -499,8 +499,8 @@ def mail_attendees(
     """One message per attendee through the outbox: template `emails/<kind>`,
     `subject(date of the meeting)` in their language, outbox key `<key>:<person>`.
     Returns the messages stored."""
-    from tracker.notifications.rendering import absolute_url
     from tracker.notifications.services import mail_person
+    from tracker.rendering import absolute_url
 
     link = absolute_url("meetings.meeting", meeting_id=meeting.id)
     day = clock.local_date(meeting.starts_at)

@@ -16,6 +16,8 @@ from flask import current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from tracker.rendering import absolute_url
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SPACES = re.compile(r"\s+")
 
@@ -50,16 +52,6 @@ def _tidy_text(text: str) -> str:
         if line or (tidy and tidy[-1]):
             tidy.append(line)
     return "\n".join(tidy) + "\n"
-
-
-def absolute_url(endpoint: str, _anchor: str | None = None, **values) -> str:
-    """A full URL on BASE_URL (mail has no request to take the host from)."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "http"
-    )
-    url = adapter.build(endpoint, values, force_external=True)
-    return f"{url}#{_anchor}" if _anchor else url
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
+from tracker.auth import invitations
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
 from tracker.extensions import db
@@ -18,9 +19,24 @@ from tracker.forms import saving
 from tracker.notifications import services
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 from tracker.notifications.rendering import LinkExpired, read_signed_link
+from tracker.rendering import provide_page_context
 
 bp = Blueprint("notifications", __name__)
 security_log = logging.getLogger("tracker.security")
+
+
+@bp.record_once
+def _for_auth(state) -> None:
+    """Auth sits below this area and does not import it: its invitations and password
+    links are mailed through the outbox, and its page for choosing a password speaks the
+    person's language."""
+    invitations.provide_mail(state.app, services.mail_person, services.sender_organisation)
+    provide_page_context(
+        state.app,
+        "auth.set_password",
+        lambda *, person: {"locale": services.recipient_locale(person)},
+    )
+
 
 STATUS_LABELS = {
     OutboxStatus.pending: _l("Waiting"),

@@ -42,7 +42,10 @@ class DatabaseCollector:
         from tracker import changes
         from tracker.extensions import db
         from tracker.notifications.models import OutboxMessage, OutboxStatus
-        from tracker.scheduler.models import JobRun, SchedulerLease
+        from tracker.rendering import page_context
+
+        # The scheduler runs this area's jobs, so it is above it: it provides its state.
+        scheduler = page_context("operations.metrics")
 
         runs = GaugeMetricFamily(
             "tracker_job_last_success_timestamp_seconds",
@@ -52,10 +55,10 @@ class DatabaseCollector:
         failing = GaugeMetricFamily(
             "tracker_job_failing", "1 when a job's last run failed", labels=["job"]
         )
-        for run in db.session.scalars(select(JobRun)):
-            if run.last_success_at is not None:
-                runs.add_metric([run.name], run.last_success_at.timestamp())
-            failing.add_metric([run.name], 1.0 if run.last_status == "error" else 0.0)
+        for name, last_success_at, last_status in scheduler.get("job_runs", ()):
+            if last_success_at is not None:
+                runs.add_metric([name], last_success_at.timestamp())
+            failing.add_metric([name], 1.0 if last_status == "error" else 0.0)
         yield runs
         yield failing
         outbox = GaugeMetricFamily(
@@ -71,7 +74,7 @@ class DatabaseCollector:
         for status in OutboxStatus:
             outbox.add_metric([status.value], float(counts.get(status, 0)))
         yield outbox
-        lease = db.session.scalar(select(func.max(SchedulerLease.expires_at)))
+        lease = scheduler.get("lease_expires_at")
         heartbeat = GaugeMetricFamily(
             "tracker_scheduler_lease_expires_timestamp_seconds",
             "Until when the active scheduler's last heartbeat holds its lease (0: never ran)",

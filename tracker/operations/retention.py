@@ -16,19 +16,20 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from tracker.config import retention_days
 from tracker.extensions import db
 
 
 def days(kind: str) -> int:
-    return int(current_app.config[f"RETENTION_{kind.upper()}_DAYS"])
+    return retention_days(current_app.config, kind)
 
 
 def apply_retention(now: datetime) -> dict[str, int]:
     """Delete what has passed its retention period; returns how much, per kind."""
+    from tracker import uploads
     from tracker.audit.models import AuditEvent
     from tracker.auth.models import LoginAttempt, User
     from tracker.cocreation.models import CommentStatus, Reaction
-    from tracker.surveys import uploads
     from tracker.surveys.models import SurveyComment, SurveyRound
 
     def before(kind: str) -> datetime:

@@ -21,9 +21,10 @@ from sqlalchemy.orm import selectinload
 from tracker import clock
 from tracker.auth.models import DepartmentMembership, Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
+from tracker.config import retention_days
 from tracker.extensions import db
 from tracker.forms import saving
-from tracker.organisation import queries, services
+from tracker.organisation import events, queries, services
 from tracker.organisation.closed_days import closed_days
 from tracker.organisation.forms import DepartmentForm, DirectorateForm, SettingsForm, StaffForm
 from tracker.organisation.models import Department, Directorate
@@ -35,8 +36,6 @@ from tracker.organisation.queries import (
     get_organisation,
 )
 from tracker.rendering import provide_page_context
-from tracker.surveys.models import Finding, SurveyRound
-from tracker.surveys.services import apply_anonymity_threshold, refresh_previous_scores
 
 bp = Blueprint("organisation", __name__)
 
@@ -86,11 +85,12 @@ RETENTION_WORDS = (
 @bp.route("/privacy")
 def privacy():
     """The privacy statement with the retention periods: open to everyone."""
-    from tracker.operations.retention import days
-
     return render_template(
         "organisation/privacy.html",
-        periods=[(kind, label, why, days(kind)) for kind, label, why in RETENTION_WORDS],
+        periods=[
+            (kind, label, why, retention_days(current_app.config, kind))
+            for kind, label, why in RETENTION_WORDS
+        ],
         threshold=get_organisation().anonymity_threshold,
     )
 
@@ -173,14 +173,7 @@ def _save_lineage(form: DepartmentForm, department: Department) -> None:
     before = {d.id for d in department.predecessors}
     services.set_predecessors(current_user, department, earlier)
     if before != {d.id for d in earlier}:
-        for round_ in db.session.scalars(
-            select(SurveyRound).where(
-                SurveyRound.id.in_(
-                    select(Finding.round_id).where(Finding.department_id == department.id)
-                )
-            )
-        ):
-            refresh_previous_scores(round_)
+        events.lineage_changed.send(department)
 
 
 @bp.route("/admin/departments/new", methods=["GET", "POST"])
@@ -266,8 +259,8 @@ def settings():
                 holiday_region=form.holiday_region.data,
                 closed_days=form.closed_days.data,
             )
-            # What was imported under a lower threshold is hidden now too.
-            apply_anonymity_threshold(form.anonymity_threshold.data)
+            # What was imported under a lower threshold is hidden now too (by surveys).
+            events.anonymity_threshold_saved.send(form.anonymity_threshold.data)
         if outcome.ok:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("organisation.settings"))

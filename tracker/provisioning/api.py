@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from tracker.extensions import csrf, db
-from tracker.notifications.rendering import absolute_url
 from tracker.provisioning import queries, scim, services, tokens
 from tracker.provisioning.scim import ProvisioningError
+from tracker.rendering import absolute_url
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 # Bearer tokens only: a browser's cookies open nothing here, so there is nothing to forge.

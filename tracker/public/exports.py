@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from tracker.actions.models import ActionStatus, ImprovementAction
 from tracker.formatting import xml_text
-from tracker.notifications.rendering import absolute_url
 from tracker.organisation.models import Organisation
+from tracker.rendering import absolute_url
 
 
 def last_change(entries: list[ImprovementAction]) -> datetime | None:

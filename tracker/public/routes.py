@@ -25,11 +25,11 @@ from markupsafe import Markup
 
 from tracker import changes
 from tracker.extensions import db, login_manager
-from tracker.notifications.rendering import absolute_url
 from tracker.notifications.services import recipient_locale
 from tracker.organisation.models import Department
 from tracker.organisation.queries import get_organisation
 from tracker.public import charts, exports, queries, services
+from tracker.rendering import absolute_url
 from tracker.surveys.models import SurveyRound
 from tracker.surveys.queries import latest_rounds
 from tracker.types import utcnow

@@ -8,17 +8,45 @@ import json
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
 from tracker.auth.permissions import role_required
 from tracker.extensions import db
+from tracker.rendering import provide_page_context
 from tracker.scheduler import jobs
+from tracker.scheduler.models import JobRun, SchedulerLease
 from tracker.scheduler.runner import current_lease
 from tracker.types import utcnow
 
 bp = Blueprint("scheduler", __name__)
+
+
+@bp.record_once
+def _for_operations(state) -> None:
+    """Operations' health check and metrics report on the scheduler, which is above them (it
+    runs their jobs) and so is not imported by them: it provides its state."""
+    provide_page_context(
+        state.app, "operations.scheduler_ready", lambda: {"lease_expires_at": _lease_expires()}
+    )
+    provide_page_context(
+        state.app,
+        "operations.metrics",
+        lambda: {
+            "job_runs": db.session.execute(
+                select(JobRun.name, JobRun.last_success_at, JobRun.last_status)
+            ).all(),
+            "lease_expires_at": _lease_expires(),
+        },
+    )
+
+
+def _lease_expires():
+    """Until when the latest heartbeat holds the lease (None: no scheduler has run)."""
+    return db.session.scalar(select(func.max(SchedulerLease.expires_at)))
+
 
 RESULT_LABELS = {
     "queued": _l("messages queued"),

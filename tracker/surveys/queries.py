@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import changes
 from tracker.extensions import db
-from tracker.formatting import number
+from tracker.formatting import number, score_text
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_lineage
 from tracker.surveys.models import (
@@ -242,15 +242,6 @@ def imports_of_round(round_id: int) -> list[SurveyImport]:
             .order_by(SurveyImport.imported_at)
         )
     )
-
-
-def score_text(value: float | None, scale: QuestionScale) -> str:
-    """A score as people read it: 6,1 on a grade, 3,4 on a 1-5 scale, 78% for yes/no."""
-    if value is None:
-        return "–"
-    if scale is QuestionScale.yesno:
-        return f"{number(value * 100, 0)}%"
-    return number(value, 1)
 
 
 def difference_text(value: float, scale: QuestionScale) -> str:

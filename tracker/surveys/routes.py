@@ -21,16 +21,18 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tracker import uploads
 from tracker.auth.forms import ConfirmForm
 from tracker.auth.models import Role
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import score_text
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
 from tracker.rendering import kept_page, page_context
-from tracker.surveys import queries, services, themes, uploads
+from tracker.surveys import queries, services, themes
 from tracker.surveys.forms import (
     FORMAT_LABELS,
     KIND_LABELS,
@@ -56,6 +58,11 @@ from tracker.surveys.models import (
 )
 
 bp = Blueprint("surveys", __name__)
+
+
+@bp.record_once
+def _organisation_events(_state) -> None:
+    services.connect_events()
 
 
 @bp.route("/surveys")
@@ -421,7 +428,7 @@ def _department_content(
         raw_comments=raw_comments,
         respondents=queries.respondents(round_id, department_id),
         previous=previous,
-        score_text=queries.score_text,
+        score_text=score_text,
         threshold=organisation.anonymity_threshold,
         may_quote=may_triage,
         theme_form=QuestionThemeForm() if may_triage else None,

@@ -16,6 +16,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.permissions import may_manage_department
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.organisation import events
 from tracker.organisation.models import Department, DepartmentAlias, Organisation
 from tracker.organisation.queries import get_organisation
 from tracker.organisation.services import remember_name, set_predecessors
@@ -624,6 +625,25 @@ def refresh_previous_scores(round_: SurveyRound) -> int:
         if score is not None or finding.previous_score is None:
             finding.previous_score = score
     return _propose_again(findings)
+
+
+def refresh_rounds_of(department: Department) -> None:
+    """The departments `department` continues have changed: the previous scores of every
+    round it has findings in follow (`organisation.events.lineage_changed`)."""
+    for round_ in db.session.scalars(
+        select(SurveyRound).where(
+            SurveyRound.id.in_(
+                select(Finding.round_id).where(Finding.department_id == department.id)
+            )
+        )
+    ):
+        refresh_previous_scores(round_)
+
+
+def connect_events() -> None:
+    """What surveys does when organisation, which does not import it, changes something."""
+    events.lineage_changed.connect(refresh_rounds_of)
+    events.anonymity_threshold_saved.connect(apply_anonymity_threshold)
 
 
 def apply_anonymity_threshold(threshold: int) -> int:

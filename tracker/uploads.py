@@ -1,4 +1,5 @@
-"""Uploaded files waiting between the wizard's preview and its confirmation.
+"""Uploaded files waiting between an import wizard's preview and its confirmation (survey files,
+the HR file of people): shared by the areas that import, so it is no area of its own.
 
 Kept on disk under instance/uploads, named by a random token and tied to the uploader, so a
 large file is sent once and nothing reaches the database before the user confirms.
