@@ -130,7 +130,7 @@ def peak(data: bytes, name: str, folder: Path) -> tuple[int, str]:
 
 
 def main() -> None:
-    results = Results("upload memory")
+    results = Results("bench_upload_memory")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         reference, outcome = peak(normal_csv(), "normal.csv", folder)
