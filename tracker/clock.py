@@ -7,9 +7,12 @@ stored in UTC. Every area asks this module instead of converting by itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from tracker.types import utcnow
 
@@ -25,11 +28,22 @@ __all__ = [
 ]
 
 
-def zone() -> ZoneInfo:
-    """The organisation's time zone (its settings row is read once per request)."""
-    from tracker.organisation.queries import get_organisation
+#: Where the organisation's time zone is read: set by the organisation area at set-up
+#: (`use_time_zone_of`), so this module imports no area.
+_time_zone_name: Callable[[], str] | None = None
 
-    return ZoneInfo(get_organisation().timezone)
+
+def use_time_zone_of(source: Callable[[], str]) -> None:
+    global _time_zone_name
+    _time_zone_name = source
+
+
+def zone() -> ZoneInfo:
+    """The organisation's time zone (its settings row is read once per request); before
+    the organisation area is set up, the configured default."""
+    if _time_zone_name is None:
+        return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Amsterdam"))
+    return ZoneInfo(_time_zone_name())
 
 
 def local_date(moment: datetime) -> date:

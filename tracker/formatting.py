@@ -1,24 +1,13 @@
 """Locale-aware display of dates and numbers, and template helpers."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
-from tracker.auth.models import Role
-from tracker.surveys.models import QuestionScale
-
-ROLE_LABELS = {
-    Role.employee: _l("Employee"),
-    Role.owner: _l("Action owner"),
-    Role.director: _l("Director"),
-    Role.admin: _l("Administrator"),
-}
-
 
 #: Parsed number patterns by digits: babel parses a pattern string on every call, and pages
 #: show hundreds of numbers.
@@ -33,15 +22,6 @@ def number(value, digits: int = 1) -> str:
     if pattern is None:
         pattern = _PATTERNS[digits] = parse_pattern(f"#,##0.{'0' * digits}" if digits else "#,##0")
     return format_decimal(value, format=pattern)
-
-
-def score_text(value: float | None, scale: QuestionScale) -> str:
-    """A score as people read it: 6,1 on a grade, 3,4 on a 1-5 scale, 78% for yes/no."""
-    if value is None:
-        return "–"
-    if scale is QuestionScale.yesno:
-        return f"{number(value * 100, 0)}%"
-    return number(value, 1)
 
 
 #: What XML 1.0 cannot hold (lxml refuses the whole document): control characters but tab and
@@ -83,22 +63,23 @@ def time_of_day(value) -> str:
     return format_datetime(value, TIME_PATTERN) if value else "–"
 
 
-def anonymity_threshold() -> int:
-    """The organisation's threshold, read once per data version."""
-    from tracker import changes
-    from tracker.organisation.queries import get_organisation
-
-    return changes.remembered(
-        "organisation.anonymity_threshold", lambda: get_organisation().anonymity_threshold
-    )
+#: Where the organisation's anonymity threshold is read (a setting, kept per data version):
+#: set by the organisation area at set-up, so this module imports no area.
+_anonymity_threshold: Callable[[], int] | None = None
 
 
-def people_count(value) -> str:
+def use_anonymity_threshold_of(source: Callable[[], int]) -> None:
+    global _anonymity_threshold
+    _anonymity_threshold = source
+
+
+def people_count(value, threshold: int | None = None) -> str:
     """A number of respondents or answers as anyone may see it: under the anonymity
     threshold "fewer than 5", never the number (it would tell how small the group is)."""
     if value is None:
         return "–"
-    threshold = anonymity_threshold()
+    if threshold is None:
+        threshold = _anonymity_threshold()
     if value < threshold:
         return _("fewer than %(n)d", n=threshold)
     return str(value)
@@ -109,23 +90,14 @@ def init_app(app: Flask) -> None:
     # page shows the same short forms (see DAY_PATTERN).
     app.jinja_env.filters["date"] = lambda value, fmt=None: day(value)
     app.jinja_env.filters["datetime"] = lambda value, fmt=None: moment(value)
-    app.jinja_env.filters["people"] = people_count
     app.jinja_env.filters["time"] = time_of_day
     app.jinja_env.filters["number"] = number
-    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS[role]
+    app.jinja_env.filters["people"] = people_count
 
     @app.context_processor
     def layout_context():
         from flask_login import current_user
 
-        from tracker.auth.forms import LanguageForm
-        from tracker.organisation.queries import get_organisation
-
-        language_form = LanguageForm(formdata=None, language=str(get_locale()))
-        return {
-            "language_form": language_form,
-            "current_locale": str(get_locale()),
-            "organisation_name": get_organisation().name,
-            "Role": Role,
-            "user": current_user,
-        }
+        # The language form and Role come from auth, the organisation's name from
+        # organisation (their blueprints add them): this module imports no area.
+        return {"current_locale": str(get_locale()), "user": current_user}

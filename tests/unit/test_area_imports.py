@@ -153,3 +153,23 @@ def test_no_areas_import_each_other_in_a_circle():
 
 def test_nothing_imports_public():
     assert not [pair for pair in area_imports() if pair[1] == "public"]
+
+
+#: Modules directly in tracker/ that assemble the application from its areas (the app
+#: factory, the command line, the demo, the model registry): they may import any area.
+ASSEMBLY = {"__init__.py", "cli.py", "demo.py", "models.py"}
+
+
+def test_shared_modules_import_no_area():
+    """The shared helpers directly in tracker/ (clock, formatting, rendering, forms, ...) sit
+    under every area: one importing an area would close a circle through it (organisation ->
+    clock -> organisation). An area hands them what they need at set-up instead."""
+    found = {}
+    for path in sorted(TRACKER.glob("*.py")):
+        if path.name in ASSEMBLY:
+            continue
+        for module in _imports(ast.parse(path.read_text(), str(path))):
+            parts = module.split(".")
+            if parts[0] == "tracker" and len(parts) > 1 and parts[1] in AREAS:
+                found.setdefault(path.name, []).append(module)
+    assert not found, found

@@ -12,8 +12,7 @@ from wtforms.fields.core import UnboundField
 
 from tracker.actions.forms import STATUS_LABELS, VISIBILITY_LABELS, ActionForm
 from tracker.auth.forms import GroupMappingForm, UserForm
-from tracker.auth.models import Role
-from tracker.formatting import ROLE_LABELS
+from tracker.auth.models import ROLE_LABELS, Role
 from tracker.meetings.forms import STATE_LABELS
 from tracker.organisation.forms import DepartmentForm, SettingsForm
 from tracker.provisioning.forms import TokenForm

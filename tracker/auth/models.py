@@ -5,6 +5,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +30,14 @@ class Role(enum.Enum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+
+ROLE_LABELS = {
+    Role.employee: _l("Employee"),
+    Role.owner: _l("Action owner"),
+    Role.director: _l("Director"),
+    Role.admin: _l("Administrator"),
+}
 
 
 class MembershipRole(enum.Enum):

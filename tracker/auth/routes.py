@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -31,7 +32,7 @@ from tracker.auth.forms import (
     UserForm,
 )
 from tracker.auth.identities import SignInRefused
-from tracker.auth.models import GroupMapping, MembershipRole, Role, User
+from tracker.auth.models import ROLE_LABELS, GroupMapping, MembershipRole, Role, User
 from tracker.auth.permissions import role_required
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
@@ -39,6 +40,19 @@ from tracker.forms import saving
 from tracker.rendering import absolute_url, page_context
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.app_template_filter("role_label")
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]
+
+
+@bp.app_context_processor
+def layout_context() -> dict:
+    """What the layout of every page needs from this area: the language switch and Role."""
+    return {"language_form": LanguageForm(formdata=None, language=str(get_locale())), "Role": Role}
+
+
 security_log = logging.getLogger("tracker.security")
 PER_PAGE = 50
 

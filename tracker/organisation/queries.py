@@ -36,6 +36,15 @@ def get_organisation() -> Organisation:
     return organisation
 
 
+def anonymity_threshold() -> int:
+    """The organisation's threshold, read once per data version."""
+    from tracker import changes
+
+    return changes.remembered(
+        "organisation.anonymity_threshold", lambda: get_organisation().anonymity_threshold
+    )
+
+
 def department_lineage() -> dict[int, int]:
     """Department id -> the department its results continue in today: itself, or the end of
     its chain of renames and merges (`Department.successor`). One query."""

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock
+from tracker import clock, formatting
 from tracker.auth.models import DepartmentMembership, Role, User
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.config import retention_days
@@ -38,6 +38,19 @@ from tracker.organisation.queries import (
 from tracker.rendering import provide_page_context
 
 bp = Blueprint("organisation", __name__)
+
+
+@bp.record_once
+def _settings_for_shared_helpers(_state) -> None:
+    # The clock and the `people` filter read the organisation's settings through these
+    # (settings kept per request or data version, like the name in the layout: no page query).
+    clock.use_time_zone_of(lambda: get_organisation().timezone)
+    formatting.use_anonymity_threshold_of(lambda: queries.anonymity_threshold())
+
+
+@bp.app_context_processor
+def layout_context() -> dict:
+    return {"organisation_name": get_organisation().name}
 
 
 @bp.record_once

@@ -23,7 +23,6 @@ from tracker.actions.models import (
 from tracker.actions.queries import public_actions
 from tracker.cocreation.models import CommentStatus, Follow, Reaction, Verdict
 from tracker.extensions import db
-from tracker.formatting import score_text
 from tracker.organisation.models import Department, Organisation
 from tracker.public.models import NewsFeed
 from tracker.surveys.models import (
@@ -36,6 +35,7 @@ from tracker.surveys.models import (
     Theme,
     Triage,
 )
+from tracker.surveys.scores import score_text
 
 TRIAGED = (Triage.act, Triage.no_action, Triage.strength)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import changes
 from tracker.extensions import db
-from tracker.formatting import number, score_text
+from tracker.formatting import number
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_lineage
 from tracker.surveys.models import (
@@ -25,6 +25,7 @@ from tracker.surveys.models import (
     SurveyRound,
     Triage,
 )
+from tracker.surveys.scores import score_text
 
 
 def rounds_newest_first() -> list[SurveyRound]:

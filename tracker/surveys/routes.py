@@ -27,7 +27,6 @@ from tracker.auth.models import Role
 from tracker.auth.permissions import may_manage_department, refuse, role_required
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.formatting import score_text
 from tracker.forms import saving
 from tracker.organisation.models import Department
 from tracker.organisation.queries import department_choices, get_organisation
@@ -56,6 +55,7 @@ from tracker.surveys.models import (
     SurveyRound,
     Triage,
 )
+from tracker.surveys.scores import score_text
 
 bp = Blueprint("surveys", __name__)
 
