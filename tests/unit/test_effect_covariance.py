@@ -8,6 +8,7 @@ import csv
 import io
 import math
 import random
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
@@ -15,12 +16,25 @@ import pytest
 from tracker.actions.estimator import (
     RoundResults,
     Score,
-    contrast_variance,
     independent_variance,
     paired_variance,
 )
 from tracker.surveys.importers import parse
 from tracker.surveys.importers.answers import pairwise_covariances
+
+
+def contrast_variance(weights: Mapping[str, float], results: RoundResults) -> float | None:
+    """w'Σw from the covariances of the means (None when one of them is not known): the
+    general form, against which the estimator's paired_variance is checked."""
+    keys = list(weights)
+    total = 0.0
+    for index, i in enumerate(keys):
+        for j in keys[index:]:
+            covariance = results.covariance_of_means(i, j)
+            if covariance is None:
+                return None
+            total += (1 if i == j else 2) * weights[i] * weights[j] * covariance
+    return max(total, 0.0)
 
 
 def _respondents(seed: int, count: int, questions: int, missing: float) -> list[list[int | None]]:

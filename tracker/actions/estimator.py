@@ -108,19 +108,6 @@ def paired_variance(
     return max(variance - 2 * cross / count + block / count**2, 0.0)
 
 
-def contrast_variance(weights: Mapping[str, float], results: RoundResults) -> float | None:
-    """w'Σw from the covariances of the means (None when one of them is not known)."""
-    keys = list(weights)
-    total = 0.0
-    for index, i in enumerate(keys):
-        for j in keys[index:]:
-            covariance = results.covariance_of_means(i, j)
-            if covariance is None:
-                return None
-            total += (1 if i == j else 2) * weights[i] * weights[j] * covariance
-    return max(total, 0.0)
-
-
 def independent_variance(weights: Mapping[str, float], results: RoundResults) -> float | None:
     """Σ w_i² · sd_i² / n_i: the means taken as independent."""
     total = 0.0
