@@ -62,7 +62,9 @@ def normal_csv() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _xlsx(parts: dict[str, bytes]) -> bytes:
+def crafted_workbook(parts: dict[str, bytes]) -> bytes:
+    """A small real workbook with parts replaced or added afterwards (also used by the bounds
+    tests, tests/unit/importers/test_bounds.py)."""
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -88,7 +90,7 @@ def texts(count: int) -> bytes:
         b"<si><t>" + bytes(rng.choice(letters) for _ in range(3)) + b"</t></si>"
         for _ in range(count)
     )
-    return _xlsx({"xl/sharedStrings.xml": b"<sst>" + items + b"</sst>"})
+    return crafted_workbook({"xl/sharedStrings.xml": b"<sst>" + items + b"</sst>"})
 
 
 def long_cells() -> bytes:
@@ -108,7 +110,7 @@ def long_cells() -> bytes:
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         b"<sheetData>" + rows + b"</sheetData></worksheet>"
     )
-    return _xlsx({"xl/worksheets/sheet1.xml": sheet})
+    return crafted_workbook({"xl/worksheets/sheet1.xml": sheet})
 
 
 def wide_csv() -> bytes:

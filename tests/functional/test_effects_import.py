@@ -109,17 +109,23 @@ def test_the_import_keeps_the_covariances_of_each_large_enough_department(import
         assert (n, cov) == (expected_n, round(expected, 4))
 
 
-def test_a_raw_import_gives_a_paired_verdict_beyond_the_general_rise(imported):
+def _done_ict_action(question: str, **values):
+    """An action of ICT on its first-round finding of `question`, done on 1 October 2025."""
     ict = db.session.scalar(select(Department).where(Department.name == "ICT"))
     director = make_user(Role.director, email="dir@example.org", directs=[ict])
     before = db.session.scalar(
         select(Finding)
         .join(Question)
-        .where(Finding.department_id == ict.id, Question.text == QUESTIONS[0])
+        .where(Finding.department_id == ict.id, Question.text == question)
         .order_by(Finding.round_id)
     )
-    action = make_action(ict, director, by=director, title="Terugbelgarantie", findings=[before])
+    action = make_action(ict, director, by=director, findings=[before], **values)
     _done_on(action, director, date(2025, 10, 1))
+    return action
+
+
+def test_a_raw_import_gives_a_paired_verdict_beyond_the_general_rise(imported):
+    action = _done_ict_action(QUESTIONS[0], title="Terugbelgarantie")
     (effect,) = action_effects([action], threshold=5)[action.id]
     assert effect.after_round == "KTO 2026"
     assert effect.estimate.method is Method.paired
@@ -141,16 +147,7 @@ def test_a_findings_file_falls_back_to_independent_means(ctx):
         )
         _import(text.encode(), round_name, date(year, 3, 1), name=f"bevindingen-{year}.csv")
     assert all(f.covariances is None for f in db.session.scalars(select(Finding)))
-    ict = db.session.scalar(select(Department).where(Department.name == "ICT"))
-    director = make_user(Role.director, email="dir@example.org", directs=[ict])
-    before = db.session.scalar(
-        select(Finding)
-        .join(Question)
-        .where(Finding.department_id == ict.id, Question.text == "Terugbellen")
-        .order_by(Finding.round_id)
-    )
-    action = make_action(ict, director, by=director, findings=[before])
-    _done_on(action, director, date(2025, 10, 1))
+    action = _done_ict_action("Terugbellen")
     (effect,) = action_effects([action], threshold=5)[action.id]
     assert effect.estimate.method is Method.independent
     assert effect.estimate.difference == pytest.approx(1.2 - 0.15)
@@ -159,15 +156,6 @@ def test_a_findings_file_falls_back_to_independent_means(ctx):
 
 def test_pairs_under_a_raised_threshold_are_not_used(imported):
     # 40 respondents, a tenth of the answers blank: each pair has 32 to 36 answers to both.
-    ict = db.session.scalar(select(Department).where(Department.name == "ICT"))
-    director = make_user(Role.director, email="dir@example.org", directs=[ict])
-    before = db.session.scalar(
-        select(Finding)
-        .join(Question)
-        .where(Finding.department_id == ict.id, Question.text == QUESTIONS[0])
-        .order_by(Finding.round_id)
-    )
-    action = make_action(ict, director, by=director, findings=[before])
-    _done_on(action, director, date(2025, 10, 1))
+    action = _done_ict_action(QUESTIONS[0])
     (effect,) = action_effects([action], threshold=35)[action.id]
     assert effect.estimate.method is Method.independent

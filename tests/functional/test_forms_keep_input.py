@@ -302,8 +302,8 @@ def _deadline_decision():
     return valid, refused
 
 
-def _meeting_step(w, start: ActionStatus):
-    action = _at(w, start, deadline=clock.today())
+def _first_meeting(w) -> Meeting:
+    """The first meeting of a weekly staff meeting of ICT, chaired by its director."""
     series = meetings.save_series(
         w["director"],
         title="Stafoverleg ICT",
@@ -316,9 +316,14 @@ def _meeting_step(w, start: ActionStatus):
         location="Kamer 2.14",
     )
     db.session.commit()
-    meeting = db.session.scalar(
+    return db.session.scalar(
         select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
     )
+
+
+def _meeting_step(w, start: ActionStatus):
+    action = _at(w, start, deadline=clock.today())
+    meeting = _first_meeting(w)
     agenda.build_agenda(w["director"], meeting)
     db.session.commit()
     rows = [i for i in agenda.visible_items(meeting)]
@@ -395,25 +400,8 @@ def _triage():
 
 
 def _agenda_item():
-    def meeting_of(w):
-        series = meetings.save_series(
-            w["director"],
-            title="Stafoverleg ICT",
-            department=w["ict"],
-            recurrence=Recurrence.weekly,
-            weekday=(date.today() + timedelta(days=2)).weekday(),
-            starts_on=date.today() + timedelta(days=1),
-            start_time=time(10),
-            attendees=[w["director"]],
-            location="Kamer 2.14",
-        )
-        db.session.commit()
-        return db.session.scalar(
-            select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
-        )
-
     def valid(w):
-        meeting = meeting_of(w)
+        meeting = _first_meeting(w)
         data = {"title": "Rondvraag over de nieuwe telefooncentrale", "description": ""}
 
         def check():
@@ -428,7 +416,7 @@ def _agenda_item():
         return f"{url}/agenda/items", data, check, data["title"], url
 
     def refused(w):
-        meeting = meeting_of(w)
+        meeting = _first_meeting(w)
         data = {"title": "  ", "description": "Mijn getypte toelichting bij het punt"}
         return (
             f"/meetings/{meeting.id}/agenda/items",

@@ -224,15 +224,15 @@ def overview() -> list[RoundHeadlines]:
             func.count(case((done_on_time, 1))),
         ).group_by(shown.c.round_id, shown.c.department_id, shown.c.status)
     )
-    for round_id, department_id, status, count, on_time in counts:
+    own_initiatives = (
+        (line.round_id, line.department_id, line.status, 1, int(line.on_time))
+        for line in _own_initiative_lines(lines, rounds, None)
+    )
+    for round_id, department_id, status, count, on_time in [*counts, *own_initiatives]:
         headline = row(round_id, department_id)
         setattr(headline, status.value, getattr(headline, status.value) + count)
-        headline.done_on_time += on_time
-    for line in _own_initiative_lines(lines, rounds, None):
-        headline = row(line.round_id, line.department_id)
-        setattr(headline, line.status.value, getattr(headline, line.status.value) + 1)
-        if line.status is ActionStatus.done and line.on_time:
-            headline.done_on_time += 1
+        if status is ActionStatus.done:
+            headline.done_on_time += on_time
     result = []
     for round_ in reversed(rounds):
         rows = sorted(

@@ -7,28 +7,15 @@ from __future__ import annotations
 import io
 import zipfile
 
-import openpyxl
 import pytest
 
+from bench.bench_upload_memory import crafted_workbook
 from tracker.surveys.importers import reading
 from tracker.surveys.importers.base import SurveyFileError
 
 
 def _workbook(**extra_parts: bytes) -> bytes:
-    """A small real workbook, with parts replaced or added afterwards."""
-    book = openpyxl.Workbook()
-    book.active.append(["Afdeling", "V1"])
-    book.active.append(["ICT", "7"])
-    plain = io.BytesIO()
-    book.save(plain)
-    out = io.BytesIO()
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in source.infolist():
-            if info.filename not in extra_parts:
-                z.writestr(info, source.read(info.filename))
-        for name, content in extra_parts.items():
-            z.writestr(name, content)
-    return out.getvalue()
+    return crafted_workbook(extra_parts)
 
 
 def _read_all(data: bytes) -> list[list[str]]:
