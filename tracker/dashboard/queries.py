@@ -11,15 +11,13 @@ from sqlalchemy.orm import joinedload
 
 from tracker.actions.models import (
     OPEN_STATUSES,
-    PUBLIC_STATUSES,
     ActionChange,
     DeadlineDecision,
     DeadlineRequest,
     ImprovementAction,
     ProgressUpdate,
-    Visibility,
 )
-from tracker.actions.queries import involving, pending_requests_by_action
+from tracker.actions.queries import involving, pending_requests_by_action, public_actions
 from tracker.auth.models import User
 from tracker.cocreation.models import CommentStatus, Reaction
 from tracker.extensions import db
@@ -196,8 +194,7 @@ def public_changes(since: datetime) -> list[PublicChange]:
         db.session.scalars(
             select(ImprovementAction)
             .where(
-                ImprovementAction.visibility == Visibility.public,
-                ImprovementAction.status.in_(PUBLIC_STATUSES),
+                public_actions(),
                 or_(status_changed, news),
             )
             .options(joinedload(ImprovementAction.department))
